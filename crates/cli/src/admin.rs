@@ -1,0 +1,223 @@
+//! `coupa admin`: the admin API from the command line.
+
+use coupa_client::{AdminClient, ClientError};
+use coupa_proto::admin::{ClientView, CreateClient, UpdateClient};
+
+use crate::Failure;
+use crate::opt::{AdminArgs, AdminCommand, ClientsCommand, Output};
+use crate::output;
+
+pub async fn run(args: AdminArgs, format: Output) -> Result<(), Failure> {
+    let token = args.admin_token.clone().filter(|token| !token.is_empty()).ok_or_else(|| {
+        Failure::new("no admin token")
+            .hint("pass --admin-token or set COUPA_ADMIN_TOKEN to the token `coupa serve` printed at first start")
+    })?;
+    let admin = AdminClient::new(&args.url, &token);
+    let failure = |error: ClientError| explain(error, &args.url);
+    let AdminCommand::Clients(command) = args.command;
+    match command {
+        ClientsCommand::Create {
+            name,
+            login,
+            grant_type,
+            scope,
+            contact_info,
+            contact_email,
+            redirect_uris,
+            pkce,
+        } => {
+            let input = CreateClient {
+                name,
+                login,
+                grant_type,
+                scope: scope.join(" "),
+                contact_info,
+                contact_email,
+                redirect_uris,
+                pkce,
+            };
+            let client = admin.create_client(&input).await.map_err(failure)?;
+            print_client(&client, format, &args.url)
+        }
+        ClientsCommand::List => {
+            let clients = admin.list_clients().await.map_err(failure)?;
+            match format {
+                Output::Json => output::json(&clients),
+                Output::Text => {
+                    let rows: Vec<Vec<String>> = clients
+                        .iter()
+                        .map(|client| {
+                            vec![
+                                client.client_id.clone(),
+                                client.name.clone(),
+                                client.login.clone(),
+                                client.grant_type.clone(),
+                                client.scope.split_whitespace().count().to_string(),
+                                if client.active { "yes" } else { "no" }.to_string(),
+                            ]
+                        })
+                        .collect();
+                    output::table(
+                        &[
+                            "IDENTIFIER",
+                            "NAME",
+                            "LOGIN",
+                            "GRANT TYPE",
+                            "SCOPES",
+                            "ACTIVE",
+                        ],
+                        &rows,
+                    );
+                    Ok(())
+                }
+            }
+        }
+        ClientsCommand::Show { client_id } => {
+            let client = admin.client(&client_id).await.map_err(failure)?;
+            print_client(&client, format, &args.url)
+        }
+        ClientsCommand::Update {
+            client_id,
+            name,
+            scope,
+            contact_info,
+            contact_email,
+            redirect_uris,
+        } => {
+            let scope_changed = !scope.is_empty();
+            let changes = UpdateClient {
+                name,
+                contact_info,
+                contact_email,
+                scope: scope_changed.then(|| scope.join(" ")),
+                redirect_uris: (!redirect_uris.is_empty()).then_some(redirect_uris),
+                active: None,
+            };
+            let client = admin
+                .update_client(&client_id, &changes)
+                .await
+                .map_err(failure)?;
+            if scope_changed && format == Output::Text {
+                eprintln!(
+                    "note: the scopes changed; token scripts that send a scope list must send scopes from the new list"
+                );
+            }
+            print_client(&client, format, &args.url)
+        }
+        ClientsCommand::RotateSecret { client_id } => {
+            let client = admin.rotate_secret(&client_id).await.map_err(failure)?;
+            print_client(&client, format, &args.url)
+        }
+        ClientsCommand::Deactivate { client_id } => {
+            set_active(&admin, &client_id, false, format, &args.url).await
+        }
+        ClientsCommand::Activate { client_id } => {
+            set_active(&admin, &client_id, true, format, &args.url).await
+        }
+        ClientsCommand::Delete { client_id } => {
+            admin.delete_client(&client_id).await.map_err(failure)?;
+            match format {
+                Output::Json => {
+                    output::json(&serde_json::json!({"client_id": client_id, "deleted": true}))
+                }
+                Output::Text => {
+                    println!("Deleted client {client_id}");
+                    Ok(())
+                }
+            }
+        }
+    }
+}
+
+async fn set_active(
+    admin: &AdminClient,
+    client_id: &str,
+    active: bool,
+    format: Output,
+    url: &str,
+) -> Result<(), Failure> {
+    let changes = UpdateClient {
+        active: Some(active),
+        ..UpdateClient::default()
+    };
+    let client = admin
+        .update_client(client_id, &changes)
+        .await
+        .map_err(|error| explain(error, url))?;
+    print_client(&client, format, url)
+}
+
+fn print_client(client: &ClientView, format: Output, url: &str) -> Result<(), Failure> {
+    if format == Output::Json {
+        return output::json(client);
+    }
+    println!(
+        "{} ({})",
+        client.name,
+        if client.active {
+            "active"
+        } else {
+            "deactivated"
+        }
+    );
+    println!("  Identifier:    {}", client.client_id);
+    if let Some(secret) = &client.client_secret {
+        println!("  Secret:        {secret}");
+        println!("                 (shown only now: store it in your secret manager)");
+    }
+    if let Some(until) = &client.previous_secret_valid_until {
+        println!("  Old secret:    still accepted until {until}");
+    }
+    println!("  Login:         {}", client.login);
+    println!("  Grant type:    {}", client.grant_type);
+    println!("  Scopes:        {}", client.scope);
+    if !client.contact_info.is_empty() {
+        println!("  Contact info:  {}", client.contact_info);
+    }
+    if !client.contact_email.is_empty() {
+        println!("  Contact email: {}", client.contact_email);
+    }
+    for uri in &client.redirect_uris {
+        println!("  Redirect URI:  {uri}");
+    }
+    if let Some(secret) = &client.client_secret
+        && client.grant_type == "client_credentials"
+    {
+        println!("\nGet a token:");
+        println!(
+            "  curl -X POST -H \"Content-Type: application/x-www-form-urlencoded\" -d \"client_id={}&grant_type=client_credentials&scope={}&client_secret={}\" {}/oauth2/token",
+            client.client_id,
+            client.scope,
+            secret,
+            url.trim_end_matches('/')
+        );
+    }
+    Ok(())
+}
+
+/// Turns an API failure into a message with a next step.
+fn explain(error: ClientError, url: &str) -> Failure {
+    match &error {
+        ClientError::Unreachable { .. } => Failure::new(error.to_string()).hint(format!(
+            "is `coupa serve` running at {url}? Point --url or COUPA_URL at it"
+        )),
+        ClientError::Coupa { status: 401, .. } => Failure::new(
+            "the server refused the admin token",
+        )
+        .hint("pass the token `coupa serve` printed at first start (or its COUPA_ADMIN_TOKEN)"),
+        ClientError::Coupa { status: 404, .. } => Failure::new("no such client")
+            .hint("`coupa admin clients list` shows every client and its identifier"),
+        ClientError::Coupa {
+            status: 422,
+            errors,
+        } => {
+            let hint = if errors.errors.contains_key("scope") {
+                "`coupa scopes list` shows the valid scopes"
+            } else {
+                "fix the fields named above and try again"
+            };
+            Failure::new(format!("the server refused the client: {errors}")).hint(hint)
+        }
+        _ => Failure::new(error.to_string()),
+    }
+}

@@ -1,0 +1,62 @@
+mod admin;
+mod opt;
+mod output;
+mod scopes;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::opt::{Command, Opt};
+
+/// A failure to report: what went wrong and what to do about it.
+pub struct Failure {
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl Failure {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+fn main() -> ExitCode {
+    let opt = Opt::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match opt.command {
+            Command::Serve(args) => serve::run(args).await,
+            Command::Admin(args) => admin::run(args, opt.output).await,
+            Command::Scopes(args) => scopes::run(args, opt.output),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
+            if let Some(hint) = failure.hint {
+                eprintln!("hint: {hint}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

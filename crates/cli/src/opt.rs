@@ -1,0 +1,178 @@
+//! Command-line definitions.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "coupa",
+    version,
+    about = "A Coupa-compatible OAuth 2.0 server, and the tools to manage and use it",
+    long_about = "A Coupa-compatible OAuth 2.0 / OpenID Connect server with a scope-enforcing \
+REST API, and the tools to manage and call it.\n\n\
+Start a server:            coupa serve\n\
+Create an OAuth client:    coupa admin clients create --name \"Invoices sync\" --login invoice-sync \\\n\
+                               --scope \"core.invoice.read core.expense.read\"\n\
+See what a scope grants:   coupa scopes show core.invoice.read"
+)]
+pub struct Opt {
+    /// How to print results: readable text, or JSON for scripts.
+    #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the authorization server and the API (SQLite by default, PostgreSQL for replicas).
+    Serve(ServeArgs),
+    /// Manage a running server through its admin API.
+    Admin(AdminArgs),
+    /// Browse the scope catalogue: what each scope grants.
+    Scopes(ScopesArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Settings come from, lowest first: defaults, the --config TOML file (keys as the \
+flags without dashes in front, e.g. token-lifetime = \"24h\"), COUPA_* environment variables, flags.\n\n\
+On first start without COUPA_ADMIN_TOKEN, the server prints a generated admin token once and \
+keeps only its digest."
+)]
+pub struct ServeArgs {
+    /// A TOML file with settings.
+    #[arg(long, env = "COUPA_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "COUPA_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// sqlite://PATH (created if missing) or postgres://USER@HOST/DB [default: sqlite://coupa.db].
+    #[arg(long, env = "COUPA_DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
+    /// The public base URL of this server, put in tokens and discovery [default: http:// + listen address].
+    #[arg(long, env = "COUPA_ISSUER", value_name = "URL")]
+    pub issuer: Option<String>,
+    /// Access token lifetime, e.g. 86399, 30m, 24h [default: 86399, as Coupa].
+    #[arg(long, env = "COUPA_TOKEN_LIFETIME", value_name = "DURATION")]
+    pub token_lifetime: Option<String>,
+    /// How long a rotated-out client secret keeps working [default: 24h].
+    #[arg(long, env = "COUPA_SECRET_GRACE_PERIOD", value_name = "DURATION")]
+    pub secret_grace_period: Option<String>,
+    /// Algorithm of the token signing key: ES256, RS256 or EdDSA [default: ES256].
+    #[arg(long, env = "COUPA_SIGNING_ALG", value_name = "ALG")]
+    pub signing_alg: Option<String>,
+    /// How often to reload clients changed by other replicas; 0 turns it off [default: 30s].
+    #[arg(long, env = "COUPA_CLIENT_CACHE_REFRESH", value_name = "DURATION")]
+    pub client_cache_refresh: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AdminArgs {
+    /// Base URL of the server.
+    #[arg(
+        long,
+        global = true,
+        env = "COUPA_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub url: String,
+    /// The admin token (printed by the server at first start).
+    #[arg(long, global = true, env = "COUPA_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+
+    #[command(subcommand)]
+    pub command: AdminCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// OAuth2/OpenID Connect clients (Setup > OAuth2/OpenID Connect Clients).
+    #[command(subcommand)]
+    Clients(ClientsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientsCommand {
+    /// Create a client; prints its identifier and secret (the secret is shown only now).
+    #[command(
+        after_help = "Example:\n  coupa admin clients create --name \"Invoices sync\" --login invoice-sync \\\n      \
+--scope \"core.invoice.read core.expense.read\" --contact-email team@example.com"
+    )]
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Unique across clients and users; records the client creates show it as created-by.
+        #[arg(long)]
+        login: String,
+        #[arg(long, default_value = "client_credentials", value_parser = ["client_credentials", "authorization_code"])]
+        grant_type: String,
+        /// Space-separated scopes; may be given several times. See `coupa scopes list`.
+        #[arg(long, required = true)]
+        scope: Vec<String>,
+        #[arg(long, default_value = "")]
+        contact_info: String,
+        #[arg(long, default_value = "")]
+        contact_email: String,
+        /// For authorization code clients; may be given several times.
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        /// A public authorization code client that uses PKCE instead of a secret.
+        #[arg(long)]
+        pkce: bool,
+    },
+    /// List every client.
+    List,
+    /// Show one client.
+    Show { client_id: String },
+    /// Change a client; options left out keep their value.
+    #[command(
+        after_help = "Changing the scopes changes what token requests may ask for: update the \
+scope list your token scripts send."
+    )]
+    Update {
+        client_id: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Replaces the scope list (space-separated; may be given several times).
+        #[arg(long)]
+        scope: Vec<String>,
+        #[arg(long)]
+        contact_info: Option<String>,
+        #[arg(long)]
+        contact_email: Option<String>,
+        /// Replaces the redirect URIs; may be given several times.
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+    },
+    /// Issue a new secret; the old one keeps working for the server's grace period.
+    RotateSecret { client_id: String },
+    /// Refuse new tokens and every token issued so far.
+    Deactivate { client_id: String },
+    /// Allow the client to get tokens again (tokens issued before deactivation stay refused).
+    Activate { client_id: String },
+    /// Delete the client and free its login.
+    Delete { client_id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct ScopesArgs {
+    #[command(subcommand)]
+    pub command: ScopesCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScopesCommand {
+    /// Every scope with its description.
+    List,
+    /// One scope and the API permissions (method and path) it grants.
+    Show { name: String },
+}

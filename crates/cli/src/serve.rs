@@ -1,0 +1,106 @@
+//! `coupa serve`.
+
+use coupa_server::{App, Config, ConfigLayer};
+
+use crate::Failure;
+use crate::opt::ServeArgs;
+
+pub async fn run(args: ServeArgs) -> Result<(), Failure> {
+    init_tracing();
+    let config = resolve_config(args)?;
+    let app = App::prepare(config.clone())
+        .await
+        .map_err(|error| Failure::new(error.to_string()).hint(start_hint(&config)))?;
+    if let Some(token) = &app.generated_admin_token {
+        println!(
+            "Admin token (shown only now; the server keeps only its digest):\n  {token}\n\
+             Use it as COUPA_ADMIN_TOKEN for `coupa admin`, e.g.\n  \
+             COUPA_ADMIN_TOKEN={token} coupa admin clients list\n"
+        );
+    }
+    let listener = app.bind().await.map_err(|error| {
+        Failure::new(error.to_string())
+            .hint("another process may be using the port: pick one with --listen")
+    })?;
+    let address = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    tracing::info!(%address, issuer = %config.issuer, "listening");
+    println!(
+        "coupa serve: listening on http://{address} (issuer {})",
+        config.issuer
+    );
+    app.serve(listener, shutdown_signal())
+        .await
+        .map_err(|error| Failure::new(format!("the server stopped: {error}")))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn resolve_config(args: ServeArgs) -> Result<Config, Failure> {
+    let file_layer = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|error| {
+                Failure::new(format!("cannot read {}: {error}", path.display()))
+            })?;
+            ConfigLayer::from_toml(&text).map_err(|error| {
+                Failure::new(format!("{}: {error}", path.display()))
+                    .hint("see `coupa serve --help` for the settings a config file may hold")
+            })?
+        }
+        None => ConfigLayer::default(),
+    };
+    let flags = ConfigLayer {
+        listen: args.listen,
+        database_url: args.database_url,
+        issuer: args.issuer,
+        token_lifetime: args.token_lifetime,
+        secret_grace_period: args.secret_grace_period,
+        signing_alg: args.signing_alg,
+        client_cache_refresh: args.client_cache_refresh,
+    };
+    let admin_token = std::env::var("COUPA_ADMIN_TOKEN").ok();
+    Config::resolve(flags.over(file_layer), admin_token)
+        .map_err(|error| Failure::new(error).hint("see `coupa serve --help`"))
+}
+
+fn start_hint(config: &Config) -> String {
+    if config.database_url.starts_with("postgres") {
+        "check that PostgreSQL is running and that --database-url / COUPA_DATABASE_URL is right"
+            .into()
+    } else {
+        "check that the directory of the SQLite file exists and is writable".into()
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("COUPA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

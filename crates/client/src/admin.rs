@@ -1,0 +1,119 @@
+//! The admin API of `coupa serve`.
+
+use coupa_proto::admin::{ClientView, CreateClient, UpdateClient};
+use reqwest::{Method, RequestBuilder};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::ClientError;
+
+pub struct AdminClient {
+    base_url: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl AdminClient {
+    pub fn new(base_url: &str, token: &str) -> Self {
+        Self {
+            base_url: base_url.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http
+            .request(method, format!("{}/admin/api{path}", self.base_url))
+            .bearer_auth(&self.token)
+    }
+
+    async fn send<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T, ClientError> {
+        let response = self.execute(request).await?;
+        response
+            .json()
+            .await
+            .map_err(|error| ClientError::Unexpected {
+                status: 200,
+                body: error.to_string(),
+            })
+    }
+
+    async fn execute(&self, request: RequestBuilder) -> Result<reqwest::Response, ClientError> {
+        let response = request
+            .send()
+            .await
+            .map_err(|error| ClientError::Unreachable {
+                url: self.base_url.clone(),
+                reason: error.to_string(),
+            })?;
+        if response.status().is_success() {
+            Ok(response)
+        } else {
+            Err(ClientError::from_response(response).await)
+        }
+    }
+
+    fn with_json<B: Serialize>(&self, method: Method, path: &str, body: &B) -> RequestBuilder {
+        self.request(method, path).json(body)
+    }
+
+    pub async fn create_client(&self, input: &CreateClient) -> Result<ClientView, ClientError> {
+        self.send(self.with_json(Method::POST, "/clients", input))
+            .await
+    }
+
+    pub async fn list_clients(&self) -> Result<Vec<ClientView>, ClientError> {
+        self.send(self.request(Method::GET, "/clients")).await
+    }
+
+    pub async fn client(&self, client_id: &str) -> Result<ClientView, ClientError> {
+        self.send(self.request(
+            Method::GET,
+            &format!("/clients/{}", path_segment(client_id)),
+        ))
+        .await
+    }
+
+    pub async fn update_client(
+        &self,
+        client_id: &str,
+        changes: &UpdateClient,
+    ) -> Result<ClientView, ClientError> {
+        self.send(self.with_json(
+            Method::PATCH,
+            &format!("/clients/{}", path_segment(client_id)),
+            changes,
+        ))
+        .await
+    }
+
+    pub async fn rotate_secret(&self, client_id: &str) -> Result<ClientView, ClientError> {
+        self.send(self.request(
+            Method::POST,
+            &format!("/clients/{}/rotate-secret", path_segment(client_id)),
+        ))
+        .await
+    }
+
+    pub async fn delete_client(&self, client_id: &str) -> Result<(), ClientError> {
+        self.execute(self.request(
+            Method::DELETE,
+            &format!("/clients/{}", path_segment(client_id)),
+        ))
+        .await
+        .map(|_| ())
+    }
+}
+
+/// Percent-encodes everything but unreserved characters, for one path segment.
+fn path_segment(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,66 @@
+//! Bodies of the admin API (`/admin/api/*`).
+
+use serde::{Deserialize, Serialize};
+
+/// The grant types a client can be registered for.
+pub const GRANT_TYPES: &[&str] = &["client_credentials", "authorization_code"];
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateClient {
+    pub name: String,
+    pub login: String,
+    pub grant_type: String,
+    /// Space-separated scope names.
+    pub scope: String,
+    #[serde(default)]
+    pub contact_info: String,
+    #[serde(default)]
+    pub contact_email: String,
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// A public client that authenticates with PKCE instead of a secret.
+    #[serde(default)]
+    pub pkce: bool,
+}
+
+/// A partial update: fields left out keep their value.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateClient {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_info: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_uris: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+}
+
+/// An OAuth client as the admin API shows it. The secret appears only in
+/// the answers to create and rotate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientView {
+    pub client_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    pub name: String,
+    pub login: String,
+    pub grant_type: String,
+    pub scope: String,
+    pub contact_info: String,
+    pub contact_email: String,
+    pub redirect_uris: Vec<String>,
+    pub pkce: bool,
+    pub active: bool,
+    /// Until this time (RFC 3339) the secret replaced by the last rotation still works.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_secret_valid_until: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}

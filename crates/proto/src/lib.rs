@@ -1,0 +1,6 @@
+//! Wire types shared by the coupa server and client. No I/O.
+
+pub mod admin;
+pub mod errors;
+pub mod oauth;
+pub mod scopes;

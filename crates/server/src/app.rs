@@ -1,0 +1,182 @@
+//! Start-up: open the store, make sure a signing key and an admin token exist, fill the
+//! client cache, then serve until told to stop.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::cache::ClientCache;
+use crate::config::Config;
+use crate::domain::secret::{self, Digest};
+use crate::domain::time::now_unix;
+use crate::keys::{self, KeyRing};
+use crate::store::{self, Store, StoreError};
+
+const ADMIN_TOKEN_SETTING: &str = "admin_token_sha256";
+
+/// What every handler shares.
+pub struct AppState {
+    pub config: Config,
+    pub store: Arc<dyn Store>,
+    pub clients: ClientCache,
+    pub keys: KeyRing,
+    pub admin_token_digest: Digest,
+    pub audience: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("signing keys: {0}")]
+    Keys(#[from] keys::KeyError),
+    #[error("{0}")]
+    Admin(String),
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        address: String,
+        source: std::io::Error,
+    },
+}
+
+/// A server ready to accept connections.
+pub struct App {
+    pub state: Arc<AppState>,
+    /// Set when this start generated the admin token: the one time it can be shown.
+    pub generated_admin_token: Option<String>,
+}
+
+impl App {
+    pub async fn prepare(config: Config) -> Result<Self, StartError> {
+        let store = store::open(&config.database_url).await?;
+        Self::prepare_with_store(config, store).await
+    }
+
+    pub async fn prepare_with_store(
+        config: Config,
+        store: Arc<dyn Store>,
+    ) -> Result<Self, StartError> {
+        let keys = load_key_ring(store.as_ref(), &config).await?;
+        let (admin_token_digest, generated_admin_token) =
+            admin_token(store.as_ref(), &config).await?;
+        let clients = ClientCache::default();
+        let count = clients.reload_all(store.as_ref()).await?;
+        tracing::info!(backend = store.backend(), clients = count, "store ready");
+        let audience = config.audience();
+        let state = Arc::new(AppState {
+            config,
+            store,
+            clients,
+            keys,
+            admin_token_digest,
+            audience,
+        });
+        Ok(Self {
+            state,
+            generated_admin_token,
+        })
+    }
+
+    pub async fn bind(&self) -> Result<TcpListener, StartError> {
+        let address = self.state.config.listen;
+        TcpListener::bind(address)
+            .await
+            .map_err(|source| StartError::Listen {
+                address: address.to_string(),
+                source,
+            })
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then finishes in-flight requests.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let refresher = tokio::spawn(refresh_clients_periodically(Arc::clone(&self.state)));
+        let router = crate::http::router(Arc::clone(&self.state));
+        let result = axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        refresher.abort();
+        result
+    }
+}
+
+async fn load_key_ring(store: &dyn Store, config: &Config) -> Result<KeyRing, StartError> {
+    let alg = config.signing_alg;
+    let have_active = store
+        .signing_keys()
+        .await?
+        .iter()
+        .any(|key| key.active && key.alg == alg.as_str());
+    if !have_active {
+        let key = keys::generate(alg, now_unix())?;
+        // Another replica may win this race; either way one active key results.
+        if store.insert_signing_key_if_none_active(&key).await? {
+            tracing::info!(kid = %key.kid, alg = alg.as_str(), "generated a signing key");
+        }
+    }
+    Ok(KeyRing::new(&store.signing_keys().await?, alg)?)
+}
+
+async fn admin_token(
+    store: &dyn Store,
+    config: &Config,
+) -> Result<(Digest, Option<String>), StartError> {
+    if let Some(token) = &config.admin_token {
+        return Ok((secret::digest(token), None));
+    }
+    if let Some(stored) = store.setting(ADMIN_TOKEN_SETTING).await? {
+        return Ok((parse_hex_digest(&stored)?, None));
+    }
+    let token = secret::generate_secret().map_err(|error| StartError::Admin(error.to_string()))?;
+    let digest = secret::digest(&token);
+    if store
+        .insert_setting_if_absent(ADMIN_TOKEN_SETTING, &to_hex(&digest))
+        .await?
+    {
+        return Ok((digest, Some(token)));
+    }
+    // Another replica generated it first.
+    let stored = store
+        .setting(ADMIN_TOKEN_SETTING)
+        .await?
+        .ok_or_else(|| StartError::Admin("the admin token digest vanished".into()))?;
+    Ok((parse_hex_digest(&stored)?, None))
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn parse_hex_digest(text: &str) -> Result<Digest, StartError> {
+    let corrupt = || {
+        StartError::Admin("the stored admin token digest is corrupt; set COUPA_ADMIN_TOKEN".into())
+    };
+    if text.len() != 64 {
+        return Err(corrupt());
+    }
+    let mut digest = [0u8; 32];
+    for (index, byte) in digest.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(text.get(index * 2..index * 2 + 2).ok_or_else(corrupt)?, 16)
+            .map_err(|_| corrupt())?;
+    }
+    Ok(digest)
+}
+
+async fn refresh_clients_periodically(state: Arc<AppState>) {
+    let period = state.config.client_cache_refresh;
+    if period.is_zero() {
+        return;
+    }
+    let mut ticker = tokio::time::interval(period);
+    ticker.tick().await;
+    loop {
+        ticker.tick().await;
+        if let Err(error) = state.clients.reload_all(state.store.as_ref()).await {
+            tracing::warn!(%error, "client cache refresh failed; serving the cached clients");
+        }
+    }
+}

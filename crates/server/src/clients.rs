@@ -1,0 +1,133 @@
+//! Client administration: domain rules + store + cache, one call per admin operation.
+
+use coupa_proto::admin::{ClientView, CreateClient, UpdateClient};
+use coupa_proto::errors::CoupaErrors;
+
+use crate::app::AppState;
+use crate::domain::client::{ClientError, ClientRecord};
+use crate::domain::time::now_unix;
+use crate::store::StoreError;
+
+#[derive(Debug)]
+pub enum AdminError {
+    NotFound,
+    Invalid(CoupaErrors),
+    Unavailable(String),
+}
+
+impl From<StoreError> for AdminError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Taken(field) => {
+                Self::Invalid(CoupaErrors::single(field, "has already been taken"))
+            }
+            StoreError::Stale => Self::Unavailable(
+                "the client is being changed by another request; try again".into(),
+            ),
+            StoreError::Unavailable(message) => Self::Unavailable(message),
+        }
+    }
+}
+
+impl From<ClientError> for AdminError {
+    fn from(error: ClientError) -> Self {
+        match error {
+            ClientError::Invalid(errors) => Self::Invalid(errors),
+            ClientError::Randomness(error) => Self::Unavailable(error.to_string()),
+        }
+    }
+}
+
+/// Read-modify-write retries when another writer got in between.
+const UPDATE_ATTEMPTS: usize = 5;
+
+pub async fn create(state: &AppState, input: CreateClient) -> Result<ClientView, AdminError> {
+    let now = now_unix();
+    let (record, secret) = ClientRecord::create(input, now)?;
+    state.store.insert_client(&record).await?;
+    let view = record.view(secret, now);
+    state.clients.set(&view.client_id, Some(record));
+    tracing::info!(client_id = %view.client_id, login = %view.login, "client created");
+    Ok(view)
+}
+
+pub async fn list(state: &AppState) -> Result<Vec<ClientView>, AdminError> {
+    let now = now_unix();
+    Ok(state
+        .store
+        .clients()
+        .await?
+        .iter()
+        .map(|client| client.view(None, now))
+        .collect())
+}
+
+pub async fn show(state: &AppState, client_id: &str) -> Result<ClientView, AdminError> {
+    let client = state
+        .store
+        .client(client_id)
+        .await?
+        .ok_or(AdminError::NotFound)?;
+    Ok(client.view(None, now_unix()))
+}
+
+pub async fn update(
+    state: &AppState,
+    client_id: &str,
+    changes: UpdateClient,
+) -> Result<ClientView, AdminError> {
+    modify(state, client_id, |client, now| {
+        client.update(changes.clone(), now)?;
+        Ok(None)
+    })
+    .await
+}
+
+pub async fn rotate_secret(state: &AppState, client_id: &str) -> Result<ClientView, AdminError> {
+    let grace = i64::try_from(state.config.secret_grace_period.as_secs()).unwrap_or(i64::MAX);
+    modify(state, client_id, |client, now| {
+        Ok(Some(client.rotate_secret(now, grace)?))
+    })
+    .await
+}
+
+pub async fn delete(state: &AppState, client_id: &str) -> Result<(), AdminError> {
+    let deleted = state.store.delete_client(client_id).await?;
+    state.clients.set(client_id, None);
+    if deleted {
+        tracing::info!(%client_id, "client deleted");
+        Ok(())
+    } else {
+        Err(AdminError::NotFound)
+    }
+}
+
+/// Applies `change` to the stored client with compare-and-swap, retrying on a concurrent
+/// write. `change` may return a new secret to show once.
+async fn modify(
+    state: &AppState,
+    client_id: &str,
+    change: impl Fn(&mut ClientRecord, i64) -> Result<Option<String>, ClientError>,
+) -> Result<ClientView, AdminError> {
+    for _ in 0..UPDATE_ATTEMPTS {
+        let mut client = state
+            .store
+            .client(client_id)
+            .await?
+            .ok_or(AdminError::NotFound)?;
+        let now = now_unix();
+        let secret = change(&mut client, now)?;
+        client.version += 1;
+        match state.store.update_client(&client).await {
+            Ok(()) => {
+                let view = client.view(secret, now);
+                state.clients.set(client_id, Some(client));
+                tracing::info!(%client_id, "client updated");
+                return Ok(view);
+            }
+            Err(StoreError::Stale) => continue,
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Err(StoreError::Stale.into())
+}

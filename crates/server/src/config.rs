@@ -1,0 +1,239 @@
+//! One typed configuration. Layers, lowest first: built-in defaults, the TOML file
+//! (`--config` / `COUPA_CONFIG`), `COUPA_*` environment variables, command-line flags.
+//! The command line merges the last two (a flag wins over its variable) into one
+//! `ConfigLayer` before calling `Config::resolve`.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::keys::Algorithm;
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://coupa.db";
+/// Coupa's tokens live 24 hours less a second (seeds 000 and 001).
+pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(86_399);
+pub const DEFAULT_SECRET_GRACE: Duration = Duration::from_secs(24 * 3600);
+pub const DEFAULT_CLIENT_CACHE_REFRESH: Duration = Duration::from_secs(30);
+
+/// One layer of settings; every field optional. Also the schema of the TOML file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ConfigLayer {
+    pub listen: Option<String>,
+    pub database_url: Option<String>,
+    pub issuer: Option<String>,
+    pub token_lifetime: Option<String>,
+    pub secret_grace_period: Option<String>,
+    pub signing_alg: Option<String>,
+    pub client_cache_refresh: Option<String>,
+}
+
+impl ConfigLayer {
+    /// Fields set in `self` win over those of `lower`.
+    pub fn over(self, lower: ConfigLayer) -> ConfigLayer {
+        ConfigLayer {
+            listen: self.listen.or(lower.listen),
+            database_url: self.database_url.or(lower.database_url),
+            issuer: self.issuer.or(lower.issuer),
+            token_lifetime: self.token_lifetime.or(lower.token_lifetime),
+            secret_grace_period: self.secret_grace_period.or(lower.secret_grace_period),
+            signing_alg: self.signing_alg.or(lower.signing_alg),
+            client_cache_refresh: self.client_cache_refresh.or(lower.client_cache_refresh),
+        }
+    }
+
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|error| error.to_string())
+    }
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub database_url: String,
+    /// No trailing slash.
+    pub issuer: String,
+    pub token_lifetime: Duration,
+    pub secret_grace_period: Duration,
+    pub signing_alg: Algorithm,
+    pub client_cache_refresh: Duration,
+    /// From `COUPA_ADMIN_TOKEN`; when absent the server keeps a generated one's digest.
+    pub admin_token: Option<String>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field(
+                "database_url",
+                &crate::store::redact_url(&self.database_url),
+            )
+            .field("issuer", &self.issuer)
+            .field("token_lifetime", &self.token_lifetime)
+            .field("secret_grace_period", &self.secret_grace_period)
+            .field("signing_alg", &self.signing_alg)
+            .field("client_cache_refresh", &self.client_cache_refresh)
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "<set>"))
+            .finish()
+    }
+}
+
+impl Config {
+    pub fn resolve(layer: ConfigLayer, admin_token: Option<String>) -> Result<Self, String> {
+        let listen_text = layer.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
+        let listen: SocketAddr = listen_text.parse().map_err(|_| {
+            format!("listen: `{listen_text}` is not an address like 127.0.0.1:8080")
+        })?;
+        let issuer = match layer.issuer {
+            Some(issuer) => {
+                let issuer = issuer.trim_end_matches('/').to_string();
+                if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
+                    return Err(format!(
+                        "issuer: `{issuer}` must be an http(s) URL such as https://coupa.example.com"
+                    ));
+                }
+                issuer
+            }
+            None => default_issuer(listen),
+        };
+        let signing_alg_text = layer.signing_alg.as_deref().unwrap_or("ES256");
+        let signing_alg = Algorithm::parse(signing_alg_text).ok_or_else(|| {
+            format!("signing-alg: `{signing_alg_text}` is not one of ES256, RS256, EdDSA")
+        })?;
+        let duration = |name: &str, value: Option<String>, default: Duration| match value {
+            Some(text) => parse_duration(&text).map_err(|error| format!("{name}: {error}")),
+            None => Ok(default),
+        };
+        let token_lifetime = duration(
+            "token-lifetime",
+            layer.token_lifetime,
+            DEFAULT_TOKEN_LIFETIME,
+        )?;
+        if token_lifetime.is_zero() {
+            return Err("token-lifetime: must be at least one second".into());
+        }
+        Ok(Self {
+            listen,
+            database_url: layer
+                .database_url
+                .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()),
+            issuer,
+            token_lifetime,
+            secret_grace_period: duration(
+                "secret-grace-period",
+                layer.secret_grace_period,
+                DEFAULT_SECRET_GRACE,
+            )?,
+            signing_alg,
+            client_cache_refresh: duration(
+                "client-cache-refresh",
+                layer.client_cache_refresh,
+                DEFAULT_CLIENT_CACHE_REFRESH,
+            )?,
+            admin_token: admin_token.filter(|token| !token.is_empty()),
+        })
+    }
+
+    /// The `aud` of access tokens: this instance's API.
+    pub fn audience(&self) -> String {
+        format!("{}/api", self.issuer)
+    }
+}
+
+fn default_issuer(listen: SocketAddr) -> String {
+    if listen.ip().is_unspecified() {
+        format!("http://localhost:{}", listen.port())
+    } else {
+        format!("http://{listen}")
+    }
+}
+
+/// `86399`, `86399s`, `30m`, `20h`, `90d`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let amount: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration such as 86399, 30m, 20h or 90d"))?;
+    let multiplier = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("`{text}` has an unknown unit; use s, m, h or d")),
+    };
+    amount
+        .checked_mul(multiplier)
+        .filter(|seconds| *seconds <= 10 * 365 * 86_400)
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("`{text}` is longer than ten years"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn defaults_follow_coupa() {
+        let config = Config::resolve(ConfigLayer::default(), None).unwrap();
+        assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(config.issuer, "http://127.0.0.1:8080");
+        assert_eq!(config.token_lifetime.as_secs(), 86_399);
+        assert_eq!(config.signing_alg, Algorithm::Es256);
+        assert_eq!(config.audience(), "http://127.0.0.1:8080/api");
+    }
+
+    #[test]
+    fn higher_layers_win() {
+        let file = ConfigLayer::from_toml("listen = \"127.0.0.1:9000\"\ntoken-lifetime = \"1h\"\n")
+            .unwrap();
+        let flags = ConfigLayer {
+            listen: Some("127.0.0.1:9100".into()),
+            ..ConfigLayer::default()
+        };
+        let config = Config::resolve(flags.over(file), None).unwrap();
+        assert_eq!(config.listen.port(), 9100);
+        assert_eq!(config.token_lifetime.as_secs(), 3600);
+        assert!(ConfigLayer::from_toml("lissten = \"x\"").is_err());
+    }
+
+    #[test]
+    fn bad_values_say_what_to_write() {
+        let layer = ConfigLayer {
+            signing_alg: Some("HS256".into()),
+            ..ConfigLayer::default()
+        };
+        assert!(Config::resolve(layer, None).unwrap_err().contains("ES256"));
+        let layer = ConfigLayer {
+            issuer: Some("coupa.example.com".into()),
+            ..ConfigLayer::default()
+        };
+        assert!(
+            Config::resolve(layer, None)
+                .unwrap_err()
+                .contains("https://")
+        );
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("20h").unwrap().as_secs(), 72_000);
+        assert_eq!(parse_duration("86399").unwrap().as_secs(), 86_399);
+        assert!(parse_duration("5 minutes").is_err());
+        assert!(parse_duration("99999999999999999999d").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn duration_parser_never_panics(text in "\\PC{0,40}") {
+            let _ = parse_duration(&text);
+        }
+    }
+}

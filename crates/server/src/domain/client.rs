@@ -1,0 +1,541 @@
+//! OAuth clients: validation, secrets and rotation, and which tokens a client still honours.
+
+use coupa_proto::admin::{ClientView, CreateClient, GRANT_TYPES, UpdateClient};
+use coupa_proto::errors::CoupaErrors;
+
+use super::scope::ScopeSet;
+use super::secret::{self, RandomnessUnavailable};
+use super::time::format_rfc3339;
+
+const MAX_TEXT: usize = 255;
+const MAX_CONTACT_INFO: usize = 2000;
+const MAX_REDIRECT_URIS: usize = 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantType {
+    ClientCredentials,
+    AuthorizationCode,
+}
+
+impl GrantType {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "client_credentials" => Some(Self::ClientCredentials),
+            "authorization_code" => Some(Self::AuthorizationCode),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientCredentials => "client_credentials",
+            Self::AuthorizationCode => "authorization_code",
+        }
+    }
+}
+
+/// A client as stored. Secrets exist only as digests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientRecord {
+    pub client_id: String,
+    pub name: String,
+    pub login: String,
+    pub grant_type: GrantType,
+    pub contact_info: String,
+    pub contact_email: String,
+    pub scopes: ScopeSet,
+    pub redirect_uris: Vec<String>,
+    pub pkce: bool,
+    pub active: bool,
+    /// None for public (PKCE) clients, which have no secret.
+    pub secret_digest: Option<Vec<u8>>,
+    pub secret_generation: i64,
+    pub previous_secret_digest: Option<Vec<u8>>,
+    pub previous_secret_expires_at: Option<i64>,
+    /// Tokens issued before this instant are refused (set when the client is deactivated).
+    pub tokens_valid_after: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// Bumped on every write; updates are compare-and-swap on it.
+    pub version: i64,
+}
+
+#[derive(Debug)]
+pub enum ClientError {
+    Invalid(CoupaErrors),
+    Randomness(RandomnessUnavailable),
+}
+
+impl From<RandomnessUnavailable> for ClientError {
+    fn from(error: RandomnessUnavailable) -> Self {
+        Self::Randomness(error)
+    }
+}
+
+/// Why a token signed by this server is refused for its client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientTokenRejection {
+    Inactive,
+    RevokedByDeactivation,
+    SecretRotatedOut,
+}
+
+impl ClientTokenRejection {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Inactive => "the client of this token is deactivated",
+            Self::RevokedByDeactivation => "the token was issued before the client was deactivated",
+            Self::SecretRotatedOut => {
+                "the token was minted with a client secret that has been rotated out"
+            }
+        }
+    }
+}
+
+impl ClientRecord {
+    /// Validates a create request. Returns the record and, for confidential clients, the
+    /// secret in clear text: the only time it exists outside the caller.
+    pub fn create(input: CreateClient, now: i64) -> Result<(Self, Option<String>), ClientError> {
+        let mut errors = CoupaErrors::new();
+        let name = required_text(&mut errors, "name", &input.name);
+        let login = required_text(&mut errors, "login", &input.login);
+        if login.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            errors.add("login", "must not contain spaces");
+        }
+        let grant_type = GrantType::parse(input.grant_type.trim());
+        if grant_type.is_none() {
+            errors.add(
+                "grant_type",
+                format!("must be one of: {}", GRANT_TYPES.join(", ")),
+            );
+        }
+        let scopes = validate_scopes(&mut errors, &input.scope);
+        validate_contact(&mut errors, &input.contact_info, &input.contact_email);
+        let redirect_uris = validate_redirect_uris(&mut errors, &input.redirect_uris);
+        if grant_type == Some(GrantType::AuthorizationCode) && input.redirect_uris.is_empty() {
+            errors.add(
+                "redirect_uris",
+                "must hold at least one URI for an authorization code client",
+            );
+        }
+        if input.pkce && grant_type != Some(GrantType::AuthorizationCode) {
+            errors.add("pkce", "applies to authorization code clients only");
+        }
+        let Some(grant_type) = grant_type.filter(|_| errors.is_empty()) else {
+            return Err(ClientError::Invalid(errors));
+        };
+        let secret = if input.pkce {
+            None
+        } else {
+            Some(secret::generate_secret()?)
+        };
+        let record = Self {
+            client_id: secret::generate_identifier()?,
+            name,
+            login,
+            grant_type,
+            contact_info: input.contact_info.trim().to_string(),
+            contact_email: input.contact_email.trim().to_string(),
+            scopes,
+            redirect_uris,
+            pkce: input.pkce,
+            active: true,
+            secret_digest: secret.as_deref().map(|s| secret::digest(s).to_vec()),
+            secret_generation: 1,
+            previous_secret_digest: None,
+            previous_secret_expires_at: None,
+            tokens_valid_after: 0,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        Ok((record, secret))
+    }
+
+    /// Applies a partial update; fields left out keep their value.
+    pub fn update(&mut self, changes: UpdateClient, now: i64) -> Result<(), ClientError> {
+        let mut errors = CoupaErrors::new();
+        if let Some(name) = &changes.name {
+            self.name = required_text(&mut errors, "name", name);
+        }
+        let contact_info = changes
+            .contact_info
+            .as_deref()
+            .unwrap_or(&self.contact_info)
+            .to_string();
+        let contact_email = changes
+            .contact_email
+            .as_deref()
+            .unwrap_or(&self.contact_email)
+            .to_string();
+        validate_contact(&mut errors, &contact_info, &contact_email);
+        self.contact_info = contact_info.trim().to_string();
+        self.contact_email = contact_email.trim().to_string();
+        if let Some(scope) = &changes.scope {
+            self.scopes = validate_scopes(&mut errors, scope);
+        }
+        if let Some(uris) = &changes.redirect_uris {
+            self.redirect_uris = validate_redirect_uris(&mut errors, uris);
+            if self.grant_type == GrantType::AuthorizationCode && uris.is_empty() {
+                errors.add(
+                    "redirect_uris",
+                    "must hold at least one URI for an authorization code client",
+                );
+            }
+        }
+        if let Some(active) = changes.active {
+            if self.active && !active {
+                // +1: a token minted earlier in this same second must not survive.
+                self.tokens_valid_after = now + 1;
+            }
+            self.active = active;
+        }
+        if !errors.is_empty() {
+            return Err(ClientError::Invalid(errors));
+        }
+        self.updated_at = now;
+        Ok(())
+    }
+
+    /// Replaces the secret. The old one keeps working for `grace_seconds`, so running
+    /// integrations can be moved over; a second rotation within that time drops the first secret.
+    pub fn rotate_secret(&mut self, now: i64, grace_seconds: i64) -> Result<String, ClientError> {
+        if self.pkce {
+            return Err(ClientError::Invalid(CoupaErrors::single(
+                "base",
+                "a PKCE (public) client has no secret to rotate",
+            )));
+        }
+        let secret = secret::generate_secret()?;
+        self.previous_secret_digest = self.secret_digest.take();
+        self.previous_secret_expires_at = Some(now + grace_seconds);
+        self.secret_digest = Some(secret::digest(&secret).to_vec());
+        self.secret_generation += 1;
+        self.updated_at = now;
+        Ok(secret)
+    }
+
+    /// Checks a presented secret; on success returns the generation of the secret it matched.
+    /// Both digests are always compared, so timing does not tell which one matched.
+    pub fn authenticate(&self, presented: &str, now: i64) -> Option<i64> {
+        let current = self
+            .secret_digest
+            .as_deref()
+            .is_some_and(|digest| secret::matches(presented, digest));
+        let previous = self
+            .previous_secret_digest
+            .as_deref()
+            .is_some_and(|digest| secret::matches(presented, digest));
+        if current {
+            Some(self.secret_generation)
+        } else if previous && self.previous_secret_valid(now) {
+            Some(self.secret_generation - 1)
+        } else {
+            None
+        }
+    }
+
+    fn previous_secret_valid(&self, now: i64) -> bool {
+        self.previous_secret_expires_at
+            .is_some_and(|until| now < until)
+    }
+
+    /// Whether a token this server signed for the client is still honoured.
+    pub fn accepts_token(
+        &self,
+        secret_generation: i64,
+        issued_at: i64,
+        now: i64,
+    ) -> Result<(), ClientTokenRejection> {
+        if !self.active {
+            return Err(ClientTokenRejection::Inactive);
+        }
+        if issued_at < self.tokens_valid_after {
+            return Err(ClientTokenRejection::RevokedByDeactivation);
+        }
+        let current = secret_generation == self.secret_generation;
+        let in_grace =
+            secret_generation == self.secret_generation - 1 && self.previous_secret_valid(now);
+        // A public client has no secret: its tokens carry the generation it was created with.
+        if current || in_grace || self.pkce {
+            Ok(())
+        } else {
+            Err(ClientTokenRejection::SecretRotatedOut)
+        }
+    }
+
+    pub fn view(&self, secret: Option<String>, now: i64) -> ClientView {
+        ClientView {
+            client_id: self.client_id.clone(),
+            client_secret: secret,
+            name: self.name.clone(),
+            login: self.login.clone(),
+            grant_type: self.grant_type.as_str().to_string(),
+            scope: self.scopes.to_string(),
+            contact_info: self.contact_info.clone(),
+            contact_email: self.contact_email.clone(),
+            redirect_uris: self.redirect_uris.clone(),
+            pkce: self.pkce,
+            active: self.active,
+            previous_secret_valid_until: self
+                .previous_secret_expires_at
+                .filter(|_| self.previous_secret_valid(now))
+                .map(format_rfc3339),
+            created_at: format_rfc3339(self.created_at),
+            updated_at: format_rfc3339(self.updated_at),
+        }
+    }
+}
+
+/// The key under which logins are unique, across clients and users.
+pub fn login_key(login: &str) -> String {
+    login.to_lowercase()
+}
+
+fn required_text(errors: &mut CoupaErrors, field: &str, value: &str) -> String {
+    let value = value.trim();
+    if value.is_empty() {
+        errors.add(field, "can't be blank");
+    } else if value.chars().count() > MAX_TEXT {
+        errors.add(
+            field,
+            format!("is too long (maximum is {MAX_TEXT} characters)"),
+        );
+    }
+    value.to_string()
+}
+
+fn validate_scopes(errors: &mut CoupaErrors, text: &str) -> ScopeSet {
+    let scopes = ScopeSet::parse(text);
+    if scopes.is_empty() {
+        errors.add("scope", "must include at least one scope");
+    }
+    for unknown in scopes.unknown() {
+        errors.add(
+            "scope",
+            format!("{unknown} is not a known scope (see `coupa scopes list`)"),
+        );
+    }
+    scopes
+}
+
+fn validate_contact(errors: &mut CoupaErrors, info: &str, email: &str) {
+    if info.chars().count() > MAX_CONTACT_INFO {
+        errors.add(
+            "contact_info",
+            format!("is too long (maximum is {MAX_CONTACT_INFO} characters)"),
+        );
+    }
+    let email = email.trim();
+    if !email.is_empty() && !looks_like_email(email) {
+        errors.add("contact_email", "is invalid");
+    }
+}
+
+fn looks_like_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    email.len() <= MAX_TEXT
+        && !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !domain.contains('@')
+}
+
+fn validate_redirect_uris(errors: &mut CoupaErrors, uris: &[String]) -> Vec<String> {
+    if uris.len() > MAX_REDIRECT_URIS {
+        errors.add(
+            "redirect_uris",
+            format!("at most {MAX_REDIRECT_URIS} are allowed"),
+        );
+    }
+    let mut kept: Vec<String> = Vec::new();
+    for uri in uris {
+        let uri = uri.trim();
+        let scheme_ok = uri.starts_with("https://") || uri.starts_with("http://");
+        let has_host = uri
+            .split("://")
+            .nth(1)
+            .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
+        if !scheme_ok
+            || !has_host
+            || uri.contains('#')
+            || uri.chars().any(char::is_whitespace)
+            || uri.len() > 2000
+        {
+            errors.add(
+                "redirect_uris",
+                format!("{uri} is not an absolute http(s) URI without a fragment"),
+            );
+        } else if !kept.iter().any(|existing| existing == uri) {
+            kept.push(uri.to_string());
+        }
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> CreateClient {
+        CreateClient {
+            name: "Invoices sync".into(),
+            login: "invoice-sync".into(),
+            grant_type: "client_credentials".into(),
+            scope: "core.invoice.read core.expense.read".into(),
+            contact_info: "Integration team".into(),
+            contact_email: "team@example.com".into(),
+            ..CreateClient::default()
+        }
+    }
+
+    fn invalid(result: Result<(ClientRecord, Option<String>), ClientError>) -> CoupaErrors {
+        match result {
+            Err(ClientError::Invalid(errors)) => errors,
+            other => panic!("expected validation errors, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn create_yields_a_secret_stored_as_a_digest() {
+        let (record, secret) = ClientRecord::create(input(), 1000).unwrap();
+        let secret = secret.unwrap();
+        assert_eq!(record.authenticate(&secret, 1000), Some(1));
+        assert_eq!(record.authenticate("wrong", 1000), None);
+        assert_ne!(record.secret_digest.as_deref(), Some(secret.as_bytes()));
+        assert_eq!(
+            record.view(None, 1000).scope,
+            "core.invoice.read core.expense.read"
+        );
+    }
+
+    #[test]
+    fn create_reports_every_invalid_field() {
+        let errors = invalid(ClientRecord::create(
+            CreateClient {
+                name: " ".into(),
+                login: "has space".into(),
+                grant_type: "password".into(),
+                scope: "core.nothing.read".into(),
+                contact_email: "not-an-email".into(),
+                ..CreateClient::default()
+            },
+            0,
+        ));
+        for field in ["name", "login", "grant_type", "scope", "contact_email"] {
+            assert!(
+                errors.errors.contains_key(field),
+                "{field} not reported: {errors:?}"
+            );
+        }
+        let errors = invalid(ClientRecord::create(
+            CreateClient {
+                scope: "".into(),
+                ..input()
+            },
+            0,
+        ));
+        assert_eq!(
+            errors.errors["scope"],
+            vec!["must include at least one scope".to_string()]
+        );
+    }
+
+    #[test]
+    fn authorization_code_clients_need_redirect_uris() {
+        let errors = invalid(ClientRecord::create(
+            CreateClient {
+                grant_type: "authorization_code".into(),
+                ..input()
+            },
+            0,
+        ));
+        assert!(errors.errors.contains_key("redirect_uris"));
+        let errors = invalid(ClientRecord::create(
+            CreateClient {
+                grant_type: "authorization_code".into(),
+                redirect_uris: vec!["ftp://x".into(), "https://app.example.com/cb#frag".into()],
+                ..input()
+            },
+            0,
+        ));
+        assert_eq!(errors.errors["redirect_uris"].len(), 2);
+        let (record, secret) = ClientRecord::create(
+            CreateClient {
+                grant_type: "authorization_code".into(),
+                redirect_uris: vec!["https://app.example.com/cb".into()],
+                pkce: true,
+                ..input()
+            },
+            0,
+        )
+        .unwrap();
+        assert!(secret.is_none() && record.secret_digest.is_none());
+    }
+
+    #[test]
+    fn rotation_keeps_the_old_secret_for_the_grace_period() {
+        let (mut record, old) = ClientRecord::create(input(), 1000).unwrap();
+        let old = old.unwrap();
+        let new = record.rotate_secret(2000, 60).unwrap();
+        assert_eq!(record.authenticate(&new, 2000), Some(2));
+        assert_eq!(record.authenticate(&old, 2059), Some(1));
+        assert_eq!(record.authenticate(&old, 2060), None);
+        assert_eq!(record.accepts_token(1, 1500, 2059), Ok(()));
+        assert_eq!(
+            record.accepts_token(1, 1500, 2060),
+            Err(ClientTokenRejection::SecretRotatedOut)
+        );
+        assert_eq!(record.accepts_token(2, 2000, 2060), Ok(()));
+    }
+
+    #[test]
+    fn deactivation_revokes_earlier_tokens_for_good() {
+        let (mut record, _) = ClientRecord::create(input(), 1000).unwrap();
+        let off = UpdateClient {
+            active: Some(false),
+            ..UpdateClient::default()
+        };
+        record.update(off, 1500).unwrap();
+        assert_eq!(
+            record.accepts_token(1, 1400, 1600),
+            Err(ClientTokenRejection::Inactive)
+        );
+        let on = UpdateClient {
+            active: Some(true),
+            ..UpdateClient::default()
+        };
+        record.update(on, 1700).unwrap();
+        assert_eq!(
+            record.accepts_token(1, 1500, 1700),
+            Err(ClientTokenRejection::RevokedByDeactivation)
+        );
+        assert_eq!(record.accepts_token(1, 1701, 1702), Ok(()));
+    }
+
+    #[test]
+    fn update_validates_and_keeps_untouched_fields() {
+        let (mut record, _) = ClientRecord::create(input(), 1000).unwrap();
+        let change = UpdateClient {
+            scope: Some("core.bogus".into()),
+            ..UpdateClient::default()
+        };
+        assert!(matches!(
+            record.update(change, 1001),
+            Err(ClientError::Invalid(_))
+        ));
+        let change = UpdateClient {
+            name: Some("Renamed".into()),
+            ..UpdateClient::default()
+        };
+        let mut fresh = ClientRecord::create(input(), 1000).unwrap().0;
+        fresh.update(change, 1002).unwrap();
+        assert_eq!(fresh.name, "Renamed");
+        assert_eq!(fresh.contact_email, "team@example.com");
+        assert_eq!(fresh.updated_at, 1002);
+    }
+}

@@ -1,0 +1,9 @@
+//! Pure rules: no HTTP, no SQL. Everything here is unit-tested on its own.
+
+pub mod authorization;
+pub mod client;
+pub mod form;
+pub mod scope;
+pub mod secret;
+pub mod time;
+pub mod token;

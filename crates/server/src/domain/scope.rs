@@ -1,0 +1,129 @@
+//! Sets of scope names and the rules for granting them.
+
+use coupa_proto::scopes;
+
+/// Scope names in the order first given, without repeats.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScopeSet(Vec<String>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScopeError {
+    /// Names the client does not hold (or that do not exist at all).
+    NotGranted(Vec<String>),
+}
+
+impl ScopeSet {
+    /// Splits on any white space, as clients paste scope lists in many ways.
+    pub fn parse(text: &str) -> Self {
+        let mut names: Vec<String> = Vec::new();
+        for name in text.split_whitespace() {
+            if !names.iter().any(|existing| existing == name) {
+                names.push(name.to_string());
+            }
+        }
+        Self(names)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.iter().any(|existing| existing == name)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
+    }
+
+    /// Names that are not in the catalogue.
+    pub fn unknown(&self) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|name| scopes::find(name).is_none())
+            .cloned()
+            .collect()
+    }
+
+    /// RFC 6749 §3.3: the scopes to grant for a request. No `scope` means every scope the
+    /// client holds; any scope it does not hold fails the whole request (Coupa does not trim).
+    pub fn grant(held: &ScopeSet, requested: Option<&str>) -> Result<ScopeSet, ScopeError> {
+        let Some(requested) = requested else {
+            return Ok(held.clone());
+        };
+        let requested = ScopeSet::parse(requested);
+        if requested.is_empty() {
+            return Ok(held.clone());
+        }
+        let missing: Vec<String> = requested
+            .iter()
+            .filter(|name| !held.contains(name))
+            .map(str::to_string)
+            .collect();
+        if missing.is_empty() {
+            Ok(requested)
+        } else {
+            Err(ScopeError::NotGranted(missing))
+        }
+    }
+}
+
+impl std::fmt::Display for ScopeSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.join(" "))
+    }
+}
+
+/// The `error_description` for an `invalid_scope` answer, with a hint for the common mistakes.
+pub fn describe_not_granted(missing: &[String]) -> String {
+    let mut text = format!(
+        "the client is not granted the scope{} {}",
+        if missing.len() == 1 { "" } else { "s" },
+        missing.join(" ")
+    );
+    if missing.iter().any(|name| name.contains(',')) {
+        text.push_str("; separate scopes with spaces, not commas");
+    }
+    text.push_str("; send only scopes selected for the client in Setup, or leave `scope` out to get all of them");
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_dedupes_and_keeps_order() {
+        let set = ScopeSet::parse("  b a\tb\n");
+        assert_eq!(set.to_string(), "b a");
+    }
+
+    #[test]
+    fn grant_follows_coupa() {
+        let held = ScopeSet::parse("core.invoice.read core.expense.read");
+        assert_eq!(ScopeSet::grant(&held, None).unwrap(), held);
+        assert_eq!(ScopeSet::grant(&held, Some(" ")).unwrap(), held);
+        assert_eq!(
+            ScopeSet::grant(&held, Some("core.expense.read"))
+                .unwrap()
+                .to_string(),
+            "core.expense.read"
+        );
+        assert_eq!(
+            ScopeSet::grant(&held, Some("core.expense.read core.user.write")),
+            Err(ScopeError::NotGranted(vec!["core.user.write".into()]))
+        );
+    }
+
+    #[test]
+    fn comma_lists_get_a_hint() {
+        let text = describe_not_granted(&["a,b".into()]);
+        assert!(text.contains("not commas"), "{text}");
+    }
+
+    #[test]
+    fn unknown_names_are_found() {
+        let set = ScopeSet::parse("core.invoice.read core.nothing.read");
+        assert_eq!(set.unknown(), vec!["core.nothing.read".to_string()]);
+    }
+}

@@ -1,0 +1,182 @@
+//! The admin API: JSON under `/admin/api`, authenticated by the admin token.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use coupa_proto::admin::{CreateClient, UpdateClient};
+use serde::de::DeserializeOwned;
+use subtle::ConstantTimeEq;
+
+use super::errors::{ApiError, ResponseFormat};
+use super::{content_type, read_body};
+use crate::app::AppState;
+use crate::clients::{self, AdminError};
+use crate::domain::authorization::{self, Authorization};
+use crate::domain::secret;
+
+pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/clients", get(list_clients).post(create_client))
+        .route(
+            "/clients/{client_id}",
+            get(show_client).patch(update_client).delete(delete_client),
+        )
+        .route("/clients/{client_id}/rotate-secret", post(rotate_secret))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(state, require_admin))
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> ApiError {
+    ApiError::new(status, ResponseFormat::Json, "base", message)
+}
+
+async fn require_admin(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| match authorization::parse(value) {
+            Ok(Authorization::Bearer(token)) => Some(token),
+            _ => None,
+        });
+    let authorized = presented.is_some_and(|token| {
+        bool::from(
+            secret::digest(&token)
+                .as_slice()
+                .ct_eq(state.admin_token_digest.as_slice()),
+        )
+    });
+    if authorized {
+        next.run(request).await
+    } else {
+        error(
+            StatusCode::UNAUTHORIZED,
+            "the admin API needs Authorization: Bearer <admin token> (COUPA_ADMIN_TOKEN, or the token printed at first start)",
+        )
+        .with_header(header::WWW_AUTHENTICATE, "Bearer realm=\"coupa-admin\"")
+        .into_response()
+    }
+}
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        match self {
+            Self::NotFound => error(StatusCode::NOT_FOUND, "no such client").into_response(),
+            Self::Invalid(errors) => ApiError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                errors,
+                format: ResponseFormat::Json,
+                headers: Vec::new(),
+            }
+            .into_response(),
+            Self::Unavailable(message) => {
+                tracing::error!(%message, "admin request failed");
+                error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the database is unavailable; try again shortly",
+                )
+                .into_response()
+            }
+        }
+    }
+}
+
+async fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: Body) -> Result<T, ApiError> {
+    if content_type(headers).is_some_and(|media_type| media_type != "application/json") {
+        return Err(error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the body as application/json",
+        ));
+    }
+    let bytes = read_body(body)
+        .await
+        .map_err(|message| error(StatusCode::PAYLOAD_TOO_LARGE, message))?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        error(
+            StatusCode::BAD_REQUEST,
+            format!("the JSON body is invalid: {e}"),
+        )
+    })
+}
+
+fn respond<T: serde::Serialize>(status: StatusCode, result: Result<T, AdminError>) -> Response {
+    match result {
+        Ok(value) => (status, axum::Json(value)).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn list_clients(State(state): State<Arc<AppState>>) -> Response {
+    respond(StatusCode::OK, clients::list(&state).await)
+}
+
+async fn create_client(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match json_body::<CreateClient>(&headers, body).await {
+        Ok(input) => respond(StatusCode::CREATED, clients::create(&state, input).await),
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn show_client(
+    State(state): State<Arc<AppState>>,
+    Path(client_id): Path<String>,
+) -> Response {
+    respond(StatusCode::OK, clients::show(&state, &client_id).await)
+}
+
+async fn update_client(
+    State(state): State<Arc<AppState>>,
+    Path(client_id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match json_body::<UpdateClient>(&headers, body).await {
+        Ok(changes) => respond(
+            StatusCode::OK,
+            clients::update(&state, &client_id, changes).await,
+        ),
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn rotate_secret(
+    State(state): State<Arc<AppState>>,
+    Path(client_id): Path<String>,
+) -> Response {
+    respond(
+        StatusCode::OK,
+        clients::rotate_secret(&state, &client_id).await,
+    )
+}
+
+async fn delete_client(
+    State(state): State<Arc<AppState>>,
+    Path(client_id): Path<String>,
+) -> Response {
+    match clients::delete(&state, &client_id).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn not_found() -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "no such admin resource; see /admin/api/clients",
+    )
+    .into_response()
+}

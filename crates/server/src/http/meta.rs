@@ -1,0 +1,87 @@
+//! Health, discovery (RFC 8414 / OpenID Connect Discovery), JWKS and the scope catalogue.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use coupa_proto::scopes;
+use serde_json::json;
+
+use super::errors::{ApiError, ResponseFormat};
+use crate::app::AppState;
+
+pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, axum::Json(json!({"status": "ok"}))).into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "health check: database unavailable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(json!({"status": "database unavailable"})),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Lists what this server implements, and nothing more.
+pub async fn discovery(State(state): State<Arc<AppState>>) -> Response {
+    let issuer = &state.config.issuer;
+    let scope_names: Vec<&str> = scopes::CATALOGUE.iter().map(|scope| scope.name).collect();
+    let document = json!({
+        "issuer": issuer,
+        "token_endpoint": format!("{issuer}/oauth2/token"),
+        "jwks_uri": format!("{issuer}/oauth2/jwks"),
+        "scopes_supported": scope_names,
+        "grant_types_supported": ["client_credentials"],
+        "response_types_supported": [],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "access_token_signing_alg_values_supported": [state.keys.signing_algorithm().as_str()],
+    });
+    cacheable(axum::Json(document).into_response())
+}
+
+pub async fn jwks(State(state): State<Arc<AppState>>) -> Response {
+    let mut response = axum::Json(state.keys.jwks()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/jwk-set+json"),
+    );
+    cacheable(response)
+}
+
+pub async fn scopes() -> Response {
+    axum::Json(scopes::CATALOGUE).into_response()
+}
+
+pub async fn scope(Path(name): Path<String>) -> Response {
+    match scopes::find(&name) {
+        Some(scope) => axum::Json(scope).into_response(),
+        None => ApiError::new(
+            StatusCode::NOT_FOUND,
+            ResponseFormat::Json,
+            "base",
+            format!("no scope named {name}; GET /oauth2/scopes lists them"),
+        )
+        .into_response(),
+    }
+}
+
+pub async fn not_found(headers: HeaderMap) -> Response {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        ResponseFormat::from_accept(&headers),
+        "base",
+        "not found",
+    )
+    .into_response()
+}
+
+fn cacheable(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    response
+}

@@ -1,0 +1,78 @@
+//! HTTP: routers, thin handlers, extractors and the mapping of errors to responses.
+
+mod admin;
+mod api;
+mod bearer;
+mod errors;
+mod meta;
+mod token;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, header};
+use axum::routing::{any, get, post};
+
+use crate::app::AppState;
+
+pub use bearer::Caller;
+pub use errors::ResponseFormat;
+
+/// Largest request body read by any endpoint here (OAuth forms and admin JSON).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+pub fn router(state: Arc<AppState>) -> Router {
+    let api = Router::new()
+        .route("/api/invoices", get(api::invoices))
+        .route("/api/{*rest}", any(api::not_yet_served))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            bearer::authorize,
+        ));
+    Router::new()
+        .route("/healthz", get(meta::healthz))
+        .route("/.well-known/openid-configuration", get(meta::discovery))
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(meta::discovery),
+        )
+        .route("/oauth2/jwks", get(meta::jwks))
+        .route("/oauth2/scopes", get(meta::scopes))
+        .route("/oauth2/scopes/{name}", get(meta::scope))
+        .route(
+            "/oauth2/token",
+            post(token::token).fallback(token::wrong_method),
+        )
+        .nest("/admin/api", admin::router(Arc::clone(&state)))
+        .merge(api)
+        .fallback(meta::not_found)
+        .with_state(state)
+}
+
+/// Reads a whole body, refusing more than `MAX_BODY_BYTES`.
+pub(crate) async fn read_body(body: Body) -> Result<Bytes, String> {
+    axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| {
+            format!(
+                "the request body is larger than {} KiB or was cut off",
+                MAX_BODY_BYTES / 1024
+            )
+        })
+}
+
+/// The media type of the request body, lower-cased and without parameters.
+pub(crate) fn content_type(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::CONTENT_TYPE)
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).to_string())
+        .map(|value| {
+            value
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
+}

@@ -1,0 +1,14 @@
+//! Everything `coupa serve` runs: a Coupa-compatible OAuth 2.0 authorization server and a
+//! scope-enforcing Coupa-style REST API.
+
+pub mod app;
+pub mod cache;
+pub mod clients;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod keys;
+pub mod store;
+
+pub use app::{App, StartError};
+pub use config::{Config, ConfigLayer};

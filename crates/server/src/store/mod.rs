@@ -1,0 +1,118 @@
+//! Persistence: one `Store` trait, implemented for SQLite (the embedded default) and
+//! PostgreSQL (for several replicas). Both run the same SQL (see `sql_store.rs`), each with
+//! its own migrations.
+
+mod postgres;
+mod sql_store;
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::domain::client::ClientRecord;
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique field is already taken; holds the field's name.
+    #[error("{0} has already been taken")]
+    Taken(&'static str),
+    /// The row changed since it was read; read it again and retry.
+    #[error("the record was changed concurrently")]
+    Stale,
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Unavailable(error.to_string())
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(error: sqlx::migrate::MigrateError) -> Self {
+        Self::Unavailable(format!("migration failed: {error}"))
+    }
+}
+
+/// A signing key as kept in the database (PKCS#8 DER), shared by every replica.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StoredKey {
+    pub kid: String,
+    pub alg: String,
+    pub private_key: Vec<u8>,
+    pub created_at: i64,
+    pub active: bool,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which backend this is, for logs.
+    fn backend(&self) -> &'static str;
+
+    /// Cheap liveness check for `/healthz`.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Inserts a client and claims its login; `Taken("login")` if the login is in use.
+    async fn insert_client(&self, client: &ClientRecord) -> Result<(), StoreError>;
+    async fn client(&self, client_id: &str) -> Result<Option<ClientRecord>, StoreError>;
+    async fn clients(&self) -> Result<Vec<ClientRecord>, StoreError>;
+    /// Writes `client` over the row with its id if that row still has `client.version - 1`;
+    /// `Stale` otherwise.
+    async fn update_client(&self, client: &ClientRecord) -> Result<(), StoreError>;
+    /// Deletes the client and frees its login. False if there was no such client.
+    async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError>;
+
+    async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError>;
+    /// Inserts an active key unless one is already active for its algorithm.
+    /// True if this key was inserted.
+    async fn insert_signing_key_if_none_active(&self, key: &StoredKey) -> Result<bool, StoreError>;
+
+    async fn setting(&self, name: &str) -> Result<Option<String>, StoreError>;
+    /// Sets a value unless it is already set. True if this call set it.
+    async fn insert_setting_if_absent(&self, name: &str, value: &str) -> Result<bool, StoreError>;
+}
+
+/// Opens the store a `--database-url` names, running its migrations.
+pub async fn open(database_url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if database_url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::open(database_url).await?))
+    } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::open(database_url).await?))
+    } else {
+        Err(StoreError::Unavailable(format!(
+            "unsupported database URL `{}`: use sqlite://PATH or postgres://USER@HOST/DB",
+            redact_url(database_url)
+        )))
+    }
+}
+
+/// Hides the password of a database URL, for messages.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((user_info, host)) if user_info.contains(':') => {
+            let user = user_info.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(redact_url("postgres://u:pw@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite://coupa.db"), "sqlite://coupa.db");
+    }
+}

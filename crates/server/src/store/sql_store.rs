@@ -1,0 +1,258 @@
+//! The SQL both backends share. SQLite and PostgreSQL both take `$N` placeholders, so one
+//! body serves both; the macro is instantiated once per backend with its pool type and the
+//! statement that opens a write transaction.
+
+use crate::domain::client::{ClientRecord, GrantType};
+use crate::domain::scope::ScopeSet;
+
+use super::StoreError;
+
+#[derive(sqlx::FromRow)]
+pub(super) struct ClientRow {
+    client_id: String,
+    name: String,
+    login: String,
+    grant_type: String,
+    contact_info: String,
+    contact_email: String,
+    scopes: String,
+    redirect_uris: String,
+    pkce: bool,
+    active: bool,
+    secret_digest: Option<Vec<u8>>,
+    secret_generation: i64,
+    previous_secret_digest: Option<Vec<u8>>,
+    previous_secret_expires_at: Option<i64>,
+    tokens_valid_after: i64,
+    created_at: i64,
+    updated_at: i64,
+    version: i64,
+}
+
+impl TryFrom<ClientRow> for ClientRecord {
+    type Error = StoreError;
+
+    fn try_from(row: ClientRow) -> Result<Self, StoreError> {
+        let grant_type = GrantType::parse(&row.grant_type).ok_or_else(|| {
+            StoreError::Unavailable(format!(
+                "client {} has unknown grant type {}",
+                row.client_id, row.grant_type
+            ))
+        })?;
+        Ok(Self {
+            client_id: row.client_id,
+            name: row.name,
+            login: row.login,
+            grant_type,
+            contact_info: row.contact_info,
+            contact_email: row.contact_email,
+            scopes: ScopeSet::parse(&row.scopes),
+            redirect_uris: row
+                .redirect_uris
+                .split_whitespace()
+                .map(str::to_string)
+                .collect(),
+            pkce: row.pkce,
+            active: row.active,
+            secret_digest: row.secret_digest,
+            secret_generation: row.secret_generation,
+            previous_secret_digest: row.previous_secret_digest,
+            previous_secret_expires_at: row.previous_secret_expires_at,
+            tokens_valid_after: row.tokens_valid_after,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            version: row.version,
+        })
+    }
+}
+
+pub(super) const CLIENT_COLUMNS: &str = "client_id, name, login, grant_type, contact_info, contact_email, scopes, \
+     redirect_uris, pkce, active, secret_digest, secret_generation, previous_secret_digest, \
+     previous_secret_expires_at, tokens_valid_after, created_at, updated_at, version";
+
+pub(super) fn unique_violation_to_taken(error: sqlx::Error, field: &'static str) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Taken(field),
+        _ => error.into(),
+    }
+}
+
+/// Implements `Store` for `$store` (which has a `pool: $pool` field and an async
+/// `begin_write(&self)`), with the SQL shared by every backend.
+macro_rules! impl_sql_store {
+    ($store:ty, $backend:literal) => {
+        #[async_trait::async_trait]
+        impl $crate::store::Store for $store {
+            fn backend(&self) -> &'static str {
+                $backend
+            }
+
+            async fn ping(&self) -> Result<(), $crate::store::StoreError> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn insert_client(
+                &self,
+                client: &$crate::domain::client::ClientRecord,
+            ) -> Result<(), $crate::store::StoreError> {
+                use $crate::store::sql_store::unique_violation_to_taken;
+                let mut tx = self.begin_write().await?;
+                sqlx::query("INSERT INTO logins (login_key, owner_kind, owner_id) VALUES ($1, 'client', $2)")
+                    .bind($crate::domain::client::login_key(&client.login))
+                    .bind(&client.client_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| unique_violation_to_taken(e, "login"))?;
+                let sql = format!(
+                    "INSERT INTO oauth_clients ({}) VALUES \
+                     ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+                    $crate::store::sql_store::CLIENT_COLUMNS
+                );
+                sqlx::query(&sql)
+                    .bind(&client.client_id)
+                    .bind(&client.name)
+                    .bind(&client.login)
+                    .bind(client.grant_type.as_str())
+                    .bind(&client.contact_info)
+                    .bind(&client.contact_email)
+                    .bind(client.scopes.to_string())
+                    .bind(client.redirect_uris.join(" "))
+                    .bind(client.pkce)
+                    .bind(client.active)
+                    .bind(client.secret_digest.as_deref())
+                    .bind(client.secret_generation)
+                    .bind(client.previous_secret_digest.as_deref())
+                    .bind(client.previous_secret_expires_at)
+                    .bind(client.tokens_valid_after)
+                    .bind(client.created_at)
+                    .bind(client.updated_at)
+                    .bind(client.version)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| unique_violation_to_taken(e, "client_id"))?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn client(
+                &self,
+                client_id: &str,
+            ) -> Result<Option<$crate::domain::client::ClientRecord>, $crate::store::StoreError> {
+                let sql = format!(
+                    "SELECT {} FROM oauth_clients WHERE client_id = $1",
+                    $crate::store::sql_store::CLIENT_COLUMNS
+                );
+                let row: Option<$crate::store::sql_store::ClientRow> =
+                    sqlx::query_as(&sql).bind(client_id).fetch_optional(&self.pool).await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn clients(
+                &self,
+            ) -> Result<Vec<$crate::domain::client::ClientRecord>, $crate::store::StoreError> {
+                let sql = format!(
+                    "SELECT {} FROM oauth_clients ORDER BY created_at, client_id",
+                    $crate::store::sql_store::CLIENT_COLUMNS
+                );
+                let rows: Vec<$crate::store::sql_store::ClientRow> =
+                    sqlx::query_as(&sql).fetch_all(&self.pool).await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn update_client(
+                &self,
+                client: &$crate::domain::client::ClientRecord,
+            ) -> Result<(), $crate::store::StoreError> {
+                let result = sqlx::query(
+                    "UPDATE oauth_clients SET name = $1, contact_info = $2, contact_email = $3, scopes = $4, \
+                     redirect_uris = $5, active = $6, secret_digest = $7, secret_generation = $8, \
+                     previous_secret_digest = $9, previous_secret_expires_at = $10, tokens_valid_after = $11, \
+                     updated_at = $12, version = $13 WHERE client_id = $14 AND version = $15",
+                )
+                .bind(&client.name)
+                .bind(&client.contact_info)
+                .bind(&client.contact_email)
+                .bind(client.scopes.to_string())
+                .bind(client.redirect_uris.join(" "))
+                .bind(client.active)
+                .bind(client.secret_digest.as_deref())
+                .bind(client.secret_generation)
+                .bind(client.previous_secret_digest.as_deref())
+                .bind(client.previous_secret_expires_at)
+                .bind(client.tokens_valid_after)
+                .bind(client.updated_at)
+                .bind(client.version)
+                .bind(&client.client_id)
+                .bind(client.version - 1)
+                .execute(&self.pool)
+                .await?;
+                if result.rows_affected() == 1 { Ok(()) } else { Err($crate::store::StoreError::Stale) }
+            }
+
+            async fn delete_client(&self, client_id: &str) -> Result<bool, $crate::store::StoreError> {
+                let mut tx = self.begin_write().await?;
+                let deleted = sqlx::query("DELETE FROM oauth_clients WHERE client_id = $1")
+                    .bind(client_id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                sqlx::query("DELETE FROM logins WHERE owner_kind = 'client' AND owner_id = $1")
+                    .bind(client_id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(deleted == 1)
+            }
+
+            async fn signing_keys(&self) -> Result<Vec<$crate::store::StoredKey>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT kid, alg, private_key, created_at, active FROM signing_keys ORDER BY created_at, kid",
+                )
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn insert_signing_key_if_none_active(
+                &self,
+                key: &$crate::store::StoredKey,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let result = sqlx::query(
+                    "INSERT INTO signing_keys (kid, alg, private_key, created_at, active) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                )
+                .bind(&key.kid)
+                .bind(&key.alg)
+                .bind(&key.private_key)
+                .bind(key.created_at)
+                .bind(key.active)
+                .execute(&self.pool)
+                .await?;
+                Ok(result.rows_affected() == 1)
+            }
+
+            async fn setting(&self, name: &str) -> Result<Option<String>, $crate::store::StoreError> {
+                Ok(sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn insert_setting_if_absent(
+                &self,
+                name: &str,
+                value: &str,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let result =
+                    sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                        .bind(name)
+                        .bind(value)
+                        .execute(&self.pool)
+                        .await?;
+                Ok(result.rows_affected() == 1)
+            }
+        }
+    };
+}
+
+pub(super) use impl_sql_store;
