@@ -1,0 +1,407 @@
+//! The `coupa` binary itself: admin commands, scopes, and `serve` as a real process.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::support::{ADMIN_TOKEN, fresh_sqlite_url, spawn_server};
+
+const COUPA: &str = env!("CARGO_BIN_EXE_coupa");
+
+struct Run {
+    success: bool,
+    stdout: String,
+    stderr: String,
+}
+
+async fn coupa(args: &[&str], envs: &[(&str, &str)]) -> Run {
+    let mut command = Command::new(COUPA);
+    command
+        .args(args)
+        .env_remove("COUPA_ADMIN_TOKEN")
+        .env_remove("COUPA_URL");
+    for (name, value) in envs {
+        command.env(name, value);
+    }
+    let output = command.output().await.expect("coupa runs");
+    Run {
+        success: output.status.success(),
+        stdout: String::from_utf8_lossy(&output.stdout).to_string(),
+        stderr: String::from_utf8_lossy(&output.stderr).to_string(),
+    }
+}
+
+fn json(run: &Run) -> Value {
+    assert!(run.success, "command failed: {}", run.stderr);
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", run.stdout))
+}
+
+#[tokio::test]
+async fn admin_clients_commands_drive_the_admin_api() {
+    let server = spawn_server().await;
+    let env = [
+        ("COUPA_URL", server.url.as_str()),
+        ("COUPA_ADMIN_TOKEN", ADMIN_TOKEN),
+    ];
+    let created = json(
+        &coupa(
+            &[
+                "admin",
+                "clients",
+                "create",
+                "--name",
+                "Invoices sync",
+                "--login",
+                "invoice-sync",
+                "--grant-type",
+                "client_credentials",
+                "--scope",
+                "core.invoice.read core.expense.read",
+                "--contact-info",
+                "Integration team",
+                "--contact-email",
+                "team@example.com",
+                "--output",
+                "json",
+            ],
+            &env,
+        )
+        .await,
+    );
+    for field in [
+        "client_id",
+        "client_secret",
+        "name",
+        "login",
+        "grant_type",
+        "scope",
+        "active",
+    ] {
+        assert!(
+            created.get(field).is_some(),
+            "{field} missing from {created}"
+        );
+    }
+    assert_eq!(created["scope"], "core.invoice.read core.expense.read");
+    assert_eq!(created["active"], true);
+    let id = created["client_id"].as_str().unwrap();
+    let secret = created["client_secret"].as_str().unwrap();
+    let client = crate::support::Credentials {
+        id: id.into(),
+        secret: secret.into(),
+    };
+    server
+        .access_token(&client, Some("core.invoice.read"))
+        .await;
+
+    let listed = json(&coupa(&["admin", "clients", "list", "--output", "json"], &env).await);
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let text = coupa(&["admin", "clients", "list"], &env).await;
+    assert!(
+        text.stdout.contains("IDENTIFIER") && text.stdout.contains("invoice-sync"),
+        "{}",
+        text.stdout
+    );
+
+    let shown = json(&coupa(&["admin", "clients", "show", id, "--output", "json"], &env).await);
+    assert!(shown.get("client_secret").is_none());
+
+    let updated = json(
+        &coupa(
+            &[
+                "admin",
+                "clients",
+                "update",
+                id,
+                "--scope",
+                "core.expense.read",
+                "--output",
+                "json",
+            ],
+            &env,
+        )
+        .await,
+    );
+    assert_eq!(updated["scope"], "core.expense.read");
+
+    let rotated = json(
+        &coupa(
+            &["admin", "clients", "rotate-secret", id, "--output", "json"],
+            &env,
+        )
+        .await,
+    );
+    assert_ne!(rotated["client_secret"], created["client_secret"]);
+
+    let off = json(
+        &coupa(
+            &["admin", "clients", "deactivate", id, "--output", "json"],
+            &env,
+        )
+        .await,
+    );
+    assert_eq!(off["active"], false);
+    let on = json(
+        &coupa(
+            &["admin", "clients", "activate", id, "--output", "json"],
+            &env,
+        )
+        .await,
+    );
+    assert_eq!(on["active"], true);
+
+    let deleted = coupa(&["admin", "clients", "delete", id], &env).await;
+    assert!(deleted.success, "{}", deleted.stderr);
+    let missing = coupa(&["admin", "clients", "show", id], &env).await;
+    assert!(!missing.success);
+    assert!(
+        missing.stderr.contains("coupa admin clients list"),
+        "{}",
+        missing.stderr
+    );
+}
+
+#[tokio::test]
+async fn admin_errors_say_what_to_do_next() {
+    let server = spawn_server().await;
+    let no_token = coupa(&["admin", "clients", "list", "--url", &server.url], &[]).await;
+    assert!(!no_token.success);
+    assert!(
+        no_token.stderr.contains("COUPA_ADMIN_TOKEN"),
+        "{}",
+        no_token.stderr
+    );
+
+    let env = [
+        ("COUPA_URL", server.url.as_str()),
+        ("COUPA_ADMIN_TOKEN", ADMIN_TOKEN),
+    ];
+    let bad_scope = coupa(
+        &[
+            "admin",
+            "clients",
+            "create",
+            "--name",
+            "x",
+            "--login",
+            "x",
+            "--scope",
+            "core.invoice.reed",
+        ],
+        &env,
+    )
+    .await;
+    assert!(!bad_scope.success);
+    assert!(
+        bad_scope
+            .stderr
+            .contains("core.invoice.reed is not a known scope"),
+        "{}",
+        bad_scope.stderr
+    );
+    assert!(
+        bad_scope.stderr.contains("coupa scopes list"),
+        "{}",
+        bad_scope.stderr
+    );
+
+    let unreachable = coupa(
+        &["admin", "clients", "list"],
+        &[
+            ("COUPA_URL", "http://127.0.0.1:9"),
+            ("COUPA_ADMIN_TOKEN", "x"),
+        ],
+    )
+    .await;
+    assert!(!unreachable.success);
+    assert!(
+        unreachable.stderr.contains("is `coupa serve` running"),
+        "{}",
+        unreachable.stderr
+    );
+}
+
+#[tokio::test]
+async fn scopes_commands_print_the_catalogue() {
+    let list = json(&coupa(&["scopes", "list", "--output", "json"], &[]).await);
+    assert!(list.as_array().unwrap().len() > 30);
+    let show = coupa(&["scopes", "show", "core.invoice.read"], &[]).await;
+    assert!(show.success);
+    assert!(
+        show.stdout.contains("GET   /api/invoices/{id}"),
+        "{}",
+        show.stdout
+    );
+    let unknown = coupa(&["scopes", "show", "core.invoice.reed"], &[]).await;
+    assert!(!unknown.success);
+    assert!(
+        unknown.stderr.contains("did you mean core.invoice.read"),
+        "{}",
+        unknown.stderr
+    );
+    let help = coupa(&["--help"], &[]).await;
+    assert!(
+        help.stdout.contains("coupa admin clients create"),
+        "{}",
+        help.stdout
+    );
+}
+
+/// Starts `coupa serve` and reads its stdout up to the "listening" line.
+async fn start_serve(args: &[&str], envs: &[(&str, &str)]) -> (Child, String, Option<String>) {
+    let mut command = Command::new(COUPA);
+    command
+        .arg("serve")
+        .args(args)
+        .env_remove("COUPA_ADMIN_TOKEN")
+        .env_remove("COUPA_LISTEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    for (name, value) in envs {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().expect("coupa serve starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut admin_token = None;
+    let mut previous = String::new();
+    let url = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if previous.starts_with("Admin token") {
+                admin_token = Some(line.trim().to_string());
+            }
+            if let Some(rest) = line.strip_prefix("coupa serve: listening on ") {
+                return rest.split_whitespace().next().unwrap().to_string();
+            }
+            previous = line;
+        }
+        panic!("coupa serve exited before listening");
+    })
+    .await
+    .expect("coupa serve listens within 30 s");
+    (child, url, admin_token)
+}
+
+async fn terminate(mut child: Child) {
+    let pid = child.id().unwrap().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = tokio::time::timeout(Duration::from_secs(15), child.wait())
+        .await
+        .expect("stops on SIGTERM")
+        .unwrap();
+    assert!(exit.success(), "graceful shutdown exits 0, got {exit:?}");
+}
+
+#[tokio::test]
+async fn serve_prints_the_admin_token_once_and_stops_on_sigterm() {
+    let database_url = fresh_sqlite_url();
+    let args = [
+        "--listen",
+        "127.0.0.1:0",
+        "--database-url",
+        database_url.as_str(),
+    ];
+    let (child, url, admin_token) = start_serve(&args, &[]).await;
+    let admin_token = admin_token.expect("first start prints the admin token");
+    let http = reqwest::Client::new();
+    assert_eq!(
+        http.get(format!("{url}/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let listed = http
+        .get(format!("{url}/admin/api/clients"))
+        .bearer_auth(&admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), 200);
+    terminate(child).await;
+
+    let (child, url, again) = start_serve(&args, &[]).await;
+    assert!(
+        again.is_none(),
+        "the admin token is printed only on first start"
+    );
+    let listed = http
+        .get(format!("{url}/admin/api/clients"))
+        .bearer_auth(&admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.status(),
+        200,
+        "the generated token keeps working across restarts"
+    );
+    terminate(child).await;
+}
+
+#[tokio::test]
+async fn serve_layers_file_env_and_flags() {
+    let dir = std::env::temp_dir().join(crate::support::unique_name("coupa-config-"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("coupa.toml");
+    std::fs::write(
+        &config,
+        "listen = \"127.0.0.1:1\"\ntoken-lifetime = \"2h\"\nsigning-alg = \"EdDSA\"\n",
+    )
+    .unwrap();
+    let database_url = fresh_sqlite_url();
+    let config_path = config.to_str().unwrap();
+    let (child, url, _) = start_serve(
+        &["--config", config_path, "--listen", "127.0.0.1:0"],
+        &[
+            ("COUPA_DATABASE_URL", database_url.as_str()),
+            ("COUPA_ADMIN_TOKEN", ADMIN_TOKEN),
+            ("COUPA_SIGNING_ALG", "RS256"),
+        ],
+    )
+    .await;
+    let server_admin = coupa_client::AdminClient::new(&url, ADMIN_TOKEN);
+    let view = server_admin
+        .create_client(&crate::support::client_input("layers", "core.invoice.read"))
+        .await
+        .unwrap();
+    let response = reqwest::Client::new()
+        .post(format!("{url}/oauth2/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &view.client_id),
+            ("client_secret", view.client_secret.as_deref().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["expires_in"], 7200, "the file sets the lifetime");
+    let jwks: Value = reqwest::get(format!("{url}/oauth2/jwks"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        jwks["keys"][0]["alg"], "RS256",
+        "the environment beats the file"
+    );
+    terminate(child).await;
+
+    let bad = coupa(
+        &["serve", "--config", config_path, "--signing-alg", "HS256"],
+        &[],
+    )
+    .await;
+    assert!(!bad.success);
+    assert!(bad.stderr.contains("ES256, RS256, EdDSA"), "{}", bad.stderr);
+}

@@ -1,0 +1,12 @@
+//! The one integration-test binary: real servers on port 0, real HTTP, real databases.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod admin_api;
+mod bearer;
+mod cli;
+mod discovery;
+mod seeds;
+mod store_conformance;
+mod support;
+mod third_party;
+mod token_endpoint;

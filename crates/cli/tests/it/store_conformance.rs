@@ -1,0 +1,189 @@
+//! One conformance suite, run against every `Store` implementation.
+
+use coupa_server::domain::client::ClientRecord;
+use coupa_server::store::{StoreError, StoredKey};
+
+use crate::support::{Backend, client_input, open_store};
+
+fn record(login: &str) -> ClientRecord {
+    ClientRecord::create(
+        client_input(login, "core.invoice.read core.expense.read"),
+        1_000,
+    )
+    .unwrap()
+    .0
+}
+
+async fn clients_round_trip(backend: Backend) {
+    let Some(store) = open_store(backend).await else {
+        return;
+    };
+    let client = record("round-trip");
+    store.insert_client(&client).await.unwrap();
+    assert_eq!(
+        store.client(&client.client_id).await.unwrap(),
+        Some(client.clone())
+    );
+    assert_eq!(store.clients().await.unwrap(), vec![client.clone()]);
+    assert_eq!(store.client("missing").await.unwrap(), None);
+}
+
+async fn logins_are_unique_ignoring_case(backend: Backend) {
+    let Some(store) = open_store(backend).await else {
+        return;
+    };
+    store.insert_client(&record("Unique")).await.unwrap();
+    let clash = store.insert_client(&record("uNIQUE")).await;
+    assert!(
+        matches!(clash, Err(StoreError::Taken("login"))),
+        "{clash:?}"
+    );
+    assert_eq!(
+        store.clients().await.unwrap().len(),
+        1,
+        "nothing half-written"
+    );
+}
+
+async fn updates_are_compare_and_swap(backend: Backend) {
+    let Some(store) = open_store(backend).await else {
+        return;
+    };
+    let mut client = record("cas");
+    store.insert_client(&client).await.unwrap();
+    let mut stale = client.clone();
+    client.name = "first".into();
+    client.version += 1;
+    store.update_client(&client).await.unwrap();
+    stale.name = "second".into();
+    stale.version += 1;
+    assert!(matches!(
+        store.update_client(&stale).await,
+        Err(StoreError::Stale)
+    ));
+    let stored = store.client(&client.client_id).await.unwrap().unwrap();
+    assert_eq!(stored.name, "first");
+    let mut rotated = stored.clone();
+    rotated.rotate_secret(2_000, 60).unwrap();
+    rotated.version += 1;
+    store.update_client(&rotated).await.unwrap();
+    assert_eq!(
+        store.client(&client.client_id).await.unwrap(),
+        Some(rotated)
+    );
+}
+
+async fn delete_frees_the_login(backend: Backend) {
+    let Some(store) = open_store(backend).await else {
+        return;
+    };
+    let client = record("freed");
+    store.insert_client(&client).await.unwrap();
+    assert!(store.delete_client(&client.client_id).await.unwrap());
+    assert!(!store.delete_client(&client.client_id).await.unwrap());
+    store.insert_client(&record("freed")).await.unwrap();
+}
+
+async fn one_active_signing_key_per_algorithm(backend: Backend) {
+    let Some(store) = open_store(backend).await else {
+        return;
+    };
+    let key = |kid: &str, alg: &str| StoredKey {
+        kid: kid.into(),
+        alg: alg.into(),
+        private_key: vec![1, 2, 3],
+        created_at: 5,
+        active: true,
+    };
+    assert!(
+        store
+            .insert_signing_key_if_none_active(&key("a", "ES256"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .insert_signing_key_if_none_active(&key("b", "ES256"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .insert_signing_key_if_none_active(&key("c", "RS256"))
+            .await
+            .unwrap()
+    );
+    let kids: Vec<String> = store
+        .signing_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.kid)
+        .collect();
+    assert_eq!(kids, vec!["a".to_string(), "c".to_string()]);
+}
+
+async fn settings_are_set_once(backend: Backend) {
+    let Some(store) = open_store(backend).await else {
+        return;
+    };
+    assert_eq!(store.setting("x").await.unwrap(), None);
+    assert!(store.insert_setting_if_absent("x", "1").await.unwrap());
+    assert!(!store.insert_setting_if_absent("x", "2").await.unwrap());
+    assert_eq!(store.setting("x").await.unwrap().as_deref(), Some("1"));
+    store.ping().await.unwrap();
+}
+
+async fn concurrent_inserts_of_one_login_let_exactly_one_win(backend: Backend) {
+    let Some(store) = open_store(backend).await else {
+        return;
+    };
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store.insert_client(&record("contended")).await
+        }));
+    }
+    let mut won = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(()) => won += 1,
+            Err(StoreError::Taken("login")) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(won, 1);
+    assert_eq!(store.clients().await.unwrap().len(), 1);
+}
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    clients_round_trip,
+    logins_are_unique_ignoring_case,
+    updates_are_compare_and_swap,
+    delete_frees_the_login,
+    one_active_signing_key_per_algorithm,
+    settings_are_set_once,
+    concurrent_inserts_of_one_login_let_exactly_one_win,
+);

@@ -1,0 +1,240 @@
+//! `spawn_server()`: a real server on port 0 with a fresh database, plus helpers.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use coupa_client::AdminClient;
+use coupa_proto::admin::{ClientView, CreateClient};
+use coupa_server::store::{PostgresStore, SqliteStore, Store};
+use coupa_server::{App, Config, ConfigLayer};
+use tokio::sync::{OnceCell, oneshot};
+
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+const POSTGRES_BASE: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestServer {
+    pub url: String,
+    pub admin: AdminClient,
+    pub http: reqwest::Client,
+    pub database_url: String,
+    _stop: oneshot::Sender<()>,
+}
+
+/// A unique name for a test's database file or schema.
+pub fn unique_name(prefix: &str) -> String {
+    let bytes: [u8; 8] = rand_bytes();
+    format!(
+        "{prefix}{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
+}
+
+fn rand_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    aws_lc_rs::rand::fill(&mut bytes).expect("system randomness");
+    bytes
+}
+
+pub fn fresh_sqlite_url() -> String {
+    let dir: PathBuf = std::env::temp_dir().join(unique_name("coupa-test-"));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    format!("sqlite://{}", dir.join("coupa.db").display())
+}
+
+static POSTGRES_READY: OnceCell<bool> = OnceCell::const_new();
+
+/// A URL for a fresh, empty schema, or None (loudly) when no PostgreSQL is reachable
+/// outside CI. In CI an unreachable PostgreSQL fails the test.
+pub async fn fresh_postgres_url() -> Option<String> {
+    let ready = *POSTGRES_READY
+        .get_or_init(|| async {
+            match sqlx::PgPool::connect(POSTGRES_BASE).await {
+                Ok(pool) => {
+                    // Schemas of earlier runs.
+                    let stale: Vec<String> = sqlx::query_scalar(
+                        "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'coupa_t_%'",
+                    )
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap_or_default();
+                    for schema in stale {
+                        let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).execute(&pool).await;
+                    }
+                    true
+                }
+                Err(error) => {
+                    if std::env::var_os("CI").is_some() {
+                        panic!("PostgreSQL at {POSTGRES_BASE} is required in CI: {error}");
+                    }
+                    eprintln!(
+                        "\n!!! SKIPPING PostgreSQL tests: cannot connect to {POSTGRES_BASE}: {error}\n\
+                         !!! Start PostgreSQL (trust auth, database `test`) to run them.\n"
+                    );
+                    false
+                }
+            }
+        })
+        .await;
+    if !ready {
+        return None;
+    }
+    let schema = unique_name("coupa_t_");
+    let pool = sqlx::PgPool::connect(POSTGRES_BASE)
+        .await
+        .expect("postgres");
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&pool)
+        .await
+        .expect("create schema");
+    pool.close().await;
+    Some(format!(
+        "{POSTGRES_BASE}?options=-c%20search_path%3D{schema}"
+    ))
+}
+
+pub async fn fresh_database_url(backend: Backend) -> Option<String> {
+    match backend {
+        Backend::Sqlite => Some(fresh_sqlite_url()),
+        Backend::Postgres => fresh_postgres_url().await,
+    }
+}
+
+pub async fn open_store(backend: Backend) -> Option<Arc<dyn Store>> {
+    let url = fresh_database_url(backend).await?;
+    Some(match backend {
+        Backend::Sqlite => Arc::new(SqliteStore::open(&url).await.expect("sqlite store")),
+        Backend::Postgres => Arc::new(PostgresStore::open(&url).await.expect("postgres store")),
+    })
+}
+
+pub async fn spawn_server() -> TestServer {
+    spawn_server_with(Backend::Sqlite, ConfigLayer::default())
+        .await
+        .expect("sqlite always works")
+}
+
+/// Starts a server on `backend` with `settings` layered over the defaults. None when the
+/// backend is PostgreSQL and it is not reachable locally.
+pub async fn spawn_server_with(backend: Backend, settings: ConfigLayer) -> Option<TestServer> {
+    let database_url = fresh_database_url(backend).await?;
+    Some(spawn_on(&database_url, settings).await)
+}
+
+pub async fn spawn_on(database_url: &str, settings: ConfigLayer) -> TestServer {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    let url = format!("http://{address}");
+    let layer = ConfigLayer {
+        listen: Some(address.to_string()),
+        database_url: Some(database_url.to_string()),
+        ..settings
+    };
+    let config = Config::resolve(layer, Some(ADMIN_TOKEN.to_string())).expect("config");
+    let app = App::prepare(config).await.expect("server starts");
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = app
+            .serve(listener, async {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    TestServer {
+        admin: AdminClient::new(&url, ADMIN_TOKEN),
+        http: reqwest::Client::new(),
+        url,
+        database_url: database_url.to_string(),
+        _stop: stop,
+    }
+}
+
+pub fn client_input(login: &str, scope: &str) -> CreateClient {
+    CreateClient {
+        name: format!("Client {login}"),
+        login: login.to_string(),
+        grant_type: "client_credentials".into(),
+        scope: scope.to_string(),
+        contact_info: "Integration team".into(),
+        contact_email: "team@example.com".into(),
+        ..CreateClient::default()
+    }
+}
+
+pub struct Credentials {
+    pub id: String,
+    pub secret: String,
+}
+
+impl TestServer {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+
+    pub async fn create_client(&self, login: &str, scope: &str) -> (ClientView, Credentials) {
+        let view = self
+            .admin
+            .create_client(&client_input(login, scope))
+            .await
+            .expect("client created");
+        let credentials = Credentials {
+            id: view.client_id.clone(),
+            secret: view.client_secret.clone().expect("a secret on create"),
+        };
+        (view, credentials)
+    }
+
+    /// POSTs a form to the token endpoint.
+    pub async fn token_request(&self, form: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(self.url("/oauth2/token"))
+            .form(form)
+            .send()
+            .await
+            .expect("token endpoint reachable")
+    }
+
+    /// A client-credentials token, asserting success.
+    pub async fn access_token(&self, credentials: &Credentials, scope: Option<&str>) -> String {
+        let mut form = vec![
+            ("grant_type", "client_credentials"),
+            ("client_id", credentials.id.as_str()),
+            ("client_secret", credentials.secret.as_str()),
+        ];
+        if let Some(scope) = scope {
+            form.push(("scope", scope));
+        }
+        let response = self.token_request(&form).await;
+        assert_eq!(
+            response.status(),
+            200,
+            "token request failed: {:?}",
+            response.text().await
+        );
+        let body: serde_json::Value = response.json().await.expect("json");
+        body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_string()
+    }
+
+    pub async fn api_get(
+        &self,
+        path: &str,
+        authorization: Option<&str>,
+        accept: &str,
+    ) -> reqwest::Response {
+        let mut request = self.http.get(self.url(path)).header("Accept", accept);
+        if let Some(authorization) = authorization {
+            request = request.header("Authorization", authorization);
+        }
+        request.send().await.expect("api reachable")
+    }
+}
