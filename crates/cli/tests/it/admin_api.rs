@@ -17,12 +17,7 @@ async fn requires_the_admin_token() {
         .await
         .unwrap();
     assert_eq!(response.status(), 401);
-    assert!(
-        response.headers()["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .starts_with("Bearer")
-    );
+    assert!(crate::support::challenge(&response).starts_with("Bearer"));
     let body: Value = response.json().await.unwrap();
     assert!(
         body["errors"]["base"][0]
@@ -175,12 +170,7 @@ async fn update_changes_only_what_is_given_and_scopes_take_effect() {
     assert_eq!(updated.contact_email, "team@example.com");
     assert!(updated.client_secret.is_none());
     let response = server
-        .token_request(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", &client.id),
-            ("client_secret", &client.secret),
-            ("scope", "core.invoice.read"),
-        ])
+        .client_credentials(&client, &[("scope", "core.invoice.read")])
         .await;
     assert_eq!(
         response.status(),
@@ -211,21 +201,9 @@ async fn delete_frees_the_login_and_kills_the_credentials() {
         server.admin.delete_client(&view.client_id).await,
         Err(ClientError::Coupa { status: 404, .. })
     ));
-    let response = server
-        .token_request(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", &client.id),
-            ("client_secret", &client.secret),
-        ])
-        .await;
+    let response = server.client_credentials(&client, &[]).await;
     assert_eq!(response.status(), 401);
-    let response = server
-        .api_get(
-            "/api/invoices",
-            Some(&format!("Bearer {token}")),
-            "application/json",
-        )
-        .await;
+    let response = server.list_invoices(&token).await;
     assert_eq!(response.status(), 401);
     server.create_client("gone", "core.invoice.read").await;
 }
@@ -253,51 +231,24 @@ async fn rotation_with_grace(backend: Backend) {
     server.access_token(&new, None).await;
     let grace_token = server.access_token(&old, None).await;
     for token in [&old_token, &grace_token] {
-        let response = server
-            .api_get(
-                "/api/invoices",
-                Some(&format!("Bearer {token}")),
-                "application/json",
-            )
-            .await;
+        let response = server.list_invoices(&token).await;
         assert_eq!(response.status(), 200, "within the grace period");
     }
     tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
-    let response = server
-        .token_request(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", &old.id),
-            ("client_secret", &old.secret),
-        ])
-        .await;
+    let response = server.client_credentials(&old, &[]).await;
     assert_eq!(
         response.status(),
         401,
         "the old secret is gone after the grace period"
     );
     for token in [&old_token, &grace_token] {
-        let response = server
-            .api_get(
-                "/api/invoices",
-                Some(&format!("Bearer {token}")),
-                "application/json",
-            )
-            .await;
+        let response = server.list_invoices(&token).await;
         assert_eq!(response.status(), 401);
-        let challenge = response.headers()["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .to_string();
+        let challenge = crate::support::challenge(&response);
         assert!(challenge.contains("rotated out"), "{challenge}");
     }
     let new_token = server.access_token(&new, None).await;
-    let response = server
-        .api_get(
-            "/api/invoices",
-            Some(&format!("Bearer {new_token}")),
-            "application/json",
-        )
-        .await;
+    let response = server.list_invoices(&new_token).await;
     assert_eq!(response.status(), 200);
 }
 

@@ -75,10 +75,7 @@ async fn a_missing_or_bad_token_is_401_with_a_bearer_challenge() {
             .api_get("/api/invoices", Some(bad), "application/json")
             .await;
         assert_eq!(response.status(), 401, "{bad}");
-        let challenge = response.headers()["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .to_string();
+        let challenge = crate::support::challenge(&response);
         assert!(
             challenge.starts_with("Bearer realm=\"coupa\", error="),
             "{bad}: {challenge}"
@@ -87,12 +84,7 @@ async fn a_missing_or_bad_token_is_401_with_a_bearer_challenge() {
     let response = server
         .api_get("/api/invoices", Some("Bearer a.b.c"), "application/json")
         .await;
-    assert!(
-        response.headers()["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .contains("error=\"invalid_token\"")
-    );
+    assert!(crate::support::challenge(&response).contains("error=\"invalid_token\""));
 }
 
 #[tokio::test]
@@ -101,20 +93,9 @@ async fn a_token_from_another_server_is_refused() {
     let other = spawn_server().await;
     let (_, client) = other.create_client("elsewhere", "core.invoice.read").await;
     let token = other.access_token(&client, None).await;
-    let response = server
-        .api_get(
-            "/api/invoices",
-            Some(&format!("Bearer {token}")),
-            "application/json",
-        )
-        .await;
+    let response = server.list_invoices(&token).await;
     assert_eq!(response.status(), 401);
-    assert!(
-        response.headers()["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .contains("invalid_token")
-    );
+    assert!(crate::support::challenge(&response).contains("invalid_token"));
 }
 
 #[tokio::test]
@@ -127,20 +108,9 @@ async fn an_expired_token_is_refused() {
     let (_, client) = server.create_client("brief", "core.invoice.read").await;
     let token = server.access_token(&client, None).await;
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    let response = server
-        .api_get(
-            "/api/invoices",
-            Some(&format!("Bearer {token}")),
-            "application/json",
-        )
-        .await;
+    let response = server.list_invoices(&token).await;
     assert_eq!(response.status(), 401);
-    assert!(
-        response.headers()["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .contains("expired")
-    );
+    assert!(crate::support::challenge(&response).contains("expired"));
 }
 
 #[tokio::test]
@@ -152,18 +122,9 @@ async fn a_token_without_the_routes_scope_is_403_naming_it() {
     let token = server
         .access_token(&client, Some("core.expense.read"))
         .await;
-    let response = server
-        .api_get(
-            "/api/invoices",
-            Some(&format!("Bearer {token}")),
-            "application/json",
-        )
-        .await;
+    let response = server.list_invoices(&token).await;
     assert_eq!(response.status(), 403);
-    let challenge = response.headers()["www-authenticate"]
-        .to_str()
-        .unwrap()
-        .to_string();
+    let challenge = crate::support::challenge(&response);
     assert!(
         challenge.contains("error=\"insufficient_scope\""),
         "{challenge}"
@@ -200,12 +161,7 @@ async fn deactivation_refuses_tokens_and_reactivation_does_not_revive_them() {
         .api_get("/api/invoices", Some(&bearer), "application/json")
         .await;
     assert_eq!(response.status(), 401);
-    assert!(
-        response.headers()["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .contains("deactivated")
-    );
+    assert!(crate::support::challenge(&response).contains("deactivated"));
     let on = UpdateClient {
         active: Some(true),
         ..UpdateClient::default()
@@ -225,13 +181,7 @@ async fn deactivation_refuses_tokens_and_reactivation_does_not_revive_them() {
     );
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let fresh = server.access_token(&client, None).await;
-    let response = server
-        .api_get(
-            "/api/invoices",
-            Some(&format!("Bearer {fresh}")),
-            "application/json",
-        )
-        .await;
+    let response = server.list_invoices(&fresh).await;
     assert_eq!(response.status(), 200);
 }
 

@@ -201,17 +201,25 @@ impl TestServer {
             .expect("token endpoint reachable")
     }
 
-    /// A client-credentials token, asserting success.
-    pub async fn access_token(&self, credentials: &Credentials, scope: Option<&str>) -> String {
+    /// A client-credentials request with the secret in the body, plus `extra` parameters.
+    pub async fn client_credentials(
+        &self,
+        credentials: &Credentials,
+        extra: &[(&str, &str)],
+    ) -> reqwest::Response {
         let mut form = vec![
             ("grant_type", "client_credentials"),
             ("client_id", credentials.id.as_str()),
             ("client_secret", credentials.secret.as_str()),
         ];
-        if let Some(scope) = scope {
-            form.push(("scope", scope));
-        }
-        let response = self.token_request(&form).await;
+        form.extend_from_slice(extra);
+        self.token_request(&form).await
+    }
+
+    /// A client-credentials token, asserting success.
+    pub async fn access_token(&self, credentials: &Credentials, scope: Option<&str>) -> String {
+        let extra: Vec<(&str, &str)> = scope.map(|scope| ("scope", scope)).into_iter().collect();
+        let response = self.client_credentials(credentials, &extra).await;
         assert_eq!(
             response.status(),
             200,
@@ -223,6 +231,16 @@ impl TestServer {
             .as_str()
             .expect("access_token")
             .to_string()
+    }
+
+    /// `GET /api/invoices` as JSON with `token` as the bearer.
+    pub async fn list_invoices(&self, token: &str) -> reqwest::Response {
+        self.api_get(
+            "/api/invoices",
+            Some(&format!("Bearer {token}")),
+            "application/json",
+        )
+        .await
     }
 
     pub async fn api_get(
@@ -237,4 +255,13 @@ impl TestServer {
         }
         request.send().await.expect("api reachable")
     }
+}
+
+/// The `WWW-Authenticate` header of a response, or "" when it has none.
+pub fn challenge(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("www-authenticate")
+        .map(|value| value.to_str().unwrap_or_default().to_string())
+        .unwrap_or_default()
 }

@@ -77,12 +77,7 @@ async fn a_subset_of_scopes_narrows_the_token() {
         .create_client("narrow", "core.invoice.read core.supplier.read")
         .await;
     let response = server
-        .token_request(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", &client.id),
-            ("client_secret", &client.secret),
-            ("scope", "core.supplier.read"),
-        ])
+        .client_credentials(&client, &[("scope", "core.supplier.read")])
         .await;
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["scope"], "core.supplier.read");
@@ -191,13 +186,7 @@ async fn a_deactivated_client_gets_no_token() {
         .update_client(&view.client_id, &off)
         .await
         .unwrap();
-    let response = server
-        .token_request(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", &client.id),
-            ("client_secret", &client.secret),
-        ])
-        .await;
+    let response = server.client_credentials(&client, &[]).await;
     let (status, error, description) = error_of(response).await;
     assert_eq!((status, error.as_str()), (401, "invalid_client"));
     assert!(description.contains("deactivated"), "{description}");
@@ -213,12 +202,7 @@ async fn a_scope_the_client_lacks_fails_the_whole_request_and_is_named() {
         ("core.invoice.read,core.expense.read", "not commas"),
     ] {
         let response = server
-            .token_request(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", &client.id),
-                ("client_secret", &client.secret),
-                ("scope", asked),
-            ])
+            .client_credentials(&client, &[("scope", asked)])
             .await;
         let (status, error, description) = error_of(response).await;
         assert_eq!((status, error.as_str()), (400, "invalid_scope"), "{asked}");
@@ -361,13 +345,7 @@ async fn the_token_lifetime_is_configurable() {
     };
     let server = spawn_server_with(Backend::Sqlite, settings).await.unwrap();
     let (_, client) = server.create_client("short", "core.invoice.read").await;
-    let response = server
-        .token_request(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", &client.id),
-            ("client_secret", &client.secret),
-        ])
-        .await;
+    let response = server.client_credentials(&client, &[]).await;
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["expires_in"], 3600);
 }
@@ -396,13 +374,7 @@ async fn warm_server_needs_no_database(backend: Backend) {
         let token = server
             .access_token(&client, Some("core.invoice.read"))
             .await;
-        let response = server
-            .api_get(
-                "/api/invoices",
-                Some(&format!("Bearer {token}")),
-                "application/json",
-            )
-            .await;
+        let response = server.list_invoices(&token).await;
         assert_eq!(response.status(), 200);
     }
     let response = server
