@@ -231,7 +231,7 @@ async fn rotation_with_grace(backend: Backend) {
     server.access_token(&new, None).await;
     let grace_token = server.access_token(&old, None).await;
     for token in [&old_token, &grace_token] {
-        let response = server.list_invoices(&token).await;
+        let response = server.list_invoices(token).await;
         assert_eq!(response.status(), 200, "within the grace period");
     }
     tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
@@ -242,7 +242,7 @@ async fn rotation_with_grace(backend: Backend) {
         "the old secret is gone after the grace period"
     );
     for token in [&old_token, &grace_token] {
-        let response = server.list_invoices(&token).await;
+        let response = server.list_invoices(token).await;
         assert_eq!(response.status(), 401);
         let challenge = crate::support::challenge(&response);
         assert!(challenge.contains("rotated out"), "{challenge}");
