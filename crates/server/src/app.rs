@@ -50,13 +50,6 @@ pub struct App {
 impl App {
     pub async fn prepare(config: Config) -> Result<Self, StartError> {
         let store = store::open(&config.database_url).await?;
-        Self::prepare_with_store(config, store).await
-    }
-
-    pub async fn prepare_with_store(
-        config: Config,
-        store: Arc<dyn Store>,
-    ) -> Result<Self, StartError> {
         let keys = load_key_ring(store.as_ref(), &config).await?;
         let (admin_token_digest, generated_admin_token) =
             admin_token(store.as_ref(), &config).await?;

@@ -115,7 +115,7 @@ fn authenticate_client(
             client_id,
             client_secret,
         } => (client_id, client_secret, false),
-        Presented::MalformedBasic(reason) => return Err(invalid_client(&reason, true)),
+        Presented::Refused(reason) => return Err(invalid_client(&reason, true)),
         Presented::Nothing => {
             return Err(invalid_client(
                 "client authentication is missing: send client_id and client_secret in the body, or use HTTP Basic",
@@ -145,7 +145,8 @@ enum Presented {
         client_id: String,
         client_secret: String,
     },
-    MalformedBasic(String),
+    /// Authorization was sent but cannot authenticate a client here.
+    Refused(String),
     Nothing,
 }
 
@@ -175,8 +176,8 @@ fn presented_credentials(
             }
             Ok(Presented::Basic { client_id, client_secret })
         }
-        Some(Err(error)) => Ok(Presented::MalformedBasic(error.to_string())),
-        Some(Ok(Authorization::Bearer(_) | Authorization::Other(_))) => Ok(Presented::MalformedBasic(
+        Some(Err(error)) => Ok(Presented::Refused(error.to_string())),
+        Some(Ok(Authorization::Bearer(_) | Authorization::Other(_))) => Ok(Presented::Refused(
             "the token endpoint takes HTTP Basic client authentication or client_id and client_secret in the body"
                 .to_string(),
         )),
