@@ -154,6 +154,8 @@ pub static CATALOGUE: &[ScopeDef] = &[
             get("/api/invoices/{id}/image_scan"),
             get("/api/invoices/{id}/retrieve_legal_invoice"),
             get("/api/invoices/{id}/retrieve_clearance_document"),
+            get("/api/invoice_lines"),
+            get("/api/invoice_lines/{id}"),
         ],
     },
     ScopeDef {

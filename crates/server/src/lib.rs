@@ -1,6 +1,7 @@
 //! Everything `coupa serve` runs: a Coupa-compatible OAuth 2.0 authorization server and a
 //! scope-enforcing Coupa-style REST API.
 
+pub mod api;
 pub mod app;
 pub mod cache;
 pub mod clients;

@@ -75,6 +75,10 @@ impl FormParams {
     pub fn is_empty(&self) -> bool {
         self.pairs.is_empty()
     }
+
+    pub fn into_pairs(self) -> Vec<(String, String)> {
+        self.pairs
+    }
 }
 
 /// Decodes one name or value: `+` is a space, `%XX` a byte, the result must be UTF-8.

@@ -1,10 +1,10 @@
 //! HTTP: routers, thin handlers, extractors and the mapping of errors to responses.
 
 mod admin;
-mod api;
 mod bearer;
-mod errors;
+pub(crate) mod errors;
 mod meta;
+mod resources;
 mod token;
 
 use std::sync::Arc;
@@ -12,7 +12,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, header};
-use axum::routing::{any, get, post};
+use axum::routing::{any, get, post, put};
 
 use crate::app::AppState;
 
@@ -24,8 +24,16 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 pub fn router(state: Arc<AppState>) -> Router {
     let api = Router::new()
-        .route("/api/invoices", get(api::invoices))
-        .route("/api/{*rest}", any(api::not_yet_served))
+        .route(
+            "/api/{object}",
+            get(resources::list).post(resources::create),
+        )
+        .route(
+            "/api/{object}/{id}",
+            get(resources::show).put(resources::update),
+        )
+        .route("/api/{object}/{id}/{action}", put(resources::action))
+        .route("/api/{object}/{id}/{action}/{*rest}", any(resources::not_served))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
             bearer::authorize,

@@ -10,7 +10,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::api::sql::SqlQuery;
 use crate::domain::client::ClientRecord;
+
+/// Rows of the resource engine: the text of each selected column.
+pub type Rows = Vec<Vec<Option<String>>>;
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -71,6 +75,18 @@ pub trait Store: Send + Sync + 'static {
     /// Inserts an active key unless one is already active for its algorithm.
     /// True if this key was inserted.
     async fn insert_signing_key_if_none_active(&self, key: &StoredKey) -> Result<bool, StoreError>;
+
+    /// Runs a SELECT built by `api::sql`; every column is selected as text.
+    async fn select_rows(&self, query: &SqlQuery) -> Result<Rows, StoreError>;
+    /// Runs `parent` (an `INSERT ... RETURNING id`), then each of `children` with the new id
+    /// bound as `$1`, in one transaction. Returns the new id.
+    async fn insert_record(
+        &self,
+        parent: &SqlQuery,
+        children: &[SqlQuery],
+    ) -> Result<i64, StoreError>;
+    /// Runs an UPDATE built by `api::sql`; returns the number of rows changed.
+    async fn execute(&self, query: &SqlQuery) -> Result<u64, StoreError>;
 
     async fn setting(&self, name: &str) -> Result<Option<String>, StoreError>;
     /// Sets a value unless it is already set. True if this call set it.

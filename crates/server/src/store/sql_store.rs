@@ -77,10 +77,42 @@ pub(super) fn unique_violation_to_taken(error: sqlx::Error, field: &'static str)
     }
 }
 
-/// Implements `Store` for `$store` (which has a `pool: $pool` field and an async
-/// `begin_write(&self)`), with the SQL shared by every backend.
+/// Implements `Store` for `$store` (which has a `pool` field of database `$db` and an async
+/// `begin_write(&self)`), with the SQL shared by every backend. `$id_column` is the DDL of
+/// an auto-increment primary key on that backend.
 macro_rules! impl_sql_store {
-    ($store:ty, $backend:literal) => {
+    ($store:ty, $backend:literal, $db:ty, $id_column:literal) => {
+        impl $store {
+            /// Creates the tables of the API objects, if missing.
+            async fn create_object_tables(&self) -> Result<(), $crate::store::StoreError> {
+                for object in $crate::api::model::OBJECTS {
+                    for statement in $crate::api::sql::create_table(object, $id_column) {
+                        sqlx::query(&statement).execute(&self.pool).await?;
+                    }
+                }
+                Ok(())
+            }
+
+            fn bind_all<'q>(
+                mut query: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>,
+                values: &'q [$crate::api::query::Value],
+            ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>> {
+                use $crate::api::model::FieldType;
+                use $crate::api::query::Value;
+                for value in values {
+                    query = match value {
+                        Value::Integer(number) => query.bind(*number),
+                        Value::Decimal(text) | Value::Text(text) => query.bind(text.as_str()),
+                        Value::Boolean(flag) => query.bind(*flag),
+                        Value::Null(FieldType::Integer | FieldType::DateTime) => query.bind(None::<i64>),
+                        Value::Null(FieldType::Boolean) => query.bind(None::<bool>),
+                        Value::Null(FieldType::String | FieldType::Decimal) => query.bind(None::<String>),
+                    };
+                }
+                query
+            }
+        }
+
         #[async_trait::async_trait]
         impl $crate::store::Store for $store {
             fn backend(&self) -> &'static str {
@@ -229,6 +261,39 @@ macro_rules! impl_sql_store {
                 .execute(&self.pool)
                 .await?;
                 Ok(result.rows_affected() == 1)
+            }
+
+            async fn select_rows(
+                &self,
+                query: &$crate::api::sql::SqlQuery,
+            ) -> Result<$crate::store::Rows, $crate::store::StoreError> {
+                use sqlx::Row;
+                let rows = Self::bind_all(sqlx::query(&query.sql), &query.binds).fetch_all(&self.pool).await?;
+                rows.iter()
+                    .map(|row| (0..row.len()).map(|index| row.try_get::<Option<String>, _>(index)).collect())
+                    .collect::<Result<_, sqlx::Error>>()
+                    .map_err(Into::into)
+            }
+
+            async fn insert_record(
+                &self,
+                parent: &$crate::api::sql::SqlQuery,
+                children: &[$crate::api::sql::SqlQuery],
+            ) -> Result<i64, $crate::store::StoreError> {
+                use sqlx::Row;
+                let mut tx = self.begin_write().await?;
+                let row = Self::bind_all(sqlx::query(&parent.sql), &parent.binds).fetch_one(&mut *tx).await?;
+                let id: i64 = row.try_get(0)?;
+                for child in children {
+                    Self::bind_all(sqlx::query(&child.sql).bind(id), &child.binds).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(id)
+            }
+
+            async fn execute(&self, query: &$crate::api::sql::SqlQuery) -> Result<u64, $crate::store::StoreError> {
+                let result = Self::bind_all(sqlx::query(&query.sql), &query.binds).execute(&self.pool).await?;
+                Ok(result.rows_affected())
             }
 
             async fn setting(&self, name: &str) -> Result<Option<String>, $crate::store::StoreError> {

@@ -29,7 +29,9 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool })
+        let store = Self { pool };
+        store.create_object_tables().await?;
+        Ok(store)
     }
 
     async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
@@ -37,4 +39,4 @@ impl SqliteStore {
     }
 }
 
-impl_sql_store!(SqliteStore, "sqlite");
+impl_sql_store!(SqliteStore, "sqlite", Sqlite, "INTEGER PRIMARY KEY");

@@ -1,0 +1,397 @@
+//! SQL for the resource engine. Both backends take `$N` placeholders, `LIMIT/OFFSET`,
+//! `CAST`, `RETURNING` and `LIKE ... ESCAPE`, so one generator serves both; only the id
+//! column's DDL differs and is passed in. Every value is bound, never spliced: names come
+//! from the object definitions, never from the request.
+
+use super::model::{self, FieldType, ObjectDef};
+use super::query::{Filter, Hop, ListQuery, Op, Value};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SqlQuery {
+    pub sql: String,
+    pub binds: Vec<Value>,
+}
+
+/// A column of an object's table, in the order `select` returns them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    pub name: String,
+    pub kind: FieldType,
+}
+
+pub const SYSTEM_COLUMNS: [(&str, FieldType); 5] = [
+    ("id", FieldType::Integer),
+    ("created_at", FieldType::DateTime),
+    ("updated_at", FieldType::DateTime),
+    ("created_by", FieldType::String),
+    ("updated_by", FieldType::String),
+];
+
+pub fn columns(object: &ObjectDef) -> Vec<Column> {
+    let system = SYSTEM_COLUMNS.iter().map(|(name, kind)| Column {
+        name: name.to_string(),
+        kind: *kind,
+    });
+    let fields = object.fields.iter().map(|field| Column {
+        name: model::column(field.name),
+        kind: field.kind,
+    });
+    let references = object.references.iter().map(|reference| Column {
+        name: model::reference_column(reference.name),
+        kind: FieldType::Integer,
+    });
+    system.chain(fields).chain(references).collect()
+}
+
+/// DDL for an object's table and indexes. `id_column` is the backend's auto-increment key.
+pub fn create_table(object: &ObjectDef, id_column: &str) -> Vec<String> {
+    let table = model::table(object);
+    let mut definitions = vec![format!("id {id_column}")];
+    for column in columns(object).into_iter().skip(1) {
+        let not_null = if column.name == "created_at" || column.name == "updated_at" {
+            " NOT NULL"
+        } else {
+            ""
+        };
+        definitions.push(format!(
+            "{} {}{not_null}",
+            column.name,
+            column.kind.sql_type()
+        ));
+    }
+    let mut statements = vec![format!(
+        "CREATE TABLE IF NOT EXISTS {table} ({})",
+        definitions.join(", ")
+    )];
+    let indexed = object
+        .fields
+        .iter()
+        .filter(|field| field.indexed)
+        .map(|field| model::column(field.name))
+        .chain(
+            object
+                .references
+                .iter()
+                .map(|reference| model::reference_column(reference.name)),
+        )
+        .chain(["created_at".to_string(), "updated_at".to_string()]);
+    for column in indexed {
+        statements.push(format!(
+            "CREATE INDEX IF NOT EXISTS {table}_{column} ON {table} ({column})"
+        ));
+    }
+    statements
+}
+
+struct Builder {
+    binds: Vec<Value>,
+}
+
+impl Builder {
+    fn placeholder(&mut self, value: Value) -> String {
+        let decimal = matches!(value, Value::Decimal(_) | Value::Null(FieldType::Decimal));
+        self.binds.push(value);
+        let placeholder = format!("${}", self.binds.len());
+        if decimal {
+            format!("CAST({placeholder} AS NUMERIC)")
+        } else {
+            placeholder
+        }
+    }
+
+    fn select_list(object: &ObjectDef, alias: &str) -> String {
+        columns(object)
+            .iter()
+            .map(|column| format!("CAST({alias}.{} AS TEXT)", column.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn condition(&mut self, filter: &Filter, hops: &[Hop], depth: usize) -> String {
+        let alias = format!("t{depth}");
+        match hops.split_first() {
+            Some((Hop::Reference { column, table }, rest)) => {
+                let inner = format!("t{}", depth + 1);
+                let condition = self.condition(filter, rest, depth + 1);
+                format!(
+                    "{alias}.{column} IN (SELECT {inner}.id FROM {table} {inner} WHERE {condition})"
+                )
+            }
+            Some((
+                Hop::Lines {
+                    parent_column,
+                    table,
+                },
+                rest,
+            )) => {
+                let inner = format!("t{}", depth + 1);
+                let condition = self.condition(filter, rest, depth + 1);
+                format!(
+                    "{alias}.id IN (SELECT {inner}.{parent_column} FROM {table} {inner} WHERE {condition})"
+                )
+            }
+            None => self.comparison(filter, &format!("{alias}.{}", filter.column)),
+        }
+    }
+
+    fn comparison(&mut self, filter: &Filter, column: &str) -> String {
+        let first = filter
+            .values
+            .first()
+            .cloned()
+            .unwrap_or(Value::Null(filter.kind));
+        let binary = |builder: &mut Self, operator: &str| {
+            format!("{column} {operator} {}", builder.placeholder(first.clone()))
+        };
+        match filter.op {
+            Op::Eq => binary(self, "="),
+            Op::Gt => binary(self, ">"),
+            Op::Lt => binary(self, "<"),
+            Op::GtOrEq => binary(self, ">="),
+            Op::LtOrEq => binary(self, "<="),
+            Op::NotEq => format!("({} OR {column} IS NULL)", binary(self, "<>")),
+            Op::In | Op::NotIn => {
+                let placeholders: Vec<String> = filter
+                    .values
+                    .iter()
+                    .map(|value| self.placeholder(value.clone()))
+                    .collect();
+                let list = placeholders.join(", ");
+                if filter.op == Op::In {
+                    format!("{column} IN ({list})")
+                } else {
+                    format!("({column} NOT IN ({list}) OR {column} IS NULL)")
+                }
+            }
+            Op::Contains | Op::StartsWith | Op::EndsWith => {
+                let Value::Text(text) = first else {
+                    return "1 = 0".to_string();
+                };
+                let escaped = text
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
+                let pattern = match filter.op {
+                    Op::Contains => format!("%{escaped}%"),
+                    Op::StartsWith => format!("{escaped}%"),
+                    _ => format!("%{escaped}"),
+                };
+                format!(
+                    "LOWER({column}) LIKE LOWER({}) ESCAPE '\\'",
+                    self.placeholder(Value::Text(pattern))
+                )
+            }
+            Op::Blank => {
+                let blank = first == Value::Boolean(true);
+                match (filter.kind == FieldType::String, blank) {
+                    (true, true) => format!("({column} IS NULL OR {column} = '')"),
+                    (true, false) => format!("({column} IS NOT NULL AND {column} <> '')"),
+                    (false, true) => format!("{column} IS NULL"),
+                    (false, false) => format!("{column} IS NOT NULL"),
+                }
+            }
+        }
+    }
+}
+
+/// One page of `object` matching the query.
+pub fn list(object: &ObjectDef, query: &ListQuery) -> SqlQuery {
+    let mut builder = Builder { binds: Vec::new() };
+    let conditions: Vec<String> = query
+        .filters
+        .iter()
+        .map(|filter| builder.condition(filter, &filter.hops, 0))
+        .collect();
+    let where_clause = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
+    };
+    let (order_column, ascending) = &query.order;
+    let direction = if *ascending { "ASC" } else { "DESC" };
+    let tie_break = if order_column == "id" {
+        String::new()
+    } else {
+        ", t0.id ASC".to_string()
+    };
+    let limit = builder.placeholder(Value::Integer(query.limit));
+    let offset = builder.placeholder(Value::Integer(query.offset));
+    SqlQuery {
+        sql: format!(
+            "SELECT {} FROM {} t0{where_clause} ORDER BY t0.{order_column} {direction}{tie_break} LIMIT {limit} OFFSET {offset}",
+            Builder::select_list(object, "t0"),
+            model::table(object),
+        ),
+        binds: builder.binds,
+    }
+}
+
+/// Every record of `object` whose `column` is one of `ids`, by id.
+pub fn by_ids(object: &ObjectDef, column: &str, ids: &[i64]) -> SqlQuery {
+    let mut builder = Builder { binds: Vec::new() };
+    let placeholders: Vec<String> = ids
+        .iter()
+        .map(|id| builder.placeholder(Value::Integer(*id)))
+        .collect();
+    SqlQuery {
+        sql: format!(
+            "SELECT {} FROM {} t0 WHERE t0.{column} IN ({}) ORDER BY t0.id",
+            Builder::select_list(object, "t0"),
+            model::table(object),
+            if placeholders.is_empty() {
+                "NULL".to_string()
+            } else {
+                placeholders.join(", ")
+            },
+        ),
+        binds: builder.binds,
+    }
+}
+
+/// `INSERT ... RETURNING id`. With `parent_column`, `$1` is left for the parent's id, which
+/// the store binds once the parent exists.
+pub fn insert(
+    object: &ObjectDef,
+    values: &[(String, Value)],
+    parent_column: Option<&str>,
+) -> SqlQuery {
+    let mut builder = Builder { binds: Vec::new() };
+    let mut names = Vec::new();
+    let mut placeholders = Vec::new();
+    if let Some(parent_column) = parent_column {
+        builder.binds.push(Value::Null(FieldType::Integer));
+        names.push(parent_column.to_string());
+        placeholders.push("$1".to_string());
+    }
+    for (name, value) in values {
+        names.push(name.clone());
+        placeholders.push(builder.placeholder(value.clone()));
+    }
+    let mut binds = builder.binds;
+    if parent_column.is_some() {
+        binds.remove(0);
+    }
+    SqlQuery {
+        sql: format!(
+            "INSERT INTO {} ({}) VALUES ({}) RETURNING id",
+            model::table(object),
+            names.join(", "),
+            placeholders.join(", ")
+        ),
+        binds,
+    }
+}
+
+/// `UPDATE ... WHERE id = ...`, optionally only while `status` is one of `from`.
+pub fn update(
+    object: &ObjectDef,
+    id: i64,
+    values: &[(String, Value)],
+    from: Option<&[&str]>,
+) -> SqlQuery {
+    let mut builder = Builder { binds: Vec::new() };
+    let assignments: Vec<String> = values
+        .iter()
+        .map(|(name, value)| format!("{name} = {}", builder.placeholder(value.clone())))
+        .collect();
+    let mut sql = format!(
+        "UPDATE {} SET {} WHERE id = {}",
+        model::table(object),
+        assignments.join(", "),
+        builder.placeholder(Value::Integer(id))
+    );
+    if let Some(from) = from {
+        let allowed: Vec<String> = from
+            .iter()
+            .map(|status| builder.placeholder(Value::Text(status.to_string())))
+            .collect();
+        sql.push_str(&format!(" AND status IN ({})", allowed.join(", ")));
+    }
+    SqlQuery {
+        sql,
+        binds: builder.binds,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::query;
+
+    fn invoices() -> &'static ObjectDef {
+        model::object("invoices").unwrap()
+    }
+
+    #[test]
+    fn a_list_is_one_parameterised_query() {
+        let params = vec![
+            (
+                "supplier[name][contains]".to_string(),
+                "50%_off".to_string(),
+            ),
+            (
+                "invoice_lines[account][code]".to_string(),
+                "6000".to_string(),
+            ),
+            ("total[gt]".to_string(), "10.5".to_string()),
+            ("order_by".to_string(), "total".to_string()),
+            ("limit".to_string(), "5".to_string()),
+        ];
+        let sql = list(invoices(), &query::parse(invoices(), &params).unwrap());
+        assert!(sql.sql.contains("t0.supplier_id IN (SELECT t1.id FROM api_suppliers t1 WHERE LOWER(t1.name) LIKE LOWER($1) ESCAPE '\\')"), "{}", sql.sql);
+        assert!(sql.sql.contains("t0.id IN (SELECT t1.invoice_id FROM api_invoice_lines t1 WHERE t1.account_id IN (SELECT t2.id FROM api_accounts t2 WHERE t2.code = $2))"), "{}", sql.sql);
+        assert!(
+            sql.sql.contains("t0.total > CAST($3 AS NUMERIC)"),
+            "{}",
+            sql.sql
+        );
+        assert!(
+            sql.sql
+                .ends_with("ORDER BY t0.total ASC, t0.id ASC LIMIT $4 OFFSET $5"),
+            "{}",
+            sql.sql
+        );
+        assert_eq!(sql.binds[0], Value::Text("%50\\%\\_off%".into()));
+        assert_eq!(sql.binds.len(), 5);
+    }
+
+    #[test]
+    fn inserts_leave_the_first_placeholder_for_the_parent() {
+        let lines = model::object("invoice_lines").unwrap();
+        let sql = insert(
+            lines,
+            &[("description".into(), Value::Text("x".into()))],
+            Some("invoice_id"),
+        );
+        assert_eq!(
+            sql.sql,
+            "INSERT INTO api_invoice_lines (invoice_id, description) VALUES ($1, $2) RETURNING id"
+        );
+        assert_eq!(sql.binds, vec![Value::Text("x".into())]);
+    }
+
+    #[test]
+    fn transitions_are_guarded_in_sql() {
+        let sql = update(
+            invoices(),
+            7,
+            &[("status".into(), Value::Text("voided".into()))],
+            Some(&["approved"]),
+        );
+        assert_eq!(
+            sql.sql,
+            "UPDATE api_invoices SET status = $1 WHERE id = $2 AND status IN ($3)"
+        );
+    }
+
+    #[test]
+    fn ddl_indexes_references_and_marked_fields() {
+        let ddl = create_table(invoices(), "INTEGER PRIMARY KEY");
+        assert!(ddl[0].starts_with("CREATE TABLE IF NOT EXISTS api_invoices (id INTEGER PRIMARY KEY, created_at BIGINT NOT NULL"));
+        assert!(
+            ddl.iter()
+                .any(|s| s.contains("ON api_invoices (supplier_id)"))
+        );
+        assert!(ddl.iter().any(|s| s.contains("ON api_invoices (status)")));
+    }
+}
