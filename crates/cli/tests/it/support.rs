@@ -243,6 +243,27 @@ impl TestServer {
         .await
     }
 
+    /// Any call to the API as JSON, with `token` as the bearer when given.
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .http
+            .request(method, self.url(path))
+            .header("Accept", "application/json");
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("api reachable")
+    }
+
     pub async fn api_get(
         &self,
         path: &str,
@@ -264,4 +285,21 @@ pub fn challenge(response: &reqwest::Response) -> String {
         .get("www-authenticate")
         .map(|value| value.to_str().unwrap_or_default().to_string())
         .unwrap_or_default()
+}
+
+/// Every scope of the catalogue, space-separated.
+pub fn all_scopes() -> String {
+    coupa_proto::scopes::CATALOGUE
+        .iter()
+        .map(|scope| scope.name)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A server with a client that holds every scope, and a token of that client.
+pub async fn api_server(backend: Backend) -> Option<(TestServer, String)> {
+    let server = spawn_server_with(backend, ConfigLayer::default()).await?;
+    let (_, client) = server.create_client("api-user", &all_scopes()).await;
+    let token = server.access_token(&client, None).await;
+    Some((server, token))
 }

@@ -33,7 +33,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(resources::show).put(resources::update),
         )
         .route("/api/{object}/{id}/{action}", put(resources::action))
-        .route("/api/{object}/{id}/{action}/{*rest}", any(resources::not_served))
+        .route(
+            "/api/{object}/{id}/{action}/{*rest}",
+            any(resources::not_served),
+        )
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
             bearer::authorize,
