@@ -272,7 +272,7 @@ async fn every_operator_filters_in_sql_postgres() {
 }
 
 /// Which seeded invoices (id, supplier index, total) a filter should keep.
-type Keep = Box<dyn Fn(&(i64, usize, f64)) -> bool>;
+type Keep<'a> = Box<dyn Fn(&(i64, usize, f64)) -> bool + 'a>;
 
 /// Walking a filtered list with limit/offset from 0 returns each matching record exactly once,
 /// in order, for many page sizes and filters.
@@ -281,7 +281,7 @@ async fn paging_returns_each_record_once(backend: Backend) {
         return;
     };
     let seed = seed(&server, &token, 23).await;
-    let filters: Vec<(String, Keep)> = vec![
+    let filters: Vec<(String, Keep<'_>)> = vec![
         (String::new(), Box::new(|_| true)),
         (
             format!("supplier={}&", seed.suppliers[0]),
