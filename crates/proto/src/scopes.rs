@@ -235,7 +235,12 @@ pub static CATALOGUE: &[ScopeDef] = &[
     ScopeDef {
         name: "core.requisition.read",
         description: "Read requisitions.",
-        permissions: &[get("/api/requisitions"), get("/api/requisitions/{id}")],
+        permissions: &[
+            get("/api/requisitions"),
+            get("/api/requisitions/{id}"),
+            get("/api/requisition_lines"),
+            get("/api/requisition_lines/{id}"),
+        ],
     },
     ScopeDef {
         name: "core.requisition.write",
