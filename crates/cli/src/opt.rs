@@ -73,6 +73,10 @@ pub struct ServeArgs {
     /// How often to reload clients changed by other replicas; 0 turns it off [default: 30s].
     #[arg(long, env = "COUPA_CLIENT_CACHE_REFRESH", value_name = "DURATION")]
     pub client_cache_refresh: Option<String>,
+    /// Load a demo data set (suppliers, invoices, purchase orders, expense reports, ...) once,
+    /// and print a demo client's token and API calls, ready to paste.
+    #[arg(long, env = "COUPA_DEMO")]
+    pub demo: bool,
 }
 
 #[derive(Debug, Args)]

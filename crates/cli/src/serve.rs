@@ -27,6 +27,9 @@ pub async fn run(args: ServeArgs) -> Result<(), Failure> {
         .map(|a| a.to_string())
         .unwrap_or_default();
     tracing::info!(%address, issuer = %config.issuer, "listening");
+    if let Some(client) = &app.demo_client {
+        print_demo(client, &format!("http://{address}"));
+    }
     println!(
         "coupa serve: listening on http://{address} (issuer {})",
         config.issuer
@@ -36,6 +39,21 @@ pub async fn run(args: ServeArgs) -> Result<(), Failure> {
         .map_err(|error| Failure::new(format!("the server stopped: {error}")))?;
     tracing::info!("stopped");
     Ok(())
+}
+
+const DEMO_SCOPES: &str =
+    "core.expense.read core.invoice.read core.purchase_order.read core.supplier.read";
+
+fn print_demo(client: &coupa_proto::admin::ClientView, url: &str) {
+    let secret = client.client_secret.as_deref().unwrap_or("<secret>");
+    println!(
+        "Demo data is loaded. The demo client {} holds every scope; its secret is renewed at each --demo start.\n\
+         Get a token:\n  \
+         curl -X POST -H \"Content-Type: application/x-www-form-urlencoded\" -d \"client_id={}&grant_type=client_credentials&scope={DEMO_SCOPES}&client_secret={secret}\" {url}/oauth2/token\n\
+         Then call the API with its access_token:\n  \
+         curl --location '{url}/api/expense_reports?limit=1' --header 'Accept: application/json' --header 'Authorization: Bearer <access_token>'\n",
+        client.login, client.client_id
+    );
 }
 
 fn resolve_config(args: ServeArgs) -> Result<Config, Failure> {
@@ -59,6 +77,7 @@ fn resolve_config(args: ServeArgs) -> Result<Config, Failure> {
         secret_grace_period: args.secret_grace_period,
         signing_alg: args.signing_alg,
         client_cache_refresh: args.client_cache_refresh,
+        demo: args.demo.then_some(true),
     };
     let admin_token = std::env::var("COUPA_ADMIN_TOKEN").ok();
     Config::resolve(flags.over(file_layer), admin_token)

@@ -45,11 +45,16 @@ pub struct App {
     pub state: Arc<AppState>,
     /// Set when this start generated the admin token: the one time it can be shown.
     pub generated_admin_token: Option<String>,
+    /// With `demo`: the demo client with a fresh secret, to show.
+    pub demo_client: Option<coupa_proto::admin::ClientView>,
 }
 
 impl App {
     pub async fn prepare(config: Config) -> Result<Self, StartError> {
         let store = store::open(&config.database_url).await?;
+        if config.demo && crate::demo::load(store.as_ref()).await? {
+            tracing::info!("demo data loaded");
+        }
         let keys = load_key_ring(store.as_ref(), &config).await?;
         let (admin_token_digest, generated_admin_token) =
             admin_token(store.as_ref(), &config).await?;
@@ -65,9 +70,15 @@ impl App {
             admin_token_digest,
             audience,
         });
+        let demo_client = if state.config.demo {
+            Some(demo_client(&state).await?)
+        } else {
+            None
+        };
         Ok(Self {
             state,
             generated_admin_token,
+            demo_client,
         })
     }
 
@@ -94,6 +105,41 @@ impl App {
             .await;
         refresher.abort();
         result
+    }
+}
+
+/// The demo client, created on the first demo start; its secret is renewed at every demo
+/// start so that it can be shown.
+async fn demo_client(state: &AppState) -> Result<coupa_proto::admin::ClientView, StartError> {
+    use crate::clients::{self, AdminError};
+    let failed = |error: AdminError| StartError::Admin(format!("demo client: {error:?}"));
+    let existing = state
+        .store
+        .clients()
+        .await?
+        .into_iter()
+        .find(|client| client.login == crate::demo::DEMO_CLIENT_LOGIN);
+    match existing {
+        Some(client) => clients::rotate_secret(state, &client.client_id)
+            .await
+            .map_err(failed),
+        None => {
+            let scope = coupa_proto::scopes::CATALOGUE
+                .iter()
+                .map(|scope| scope.name)
+                .collect::<Vec<_>>()
+                .join(" ");
+            let input = coupa_proto::admin::CreateClient {
+                name: "Demo integration".into(),
+                login: crate::demo::DEMO_CLIENT_LOGIN.into(),
+                grant_type: "client_credentials".into(),
+                scope,
+                contact_info: "Created by coupa serve --demo".into(),
+                contact_email: "integrations@example.com".into(),
+                ..Default::default()
+            };
+            clients::create(state, input).await.map_err(failed)
+        }
     }
 }
 

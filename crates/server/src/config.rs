@@ -28,6 +28,7 @@ pub struct ConfigLayer {
     pub secret_grace_period: Option<String>,
     pub signing_alg: Option<String>,
     pub client_cache_refresh: Option<String>,
+    pub demo: Option<bool>,
 }
 
 impl ConfigLayer {
@@ -41,6 +42,7 @@ impl ConfigLayer {
             secret_grace_period: self.secret_grace_period.or(lower.secret_grace_period),
             signing_alg: self.signing_alg.or(lower.signing_alg),
             client_cache_refresh: self.client_cache_refresh.or(lower.client_cache_refresh),
+            demo: self.demo.or(lower.demo),
         }
     }
 
@@ -61,6 +63,8 @@ pub struct Config {
     pub client_cache_refresh: Duration,
     /// From `COUPA_ADMIN_TOKEN`; when absent the server keeps a generated one's digest.
     pub admin_token: Option<String>,
+    /// Load the demo data set (once) and prepare the demo client.
+    pub demo: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -77,6 +81,7 @@ impl std::fmt::Debug for Config {
             .field("signing_alg", &self.signing_alg)
             .field("client_cache_refresh", &self.client_cache_refresh)
             .field("admin_token", &self.admin_token.as_ref().map(|_| "<set>"))
+            .field("demo", &self.demo)
             .finish()
     }
 }
@@ -134,6 +139,7 @@ impl Config {
                 DEFAULT_CLIENT_CACHE_REFRESH,
             )?,
             admin_token: admin_token.filter(|token| !token.is_empty()),
+            demo: layer.demo.unwrap_or(false),
         })
     }
 

@@ -6,6 +6,7 @@ pub mod app;
 pub mod cache;
 pub mod clients;
 pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod http;
 pub mod keys;

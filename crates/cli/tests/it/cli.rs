@@ -250,38 +250,15 @@ async fn scopes_commands_print_the_catalogue() {
     );
 }
 
-/// Starts `coupa serve` and reads its stdout up to the "listening" line.
+/// Starts `coupa serve`; returns the process, its URL and the admin token it printed, if any.
 async fn start_serve(args: &[&str], envs: &[(&str, &str)]) -> (Child, String, Option<String>) {
-    let mut command = Command::new(COUPA);
-    command
-        .arg("serve")
-        .args(args)
-        .env_remove("COUPA_ADMIN_TOKEN")
-        .env_remove("COUPA_LISTEN")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
-    for (name, value) in envs {
-        command.env(name, value);
-    }
-    let mut child = command.spawn().expect("coupa serve starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut admin_token = None;
-    let mut previous = String::new();
-    let url = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if previous.starts_with("Admin token") {
-                admin_token = Some(line.trim().to_string());
-            }
-            if let Some(rest) = line.strip_prefix("coupa serve: listening on ") {
-                return rest.split_whitespace().next().unwrap().to_string();
-            }
-            previous = line;
-        }
-        panic!("coupa serve exited before listening");
-    })
-    .await
-    .expect("coupa serve listens within 30 s");
+    let (child, url, printed) = start_serve_capturing(args, envs).await;
+    let mut lines = printed.lines();
+    let admin_token = lines
+        .by_ref()
+        .find(|line| line.starts_with("Admin token"))
+        .and_then(|_| lines.next())
+        .map(|line| line.trim().to_string());
     (child, url, admin_token)
 }
 
@@ -404,4 +381,156 @@ async fn serve_layers_file_env_and_flags() {
     .await;
     assert!(!bad.success);
     assert!(bad.stderr.contains("ES256, RS256, EdDSA"), "{}", bad.stderr);
+}
+
+#[tokio::test]
+async fn serve_demo_loads_data_once_and_prints_commands_that_work() {
+    let database_url = fresh_sqlite_url();
+    let args = [
+        "--demo",
+        "--listen",
+        "127.0.0.1:0",
+        "--database-url",
+        database_url.as_str(),
+    ];
+    let (child, url, printed) =
+        start_serve_capturing(&args, &[("COUPA_ADMIN_TOKEN", ADMIN_TOKEN)]).await;
+    let token_curl = printed
+        .lines()
+        .find(|line| line.trim_start().starts_with("curl -X POST"))
+        .expect("a token curl")
+        .trim()
+        .to_string();
+    let api_curl = printed
+        .lines()
+        .find(|line| line.contains("/api/expense_reports?limit=1"))
+        .expect("an API curl")
+        .trim()
+        .to_string();
+    let token = run_shell(&format!("{token_curl} --silent"));
+    let token: Value = serde_json::from_str(&token).unwrap();
+    let access_token = token["access_token"].as_str().unwrap();
+    assert_eq!(
+        token["scope"],
+        "core.expense.read core.invoice.read core.purchase_order.read core.supplier.read"
+    );
+    let reports = run_shell(&format!(
+        "{} --silent",
+        api_curl.replace("<access_token>", access_token)
+    ));
+    let reports: Value = serde_json::from_str(&reports).unwrap();
+    assert_eq!(reports.as_array().unwrap().len(), 1);
+    assert_eq!(
+        reports[0]["title"], "Trip Berlin #1",
+        "the data set is deterministic"
+    );
+    let http = reqwest::Client::new();
+    let count = |path: &'static str| {
+        let http = http.clone();
+        let url = url.clone();
+        let access_token = access_token.to_string();
+        async move {
+            let mut total = 0;
+            let mut offset = 0;
+            loop {
+                let page: Value = http
+                    .get(format!("{url}{path}?limit=50&offset={offset}"))
+                    .bearer_auth(&access_token)
+                    .header("Accept", "application/json")
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                let size = page.as_array().unwrap().len();
+                if size == 0 {
+                    return total;
+                }
+                total += size;
+                offset += size;
+            }
+        }
+    };
+    assert_eq!(count("/api/invoices").await, 40);
+    assert_eq!(count("/api/purchase_orders").await, 25);
+    terminate(child).await;
+
+    let (child, url, printed) =
+        start_serve_capturing(&args, &[("COUPA_ADMIN_TOKEN", ADMIN_TOKEN)]).await;
+    assert!(printed.contains("Demo data is loaded"));
+    let token_curl = printed
+        .lines()
+        .find(|line| line.trim_start().starts_with("curl -X POST"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let token: Value = serde_json::from_str(&run_shell(&format!("{token_curl} --silent"))).unwrap();
+    assert!(
+        token["access_token"].is_string(),
+        "the renewed secret works: {token}"
+    );
+    let invoices: Value = http
+        .get(format!("{url}/api/invoices?limit=50&offset=40"))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        invoices,
+        serde_json::json!([]),
+        "a second demo start loads nothing twice"
+    );
+    terminate(child).await;
+}
+
+fn run_shell(command: &str) -> String {
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{command}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// Starts `coupa serve` and reads its stdout up to the "listening" line; returns the process,
+/// its URL and everything printed before that line.
+async fn start_serve_capturing(args: &[&str], envs: &[(&str, &str)]) -> (Child, String, String) {
+    let mut command = Command::new(COUPA);
+    command
+        .arg("serve")
+        .args(args)
+        .env_remove("COUPA_ADMIN_TOKEN")
+        .env_remove("COUPA_LISTEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    for (name, value) in envs {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().expect("coupa serve starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = String::new();
+    let url = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(rest) = line.strip_prefix("coupa serve: listening on ") {
+                return rest.split_whitespace().next().unwrap().to_string();
+            }
+            printed.push_str(&line);
+            printed.push('\n');
+        }
+        panic!("coupa serve exited before listening");
+    })
+    .await
+    .expect("coupa serve listens within 60 s");
+    (child, url, printed)
 }

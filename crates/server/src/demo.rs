@@ -1,0 +1,372 @@
+//! `coupa serve --demo`: a deterministic, realistic data set, loaded once, and a demo client.
+
+use serde_json::{Value as Json, json};
+
+use crate::api::model;
+use crate::api::query::Value;
+use crate::api::records;
+use crate::api::sql;
+use crate::store::{Store, StoreError};
+
+pub const DEMO_CLIENT_LOGIN: &str = "demo-integration";
+const LOADED_SETTING: &str = "demo_data_loaded";
+const LOGIN: &str = "demo-loader";
+/// 2026-01-05T09:00:00Z: every demo timestamp is an offset from it, so the data never varies.
+const EPOCH: i64 = 1_767_603_600;
+const DAY: i64 = 86_400;
+
+const SUPPLIERS: &[&str] = &[
+    "Acme Office Supplies",
+    "Northwind Traders",
+    "Globex Logistics",
+    "Initech Software",
+    "Umbrella Facilities",
+    "Stark Industrial",
+    "Wayne Catering",
+    "Cyberdyne Hardware",
+    "Soylent Foods",
+    "Hooli Cloud Services",
+];
+const PEOPLE: &[(&str, &str, &str)] = &[
+    ("ada.lovelace", "Ada", "Lovelace"),
+    ("grace.hopper", "Grace", "Hopper"),
+    ("alan.turing", "Alan", "Turing"),
+    ("katherine.johnson", "Katherine", "Johnson"),
+    ("linus.pauling", "Linus", "Pauling"),
+    ("mary.jackson", "Mary", "Jackson"),
+    ("edsger.dijkstra", "Edsger", "Dijkstra"),
+    ("barbara.liskov", "Barbara", "Liskov"),
+];
+const ACCOUNTS: &[(&str, &str)] = &[
+    ("6000", "Office supplies"),
+    ("6100", "Software"),
+    ("6200", "Travel"),
+    ("6300", "Meals and entertainment"),
+    ("6400", "Facilities"),
+    ("7000", "Hardware"),
+];
+const ITEMS: &[&str] = &[
+    "Copy paper A4",
+    "Toner cartridge",
+    "Laptop stand",
+    "USB-C dock",
+    "Desk chair",
+    "Coffee beans 1 kg",
+];
+const PO_STATUSES: &[&str] = &[
+    "draft",
+    "issued",
+    "issued",
+    "closed",
+    "cancelled",
+    "buyer_hold",
+];
+const INVOICE_STATUSES: &[&str] = &[
+    "draft",
+    "pending_approval",
+    "approved",
+    "approved",
+    "voided",
+    "disputed",
+];
+const EXPENSE_STATUSES: &[&str] = &["draft", "pending_approval", "approved", "paid"];
+
+/// Inserts one record (with lines) as the API would, plus columns the API does not let a
+/// client set (status, timestamps), and returns its id.
+async fn insert(
+    store: &dyn Store,
+    path: &str,
+    body: Json,
+    status: Option<&str>,
+    at: i64,
+) -> Result<i64, StoreError> {
+    let object = model::object(path)
+        .ok_or_else(|| StoreError::Unavailable(format!("demo: no object {path}")))?;
+    let input = records::parse_body(object, &body, true, None).map_err(|errors| {
+        StoreError::Unavailable(format!("demo data for {path} is invalid: {errors}"))
+    })?;
+    let stamp = |mut values: Vec<(String, Value)>| {
+        values.push(("created_at".into(), Value::Integer(at)));
+        values.push(("updated_at".into(), Value::Integer(at)));
+        values.push(("created_by".into(), Value::Text(LOGIN.into())));
+        values.push(("updated_by".into(), Value::Text(LOGIN.into())));
+        values
+    };
+    let mut values = stamp(input.values);
+    if let Some(status) = status.or(object.initial_status) {
+        values.push(("status".into(), Value::Text(status.into())));
+    }
+    let mut children = Vec::new();
+    if let Some(lines) = object.lines
+        && let Some(line_object) = model::object(lines.object)
+    {
+        let parent = model::reference_column(lines.parent);
+        for line in input.lines {
+            children.push(sql::insert(line_object, &stamp(line), Some(&parent)));
+        }
+    }
+    store
+        .insert_record(&sql::insert(object, &values, None), &children)
+        .await
+}
+
+/// The element at `index`, cycling through `list`.
+fn pick<'a>(list: &[&'a str], index: i64) -> &'a str {
+    list[index.rem_euclid(list.len() as i64) as usize]
+}
+
+fn money(cents: i64) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
+/// Loads the demo data set unless it is already there. True when this call loaded it.
+pub async fn load(store: &dyn Store) -> Result<bool, StoreError> {
+    if store.setting(LOADED_SETTING).await?.is_some() {
+        return Ok(false);
+    }
+    let mut currencies = Vec::new();
+    for (code, decimals) in [("USD", 2), ("EUR", 2), ("GBP", 2), ("JPY", 0)] {
+        currencies.push(
+            insert(
+                store,
+                "currencies",
+                json!({"code": code, "decimals": decimals, "enabled-flag": true}),
+                None,
+                EPOCH,
+            )
+            .await?,
+        );
+    }
+    let mut suppliers = Vec::new();
+    for (index, name) in SUPPLIERS.iter().enumerate() {
+        let body = json!({
+            "name": name,
+            "number": format!("SUP-{:04}", 1001 + index),
+            "status": if index == 8 { "inactive" } else { "active" },
+            "website": format!("https://www.{}.example", name.split_whitespace().next().unwrap_or("supplier").to_lowercase()),
+        });
+        suppliers.push(insert(store, "suppliers", body, None, EPOCH + index as i64 * 3600).await?);
+    }
+    let mut users = Vec::new();
+    for (index, (login, first, last)) in PEOPLE.iter().enumerate() {
+        let body = json!({"login": login, "email": format!("{login}@example.com"), "firstname": first, "lastname": last, "active": index != 7});
+        users.push(insert(store, "users", body, None, EPOCH).await?);
+    }
+    let mut accounts = Vec::new();
+    for (code, name) in ACCOUNTS {
+        accounts.push(
+            insert(
+                store,
+                "accounts",
+                json!({"code": code, "name": name, "active": true}),
+                None,
+                EPOCH,
+            )
+            .await?,
+        );
+    }
+    for (code, name) in [
+        ("EA", "Each"),
+        ("BX", "Box"),
+        ("KG", "Kilogram"),
+        ("HR", "Hour"),
+    ] {
+        insert(
+            store,
+            "uoms",
+            json!({"code": code, "name": name, "allowable-precision": 0, "active": true}),
+            None,
+            EPOCH,
+        )
+        .await?;
+    }
+    for name in ["Finance", "Engineering", "Operations", "Sales"] {
+        insert(
+            store,
+            "departments",
+            json!({"name": name, "active": true}),
+            None,
+            EPOCH,
+        )
+        .await?;
+    }
+    for name in [
+        "Office Supplies",
+        "IT Hardware",
+        "Software",
+        "Facilities",
+        "Catering",
+    ] {
+        insert(
+            store,
+            "commodities",
+            json!({"name": name, "active": true}),
+            None,
+            EPOCH,
+        )
+        .await?;
+    }
+    for (code, days) in [("Net 30", 30), ("Net 45", 45), ("Net 60", 60)] {
+        insert(
+            store,
+            "payment_terms",
+            json!({"code": code, "days-for-net-payment": days, "active": true}),
+            None,
+            EPOCH,
+        )
+        .await?;
+    }
+    for (name, city, country) in [
+        ("Headquarters", "San Mateo", "US"),
+        ("London office", "London", "GB"),
+        ("Berlin office", "Berlin", "DE"),
+    ] {
+        insert(store, "addresses", json!({"name": name, "street1": "1 Main Street", "city": city, "country-code": country, "active": true}), None, EPOCH).await?;
+    }
+    for name in ["Cost center 100", "Cost center 200", "Project Apollo"] {
+        insert(
+            store,
+            "lookup_values",
+            json!({"name": name, "active": true}),
+            None,
+            EPOCH,
+        )
+        .await?;
+    }
+    for name in ["Approvers", "Buyers", "Integration users"] {
+        insert(
+            store,
+            "user_groups",
+            json!({"name": name, "active": true}),
+            None,
+            EPOCH,
+        )
+        .await?;
+    }
+    let mut items = Vec::new();
+    for (index, name) in ITEMS.iter().enumerate() {
+        items.push(insert(store, "items", json!({"name": name, "item-number": format!("ITM-{:03}", index + 1), "active": true}), None, EPOCH).await?);
+    }
+    for index in 0..40i64 {
+        let at = EPOCH + index * DAY / 2;
+        let lines: Vec<Json> = (0..(index % 3 + 1))
+            .map(|line| {
+                let quantity = (index + line) % 5 + 1;
+                let price = 1250 + (index * 37 + line * 11) % 9000;
+                json!({"line-num": line + 1, "description": ITEMS[((index + line) % 6) as usize], "quantity": quantity, "price": money(price), "total": money(quantity * price), "account": {"id": accounts[((index + line) % 6) as usize]}})
+            })
+            .collect();
+        let total: i64 = (0..(index % 3 + 1))
+            .map(|line| ((index + line) % 5 + 1) * (1250 + (index * 37 + line * 11) % 9000))
+            .sum();
+        let body = json!({
+            "invoice-number": format!("INV-2026-{:04}", index + 1),
+            "invoice-date": crate::domain::time::format_rfc3339(at),
+            "total": money(total),
+            "exported": index % 4 == 0,
+            "supplier": {"id": suppliers[(index % 10) as usize]},
+            "currency": {"id": currencies[(index % 3) as usize]},
+            "invoice-lines": lines,
+        });
+        insert(
+            store,
+            "invoices",
+            body,
+            Some(INVOICE_STATUSES[(index % 6) as usize]),
+            at,
+        )
+        .await?;
+    }
+    let mut orders = Vec::new();
+    for index in 0..25i64 {
+        let at = EPOCH + index * DAY;
+        let lines: Vec<Json> = (0..(index % 2 + 1))
+            .map(|line| json!({"line-num": line + 1, "description": ITEMS[((index + line) % 6) as usize], "quantity": 10 + line, "price": money(999 + index * 100), "account": {"id": accounts[(index % 6) as usize]}}))
+            .collect();
+        let body = json!({"po-number": format!("PO-{:05}", 4501 + index), "total": money((999 + index * 100) * 10), "supplier": {"id": suppliers[((index * 3) % 10) as usize]}, "currency": {"id": currencies[0]}, "order-lines": lines});
+        orders.push(
+            insert(
+                store,
+                "purchase_orders",
+                body,
+                Some(PO_STATUSES[(index % 6) as usize]),
+                at,
+            )
+            .await?,
+        );
+    }
+    for (index, order) in orders.iter().enumerate().take(6) {
+        let body = json!({"status": if index % 2 == 0 { "approved" } else { "pending_approval" }, "change-type": "quantity", "reason": "Revised quantity", "order-header": {"id": order}, "requester": {"id": users[index % 8]}});
+        insert(
+            store,
+            "purchase_order_changes",
+            body,
+            None,
+            EPOCH + index as i64 * DAY,
+        )
+        .await?;
+    }
+    for index in 0..15i64 {
+        let at = EPOCH + index * DAY;
+        let lines: Vec<Json> = (0..(index % 3 + 1))
+            .map(|line| json!({"line-num": line + 1, "description": pick(&["Taxi", "Hotel", "Team lunch", "Train ticket"], (index + line) % 4), "amount": money(2500 + (index * 53 + line * 17) % 20000), "expense-date": crate::domain::time::format_rfc3339(at - line * DAY), "account": {"id": accounts[2 + ((index + line) % 2) as usize]}}))
+            .collect();
+        let body = json!({"title": format!("Trip {} #{}", pick(&["Berlin", "London", "Austin", "Tokyo", "Paris"], index % 5), index + 1), "total": money(2500 + index * 1234), "submitted-at": crate::domain::time::format_rfc3339(at), "expensed-by": {"id": users[(index % 8) as usize]}, "currency": {"id": currencies[(index % 2) as usize]}, "expense-lines": lines});
+        insert(
+            store,
+            "expense_reports",
+            body,
+            Some(EXPENSE_STATUSES[(index % 4) as usize]),
+            at,
+        )
+        .await?;
+    }
+    for index in 0..10i64 {
+        let lines = vec![
+            json!({"line-num": 1, "description": ITEMS[(index % 6) as usize], "quantity": index + 1, "unit-price": money(1999), "total": money(1999 * (index + 1)), "account": {"id": accounts[0]}}),
+        ];
+        let body = json!({"justification": "Team needs", "total": money(1999 * (index + 1)), "requested-by": {"id": users[(index % 8) as usize]}, "currency": {"id": currencies[0]}, "requisition-lines": lines});
+        insert(
+            store,
+            "requisitions",
+            body,
+            Some(pick(
+                &["draft", "pending_approval", "approved", "ordered"],
+                index % 4,
+            )),
+            EPOCH + index * DAY,
+        )
+        .await?;
+    }
+    for index in 0..5i64 {
+        let body = json!({"name": format!("{} master agreement", SUPPLIERS[index as usize]), "number": format!("CTR-{:03}", index + 1), "status": if index == 4 { "expired" } else { "published" }, "start-date": crate::domain::time::format_rfc3339(EPOCH - 180 * DAY), "end-date": crate::domain::time::format_rfc3339(EPOCH + (index * 90 + 30) * DAY), "supplier": {"id": suppliers[index as usize]}});
+        insert(store, "contracts", body, None, EPOCH).await?;
+    }
+    for index in 0..8i64 {
+        let body = json!({"status": pick(&["approved", "pending", "rejected"], index % 3), "position": index % 3 + 1, "approval-date": crate::domain::time::format_rfc3339(EPOCH + index * DAY), "approvable-type": "InvoiceHeader", "approver": {"id": users[(index % 8) as usize]}});
+        insert(store, "approvals", body, None, EPOCH + index * DAY).await?;
+    }
+    for (index, period) in ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"]
+        .iter()
+        .enumerate()
+    {
+        insert(store, "budget_lines", json!({"name": format!("Operations {period}"), "amount": money(5_000_000 + index as i64 * 250_000), "period": period, "active": true, "currency": {"id": currencies[0]}}), None, EPOCH).await?;
+    }
+    for index in 0..6i64 {
+        let body = json!({"transaction-type": pick(&["receipt", "adjustment", "transfer"], index % 3), "quantity": index * 5 + 5, "transaction-date": crate::domain::time::format_rfc3339(EPOCH + index * DAY), "item": {"id": items[(index % 6) as usize]}});
+        insert(
+            store,
+            "inventory_transactions",
+            body,
+            Some(if index == 5 { "voided" } else { "created" }),
+            EPOCH + index * DAY,
+        )
+        .await?;
+    }
+    for index in 0..3i64 {
+        let body = json!({"name": format!("RFQ {}", pick(&["Office furniture", "Cloud hosting", "Catering 2027"], index)), "status": pick(&["draft", "open", "closed"], index), "start-time": crate::domain::time::format_rfc3339(EPOCH + index * 7 * DAY), "end-time": crate::domain::time::format_rfc3339(EPOCH + (index * 7 + 14) * DAY), "created-for": {"id": users[index as usize]}});
+        insert(store, "quote_requests", body, None, EPOCH).await?;
+    }
+    store.insert_setting_if_absent(LOADED_SETTING, "1").await?;
+    Ok(true)
+}
