@@ -1,10 +1,10 @@
 //! `coupa admin`: the admin API from the command line.
 
 use coupa_client::{AdminClient, ClientError};
-use coupa_proto::admin::{ClientView, CreateClient, UpdateClient};
+use coupa_proto::admin::{ApiKeyView, ClientView, CreateApiKey, CreateClient, UpdateClient};
 
 use crate::Failure;
-use crate::opt::{AdminArgs, AdminCommand, ClientsCommand, Output};
+use crate::opt::{AdminArgs, AdminCommand, ApiKeysCommand, ClientsCommand, Output};
 use crate::output;
 
 pub async fn run(args: AdminArgs, format: Output) -> Result<(), Failure> {
@@ -13,8 +13,93 @@ pub async fn run(args: AdminArgs, format: Output) -> Result<(), Failure> {
             .hint("pass --admin-token or set COUPA_ADMIN_TOKEN to the token `coupa serve` printed at first start")
     })?;
     let admin = AdminClient::new(&args.url, &token);
-    let failure = |error: ClientError| explain(error, &args.url);
-    let AdminCommand::Clients(command) = args.command;
+    match args.command {
+        AdminCommand::Clients(command) => clients(&admin, command, format, &args.url).await,
+        AdminCommand::ApiKeys(command) => api_keys(&admin, command, format, &args.url).await,
+    }
+}
+
+async fn api_keys(
+    admin: &AdminClient,
+    command: ApiKeysCommand,
+    format: Output,
+    url: &str,
+) -> Result<(), Failure> {
+    let failure = |error: ClientError| explain(error, url, "API key", "coupa admin api-keys list");
+    let print = |key: &ApiKeyView| match format {
+        Output::Json => output::json(key),
+        Output::Text => {
+            println!(
+                "{} ({})",
+                key.name,
+                if key.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                }
+            );
+            println!("  Id:         {}", key.id);
+            if let Some(secret) = &key.key {
+                println!("  Key:        {secret}");
+                println!("              (shown only now; send it as X-COUPA-API-KEY)");
+            }
+            println!("  Login:      {}", key.login);
+            println!("  Scopes:     {}", key.scope);
+            Ok(())
+        }
+    };
+    match command {
+        ApiKeysCommand::Create { name, login, scope } => {
+            let input = CreateApiKey {
+                name,
+                login,
+                scope: (!scope.is_empty()).then(|| scope.join(" ")),
+            };
+            print(&admin.create_api_key(&input).await.map_err(failure)?)
+        }
+        ApiKeysCommand::Revoke { id } => print(&admin.revoke_api_key(&id).await.map_err(failure)?),
+        ApiKeysCommand::List => {
+            let keys = admin.list_api_keys().await.map_err(failure)?;
+            match format {
+                Output::Json => output::json(&keys),
+                Output::Text => {
+                    let rows: Vec<Vec<String>> = keys
+                        .iter()
+                        .map(|key| {
+                            vec![
+                                key.id.clone(),
+                                key.name.clone(),
+                                format!("{}…", key.key_prefix),
+                                key.created_at.clone(),
+                                key.last_used_at.clone().unwrap_or_else(|| "never".into()),
+                                key.last_used_from.clone().unwrap_or_default(),
+                                if key.revoked_at.is_some() {
+                                    "revoked"
+                                } else {
+                                    "active"
+                                }
+                                .to_string(),
+                            ]
+                        })
+                        .collect();
+                    output::table(
+                        &["ID", "NAME", "KEY", "CREATED", "LAST USED", "FROM", "STATE"],
+                        &rows,
+                    );
+                    Ok(())
+                }
+            }
+        }
+    }
+}
+
+async fn clients(
+    admin: &AdminClient,
+    command: ClientsCommand,
+    format: Output,
+    url: &str,
+) -> Result<(), Failure> {
+    let failure = |error: ClientError| explain(error, url, "client", "coupa admin clients list");
     match command {
         ClientsCommand::Create {
             name,
@@ -37,7 +122,7 @@ pub async fn run(args: AdminArgs, format: Output) -> Result<(), Failure> {
                 pkce,
             };
             let client = admin.create_client(&input).await.map_err(failure)?;
-            print_client(&client, format, &args.url)
+            print_client(&client, format, url)
         }
         ClientsCommand::List => {
             let clients = admin.list_clients().await.map_err(failure)?;
@@ -74,7 +159,7 @@ pub async fn run(args: AdminArgs, format: Output) -> Result<(), Failure> {
         }
         ClientsCommand::Show { client_id } => {
             let client = admin.client(&client_id).await.map_err(failure)?;
-            print_client(&client, format, &args.url)
+            print_client(&client, format, url)
         }
         ClientsCommand::Update {
             client_id,
@@ -102,17 +187,17 @@ pub async fn run(args: AdminArgs, format: Output) -> Result<(), Failure> {
                     "note: the scopes changed; token scripts that send a scope list must send scopes from the new list"
                 );
             }
-            print_client(&client, format, &args.url)
+            print_client(&client, format, url)
         }
         ClientsCommand::RotateSecret { client_id } => {
             let client = admin.rotate_secret(&client_id).await.map_err(failure)?;
-            print_client(&client, format, &args.url)
+            print_client(&client, format, url)
         }
         ClientsCommand::Deactivate { client_id } => {
-            set_active(&admin, &client_id, false, format, &args.url).await
+            set_active(admin, &client_id, false, format, url).await
         }
         ClientsCommand::Activate { client_id } => {
-            set_active(&admin, &client_id, true, format, &args.url).await
+            set_active(admin, &client_id, true, format, url).await
         }
         ClientsCommand::Delete { client_id } => {
             admin.delete_client(&client_id).await.map_err(failure)?;
@@ -143,7 +228,7 @@ async fn set_active(
     let client = admin
         .update_client(client_id, &changes)
         .await
-        .map_err(|error| explain(error, url))?;
+        .map_err(|error| explain(error, url, "client", "coupa admin clients list"))?;
     print_client(&client, format, url)
 }
 
@@ -196,7 +281,7 @@ fn print_client(client: &ClientView, format: Output, url: &str) -> Result<(), Fa
 }
 
 /// Turns an API failure into a message with a next step.
-fn explain(error: ClientError, url: &str) -> Failure {
+fn explain(error: ClientError, url: &str, noun: &str, list_command: &str) -> Failure {
     match &error {
         ClientError::Unreachable { .. } => Failure::new(error.to_string()).hint(format!(
             "is `coupa serve` running at {url}? Point --url or COUPA_URL at it"
@@ -205,8 +290,9 @@ fn explain(error: ClientError, url: &str) -> Failure {
             "the server refused the admin token",
         )
         .hint("pass the token `coupa serve` printed at first start (or its COUPA_ADMIN_TOKEN)"),
-        ClientError::Coupa { status: 404, .. } => Failure::new("no such client")
-            .hint("`coupa admin clients list` shows every client and its identifier"),
+        ClientError::Coupa { status: 404, .. } => {
+            Failure::new(format!("no such {noun}")).hint(format!("`{list_command}` shows them all"))
+        }
         ClientError::Coupa {
             status: 422,
             errors,
@@ -216,7 +302,7 @@ fn explain(error: ClientError, url: &str) -> Failure {
             } else {
                 "fix the fields named above and try again"
             };
-            Failure::new(format!("the server refused the client: {errors}")).hint(hint)
+            Failure::new(format!("the server refused the {noun}: {errors}")).hint(hint)
         }
         _ => Failure::new(error.to_string()),
     }

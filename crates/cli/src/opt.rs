@@ -77,6 +77,9 @@ pub struct ServeArgs {
     /// and print a demo client's token and API calls, ready to paste.
     #[arg(long, env = "COUPA_DEMO")]
     pub demo: bool,
+    /// Accept legacy X-COUPA-API-KEY keys: true, or false as from Coupa R35 [default: true].
+    #[arg(long, env = "COUPA_API_KEYS", value_name = "BOOL")]
+    pub api_keys: Option<bool>,
 }
 
 #[derive(Debug, Args)]
@@ -102,6 +105,28 @@ pub enum AdminCommand {
     /// OAuth2/OpenID Connect clients (Setup > OAuth2/OpenID Connect Clients).
     #[command(subcommand)]
     Clients(ClientsCommand),
+    /// Legacy API keys sent as X-COUPA-API-KEY (Setup > API Keys), while integrations move to OAuth.
+    #[command(subcommand)]
+    ApiKeys(ApiKeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeysCommand {
+    /// Create a key; prints it once.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// The API user the key acts as (created-by on records); defaults to the name.
+        #[arg(long)]
+        login: Option<String>,
+        /// Space-separated scopes; may be given several times. Every scope when left out.
+        #[arg(long)]
+        scope: Vec<String>,
+    },
+    /// Every key, with when and from where it was last used: the migration worklist.
+    List,
+    /// Refuse the key from now on.
+    Revoke { id: String },
 }
 
 #[derive(Debug, Subcommand)]

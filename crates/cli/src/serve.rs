@@ -78,6 +78,7 @@ fn resolve_config(args: ServeArgs) -> Result<Config, Failure> {
         signing_alg: args.signing_alg,
         client_cache_refresh: args.client_cache_refresh,
         demo: args.demo.then_some(true),
+        api_keys: args.api_keys,
     };
     let admin_token = std::env::var("COUPA_ADMIN_TOKEN").ok();
     Config::resolve(flags.over(file_layer), admin_token)

@@ -1,6 +1,6 @@
 //! The admin API of `coupa serve`.
 
-use coupa_proto::admin::{ClientView, CreateClient, UpdateClient};
+use coupa_proto::admin::{ApiKeyView, ClientView, CreateApiKey, CreateClient, UpdateClient};
 use reqwest::{Method, RequestBuilder};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -103,6 +103,25 @@ impl AdminClient {
         ))
         .await
         .map(|_| ())
+    }
+}
+
+impl AdminClient {
+    pub async fn create_api_key(&self, input: &CreateApiKey) -> Result<ApiKeyView, ClientError> {
+        self.send(self.with_json(Method::POST, "/api-keys", input))
+            .await
+    }
+
+    pub async fn list_api_keys(&self) -> Result<Vec<ApiKeyView>, ClientError> {
+        self.send(self.request(Method::GET, "/api-keys")).await
+    }
+
+    pub async fn revoke_api_key(&self, key_id: &str) -> Result<ApiKeyView, ClientError> {
+        self.send(self.request(
+            Method::POST,
+            &format!("/api-keys/{}/revoke", path_segment(key_id)),
+        ))
+        .await
     }
 }
 

@@ -64,3 +64,31 @@ pub struct ClientView {
     pub created_at: String,
     pub updated_at: String,
 }
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApiKey {
+    pub name: String,
+    /// The API user the key acts as (created-by); defaults to the name.
+    #[serde(default)]
+    pub login: Option<String>,
+    /// Space-separated scopes; every scope when left out, as legacy keys had full access.
+    #[serde(default)]
+    pub scope: Option<String>,
+}
+
+/// A legacy API key as the admin API shows it. The key appears only in the answer to create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyView {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    pub name: String,
+    pub login: String,
+    pub scope: String,
+    pub key_prefix: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub last_used_from: Option<String>,
+    pub revoked_at: Option<String>,
+}

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-use crate::cache::ClientCache;
+use crate::cache::{self, ApiKeyCache, ClientCache, hex};
 use crate::config::Config;
 use crate::domain::secret::{self, Digest};
 use crate::domain::time::now_unix;
@@ -20,6 +20,10 @@ pub struct AppState {
     pub config: Config,
     pub store: Arc<dyn Store>,
     pub clients: ClientCache,
+    pub api_keys: ApiKeyCache,
+    /// When each API key was last recorded as used, so uses reach the database at most once
+    /// a minute per key.
+    pub api_key_uses: std::sync::Mutex<std::collections::HashMap<String, (i64, String)>>,
     pub keys: KeyRing,
     pub admin_token_digest: Digest,
     pub audience: String,
@@ -59,13 +63,21 @@ impl App {
         let (admin_token_digest, generated_admin_token) =
             admin_token(store.as_ref(), &config).await?;
         let clients = ClientCache::default();
-        let count = clients.reload_all(store.as_ref()).await?;
+        let count = clients
+            .reload_all(|| cache::load_clients(store.as_ref()))
+            .await?;
+        let api_keys = ApiKeyCache::default();
+        api_keys
+            .reload_all(|| cache::load_api_keys(store.as_ref()))
+            .await?;
         tracing::info!(backend = store.backend(), clients = count, "store ready");
         let audience = config.audience();
         let state = Arc::new(AppState {
             config,
             store,
             clients,
+            api_keys,
+            api_key_uses: Default::default(),
             keys,
             admin_token_digest,
             audience,
@@ -98,9 +110,11 @@ impl App {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let refresher = tokio::spawn(refresh_clients_periodically(Arc::clone(&self.state)));
+        let refresher = tokio::spawn(refresh_caches_periodically(Arc::clone(&self.state)));
         let router = crate::http::router(Arc::clone(&self.state));
-        let result = axum::serve(listener, router)
+        // Peer addresses are kept for the API key worklist ("used from").
+        let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let result = axum::serve(listener, service)
             .with_graceful_shutdown(shutdown)
             .await;
         refresher.abort();
@@ -173,7 +187,7 @@ async fn admin_token(
     let token = secret::generate_secret().map_err(|error| StartError::Admin(error.to_string()))?;
     let digest = secret::digest(&token);
     if store
-        .insert_setting_if_absent(ADMIN_TOKEN_SETTING, &to_hex(&digest))
+        .insert_setting_if_absent(ADMIN_TOKEN_SETTING, &hex(&digest))
         .await?
     {
         return Ok((digest, Some(token)));
@@ -184,10 +198,6 @@ async fn admin_token(
         .await?
         .ok_or_else(|| StartError::Admin("the admin token digest vanished".into()))?;
     Ok((parse_hex_digest(&stored)?, None))
-}
-
-fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn parse_hex_digest(text: &str) -> Result<Digest, StartError> {
@@ -205,7 +215,7 @@ fn parse_hex_digest(text: &str) -> Result<Digest, StartError> {
     Ok(digest)
 }
 
-async fn refresh_clients_periodically(state: Arc<AppState>) {
+async fn refresh_caches_periodically(state: Arc<AppState>) {
     let period = state.config.client_cache_refresh;
     if period.is_zero() {
         return;
@@ -214,8 +224,19 @@ async fn refresh_clients_periodically(state: Arc<AppState>) {
     ticker.tick().await;
     loop {
         ticker.tick().await;
-        if let Err(error) = state.clients.reload_all(state.store.as_ref()).await {
+        if let Err(error) = state
+            .clients
+            .reload_all(|| cache::load_clients(state.store.as_ref()))
+            .await
+        {
             tracing::warn!(%error, "client cache refresh failed; serving the cached clients");
+        }
+        if let Err(error) = state
+            .api_keys
+            .reload_all(|| cache::load_api_keys(state.store.as_ref()))
+            .await
+        {
+            tracing::warn!(%error, "API key cache refresh failed; serving the cached keys");
         }
     }
 }

@@ -1,54 +1,92 @@
-//! Every client, in memory: the token endpoint and the bearer check never wait on the
-//! database. Each admin change reloads the client it touched; a periodic full reload
-//! picks up changes made by other replicas.
+//! In-memory snapshots of what the hot paths read: clients by id, API keys by digest. The
+//! token endpoint and the bearer check never wait on the database. Each admin change updates
+//! the entry it touched; a periodic full reload picks up changes made by other replicas.
 
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
+use crate::domain::api_key::ApiKeyRecord;
 use crate::domain::client::ClientRecord;
-use crate::store::{Store, StoreError};
+use crate::store::StoreError;
 
-type ClientMap = HashMap<String, Arc<ClientRecord>>;
+/// What a cache needs to know of its values.
+pub trait Cached {
+    /// Whether `self` is a newer state of the same record than `cached`: two loads of one
+    /// record may finish out of order, and the older must not win.
+    fn supersedes(&self, cached: &Self) -> bool;
+}
 
-#[derive(Default)]
-struct Snapshot {
-    clients: Arc<ClientMap>,
-    /// Bumped by every single-client change, so a full reload that read the database
-    /// before such a change does not overwrite it with older rows.
+impl Cached for ClientRecord {
+    fn supersedes(&self, cached: &Self) -> bool {
+        self.version >= cached.version
+    }
+}
+
+impl Cached for ApiKeyRecord {
+    fn supersedes(&self, cached: &Self) -> bool {
+        // Revocation is final.
+        self.revoked_at.is_some() || cached.revoked_at.is_none()
+    }
+}
+
+struct Snapshot<V> {
+    entries: Arc<HashMap<String, Arc<V>>>,
+    /// Bumped by every single-entry change, so a full reload that read the database before
+    /// such a change does not overwrite it with older rows.
     changes: u64,
 }
 
-#[derive(Default)]
-pub struct ClientCache {
-    snapshot: RwLock<Snapshot>,
+pub struct Cache<V> {
+    snapshot: RwLock<Snapshot<V>>,
 }
+
+impl<V> Default for Cache<V> {
+    fn default() -> Self {
+        Self {
+            snapshot: RwLock::new(Snapshot {
+                entries: Arc::new(HashMap::new()),
+                changes: 0,
+            }),
+        }
+    }
+}
+
+pub type ClientCache = Cache<ClientRecord>;
+/// API keys by the hex SHA-256 of the key.
+pub type ApiKeyCache = Cache<ApiKeyRecord>;
 
 const FULL_RELOAD_ATTEMPTS: usize = 5;
 
-impl ClientCache {
-    pub fn get(&self, client_id: &str) -> Option<Arc<ClientRecord>> {
+impl<V: Cached + Clone> Cache<V> {
+    pub fn get(&self, key: &str) -> Option<Arc<V>> {
         let snapshot = self.snapshot.read().unwrap_or_else(PoisonError::into_inner);
-        snapshot.clients.get(client_id).cloned()
+        snapshot.entries.get(key).cloned()
     }
 
-    pub async fn reload_all(&self, store: &dyn Store) -> Result<usize, StoreError> {
+    /// Replaces every entry with what `load` reads, retrying when a single-entry change
+    /// happened meanwhile. Returns the number of entries.
+    pub async fn reload_all<F, Fut>(&self, load: F) -> Result<usize, StoreError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<Vec<(String, V)>, StoreError>>,
+    {
         for _ in 0..FULL_RELOAD_ATTEMPTS {
             let changes_before = self
                 .snapshot
                 .read()
                 .unwrap_or_else(PoisonError::into_inner)
                 .changes;
-            let clients = store.clients().await?;
+            let entries = load().await?;
             let mut snapshot = self
                 .snapshot
                 .write()
                 .unwrap_or_else(PoisonError::into_inner);
             if snapshot.changes == changes_before {
-                let count = clients.len();
-                snapshot.clients = Arc::new(
-                    clients
+                let count = entries.len();
+                snapshot.entries = Arc::new(
+                    entries
                         .into_iter()
-                        .map(|client| (client.client_id.clone(), Arc::new(client)))
+                        .map(|(key, value)| (key, Arc::new(value)))
                         .collect(),
                 );
                 return Ok(count);
@@ -57,27 +95,55 @@ impl ClientCache {
         Err(StoreError::Stale)
     }
 
-    pub fn set(&self, client_id: &str, client: Option<ClientRecord>) {
+    /// Puts one entry (or its absence) in the cache.
+    pub fn set(&self, key: &str, value: Option<V>) {
         let mut snapshot = self
             .snapshot
             .write()
             .unwrap_or_else(PoisonError::into_inner);
-        let mut clients = (*snapshot.clients).clone();
-        match client {
-            // Two reloads of one client may finish out of order: keep the newer row.
-            Some(client) => {
-                let newer_cached = clients
-                    .get(client_id)
-                    .is_some_and(|cached| cached.version > client.version);
-                if !newer_cached {
-                    clients.insert(client_id.to_string(), Arc::new(client));
+        let mut entries = (*snapshot.entries).clone();
+        match value {
+            Some(value) => {
+                let stale = entries
+                    .get(key)
+                    .is_some_and(|cached| !value.supersedes(cached));
+                if !stale {
+                    entries.insert(key.to_string(), Arc::new(value));
                 }
             }
             None => {
-                clients.remove(client_id);
+                entries.remove(key);
             }
         }
-        snapshot.clients = Arc::new(clients);
+        snapshot.entries = Arc::new(entries);
         snapshot.changes += 1;
     }
+}
+
+/// Loads every client, keyed by client id.
+pub async fn load_clients(
+    store: &dyn crate::store::Store,
+) -> Result<Vec<(String, ClientRecord)>, StoreError> {
+    Ok(store
+        .clients()
+        .await?
+        .into_iter()
+        .map(|client| (client.client_id.clone(), client))
+        .collect())
+}
+
+/// Loads every API key, keyed by the hex digest of the key.
+pub async fn load_api_keys(
+    store: &dyn crate::store::Store,
+) -> Result<Vec<(String, ApiKeyRecord)>, StoreError> {
+    Ok(store
+        .api_keys()
+        .await?
+        .into_iter()
+        .map(|key| (hex(&key.key_digest), key))
+        .collect())
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

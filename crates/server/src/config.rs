@@ -29,6 +29,7 @@ pub struct ConfigLayer {
     pub signing_alg: Option<String>,
     pub client_cache_refresh: Option<String>,
     pub demo: Option<bool>,
+    pub api_keys: Option<bool>,
 }
 
 impl ConfigLayer {
@@ -43,6 +44,7 @@ impl ConfigLayer {
             signing_alg: self.signing_alg.or(lower.signing_alg),
             client_cache_refresh: self.client_cache_refresh.or(lower.client_cache_refresh),
             demo: self.demo.or(lower.demo),
+            api_keys: self.api_keys.or(lower.api_keys),
         }
     }
 
@@ -65,6 +67,8 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// Load the demo data set (once) and prepare the demo client.
     pub demo: bool,
+    /// Whether legacy `X-COUPA-API-KEY` keys are accepted (Coupa R35 turns them off).
+    pub api_keys: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -82,6 +86,7 @@ impl std::fmt::Debug for Config {
             .field("client_cache_refresh", &self.client_cache_refresh)
             .field("admin_token", &self.admin_token.as_ref().map(|_| "<set>"))
             .field("demo", &self.demo)
+            .field("api_keys", &self.api_keys)
             .finish()
     }
 }
@@ -140,6 +145,7 @@ impl Config {
             )?,
             admin_token: admin_token.filter(|token| !token.is_empty()),
             demo: layer.demo.unwrap_or(false),
+            api_keys: layer.api_keys.unwrap_or(true),
         })
     }
 

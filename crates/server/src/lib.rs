@@ -2,6 +2,7 @@
 //! scope-enforcing Coupa-style REST API.
 
 pub mod api;
+pub mod api_keys;
 pub mod app;
 pub mod cache;
 pub mod clients;

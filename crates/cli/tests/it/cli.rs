@@ -165,6 +165,53 @@ async fn admin_clients_commands_drive_the_admin_api() {
 }
 
 #[tokio::test]
+async fn admin_api_keys_commands() {
+    let server = spawn_server().await;
+    let env = [
+        ("COUPA_URL", server.url.as_str()),
+        ("COUPA_ADMIN_TOKEN", ADMIN_TOKEN),
+    ];
+    let created = json(
+        &coupa(
+            &[
+                "admin",
+                "api-keys",
+                "create",
+                "--name",
+                "Payroll export",
+                "--output",
+                "json",
+            ],
+            &env,
+        )
+        .await,
+    );
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(created["key"].as_str().unwrap().len(), 40);
+    let listed = coupa(&["admin", "api-keys", "list"], &env).await;
+    assert!(
+        listed.stdout.contains("Payroll export") && listed.stdout.contains("never"),
+        "{}",
+        listed.stdout
+    );
+    let revoked = json(
+        &coupa(
+            &["admin", "api-keys", "revoke", id, "--output", "json"],
+            &env,
+        )
+        .await,
+    );
+    assert!(revoked["revoked_at"].is_string());
+    let missing = coupa(&["admin", "api-keys", "revoke", "nope"], &env).await;
+    assert!(
+        missing.stderr.contains("no such API key")
+            && missing.stderr.contains("coupa admin api-keys list"),
+        "{}",
+        missing.stderr
+    );
+}
+
+#[tokio::test]
 async fn admin_errors_say_what_to_do_next() {
     let server = spawn_server().await;
     let no_token = coupa(&["admin", "clients", "list", "--url", &server.url], &[]).await;

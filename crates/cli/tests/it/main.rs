@@ -3,6 +3,7 @@
 
 mod admin_api;
 mod api;
+mod api_keys;
 mod bearer;
 mod cli;
 mod discovery;

@@ -157,6 +157,40 @@ async fn concurrent_inserts_of_one_login_let_exactly_one_win(backend: Backend) {
     assert_eq!(store.clients().await.unwrap().len(), 1);
 }
 
+async fn api_keys_are_stored_revoked_and_touched(backend: Backend) {
+    let Some(store) = open_store(backend).await else {
+        return;
+    };
+    let (key, _) = coupa_server::domain::api_key::ApiKeyRecord::create(
+        "Legacy",
+        None,
+        Some("core.invoice.read"),
+        100,
+    )
+    .unwrap();
+    store.insert_api_key(&key).await.unwrap();
+    assert_eq!(store.api_keys().await.unwrap(), vec![key.clone()]);
+    store
+        .touch_api_key(&key.key_id, 200, "10.0.0.7")
+        .await
+        .unwrap();
+    assert!(store.revoke_api_key(&key.key_id, 300).await.unwrap());
+    assert!(
+        store.revoke_api_key(&key.key_id, 400).await.unwrap(),
+        "revoking twice keeps the first time"
+    );
+    assert!(!store.revoke_api_key("missing", 300).await.unwrap());
+    let stored = store.api_keys().await.unwrap().pop().unwrap();
+    assert_eq!(
+        (
+            stored.last_used_at,
+            stored.last_used_from.as_deref(),
+            stored.revoked_at
+        ),
+        (Some(200), Some("10.0.0.7"), Some(300))
+    );
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -186,4 +220,5 @@ conformance!(
     one_active_signing_key_per_algorithm,
     settings_are_set_once,
     concurrent_inserts_of_one_login_let_exactly_one_win,
+    api_keys_are_stored_revoked_and_touched,
 );

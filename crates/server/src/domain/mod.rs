@@ -1,5 +1,6 @@
 //! Pure rules: no HTTP, no SQL. Everything here is unit-tested on its own.
 
+pub mod api_key;
 pub mod authorization;
 pub mod client;
 pub mod form;

@@ -9,12 +9,13 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use coupa_proto::admin::{CreateClient, UpdateClient};
+use coupa_proto::admin::{CreateApiKey, CreateClient, UpdateClient};
 use serde::de::DeserializeOwned;
 use subtle::ConstantTimeEq;
 
 use super::errors::{ApiError, ResponseFormat};
 use super::{content_type, read_body};
+use crate::api_keys;
 use crate::app::AppState;
 use crate::clients::{self, AdminError};
 use crate::domain::authorization::{self, Authorization};
@@ -28,6 +29,8 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
             get(show_client).patch(update_client).delete(delete_client),
         )
         .route("/clients/{client_id}/rotate-secret", post(rotate_secret))
+        .route("/api-keys", get(list_api_keys).post(create_api_key))
+        .route("/api-keys/{key_id}/revoke", post(revoke_api_key))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state, require_admin))
 }
@@ -71,7 +74,7 @@ async fn require_admin(
 impl IntoResponse for AdminError {
     fn into_response(self) -> Response {
         match self {
-            Self::NotFound => error(StatusCode::NOT_FOUND, "no such client").into_response(),
+            Self::NotFound => error(StatusCode::NOT_FOUND, "no such record").into_response(),
             Self::Invalid(errors) => ApiError {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
                 errors,
@@ -173,10 +176,32 @@ async fn delete_client(
     }
 }
 
+async fn list_api_keys(State(state): State<Arc<AppState>>) -> Response {
+    respond(StatusCode::OK, api_keys::list(&state).await)
+}
+
+async fn create_api_key(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match json_body::<CreateApiKey>(&headers, body).await {
+        Ok(input) => respond(StatusCode::CREATED, api_keys::create(&state, input).await),
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn revoke_api_key(
+    State(state): State<Arc<AppState>>,
+    Path(key_id): Path<String>,
+) -> Response {
+    respond(StatusCode::OK, api_keys::revoke(&state, &key_id).await)
+}
+
 async fn not_found() -> Response {
     error(
         StatusCode::NOT_FOUND,
-        "no such admin resource; see /admin/api/clients",
+        "no such admin resource; see /admin/api/clients and /admin/api/api-keys",
     )
     .into_response()
 }

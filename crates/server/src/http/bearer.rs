@@ -58,9 +58,17 @@ pub async fn authorize(
     }
 }
 
+pub const API_KEY_HEADER: &str = "x-coupa-api-key";
+/// Uses of one API key reach the database at most this often.
+const API_KEY_USE_INTERVAL: i64 = 60;
+
 fn check(state: &AppState, request: &Request, format: ResponseFormat) -> Result<Caller, ApiError> {
     let invalid = |description: &str| unauthorized(format, Some("invalid_token"), description);
     let Some(header) = request.headers().get(header::AUTHORIZATION) else {
+        if let Some(key) = request.headers().get(API_KEY_HEADER) {
+            let caller = check_api_key(state, request, key.as_bytes(), format)?;
+            return authorize_route(request, caller, format);
+        }
         return Err(unauthorized(
             format,
             None,
@@ -96,7 +104,97 @@ fn check(state: &AppState, request: &Request, format: ResponseFormat) -> Result<
     client
         .accepts_token(claims.secret_generation, claims.iat, now)
         .map_err(|rejection| invalid(rejection.describe()))?;
-    let granted = ScopeSet::parse(&claims.scope);
+    let caller = Caller {
+        client_id: claims.client_id,
+        login: claims.sub,
+        scopes: ScopeSet::parse(&claims.scope),
+    };
+    authorize_route(request, caller, format)
+}
+
+/// Legacy `X-COUPA-API-KEY`: looked up by digest in the key cache; uses are recorded for the
+/// migration worklist.
+fn check_api_key(
+    state: &AppState,
+    request: &Request,
+    key: &[u8],
+    format: ResponseFormat,
+) -> Result<Caller, ApiError> {
+    let refused = |description: &str| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            format,
+            "invalid_api_key",
+            description,
+        )
+        .with_header(
+            header::WWW_AUTHENTICATE,
+            format!("Bearer realm=\"{REALM}\""),
+        )
+    };
+    if !state.config.api_keys {
+        return Err(refused(
+            "API keys are no longer accepted by this instance; use OAuth 2.0 client credentials (POST /oauth2/token)",
+        ));
+    }
+    let key = std::str::from_utf8(key)
+        .map_err(|_| refused("the API key is not valid"))?
+        .trim();
+    let digest = crate::cache::hex(&crate::domain::secret::digest(key));
+    let record = state
+        .api_keys
+        .get(&digest)
+        .ok_or_else(|| refused("the API key is not valid"))?;
+    if record.revoked_at.is_some() {
+        return Err(refused(
+            "the API key has been revoked; use OAuth 2.0 client credentials (POST /oauth2/token)",
+        ));
+    }
+    let from = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip().to_string())
+        .unwrap_or_default();
+    record_api_key_use(state, &record.key_id, &from);
+    Ok(Caller {
+        client_id: format!("api-key:{}", record.key_id),
+        login: record.login.clone(),
+        scopes: record.scopes.clone(),
+    })
+}
+
+fn record_api_key_use(state: &AppState, key_id: &str, from: &str) {
+    let now = now_unix();
+    let due = {
+        let mut uses = state
+            .api_key_uses
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let due = uses
+            .get(key_id)
+            .is_none_or(|(at, last_from)| now - at >= API_KEY_USE_INTERVAL || last_from != from);
+        if due {
+            uses.insert(key_id.to_string(), (now, from.to_string()));
+        }
+        due
+    };
+    if due {
+        let store = std::sync::Arc::clone(&state.store);
+        let (key_id, from) = (key_id.to_string(), from.to_string());
+        tokio::spawn(async move {
+            if let Err(error) = store.touch_api_key(&key_id, now, &from).await {
+                tracing::warn!(%error, "could not record an API key use");
+            }
+        });
+    }
+}
+
+fn authorize_route(
+    request: &Request,
+    caller: Caller,
+    format: ResponseFormat,
+) -> Result<Caller, ApiError> {
+    let granted = &caller.scopes;
     let method = request.method().as_str();
     let path = request.uri().path();
     let needed = scopes::scopes_granting(method, path);
@@ -117,11 +215,7 @@ fn check(state: &AppState, request: &Request, format: ResponseFormat) -> Result<
         )
         .with_header(header::WWW_AUTHENTICATE, challenge));
     }
-    Ok(Caller {
-        client_id: claims.client_id,
-        login: claims.sub,
-        scopes: granted,
-    })
+    Ok(caller)
 }
 
 /// No scope grants this method on this path: 405 if other methods are granted, else 404.

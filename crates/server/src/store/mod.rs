@@ -11,6 +11,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::api::sql::SqlQuery;
+use crate::domain::api_key::ApiKeyRecord;
 use crate::domain::client::ClientRecord;
 
 /// Rows of the resource engine: the text of each selected column.
@@ -70,6 +71,13 @@ pub trait Store: Send + Sync + 'static {
     async fn update_client(&self, client: &ClientRecord) -> Result<(), StoreError>;
     /// Deletes the client and frees its login. False if there was no such client.
     async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError>;
+
+    async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError>;
+    async fn api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError>;
+    /// Marks the key revoked at `at` unless it already is. False if there is no such key.
+    async fn revoke_api_key(&self, key_id: &str, at: i64) -> Result<bool, StoreError>;
+    /// Records a use of the key.
+    async fn touch_api_key(&self, key_id: &str, at: i64, from: &str) -> Result<(), StoreError>;
 
     async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError>;
     /// Inserts an active key unless one is already active for its algorithm.

@@ -66,6 +66,37 @@ impl TryFrom<ClientRow> for ClientRecord {
     }
 }
 
+#[derive(sqlx::FromRow)]
+pub(super) struct ApiKeyRow {
+    key_id: String,
+    name: String,
+    login: String,
+    scopes: String,
+    key_digest: Vec<u8>,
+    key_prefix: String,
+    created_at: i64,
+    last_used_at: Option<i64>,
+    last_used_from: Option<String>,
+    revoked_at: Option<i64>,
+}
+
+impl From<ApiKeyRow> for crate::domain::api_key::ApiKeyRecord {
+    fn from(row: ApiKeyRow) -> Self {
+        Self {
+            key_id: row.key_id,
+            name: row.name,
+            login: row.login,
+            scopes: ScopeSet::parse(&row.scopes),
+            key_digest: row.key_digest,
+            key_prefix: row.key_prefix,
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+            last_used_from: row.last_used_from,
+            revoked_at: row.revoked_at,
+        }
+    }
+}
+
 pub(super) const CLIENT_COLUMNS: &str = "client_id, name, login, grant_type, contact_info, contact_email, scopes, \
      redirect_uris, pkce, active, secret_digest, secret_generation, previous_secret_digest, \
      previous_secret_expires_at, tokens_valid_after, created_at, updated_at, version";
@@ -235,6 +266,61 @@ macro_rules! impl_sql_store {
                     .await?;
                 tx.commit().await?;
                 Ok(deleted == 1)
+            }
+
+            async fn insert_api_key(
+                &self,
+                key: &$crate::domain::api_key::ApiKeyRecord,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO api_keys (key_id, name, login, scopes, key_digest, key_prefix, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&key.key_id)
+                .bind(&key.name)
+                .bind(&key.login)
+                .bind(key.scopes.to_string())
+                .bind(&key.key_digest)
+                .bind(&key.key_prefix)
+                .bind(key.created_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn api_keys(
+                &self,
+            ) -> Result<Vec<$crate::domain::api_key::ApiKeyRecord>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::sql_store::ApiKeyRow> = sqlx::query_as(
+                    "SELECT key_id, name, login, scopes, key_digest, key_prefix, created_at, last_used_at, \
+                     last_used_from, revoked_at FROM api_keys ORDER BY created_at, key_id",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn revoke_api_key(&self, key_id: &str, at: i64) -> Result<bool, $crate::store::StoreError> {
+                sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE key_id = $2 AND revoked_at IS NULL")
+                    .bind(at)
+                    .bind(key_id)
+                    .execute(&self.pool)
+                    .await?;
+                let exists: Option<String> = sqlx::query_scalar("SELECT key_id FROM api_keys WHERE key_id = $1")
+                    .bind(key_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(exists.is_some())
+            }
+
+            async fn touch_api_key(&self, key_id: &str, at: i64, from: &str) -> Result<(), $crate::store::StoreError> {
+                sqlx::query("UPDATE api_keys SET last_used_at = $1, last_used_from = $2 WHERE key_id = $3")
+                    .bind(at)
+                    .bind(from)
+                    .bind(key_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
             }
 
             async fn signing_keys(&self) -> Result<Vec<$crate::store::StoredKey>, $crate::store::StoreError> {
