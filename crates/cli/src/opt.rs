@@ -80,6 +80,15 @@ pub struct ServeArgs {
     /// Accept legacy X-COUPA-API-KEY keys: true, or false as from Coupa R35 [default: true].
     #[arg(long, env = "COUPA_API_KEYS", value_name = "BOOL")]
     pub api_keys: Option<bool>,
+    /// Requests per second allowed per client or API key on /api; 0 turns limiting off [default: 25].
+    #[arg(long, env = "COUPA_RATE_LIMIT", value_name = "PER_SECOND")]
+    pub rate_limit: Option<f64>,
+    /// Requests a caller may send at once before the rate applies [default: 20].
+    #[arg(long, env = "COUPA_RATE_LIMIT_BURST", value_name = "REQUESTS")]
+    pub rate_limit_burst: Option<u32>,
+    /// Send Retry-After with 429 answers (Coupa does not) [default: false].
+    #[arg(long, env = "COUPA_RATE_LIMIT_RETRY_AFTER", value_name = "BOOL")]
+    pub rate_limit_retry_after: Option<bool>,
 }
 
 #[derive(Debug, Args)]

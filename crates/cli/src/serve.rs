@@ -79,6 +79,9 @@ fn resolve_config(args: ServeArgs) -> Result<Config, Failure> {
         client_cache_refresh: args.client_cache_refresh,
         demo: args.demo.then_some(true),
         api_keys: args.api_keys,
+        rate_limit: args.rate_limit,
+        rate_limit_burst: args.rate_limit_burst,
+        rate_limit_retry_after: args.rate_limit_retry_after,
     };
     let admin_token = std::env::var("COUPA_ADMIN_TOKEN").ok();
     Config::resolve(flags.over(file_layer), admin_token)

@@ -25,6 +25,7 @@ pub struct AppState {
     /// a minute per key.
     pub api_key_uses: std::sync::Mutex<std::collections::HashMap<String, (i64, String)>>,
     pub keys: KeyRing,
+    pub rate_limiter: crate::domain::rate_limit::RateLimiter,
     pub admin_token_digest: Digest,
     pub audience: String,
 }
@@ -72,12 +73,14 @@ impl App {
             .await?;
         tracing::info!(backend = store.backend(), clients = count, "store ready");
         let audience = config.audience();
+        let rate_limiter = crate::domain::rate_limit::RateLimiter::new(config.rate_limit);
         let state = Arc::new(AppState {
             config,
             store,
             clients,
             api_keys,
             api_key_uses: Default::default(),
+            rate_limiter,
             keys,
             admin_token_digest,
             audience,

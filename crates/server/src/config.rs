@@ -30,6 +30,9 @@ pub struct ConfigLayer {
     pub client_cache_refresh: Option<String>,
     pub demo: Option<bool>,
     pub api_keys: Option<bool>,
+    pub rate_limit: Option<f64>,
+    pub rate_limit_burst: Option<u32>,
+    pub rate_limit_retry_after: Option<bool>,
 }
 
 impl ConfigLayer {
@@ -45,6 +48,9 @@ impl ConfigLayer {
             client_cache_refresh: self.client_cache_refresh.or(lower.client_cache_refresh),
             demo: self.demo.or(lower.demo),
             api_keys: self.api_keys.or(lower.api_keys),
+            rate_limit: self.rate_limit.or(lower.rate_limit),
+            rate_limit_burst: self.rate_limit_burst.or(lower.rate_limit_burst),
+            rate_limit_retry_after: self.rate_limit_retry_after.or(lower.rate_limit_retry_after),
         }
     }
 
@@ -69,6 +75,10 @@ pub struct Config {
     pub demo: bool,
     /// Whether legacy `X-COUPA-API-KEY` keys are accepted (Coupa R35 turns them off).
     pub api_keys: bool,
+    /// Requests per second and burst per client or API key; None when off.
+    pub rate_limit: Option<crate::domain::rate_limit::Limit>,
+    /// Send `Retry-After` with 429 answers (Coupa does not).
+    pub rate_limit_retry_after: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -87,6 +97,7 @@ impl std::fmt::Debug for Config {
             .field("admin_token", &self.admin_token.as_ref().map(|_| "<set>"))
             .field("demo", &self.demo)
             .field("api_keys", &self.api_keys)
+            .field("rate_limit", &self.rate_limit)
             .finish()
     }
 }
@@ -146,6 +157,8 @@ impl Config {
             admin_token: admin_token.filter(|token| !token.is_empty()),
             demo: layer.demo.unwrap_or(false),
             api_keys: layer.api_keys.unwrap_or(true),
+            rate_limit: rate_limit(layer.rate_limit, layer.rate_limit_burst)?,
+            rate_limit_retry_after: layer.rate_limit_retry_after.unwrap_or(false),
         })
     }
 
@@ -153,6 +166,30 @@ impl Config {
     pub fn audience(&self) -> String {
         format!("{}/api", self.issuer)
     }
+}
+
+/// Coupa's limit: 25 requests per second with a burst of 20.
+pub const DEFAULT_RATE_LIMIT: f64 = 25.0;
+pub const DEFAULT_RATE_LIMIT_BURST: u32 = 20;
+
+fn rate_limit(
+    per_second: Option<f64>,
+    burst: Option<u32>,
+) -> Result<Option<crate::domain::rate_limit::Limit>, String> {
+    let per_second = per_second.unwrap_or(DEFAULT_RATE_LIMIT);
+    let burst = burst.unwrap_or(DEFAULT_RATE_LIMIT_BURST);
+    if per_second == 0.0 {
+        return Ok(None);
+    }
+    if !per_second.is_finite() || per_second < 0.0 {
+        return Err(format!(
+            "rate-limit: {per_second} is not a number of requests per second (0 turns limiting off)"
+        ));
+    }
+    if burst == 0 {
+        return Err("rate-limit-burst: must be at least 1".into());
+    }
+    Ok(Some(crate::domain::rate_limit::Limit { per_second, burst }))
 }
 
 fn default_issuer(listen: SocketAddr) -> String {
@@ -200,6 +237,9 @@ mod tests {
         assert_eq!(config.token_lifetime.as_secs(), 86_399);
         assert_eq!(config.signing_alg, Algorithm::Es256);
         assert_eq!(config.audience(), "http://127.0.0.1:8080/api");
+        let limit = config.rate_limit.unwrap();
+        assert_eq!((limit.per_second, limit.burst), (25.0, 20));
+        assert!(!config.rate_limit_retry_after);
     }
 
     #[test]

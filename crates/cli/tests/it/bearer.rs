@@ -218,3 +218,64 @@ async fn unknown_routes_are_404_and_delete_is_405() {
         "authentication comes before anything else"
     );
 }
+
+#[tokio::test]
+async fn each_caller_is_rate_limited_on_its_own() {
+    let settings = ConfigLayer {
+        rate_limit: Some(5.0),
+        rate_limit_burst: Some(3),
+        ..ConfigLayer::default()
+    };
+    let server = spawn_server_with(Backend::Sqlite, settings).await.unwrap();
+    let (_, busy) = server.create_client("busy", "core.invoice.read").await;
+    let (_, calm) = server.create_client("calm", "core.invoice.read").await;
+    let busy = server.access_token(&busy, None).await;
+    let calm = server.access_token(&calm, None).await;
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        statuses.push(server.list_invoices(&busy).await.status().as_u16());
+    }
+    assert_eq!(&statuses[..3], &[200, 200, 200], "the burst");
+    assert!(statuses[3..].contains(&429), "{statuses:?}");
+    let refused = server.list_invoices(&busy).await;
+    assert_eq!(refused.status(), 429);
+    assert!(
+        refused.headers().get("retry-after").is_none(),
+        "Coupa sends no Retry-After by default"
+    );
+    let body: Value = refused.json().await.unwrap();
+    assert!(
+        body["errors"]["base"][0]
+            .as_str()
+            .unwrap()
+            .contains("rate limit")
+    );
+    assert_eq!(
+        server.list_invoices(&calm).await.status(),
+        200,
+        "another client has its own budget"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    assert_eq!(
+        server.list_invoices(&busy).await.status(),
+        200,
+        "the rate refills"
+    );
+}
+
+#[tokio::test]
+async fn retry_after_can_be_sent() {
+    let settings = ConfigLayer {
+        rate_limit: Some(1.0),
+        rate_limit_burst: Some(1),
+        rate_limit_retry_after: Some(true),
+        ..ConfigLayer::default()
+    };
+    let server = spawn_server_with(Backend::Sqlite, settings).await.unwrap();
+    let (_, client) = server.create_client("retry", "core.invoice.read").await;
+    let token = server.access_token(&client, None).await;
+    assert_eq!(server.list_invoices(&token).await.status(), 200);
+    let refused = server.list_invoices(&token).await;
+    assert_eq!(refused.status(), 429);
+    assert_eq!(refused.headers()["retry-after"], "1");
+}

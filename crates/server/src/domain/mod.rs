@@ -4,6 +4,7 @@ pub mod api_key;
 pub mod authorization;
 pub mod client;
 pub mod form;
+pub mod rate_limit;
 pub mod scope;
 pub mod secret;
 pub mod time;

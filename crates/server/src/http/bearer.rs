@@ -13,6 +13,7 @@ use coupa_proto::scopes;
 use super::errors::{ApiError, ResponseFormat};
 use crate::app::AppState;
 use crate::domain::authorization::{self, Authorization};
+use crate::domain::rate_limit::Decision;
 use crate::domain::scope::ScopeSet;
 use crate::domain::time::now_unix;
 use crate::domain::token::{ACCESS_TOKEN_TYPE, AccessTokenClaims};
@@ -67,7 +68,7 @@ fn check(state: &AppState, request: &Request, format: ResponseFormat) -> Result<
     let Some(header) = request.headers().get(header::AUTHORIZATION) else {
         if let Some(key) = request.headers().get(API_KEY_HEADER) {
             let caller = check_api_key(state, request, key.as_bytes(), format)?;
-            return authorize_route(request, caller, format);
+            return authorize_route(state, request, caller, format);
         }
         return Err(unauthorized(
             format,
@@ -109,7 +110,7 @@ fn check(state: &AppState, request: &Request, format: ResponseFormat) -> Result<
         login: claims.sub,
         scopes: ScopeSet::parse(&claims.scope),
     };
-    authorize_route(request, caller, format)
+    authorize_route(state, request, caller, format)
 }
 
 /// Legacy `X-COUPA-API-KEY`: looked up by digest in the key cache; uses are recorded for the
@@ -189,11 +190,39 @@ fn record_api_key_use(state: &AppState, key_id: &str, from: &str) {
     }
 }
 
+/// Rate limit, then the route's scope: the checks every authenticated caller goes through.
 fn authorize_route(
+    state: &AppState,
     request: &Request,
     caller: Caller,
     format: ResponseFormat,
 ) -> Result<Caller, ApiError> {
+    if let Decision::Deny { retry_after } = state.rate_limiter.check(&caller.client_id) {
+        let limit = state
+            .config
+            .rate_limit
+            .map(|limit| {
+                format!(
+                    "{} requests per second, burst {}",
+                    limit.per_second, limit.burst
+                )
+            })
+            .unwrap_or_default();
+        let error = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format,
+            "base",
+            format!("rate limit exceeded ({limit}); retry with exponential backoff"),
+        );
+        return Err(if state.config.rate_limit_retry_after {
+            error.with_header(
+                header::RETRY_AFTER,
+                (retry_after.ceil() as u64).max(1).to_string(),
+            )
+        } else {
+            error
+        });
+    }
     let granted = &caller.scopes;
     let method = request.method().as_str();
     let path = request.uri().path();
