@@ -168,6 +168,80 @@ async fn records_are_created_and_read_back_in_json_and_xml() {
 }
 
 #[tokio::test]
+async fn fields_and_return_object_shape_the_answer() {
+    let (server, token) = api_server(Backend::Sqlite).await.unwrap();
+    let seed = seed(&server, &token, 2).await;
+    let fields = "%5B%22id%22%2C%7B%22supplier%22%3A%5B%22name%22%5D%7D%2C%7B%22invoice_lines%22%3A%5B%22id%22%5D%7D%5D";
+    let (status, list) = get_json(&server, &token, &format!("/api/invoices?fields={fields}")).await;
+    assert_eq!(status, 200, "{list}");
+    let first = &list[0];
+    assert_eq!(
+        first.as_object().unwrap().keys().collect::<Vec<_>>(),
+        vec!["id", "supplier", "invoice-lines"]
+    );
+    assert_eq!(first["supplier"], json!({"name": "Acme Paper"}));
+    assert_eq!(first["invoice-lines"][0].as_object().unwrap().len(), 1);
+    let xml = server
+        .api_get(
+            &format!("/api/invoices?fields={fields}"),
+            Some(&format!("Bearer {token}")),
+            "application/xml",
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        xml.contains("<name>Acme Paper</name>") && !xml.contains("invoice-number"),
+        "{xml}"
+    );
+
+    let (_, limited) = get_json(&server, &token, "/api/invoices?return_object=limited").await;
+    assert_eq!(
+        limited,
+        json!([{"id": seed.invoices[0].0}, {"id": seed.invoices[1].0}])
+    );
+    let (_, shallow) = get_json(
+        &server,
+        &token,
+        &format!("/api/invoices/{}?return_object=shallow", seed.invoices[0].0),
+    )
+    .await;
+    assert_eq!(shallow["supplier"], json!({"id": seed.suppliers[0]}));
+    assert!(shallow.get("invoice-lines").is_none());
+
+    let none = server
+        .api(
+            Method::POST,
+            "/api/suppliers?return_object=none",
+            Some(&token),
+            Some(json!({"name": "Quiet"})),
+        )
+        .await;
+    assert_eq!(none.status(), 201);
+    assert!(none.text().await.unwrap().is_empty());
+    let limited = server
+        .api(
+            Method::POST,
+            "/api/suppliers?return_object=limited",
+            Some(&token),
+            Some(json!({"name": "Brief"})),
+        )
+        .await;
+    let limited: Value = limited.json().await.unwrap();
+    assert_eq!(limited.as_object().unwrap().len(), 1);
+    for bad in [
+        "fields=%5B%22colour%22%5D",
+        "fields=id",
+        "return_object=none",
+        "return_object=everything",
+    ] {
+        let (status, body) = get_json(&server, &token, &format!("/api/invoices?{bad}")).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
+}
+
+#[tokio::test]
 async fn the_empty_list_differs_between_xml_and_json() {
     let (server, token) = api_server(Backend::Sqlite).await.unwrap();
     let (status, body) = get_json(&server, &token, "/api/suppliers").await;

@@ -7,3 +7,4 @@ pub mod query;
 pub mod records;
 pub mod render;
 pub mod sql;
+pub mod view;

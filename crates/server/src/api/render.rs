@@ -5,6 +5,7 @@ use serde_json::{Map, Value as Json};
 
 use super::model::{FieldType, ObjectDef};
 use super::sql::columns;
+use super::view::{Depth, Selection, View};
 use crate::domain::time::format_rfc3339;
 use crate::http::errors::escape_xml;
 
@@ -87,32 +88,76 @@ fn wire_name(column: &str) -> String {
     column.replace('_', "-")
 }
 
-/// (wire name, kind, text) of every scalar column; `summary` keeps only id and summary fields.
-fn scalars(record: &Record, summary: bool) -> Vec<(String, FieldType, Option<&str>)> {
-    let summary_columns: Vec<String> = record
-        .object
-        .summary
-        .iter()
-        .map(|name| name.replace('-', "_"))
-        .collect();
+/// What to show of one record: the whole of it, its summary (when nested in another), or
+/// what a `fields` selection names; `return_object` narrows further.
+#[derive(Clone, Copy)]
+struct Shape<'a> {
+    depth: Depth,
+    /// Nested in another record without a selection of its own.
+    summary: bool,
+    selection: Option<&'a Selection>,
+}
+
+impl Shape<'_> {
+    fn shows(&self, record: &Record, name: &str) -> bool {
+        if self.depth == Depth::Limited || self.depth == Depth::None {
+            return name == "id";
+        }
+        match self.selection {
+            Some(selection) => selection.shows(name),
+            None if self.summary => name == "id" || record.object.summary.contains(&name),
+            None => true,
+        }
+    }
+
+    /// The shape of an associated record named `name`.
+    fn nested(&self, name: &str) -> Shape<'_> {
+        let selection = self.selection.and_then(|selection| selection.nested(name));
+        Shape {
+            depth: Depth::Full,
+            summary: selection.is_none(),
+            selection,
+        }
+    }
+
+    fn associations(&self) -> bool {
+        self.depth == Depth::Full && !self.summary
+    }
+}
+
+/// (wire name, kind, text) of every scalar column the shape shows.
+fn scalars<'r>(record: &'r Record, shape: &Shape) -> Vec<(String, FieldType, Option<&'r str>)> {
     columns(record.object)
         .into_iter()
         .zip(&record.values)
         .filter(|(column, _)| !column.name.ends_with("_id") || column.name == "id")
-        .filter(|(column, _)| {
-            !summary || column.name == "id" || summary_columns.contains(&column.name)
-        })
         .map(|(column, value)| (wire_name(&column.name), column.kind, value.as_deref()))
+        .filter(|(name, _, _)| shape.shows(record, name))
         .collect()
 }
 
-pub fn json(record: &Record) -> Json {
-    json_of(record, false)
+/// The id of a referenced record, for shallow renderings.
+fn reference_id(record: &Record, name: &str) -> Option<i64> {
+    record
+        .get(&super::model::reference_column(name))
+        .and_then(|id| id.parse().ok())
 }
 
-fn json_of(record: &Record, summary: bool) -> Json {
+fn root_shape(view: &View) -> Shape<'_> {
+    Shape {
+        depth: view.depth,
+        summary: false,
+        selection: view.selection.as_ref(),
+    }
+}
+
+pub fn json(record: &Record, view: &View) -> Json {
+    json_of(record, &root_shape(view))
+}
+
+fn json_of(record: &Record, shape: &Shape) -> Json {
     let mut map = Map::new();
-    for (name, kind, text) in scalars(record, summary) {
+    for (name, kind, text) in scalars(record, shape) {
         let value = match text.and_then(|text| scalar(kind, text)) {
             None => Json::Null,
             Some(_) if name == "created-by" || name == "updated-by" => {
@@ -124,57 +169,76 @@ fn json_of(record: &Record, summary: bool) -> Json {
         };
         map.insert(name, value);
     }
-    if !summary {
-        for (name, referenced) in &record.references {
-            let value = referenced
-                .as_ref()
-                .map_or(Json::Null, |referenced| json_of(referenced, true));
-            map.insert((*name).to_string(), value);
+    if shape.depth == Depth::Shallow {
+        for (name, _) in &record.references {
+            if shape.shows(record, name) {
+                let id = reference_id(record, name)
+                    .map_or(Json::Null, |id| serde_json::json!({ "id": id }));
+                map.insert((*name).to_string(), id);
+            }
         }
-        if let Some(lines) = record.object.lines {
-            map.insert(
-                lines.name.to_string(),
-                Json::Array(
-                    record
-                        .lines
-                        .iter()
-                        .map(|line| json_of(line, false))
-                        .collect(),
-                ),
-            );
+    }
+    if shape.associations() {
+        for (name, referenced) in &record.references {
+            if shape.shows(record, name) {
+                let value = referenced.as_ref().map_or(Json::Null, |referenced| {
+                    json_of(referenced, &shape.nested(name))
+                });
+                map.insert((*name).to_string(), value);
+            }
+        }
+        if let Some(lines) = record.object.lines
+            && shape.shows(record, lines.name)
+        {
+            let line_shape = Shape {
+                summary: false,
+                ..shape.nested(lines.name)
+            };
+            let rendered = record
+                .lines
+                .iter()
+                .map(|line| json_of(line, &line_shape))
+                .collect();
+            map.insert(lines.name.to_string(), Json::Array(rendered));
         }
     }
     Json::Object(map)
 }
 
-pub fn json_list(records: &[Record]) -> Json {
-    Json::Array(records.iter().map(json).collect())
+pub fn json_list(records: &[Record], view: &View) -> Json {
+    Json::Array(records.iter().map(|record| json(record, view)).collect())
 }
 
 const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 
-pub fn xml(record: &Record) -> String {
+pub fn xml(record: &Record, view: &View) -> String {
     let mut out = String::from(XML_DECLARATION);
-    xml_of(&mut out, record, record.object.element, false, 0);
+    xml_of(
+        &mut out,
+        record,
+        record.object.element,
+        &root_shape(view),
+        0,
+    );
     out
 }
 
-pub fn xml_list(object: &ObjectDef, records: &[Record]) -> String {
+pub fn xml_list(object: &ObjectDef, records: &[Record], view: &View) -> String {
     let mut out = String::from(XML_DECLARATION);
     let list = object.list_element();
     out.push_str(&format!("<{list} type=\"array\">\n"));
     for record in records {
-        xml_of(&mut out, record, object.element, false, 1);
+        xml_of(&mut out, record, object.element, &root_shape(view), 1);
     }
     out.push_str(&format!("</{list}>\n"));
     out
 }
 
-fn xml_of(out: &mut String, record: &Record, element: &str, summary: bool, depth: usize) {
+fn xml_of(out: &mut String, record: &Record, element: &str, shape: &Shape, depth: usize) {
     let indent = "  ".repeat(depth);
     let inner = "  ".repeat(depth + 1);
     out.push_str(&format!("{indent}<{element}>\n"));
-    for (name, kind, text) in scalars(record, summary) {
+    for (name, kind, text) in scalars(record, shape) {
         match text.and_then(|text| scalar(kind, text)) {
             None => {
                 let type_attribute = kind
@@ -204,19 +268,41 @@ fn xml_of(out: &mut String, record: &Record, element: &str, summary: bool, depth
             }
         }
     }
-    if !summary {
-        for (name, referenced) in &record.references {
-            match referenced {
-                Some(referenced) => xml_of(out, referenced, name, true, depth + 1),
+    if shape.depth == Depth::Shallow {
+        for (name, _) in &record.references {
+            if !shape.shows(record, name) {
+                continue;
+            }
+            match reference_id(record, name) {
+                Some(id) => out.push_str(&format!(
+                    "{inner}<{name}>\n{inner}  <id type=\"integer\">{id}</id>\n{inner}</{name}>\n"
+                )),
                 None => out.push_str(&format!("{inner}<{name} nil=\"true\"/>\n")),
             }
         }
-        if let Some(lines) = record.object.lines {
+    }
+    if shape.associations() {
+        for (name, referenced) in &record.references {
+            if !shape.shows(record, name) {
+                continue;
+            }
+            match referenced {
+                Some(referenced) => xml_of(out, referenced, name, &shape.nested(name), depth + 1),
+                None => out.push_str(&format!("{inner}<{name} nil=\"true\"/>\n")),
+            }
+        }
+        if let Some(lines) = record.object.lines
+            && shape.shows(record, lines.name)
+        {
             out.push_str(&format!("{inner}<{} type=\"array\">\n", lines.name));
             let line_element =
                 super::model::object(lines.object).map_or("line", |object| object.element);
+            let line_shape = Shape {
+                summary: false,
+                ..shape.nested(lines.name)
+            };
             for line in &record.lines {
-                xml_of(out, line, line_element, false, depth + 2);
+                xml_of(out, line, line_element, &line_shape, depth + 2);
             }
             out.push_str(&format!("{inner}</{}>\n", lines.name));
         }
@@ -260,7 +346,7 @@ mod tests {
 
     #[test]
     fn json_has_no_root_and_coupa_types() {
-        let json = json(&invoice());
+        let json = json(&invoice(), &View::default());
         assert_eq!(json["id"], 7);
         assert_eq!(json["invoice-number"], "INV-1");
         assert_eq!(json["total"], "12.50");
@@ -278,7 +364,11 @@ mod tests {
 
     #[test]
     fn xml_carries_typed_attributes() {
-        let xml = xml_list(model::object("invoices").unwrap(), &[invoice()]);
+        let xml = xml_list(
+            model::object("invoices").unwrap(),
+            &[invoice()],
+            &View::default(),
+        );
         for expected in [
             "<invoice-headers type=\"array\">",
             "<id type=\"integer\">7</id>",
@@ -292,6 +382,34 @@ mod tests {
         ] {
             assert!(xml.contains(expected), "{expected} missing from\n{xml}");
         }
+    }
+
+    #[test]
+    fn views_narrow_what_is_shown() {
+        let object = model::object("invoices").unwrap();
+        let limited = crate::api::view::parse(object, None, Some("limited"), false).unwrap();
+        assert_eq!(json(&invoice(), &limited), serde_json::json!({"id": 7}));
+        let shallow = crate::api::view::parse(object, None, Some("shallow"), false).unwrap();
+        let shallow = json(&invoice(), &shallow);
+        assert_eq!(shallow["supplier"], serde_json::json!({"id": 3}));
+        assert!(shallow.get("invoice-lines").is_none());
+        assert_eq!(shallow["invoice-number"], "INV-1");
+        let fields = crate::api::view::parse(
+            object,
+            Some(r#"["id",{"supplier":["id","name"]}]"#),
+            None,
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            json(&invoice(), &fields),
+            serde_json::json!({"id": 7, "supplier": {"id": 3, "name": "Acme & Sons"}})
+        );
+        let xml = xml(&invoice(), &fields);
+        assert!(
+            xml.contains("<supplier>") && !xml.contains("invoice-number"),
+            "{xml}"
+        );
     }
 
     #[test]

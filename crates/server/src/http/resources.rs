@@ -18,6 +18,7 @@ use crate::api::query::{self, Value};
 use crate::api::records::{self, Input};
 use crate::api::render::{self, Record};
 use crate::api::sql;
+use crate::api::view::{self, Depth, View};
 use crate::app::AppState;
 use crate::domain::form::FormParams;
 use crate::domain::time::now_unix;
@@ -88,16 +89,43 @@ fn invalid(format: ResponseFormat, errors: CoupaErrors) -> ApiError {
     }
 }
 
-fn one_record(status: StatusCode, format: ResponseFormat, record: &Record) -> Response {
+fn one_record(
+    status: StatusCode,
+    format: ResponseFormat,
+    record: &Record,
+    view: &View,
+) -> Response {
+    if view.depth == Depth::None {
+        return status.into_response();
+    }
     match format {
-        ResponseFormat::Json => (status, axum::Json(render::json(record))).into_response(),
+        ResponseFormat::Json => (status, axum::Json(render::json(record, view))).into_response(),
         ResponseFormat::Xml => (
             status,
             [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
-            render::xml(record),
+            render::xml(record, view),
         )
             .into_response(),
     }
+}
+
+/// `fields` and `return_object` of a call's query string.
+fn view_of(
+    object: &'static ObjectDef,
+    raw_query: Option<&str>,
+    writing: bool,
+    format: ResponseFormat,
+) -> Result<View> {
+    let params = FormParams::parse(raw_query.unwrap_or_default().as_bytes()).map_err(|error| {
+        ApiError::new(StatusCode::BAD_REQUEST, format, "base", error.to_string())
+    })?;
+    view::parse(
+        object,
+        params.get("fields"),
+        params.get("return_object"),
+        writing,
+    )
+    .map_err(|message| ApiError::new(StatusCode::BAD_REQUEST, format, "base", message))
 }
 
 fn respond(result: Result<Response>) -> Response {
@@ -133,12 +161,19 @@ async fn list_records(
         |message: String| ApiError::new(StatusCode::BAD_REQUEST, format, "base", message);
     let params =
         FormParams::parse(raw_query.as_bytes()).map_err(|error| bad_request(error.to_string()))?;
+    let view = view::parse(
+        object,
+        params.get("fields"),
+        params.get("return_object"),
+        false,
+    )
+    .map_err(&bad_request)?;
     let query = query::parse(object, &params.into_pairs()).map_err(|error| bad_request(error.0))?;
     let records = records::list(state.store.as_ref(), object, &query)
         .await
         .map_err(unavailable(format))?;
     Ok(match format {
-        ResponseFormat::Json => axum::Json(render::json_list(&records)).into_response(),
+        ResponseFormat::Json => axum::Json(render::json_list(&records, &view)).into_response(),
         ResponseFormat::Xml if records.is_empty() => ApiError::new(
             StatusCode::NOT_FOUND,
             format,
@@ -148,7 +183,7 @@ async fn list_records(
         .into_response(),
         ResponseFormat::Xml => (
             [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
-            render::xml_list(object, &records),
+            render::xml_list(object, &records, &view),
         )
             .into_response(),
     })
@@ -157,14 +192,16 @@ async fn list_records(
 pub async fn show(
     State(state): State<Arc<AppState>>,
     Path((path, id)): Path<(String, String)>,
+    RawQuery(raw_query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
     respond(
         async {
             let format = negotiate(&headers)?;
             let object = object_or_404(&path, format)?;
+            let view = view_of(object, raw_query.as_deref(), false, format)?;
             let record = load(&state, object, id_or_404(&id, format)?, format).await?;
-            Ok(one_record(StatusCode::OK, format, &record))
+            Ok(one_record(StatusCode::OK, format, &record, &view))
         }
         .await,
     )
@@ -258,6 +295,7 @@ pub async fn create(
     State(state): State<Arc<AppState>>,
     Path(path): Path<String>,
     Extension(caller): Extension<Caller>,
+    RawQuery(raw_query): RawQuery,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -265,6 +303,7 @@ pub async fn create(
         async {
             let format = negotiate(&headers)?;
             let object = object_or_404(&path, format)?;
+            let view = view_of(object, raw_query.as_deref(), true, format)?;
             let input = input_from(&state, object, &headers, body, true, format).await?;
             let now = now_unix();
             let mut values = stamped(input.values, &caller, now, true);
@@ -287,7 +326,7 @@ pub async fn create(
                 .await
                 .map_err(unavailable(format))?;
             let record = load(&state, object, id, format).await?;
-            Ok(one_record(StatusCode::CREATED, format, &record))
+            Ok(one_record(StatusCode::CREATED, format, &record, &view))
         }
         .await,
     )
@@ -297,6 +336,7 @@ pub async fn update(
     State(state): State<Arc<AppState>>,
     Path((path, id)): Path<(String, String)>,
     Extension(caller): Extension<Caller>,
+    RawQuery(raw_query): RawQuery,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -304,6 +344,7 @@ pub async fn update(
         async {
             let format = negotiate(&headers)?;
             let object = object_or_404(&path, format)?;
+            let view = view_of(object, raw_query.as_deref(), true, format)?;
             let id = id_or_404(&id, format)?;
             let input = input_from(&state, object, &headers, body, false, format).await?;
             let values = stamped(input.values, &caller, now_unix(), false);
@@ -321,7 +362,7 @@ pub async fn update(
                 ));
             }
             let record = load(&state, object, id, format).await?;
-            Ok(one_record(StatusCode::OK, format, &record))
+            Ok(one_record(StatusCode::OK, format, &record, &view))
         }
         .await,
     )
@@ -333,12 +374,14 @@ pub async fn action(
     State(state): State<Arc<AppState>>,
     Path((path, id, action)): Path<(String, String, String)>,
     Extension(caller): Extension<Caller>,
+    RawQuery(raw_query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
     respond(
         async {
             let format = negotiate(&headers)?;
             let object = object_or_404(&path, format)?;
+            let view = view_of(object, raw_query.as_deref(), true, format)?;
             let id = id_or_404(&id, format)?;
             let Some(transition) = object.action(&action) else {
                 return Err(ApiError::new(
@@ -373,7 +416,7 @@ pub async fn action(
                     ),
                 ));
             }
-            Ok(one_record(StatusCode::OK, format, &record))
+            Ok(one_record(StatusCode::OK, format, &record, &view))
         }
         .await,
     )
