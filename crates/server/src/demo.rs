@@ -5,7 +5,6 @@ use serde_json::{Value as Json, json};
 use crate::api::model;
 use crate::api::query::Value;
 use crate::api::records;
-use crate::api::sql;
 use crate::store::{Store, StoreError};
 
 pub const DEMO_CLIENT_LOGIN: &str = "demo-integration";
@@ -92,22 +91,9 @@ async fn insert(
         values.push(("updated_by".into(), Value::Text(LOGIN.into())));
         values
     };
-    let mut values = stamp(input.values);
-    if let Some(status) = status.or(object.initial_status) {
-        values.push(("status".into(), Value::Text(status.into())));
-    }
-    let mut children = Vec::new();
-    if let Some(lines) = object.lines
-        && let Some(line_object) = model::object(lines.object)
-    {
-        let parent = model::reference_column(lines.parent);
-        for line in input.lines {
-            children.push(sql::insert(line_object, &stamp(line), Some(&parent)));
-        }
-    }
-    store
-        .insert_record(&sql::insert(object, &values, None), &children)
-        .await
+    let (parent, children) =
+        records::insert_statements(object, input, status.or(object.initial_status), stamp);
+    store.insert_record(&parent, &children).await
 }
 
 /// The element at `index`, cycling through `list`.

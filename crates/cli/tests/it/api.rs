@@ -531,6 +531,47 @@ async fn invoices_and_inventory_transactions_have_their_actions() {
 }
 
 #[tokio::test]
+async fn a_requisition_is_created_and_submitted_in_one_call() {
+    let (server, token) = api_server(Backend::Sqlite).await.unwrap();
+    let body = json!({"justification": "New laptops", "requisition-lines": [{"line-num": 1, "description": "Laptop", "quantity": 2, "unit-price": "1200"}]});
+    let response = server
+        .api(
+            Method::POST,
+            "/api/requisitions/new/submit_for_approval",
+            Some(&token),
+            Some(body),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let requisition: Value = response.json().await.unwrap();
+    assert_eq!(requisition["status"], "pending_approval");
+    assert_eq!(requisition["requisition-lines"][0]["unit-price"], "1200.00");
+    let id = requisition["id"].as_i64().unwrap();
+    let response = server
+        .api(
+            Method::POST,
+            &format!("/api/requisitions/{id}/submit_for_approval"),
+            Some(&token),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(response.status(), 404, "only `new` takes a creation action");
+    let response = server
+        .api(
+            Method::POST,
+            "/api/invoices/new/submit",
+            Some(&token),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(
+        response.status(),
+        405,
+        "submit is a PUT on an existing invoice"
+    );
+}
+
+#[tokio::test]
 async fn bad_requests_get_clear_errors_never_500() {
     let (server, token) = api_server(Backend::Sqlite).await.unwrap();
     seed(&server, &token, 1).await;

@@ -456,7 +456,12 @@ pub static OBJECTS: &[ObjectDef] = &[
             parent: "requisition-header",
         }),
         initial_status: Some("draft"),
-        actions: &[],
+        // Taken at creation: POST /api/requisitions/new/submit_for_approval.
+        actions: &[Action {
+            name: "submit_for_approval",
+            from: &["draft"],
+            to: "pending_approval",
+        }],
         summary: &["status"],
     },
     ObjectDef {
@@ -702,11 +707,11 @@ mod tests {
                 "GET {list}"
             );
             for action in object.actions {
-                let path = format!("/api/{}/1/{}", object.path, action.name);
-                assert!(
-                    !coupa_proto::scopes::scopes_granting("PUT", &path).is_empty(),
-                    "PUT {path}"
-                );
+                let on_record = format!("/api/{}/1/{}", object.path, action.name);
+                let on_create = format!("/api/{}/new/{}", object.path, action.name);
+                let granted = !coupa_proto::scopes::scopes_granting("PUT", &on_record).is_empty()
+                    || !coupa_proto::scopes::scopes_granting("POST", &on_create).is_empty();
+                assert!(granted, "{} has no route in the catalogue", action.name);
             }
         }
     }

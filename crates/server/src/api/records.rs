@@ -113,6 +113,31 @@ async fn attach_lines(store: &dyn Store, records: &mut [Record]) -> Result<(), S
     Ok(())
 }
 
+/// The statements that create a record and its lines: the parent's `INSERT ... RETURNING id`
+/// and each line's, whose `$1` the store binds to the new id. `stamp` adds the columns the
+/// server sets (times, created-by) to the parent and to every line; `status` is the parent's.
+pub fn insert_statements(
+    object: &ObjectDef,
+    input: Input,
+    status: Option<&str>,
+    stamp: impl Fn(Vec<(String, Value)>) -> Vec<(String, Value)>,
+) -> (sql::SqlQuery, Vec<sql::SqlQuery>) {
+    let mut values = stamp(input.values);
+    if let Some(status) = status {
+        values.push(("status".into(), Value::Text(status.into())));
+    }
+    let mut children = Vec::new();
+    if let Some(lines) = object.lines
+        && let Some(line_object) = model::object(lines.object)
+    {
+        let parent_column = model::reference_column(lines.parent);
+        for line in input.lines {
+            children.push(sql::insert(line_object, &stamp(line), Some(&parent_column)));
+        }
+    }
+    (sql::insert(object, &values, None), children)
+}
+
 /// Column values taken from a request body, with the lines to create.
 #[derive(Debug, Default, PartialEq)]
 pub struct Input {

@@ -32,7 +32,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/api/{object}/{id}",
             get(resources::show).put(resources::update),
         )
-        .route("/api/{object}/{id}/{action}", put(resources::action))
+        .route(
+            "/api/{object}/{id}/{action}",
+            put(resources::action).post(resources::create_with_action),
+        )
         .route(
             "/api/{object}/{id}/{action}/{*rest}",
             any(resources::not_served),

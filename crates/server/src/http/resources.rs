@@ -300,36 +300,91 @@ pub async fn create(
     body: Body,
 ) -> Response {
     respond(
-        async {
-            let format = negotiate(&headers)?;
-            let object = object_or_404(&path, format)?;
-            let view = view_of(object, raw_query.as_deref(), true, format)?;
-            let input = input_from(&state, object, &headers, body, true, format).await?;
-            let now = now_unix();
-            let mut values = stamped(input.values, &caller, now, true);
-            if let Some(status) = object.initial_status {
-                values.push(("status".into(), Value::Text(status.into())));
-            }
-            let mut children = Vec::new();
-            if let Some(lines) = object.lines
-                && let Some(line_object) = model::object(lines.object)
-            {
-                let parent_column = model::reference_column(lines.parent);
-                for line in input.lines {
-                    let line_values = stamped(line, &caller, now, true);
-                    children.push(sql::insert(line_object, &line_values, Some(&parent_column)));
-                }
-            }
-            let id = state
-                .store
-                .insert_record(&sql::insert(object, &values, None), &children)
-                .await
-                .map_err(unavailable(format))?;
-            let record = load(&state, object, id, format).await?;
-            Ok(one_record(StatusCode::CREATED, format, &record, &view))
-        }
+        create_record(
+            &state,
+            &path,
+            None,
+            &caller,
+            raw_query.as_deref(),
+            &headers,
+            body,
+        )
         .await,
     )
+}
+
+/// `POST /api/{object}/new/{action}`: create a record and take the action at once
+/// (`POST /api/requisitions/new/submit_for_approval`).
+pub async fn create_with_action(
+    State(state): State<Arc<AppState>>,
+    Path((path, id, action)): Path<(String, String, String)>,
+    Extension(caller): Extension<Caller>,
+    RawQuery(raw_query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    if id != "new" {
+        return not_served(headers).await;
+    }
+    respond(
+        create_record(
+            &state,
+            &path,
+            Some(&action),
+            &caller,
+            raw_query.as_deref(),
+            &headers,
+            body,
+        )
+        .await,
+    )
+}
+
+async fn create_record(
+    state: &AppState,
+    path: &str,
+    action: Option<&str>,
+    caller: &Caller,
+    raw_query: Option<&str>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response> {
+    let format = negotiate(headers)?;
+    let object = object_or_404(path, format)?;
+    let view = view_of(object, raw_query, true, format)?;
+    let status = match action {
+        None => object.initial_status,
+        Some(name) => {
+            let transition = object
+                .action(name)
+                .filter(|transition| {
+                    object
+                        .initial_status
+                        .is_some_and(|initial| transition.from.contains(&initial))
+                })
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::NOT_FOUND,
+                        format,
+                        "base",
+                        format!("{} cannot be created with {name}", object.path),
+                    )
+                })?;
+            Some(transition.to)
+        }
+    };
+    let input = input_from(state, object, headers, body, true, format).await?;
+    let now = now_unix();
+    let (parent, children) = records::insert_statements(object, input, status, |values| {
+        stamped(values, caller, now, true)
+    });
+    let id = state
+        .store
+        .insert_record(&parent, &children)
+        .await
+        .map_err(unavailable(format))?;
+    let record = load(state, object, id, format).await?;
+    Ok(one_record(StatusCode::CREATED, format, &record, &view))
 }
 
 pub async fn update(
