@@ -183,3 +183,13 @@ fn base64_url(text: &str) -> Vec<u8> {
         .decode(text)
         .unwrap()
 }
+
+#[tokio::test]
+async fn api_docs_is_a_valid_openapi_document() {
+    let server = spawn_server().await;
+    let output = crate::support::run_node("validate-openapi.mjs", &[&server.url("/api_docs")])
+        .await
+        .unwrap_or_else(|error| panic!("the OpenAPI document is invalid: {error}"));
+    let summary: Value = serde_json::from_str(&output).unwrap();
+    assert!(summary["paths"].as_u64().unwrap() > 40, "{summary}");
+}

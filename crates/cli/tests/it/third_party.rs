@@ -1,7 +1,5 @@
 //! Third-party peers: the `oauth2` crate gets tokens; npm `jose` verifies them against the JWKS.
 
-use std::path::PathBuf;
-
 use coupa_server::ConfigLayer;
 use oauth2::basic::BasicClient;
 use oauth2::{AuthType, ClientId, ClientSecret, Scope, TokenResponse, TokenUrl};
@@ -65,33 +63,15 @@ async fn the_oauth2_crate_gets_tokens_by_body_and_by_basic() {
     assert!(format!("{error:?}").contains("invalid_scope"), "{error:?}");
 }
 
-fn node_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/node")
-}
-
 async fn verify_with_jose(
     jwks_url: &str,
     issuer: &str,
     audience: &str,
     token: &str,
 ) -> Result<Value, String> {
-    let dir = node_dir();
-    assert!(
-        dir.join("node_modules/jose").exists(),
-        "npm jose is missing: run `npm ci --prefix {}` (scripts/test does)",
-        dir.display()
-    );
-    let output = tokio::process::Command::new("node")
-        .arg(dir.join("verify-jwt.mjs"))
-        .args([jwks_url, issuer, audience, token])
-        .output()
-        .await
-        .expect("node runs");
-    if output.status.success() {
-        Ok(serde_json::from_slice(&output.stdout).expect("JSON from verify-jwt.mjs"))
-    } else {
-        Err(String::from_utf8_lossy(&output.stderr).to_string())
-    }
+    let output =
+        crate::support::run_node("verify-jwt.mjs", &[jwks_url, issuer, audience, token]).await?;
+    Ok(serde_json::from_str(&output).expect("JSON from verify-jwt.mjs"))
 }
 
 #[tokio::test]

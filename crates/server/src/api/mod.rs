@@ -3,6 +3,7 @@
 //! and XML renderings (`render`). Adding an object is data in `model`, not a new handler.
 
 pub mod model;
+pub mod openapi;
 pub mod query;
 pub mod records;
 pub mod render;

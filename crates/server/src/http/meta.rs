@@ -51,6 +51,11 @@ pub async fn jwks(State(state): State<Arc<AppState>>) -> Response {
     cacheable(response)
 }
 
+/// The OpenAPI document of `/api/*`, where Coupa serves its Swagger.
+pub async fn api_docs(State(state): State<Arc<AppState>>) -> Response {
+    cacheable(axum::Json(crate::api::openapi::document(&state.config.issuer)).into_response())
+}
+
 pub async fn scopes() -> Response {
     axum::Json(scopes::CATALOGUE).into_response()
 }

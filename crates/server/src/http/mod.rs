@@ -52,6 +52,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(meta::discovery),
         )
         .route("/oauth2/jwks", get(meta::jwks))
+        .route("/api_docs", get(meta::api_docs))
         .route("/oauth2/scopes", get(meta::scopes))
         .route("/oauth2/scopes/{name}", get(meta::scope))
         .route(
