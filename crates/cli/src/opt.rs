@@ -89,6 +89,9 @@ pub struct ServeArgs {
     /// Send Retry-After with 429 answers (Coupa does not) [default: false].
     #[arg(long, env = "COUPA_RATE_LIMIT_RETRY_AFTER", value_name = "BOOL")]
     pub rate_limit_retry_after: Option<bool>,
+    /// For benchmarks only: also serve GET /bench/api/{object} WITHOUT authentication.
+    #[arg(long, hide = true, env = "COUPA_UNAUTHENTICATED_API_FOR_BENCHMARKS")]
+    pub unauthenticated_api_for_benchmarks: bool,
 }
 
 #[derive(Debug, Args)]

@@ -33,6 +33,7 @@ pub struct ConfigLayer {
     pub rate_limit: Option<f64>,
     pub rate_limit_burst: Option<u32>,
     pub rate_limit_retry_after: Option<bool>,
+    pub unauthenticated_api_for_benchmarks: Option<bool>,
 }
 
 impl ConfigLayer {
@@ -51,6 +52,9 @@ impl ConfigLayer {
             rate_limit: self.rate_limit.or(lower.rate_limit),
             rate_limit_burst: self.rate_limit_burst.or(lower.rate_limit_burst),
             rate_limit_retry_after: self.rate_limit_retry_after.or(lower.rate_limit_retry_after),
+            unauthenticated_api_for_benchmarks: self
+                .unauthenticated_api_for_benchmarks
+                .or(lower.unauthenticated_api_for_benchmarks),
         }
     }
 
@@ -79,6 +83,9 @@ pub struct Config {
     pub rate_limit: Option<crate::domain::rate_limit::Limit>,
     /// Send `Retry-After` with 429 answers (Coupa does not).
     pub rate_limit_retry_after: bool,
+    /// Also serve `GET /bench/api/{object}` without authentication, so a benchmark can
+    /// measure what authentication costs. Never on in production.
+    pub unauthenticated_api_for_benchmarks: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -159,6 +166,9 @@ impl Config {
             api_keys: layer.api_keys.unwrap_or(true),
             rate_limit: rate_limit(layer.rate_limit, layer.rate_limit_burst)?,
             rate_limit_retry_after: layer.rate_limit_retry_after.unwrap_or(false),
+            unauthenticated_api_for_benchmarks: layer
+                .unauthenticated_api_for_benchmarks
+                .unwrap_or(false),
         })
     }
 

@@ -44,7 +44,14 @@ pub fn router(state: Arc<AppState>) -> Router {
             Arc::clone(&state),
             bearer::authorize,
         ));
-    Router::new()
+    let mut router = Router::new();
+    if state.config.unauthenticated_api_for_benchmarks {
+        tracing::warn!(
+            "serving GET /bench/api/{{object}} WITHOUT authentication, for benchmarks only"
+        );
+        router = router.route("/bench/api/{object}", get(resources::list));
+    }
+    router
         .route("/healthz", get(meta::healthz))
         .route("/.well-known/openid-configuration", get(meta::discovery))
         .route(
