@@ -114,6 +114,7 @@ paging() {
   stop_server
 }
 
+[ -n "${AUTH_ONLY:-}" ] && exit 0
 echo
 echo "== 2. paging latency on 100,000 invoices (one connection, limit=50, JSON)"
 echo "store     query                                                req/s      p50       p99"

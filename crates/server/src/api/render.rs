@@ -84,10 +84,6 @@ pub fn normalize_decimal(text: &str) -> Option<String> {
     Some(format!("{whole}.{fraction}"))
 }
 
-fn wire_name(column: &str) -> String {
-    column.replace('_', "-")
-}
-
 /// What to show of one record: the whole of it, its summary (when nested in another), or
 /// what a `fields` selection names; `return_object` narrows further.
 #[derive(Clone, Copy)]
@@ -126,12 +122,15 @@ impl Shape<'_> {
 }
 
 /// (wire name, kind, text) of every scalar column the shape shows.
-fn scalars<'r>(record: &'r Record, shape: &Shape) -> Vec<(String, FieldType, Option<&'r str>)> {
+fn scalars<'r>(
+    record: &'r Record,
+    shape: &Shape,
+) -> Vec<(&'static str, FieldType, Option<&'r str>)> {
     columns(record.object)
-        .into_iter()
+        .iter()
         .zip(&record.values)
         .filter(|(column, _)| !column.name.ends_with("_id") || column.name == "id")
-        .map(|(column, value)| (wire_name(&column.name), column.kind, value.as_deref()))
+        .map(|(column, value)| (column.wire.as_str(), column.kind, value.as_deref()))
         .filter(|(name, _, _)| shape.shows(record, name))
         .collect()
 }
@@ -167,7 +166,7 @@ fn json_of(record: &Record, shape: &Shape) -> Json {
             Some(Scalar::Boolean(b)) => Json::Bool(b),
             Some(Scalar::Decimal(s) | Scalar::DateTime(s) | Scalar::Text(s)) => Json::String(s),
         };
-        map.insert(name, value);
+        map.insert(name.to_string(), value);
     }
     if shape.depth == Depth::Shallow {
         for (name, _) in &record.references {

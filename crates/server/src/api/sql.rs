@@ -16,6 +16,8 @@ pub struct SqlQuery {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Column {
     pub name: String,
+    /// The hyphenated name in JSON and XML (`invoice-number`).
+    pub wire: String,
     pub kind: FieldType,
 }
 
@@ -27,19 +29,34 @@ pub const SYSTEM_COLUMNS: [(&str, FieldType); 5] = [
     ("updated_by", FieldType::String),
 ];
 
-pub fn columns(object: &ObjectDef) -> Vec<Column> {
-    let system = SYSTEM_COLUMNS.iter().map(|(name, kind)| Column {
-        name: name.to_string(),
-        kind: *kind,
-    });
-    let fields = object.fields.iter().map(|field| Column {
-        name: model::column(field.name),
-        kind: field.kind,
-    });
-    let references = object.references.iter().map(|reference| Column {
-        name: model::reference_column(reference.name),
-        kind: FieldType::Integer,
-    });
+/// The columns of `object`, computed once per object: the hot path reads them per record.
+pub fn columns(object: &ObjectDef) -> &'static [Column] {
+    static COLUMNS: std::sync::OnceLock<Vec<Vec<Column>>> = std::sync::OnceLock::new();
+    let all = COLUMNS.get_or_init(|| model::OBJECTS.iter().map(build_columns).collect());
+    model::OBJECTS
+        .iter()
+        .position(|candidate| candidate.path == object.path)
+        .and_then(|index| all.get(index))
+        .map_or(&[], Vec::as_slice)
+}
+
+fn build_columns(object: &ObjectDef) -> Vec<Column> {
+    let column = |name: String, kind: FieldType| Column {
+        wire: name.replace('_', "-"),
+        name,
+        kind,
+    };
+    let system = SYSTEM_COLUMNS
+        .iter()
+        .map(|(name, kind)| column(name.to_string(), *kind));
+    let fields = object
+        .fields
+        .iter()
+        .map(|field| column(model::column(field.name), field.kind));
+    let references = object
+        .references
+        .iter()
+        .map(|reference| column(model::reference_column(reference.name), FieldType::Integer));
     system.chain(fields).chain(references).collect()
 }
 
@@ -47,7 +64,7 @@ pub fn columns(object: &ObjectDef) -> Vec<Column> {
 pub fn create_table(object: &ObjectDef, id_column: &str) -> Vec<String> {
     let table = model::table(object);
     let mut definitions = vec![format!("id {id_column}")];
-    for column in columns(object).into_iter().skip(1) {
+    for column in columns(object).iter().skip(1) {
         let not_null = if column.name == "created_at" || column.name == "updated_at" {
             " NOT NULL"
         } else {
