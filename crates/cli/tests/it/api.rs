@@ -242,6 +242,72 @@ async fn fields_and_return_object_shape_the_answer() {
 }
 
 #[tokio::test]
+async fn xml_bodies_are_accepted_as_coupa_writes_them() {
+    let (server, token) = api_server(Backend::Sqlite).await.unwrap();
+    let post = |path: &'static str, body: &'static str| {
+        server
+            .http
+            .post(server.url(path))
+            .bearer_auth(&token)
+            .header("Content-Type", "application/xml")
+            .header("Accept", "application/xml")
+            .body(body)
+            .send()
+    };
+    let supplier = post(
+        "/api/suppliers",
+        "<supplier><name>Acme &amp; Sons</name><number>S-9</number></supplier>",
+    )
+    .await
+    .unwrap();
+    assert_eq!(supplier.status(), 201);
+    let supplier = supplier.text().await.unwrap();
+    assert!(
+        supplier.contains("<name>Acme &amp; Sons</name>"),
+        "{supplier}"
+    );
+    let id = supplier
+        .split("<id type=\"integer\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    let body = format!(
+        "<?xml version=\"1.0\"?><invoice-header><invoice-number>INV-X</invoice-number><total type=\"decimal\">7.5</total>\
+         <supplier><id type=\"integer\">{id}</id></supplier><invoice-lines type=\"array\"><invoice-line>\
+         <description>Paper</description><quantity type=\"decimal\">3</quantity></invoice-line></invoice-lines></invoice-header>"
+    );
+    let invoice = server
+        .http
+        .post(server.url("/api/invoices"))
+        .bearer_auth(&token)
+        .header("Content-Type", "text/xml")
+        .header("Accept", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(invoice.status(), 201);
+    let invoice: Value = invoice.json().await.unwrap();
+    assert_eq!(invoice["total"], "7.50");
+    assert_eq!(invoice["invoice-lines"][0]["quantity"], "3.00");
+    for (body, status) in [
+        ("<supplier><name>x</name>", 400),
+        (
+            "<!DOCTYPE x [<!ENTITY e \"boom\">]><supplier><name>&e;</name></supplier>",
+            400,
+        ),
+        ("<supplier><colour>red</colour></supplier>", 422),
+    ] {
+        let response = post("/api/suppliers", body).await.unwrap();
+        assert_eq!(response.status(), status, "{body}");
+        assert!(response.text().await.unwrap().contains("<errors>"));
+    }
+}
+
+#[tokio::test]
 async fn the_empty_list_differs_between_xml_and_json() {
     let (server, token) = api_server(Backend::Sqlite).await.unwrap();
     let (status, body) = get_json(&server, &token, "/api/suppliers").await;

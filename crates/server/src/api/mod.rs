@@ -9,3 +9,4 @@ pub mod records;
 pub mod render;
 pub mod sql;
 pub mod view;
+pub mod xml_body;

@@ -234,36 +234,36 @@ async fn input_from(
     creating: bool,
     format: ResponseFormat,
 ) -> Result<Input> {
-    match content_type(headers).as_deref() {
-        Some("application/json") => {}
+    let unsupported = |message: String| {
+        ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, format, "base", message)
+    };
+    let xml = match content_type(headers).as_deref() {
+        Some("application/json") => false,
+        Some("application/xml" | "text/xml") => true,
         Some(other) => {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                format,
-                "base",
-                format!("the body is {other}; send application/json"),
-            ));
+            return Err(unsupported(format!(
+                "the body is {other}; send application/xml or application/json"
+            )));
         }
         None => {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                format,
-                "base",
-                "set Content-Type: application/json",
+            return Err(unsupported(
+                "set Content-Type: application/xml or application/json".into(),
             ));
         }
-    }
+    };
     let bytes = read_body(body)
         .await
         .map_err(|message| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, format, "base", message))?;
-    let json: serde_json::Value = serde_json::from_slice(&bytes).map_err(|error| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format,
-            "base",
-            format!("the JSON body is invalid: {error}"),
-        )
-    })?;
+    let bad_request =
+        |message: String| ApiError::new(StatusCode::BAD_REQUEST, format, "base", message);
+    let json: serde_json::Value = if xml {
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|_| bad_request("the XML body is not UTF-8".into()))?;
+        crate::api::xml_body::to_json(text).map_err(bad_request)?
+    } else {
+        serde_json::from_slice(&bytes)
+            .map_err(|error| bad_request(format!("the JSON body is invalid: {error}")))?
+    };
     let input = records::parse_body(object, &json, creating, None)
         .map_err(|errors| invalid(format, errors))?;
     let missing = records::missing_references(state.store.as_ref(), &input)
