@@ -549,6 +549,88 @@ async fn purchase_orders_move_through_their_statuses() {
     assert_eq!(direct.status(), 422, "status moves through actions only");
 }
 
+/// Every purchase order action, legal and illegal, from every status it applies to; the demo
+/// data holds orders in each starting status (buyer_hold cannot be reached through the API).
+#[tokio::test]
+async fn every_purchase_order_transition_from_every_status() {
+    let settings = coupa_server::ConfigLayer {
+        demo: Some(true),
+        ..Default::default()
+    };
+    let server = crate::support::spawn_server_with(Backend::Sqlite, settings)
+        .await
+        .unwrap();
+    let (_, client) = server
+        .create_client(
+            "po-tester",
+            "core.purchase_order.read core.purchase_order.write",
+        )
+        .await;
+    let token = server.access_token(&client, None).await;
+    let (_, orders) = get_json(&server, &token, "/api/purchase_orders?limit=50").await;
+    // Coupa's purchase order actions, written out here rather than read from the model.
+    let transitions: [(&str, &[&str], &str); 6] = [
+        ("issue", &["draft", "buyer_hold"], "issued"),
+        ("issue_without_send", &["draft", "buyer_hold"], "issued"),
+        ("cancel", &["draft", "buyer_hold", "issued"], "cancelled"),
+        ("close", &["issued"], "closed"),
+        ("reopen", &["closed"], "issued"),
+        ("release_from_buyer_hold", &["buyer_hold"], "issued"),
+    ];
+    let statuses = ["draft", "buyer_hold", "issued", "closed", "cancelled"];
+    let mut checked = 0;
+    for (action, allowed_from, to) in transitions {
+        for status in statuses {
+            let (_, candidates) = get_json(
+                &server,
+                &token,
+                &format!("/api/purchase_orders?status={status}&limit=50"),
+            )
+            .await;
+            // The demo data has enough orders in each status for every legal action to use up
+            // one: five drafts, four on buyer hold, ten issued, five closed.
+            let order = candidates
+                .as_array()
+                .unwrap()
+                .first()
+                .unwrap_or_else(|| panic!("no purchase order in {status}: {orders}"));
+            let id = order["id"].as_i64().unwrap();
+            let response = server
+                .api(
+                    Method::PUT,
+                    &format!("/api/purchase_orders/{id}/{action}"),
+                    Some(&token),
+                    None,
+                )
+                .await;
+            let code = response.status().as_u16();
+            let body: Value = response.json().await.unwrap();
+            if allowed_from.contains(&status) {
+                assert_eq!(code, 200, "{action} from {status}: {body}");
+                assert_eq!(body["status"], to);
+                if status == "issued" && to == "closed" {
+                    // Reopen it, so the issued orders last for every action.
+                    let response = server
+                        .api(
+                            Method::PUT,
+                            &format!("/api/purchase_orders/{id}/reopen"),
+                            Some(&token),
+                            None,
+                        )
+                        .await;
+                    assert_eq!(response.status(), 200);
+                }
+            } else {
+                assert_eq!(code, 422, "{action} from {status} must be refused: {body}");
+                let message = body["errors"]["status"][0].as_str().unwrap();
+                assert!(message.contains(status), "{message}");
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, transitions.len() * statuses.len());
+}
+
 #[tokio::test]
 async fn invoices_and_inventory_transactions_have_their_actions() {
     let (server, token) = api_server(Backend::Sqlite).await.unwrap();

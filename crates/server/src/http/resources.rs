@@ -460,12 +460,13 @@ pub async fn action(
                     .unwrap_or("without a status")
                     .to_string();
                 let element = object.element.replace('-', " ");
+                let article = if element.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
                 return Err(invalid(
                     format,
                     CoupaErrors::single(
                         "status",
                         format!(
-                            "cannot {action} a {element} that is {status} (allowed from: {})",
+                            "cannot {action} {article} {element} that is {status} (allowed from: {})",
                             transition.from.join(", ")
                         ),
                     ),
