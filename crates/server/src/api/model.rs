@@ -126,6 +126,18 @@ const LINE_FIELDS: &[Field] = &[
     field("total", Decimal),
 ];
 
+/// The empty parts every definition starts from.
+const BASE: ObjectDef = ObjectDef {
+    path: "",
+    element: "",
+    fields: &[],
+    references: &[],
+    lines: None,
+    initial_status: None,
+    actions: &[],
+    summary: &[],
+};
+
 pub static OBJECTS: &[ObjectDef] = &[
     ObjectDef {
         path: "suppliers",
@@ -137,11 +149,8 @@ pub static OBJECTS: &[ObjectDef] = &[
             field("website", Text),
             field("tax-id", Text),
         ],
-        references: &[],
-        lines: None,
-        initial_status: None,
-        actions: &[],
         summary: &["name", "number"],
+        ..BASE
     },
     ObjectDef {
         path: "users",
@@ -153,11 +162,8 @@ pub static OBJECTS: &[ObjectDef] = &[
             field("lastname", Text),
             indexed("active", Boolean),
         ],
-        references: &[],
-        lines: None,
-        initial_status: None,
-        actions: &[],
         summary: &["login", "email"],
+        ..BASE
     },
     ObjectDef {
         path: "currencies",
@@ -167,11 +173,8 @@ pub static OBJECTS: &[ObjectDef] = &[
             field("decimals", Integer),
             field("enabled-flag", Boolean),
         ],
-        references: &[],
-        lines: None,
-        initial_status: None,
-        actions: &[],
         summary: &["code"],
+        ..BASE
     },
     ObjectDef {
         path: "accounts",
@@ -181,11 +184,8 @@ pub static OBJECTS: &[ObjectDef] = &[
             field("name", Text),
             indexed("active", Boolean),
         ],
-        references: &[],
-        lines: None,
-        initial_status: None,
-        actions: &[],
         summary: &["code", "name"],
+        ..BASE
     },
     ObjectDef {
         path: "invoices",
@@ -238,10 +238,8 @@ pub static OBJECTS: &[ObjectDef] = &[
             reference("invoice", "invoices"),
             reference("account", "accounts"),
         ],
-        lines: None,
-        initial_status: None,
-        actions: &[],
         summary: &["line-num"],
+        ..BASE
     },
     ObjectDef {
         path: "purchase_orders",
@@ -306,6 +304,7 @@ pub static OBJECTS: &[ObjectDef] = &[
             },
         ],
         summary: &["po-number"],
+        ..BASE
     },
     ObjectDef {
         path: "purchase_order_lines",
@@ -315,10 +314,8 @@ pub static OBJECTS: &[ObjectDef] = &[
             reference("order-header", "purchase_orders"),
             reference("account", "accounts"),
         ],
-        lines: None,
-        initial_status: None,
-        actions: &[],
         summary: &["line-num"],
+        ..BASE
     },
     ObjectDef {
         path: "expense_reports",
@@ -339,8 +336,8 @@ pub static OBJECTS: &[ObjectDef] = &[
             parent: "expense-report",
         }),
         initial_status: Some("draft"),
-        actions: &[],
         summary: &["title"],
+        ..BASE
     },
     ObjectDef {
         path: "expense_lines",
@@ -355,10 +352,8 @@ pub static OBJECTS: &[ObjectDef] = &[
             reference("expense-report", "expense_reports"),
             reference("account", "accounts"),
         ],
-        lines: None,
-        initial_status: None,
-        actions: &[],
         summary: &["line-num"],
+        ..BASE
     },
     ObjectDef {
         path: "purchase_order_changes",
@@ -372,10 +367,8 @@ pub static OBJECTS: &[ObjectDef] = &[
             reference("order-header", "purchase_orders"),
             reference("requester", "users"),
         ],
-        lines: None,
-        initial_status: None,
-        actions: &[],
         summary: &["status"],
+        ..BASE
     },
     ObjectDef {
         path: "user_groups",
@@ -385,11 +378,8 @@ pub static OBJECTS: &[ObjectDef] = &[
             field("description", Text),
             indexed("active", Boolean),
         ],
-        references: &[],
-        lines: None,
-        initial_status: None,
-        actions: &[],
         summary: &["name"],
+        ..BASE
     },
     ObjectDef {
         path: "approvals",
@@ -401,10 +391,8 @@ pub static OBJECTS: &[ObjectDef] = &[
             field("approvable-type", Text),
         ],
         references: &[reference("approver", "users")],
-        lines: None,
-        initial_status: None,
-        actions: &[],
         summary: &["status"],
+        ..BASE
     },
     ObjectDef {
         path: "budget_lines",
@@ -416,10 +404,8 @@ pub static OBJECTS: &[ObjectDef] = &[
             field("active", Boolean),
         ],
         references: &[reference("currency", "currencies")],
-        lines: None,
-        initial_status: None,
-        actions: &[],
         summary: &["name"],
+        ..BASE
     },
     ObjectDef {
         path: "contracts",
@@ -432,10 +418,8 @@ pub static OBJECTS: &[ObjectDef] = &[
             indexed("end-date", DateTime),
         ],
         references: &[reference("supplier", "suppliers")],
-        lines: None,
-        initial_status: None,
-        actions: &[],
         summary: &["name", "number"],
+        ..BASE
     },
     ObjectDef {
         path: "requisitions",
@@ -463,6 +447,7 @@ pub static OBJECTS: &[ObjectDef] = &[
             to: "pending_approval",
         }],
         summary: &["status"],
+        ..BASE
     },
     ObjectDef {
         path: "requisition_lines",
@@ -478,10 +463,8 @@ pub static OBJECTS: &[ObjectDef] = &[
             reference("requisition-header", "requisitions"),
             reference("account", "accounts"),
         ],
-        lines: None,
-        initial_status: None,
-        actions: &[],
         summary: &["line-num"],
+        ..BASE
     },
     ObjectDef {
         path: "items",
@@ -496,10 +479,8 @@ pub static OBJECTS: &[ObjectDef] = &[
             reference("uom", "uoms"),
             reference("commodity", "commodities"),
         ],
-        lines: None,
-        initial_status: None,
-        actions: &[],
         summary: &["name", "item-number"],
+        ..BASE
     },
     ObjectDef {
         path: "inventory_transactions",
@@ -511,7 +492,6 @@ pub static OBJECTS: &[ObjectDef] = &[
             indexed("transaction-date", DateTime),
         ],
         references: &[reference("item", "items"), reference("uom", "uoms")],
-        lines: None,
         initial_status: Some("created"),
         actions: &[Action {
             name: "void",
@@ -519,6 +499,7 @@ pub static OBJECTS: &[ObjectDef] = &[
             to: "voided",
         }],
         summary: &["transaction-type"],
+        ..BASE
     },
     ObjectDef {
         path: "quote_requests",
@@ -530,10 +511,8 @@ pub static OBJECTS: &[ObjectDef] = &[
             indexed("end-time", DateTime),
         ],
         references: &[reference("created-for", "users")],
-        lines: None,
-        initial_status: None,
-        actions: &[],
         summary: &["name"],
+        ..BASE
     },
     ObjectDef {
         path: "addresses",
@@ -548,21 +527,15 @@ pub static OBJECTS: &[ObjectDef] = &[
             indexed("country-code", Text),
             indexed("active", Boolean),
         ],
-        references: &[],
-        lines: None,
-        initial_status: None,
-        actions: &[],
         summary: &["name", "city"],
+        ..BASE
     },
     ObjectDef {
         path: "departments",
         element: "department",
         fields: &[required("name", Text), indexed("active", Boolean)],
-        references: &[],
-        lines: None,
-        initial_status: None,
-        actions: &[],
         summary: &["name"],
+        ..BASE
     },
     ObjectDef {
         path: "commodities",
@@ -572,11 +545,8 @@ pub static OBJECTS: &[ObjectDef] = &[
             field("category", Text),
             indexed("active", Boolean),
         ],
-        references: &[],
-        lines: None,
-        initial_status: None,
-        actions: &[],
         summary: &["name"],
+        ..BASE
     },
     ObjectDef {
         path: "payment_terms",
@@ -587,11 +557,8 @@ pub static OBJECTS: &[ObjectDef] = &[
             field("days-for-net-payment", Integer),
             indexed("active", Boolean),
         ],
-        references: &[],
-        lines: None,
-        initial_status: None,
-        actions: &[],
         summary: &["code"],
+        ..BASE
     },
     ObjectDef {
         path: "uoms",
@@ -602,11 +569,8 @@ pub static OBJECTS: &[ObjectDef] = &[
             field("allowable-precision", Integer),
             indexed("active", Boolean),
         ],
-        references: &[],
-        lines: None,
-        initial_status: None,
-        actions: &[],
         summary: &["code", "name"],
+        ..BASE
     },
     ObjectDef {
         path: "lookup_values",
@@ -617,11 +581,8 @@ pub static OBJECTS: &[ObjectDef] = &[
             indexed("external-ref-code", Text),
             indexed("active", Boolean),
         ],
-        references: &[],
-        lines: None,
-        initial_status: None,
-        actions: &[],
         summary: &["name"],
+        ..BASE
     },
 ];
 

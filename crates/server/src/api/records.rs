@@ -16,14 +16,7 @@ pub async fn list(
     object: &'static ObjectDef,
     query: &ListQuery,
 ) -> Result<Vec<Record>, StoreError> {
-    let rows = store.select_rows(&sql::list(object, query)).await?;
-    let mut records: Vec<Record> = rows
-        .into_iter()
-        .map(|values| Record::new(object, values))
-        .collect();
-    attach_references(store, &mut records).await?;
-    attach_lines(store, &mut records).await?;
-    Ok(records)
+    load(store, object, &sql::list(object, query)).await
 }
 
 pub async fn one(
@@ -31,14 +24,25 @@ pub async fn one(
     object: &'static ObjectDef,
     id: i64,
 ) -> Result<Option<Record>, StoreError> {
-    let rows = store.select_rows(&sql::by_ids(object, "id", &[id])).await?;
+    Ok(load(store, object, &sql::by_ids(object, "id", &[id]))
+        .await?
+        .pop())
+}
+
+/// Runs a SELECT of `object` and attaches every record's references and lines.
+async fn load(
+    store: &dyn Store,
+    object: &'static ObjectDef,
+    select: &sql::SqlQuery,
+) -> Result<Vec<Record>, StoreError> {
+    let rows = store.select_rows(select).await?;
     let mut records: Vec<Record> = rows
         .into_iter()
         .map(|values| Record::new(object, values))
         .collect();
     attach_references(store, &mut records).await?;
     attach_lines(store, &mut records).await?;
-    Ok(records.pop())
+    Ok(records)
 }
 
 /// One query per reference for the whole page, never one per record.
