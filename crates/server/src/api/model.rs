@@ -304,7 +304,6 @@ pub static OBJECTS: &[ObjectDef] = &[
             },
         ],
         summary: &["po-number"],
-        ..BASE
     },
     ObjectDef {
         path: "purchase_order_lines",
@@ -447,7 +446,6 @@ pub static OBJECTS: &[ObjectDef] = &[
             to: "pending_approval",
         }],
         summary: &["status"],
-        ..BASE
     },
     ObjectDef {
         path: "requisition_lines",
