@@ -3,4 +3,5 @@
 pub mod admin;
 pub mod errors;
 pub mod oauth;
+pub mod rate;
 pub mod scopes;
