@@ -8,6 +8,11 @@ use crate::opt::{AdminArgs, AdminCommand, ApiKeysCommand, ClientsCommand, Output
 use crate::output;
 
 pub async fn run(args: AdminArgs, format: Output) -> Result<(), Failure> {
+    let format = if format.is_json() {
+        Output::Json
+    } else {
+        Output::Text
+    };
     let token = args.admin_token.clone().filter(|token| !token.is_empty()).ok_or_else(|| {
         Failure::new("no admin token")
             .hint("pass --admin-token or set COUPA_ADMIN_TOKEN to the token `coupa serve` printed at first start")
@@ -27,7 +32,7 @@ async fn api_keys(
 ) -> Result<(), Failure> {
     let failure = |error: ClientError| explain(error, url, "API key", "coupa admin api-keys list");
     let print = |key: &ApiKeyView| match format {
-        Output::Json => output::json(key),
+        Output::Json | Output::Jsonl | Output::Csv => output::json(key),
         Output::Text => {
             println!(
                 "{} ({})",
@@ -61,7 +66,7 @@ async fn api_keys(
         ApiKeysCommand::List => {
             let keys = admin.list_api_keys().await.map_err(failure)?;
             match format {
-                Output::Json => output::json(&keys),
+                Output::Json | Output::Jsonl | Output::Csv => output::json(&keys),
                 Output::Text => {
                     let rows: Vec<Vec<String>> = keys
                         .iter()
@@ -127,7 +132,7 @@ async fn clients(
         ClientsCommand::List => {
             let clients = admin.list_clients().await.map_err(failure)?;
             match format {
-                Output::Json => output::json(&clients),
+                Output::Json | Output::Jsonl | Output::Csv => output::json(&clients),
                 Output::Text => {
                     let rows: Vec<Vec<String>> = clients
                         .iter()
@@ -202,7 +207,7 @@ async fn clients(
         ClientsCommand::Delete { client_id } => {
             admin.delete_client(&client_id).await.map_err(failure)?;
             match format {
-                Output::Json => {
+                Output::Json | Output::Jsonl | Output::Csv => {
                     output::json(&serde_json::json!({"client_id": client_id, "deleted": true}))
                 }
                 Output::Text => {

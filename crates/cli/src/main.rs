@@ -1,4 +1,5 @@
 mod admin;
+mod client;
 mod opt;
 mod output;
 mod scopes;
@@ -47,6 +48,9 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve::run(args).await,
             Command::Admin(args) => admin::run(args, opt.output).await,
             Command::Scopes(args) => scopes::run(args, opt.output),
+            Command::Token(args) => client::token(args).await,
+            Command::Api(args) => client::api(args, opt.output).await,
+            Command::Profiles(args) => client::profiles(args, opt.output),
         }
     });
     match result {

@@ -29,6 +29,17 @@ pub struct Opt {
 pub enum Output {
     Text,
     Json,
+    /// One JSON record per line (`coupa api list`); elsewhere the same as json.
+    Jsonl,
+    /// Comma-separated values (`coupa api list`); elsewhere the same as json.
+    Csv,
+}
+
+impl Output {
+    /// Whether a command that prints one document should print JSON.
+    pub fn is_json(self) -> bool {
+        self != Self::Text
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -37,8 +48,134 @@ pub enum Command {
     Serve(ServeArgs),
     /// Manage a running server through its admin API.
     Admin(AdminArgs),
-    /// Browse the scope catalogue: what each scope grants.
+    /// Browse the scope catalogue: what each scope grants, and what an integration needs.
     Scopes(ScopesArgs),
+    /// Print an access token of a profile (client credentials).
+    Token(TokenArgs),
+    /// Call a Coupa instance's API with a profile: tokens, paging, retries and rate limit handled.
+    Api(ApiArgs),
+    /// The profiles of the config file: one per Coupa instance (prod, test, dev, stage...).
+    Profiles(ProfilesArgs),
+}
+
+/// Which instance to talk to.
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    /// A profile of the config file; without it, COUPA_URL + COUPA_CLIENT_ID + COUPA_CLIENT_SECRET
+    /// (+ COUPA_SCOPE), else the file's only or `default` profile.
+    #[arg(long, env = "COUPA_PROFILE", global = true)]
+    pub profile: Option<String>,
+    /// The config file [default: ~/.config/coupa/config.toml].
+    #[arg(long, env = "COUPA_CONFIG", global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+    /// Print the token with its type, remaining lifetime (expires_in) and granted scope as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApiArgs {
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+    #[command(subcommand)]
+    pub command: ApiCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiCommand {
+    /// One record, or one page of records.
+    #[command(
+        after_help = "Examples:\n  coupa api get invoices --limit 5 --filter 'status=approved' --filter 'total[gt]=100'\n  coupa api get invoices 42 --accept xml"
+    )]
+    Get {
+        /// The object, as in the URL: invoices, purchase_orders, suppliers...
+        object: String,
+        id: Option<String>,
+        #[arg(long)]
+        limit: Option<u32>,
+        /// 0-based: the first record is at offset 0.
+        #[arg(long)]
+        offset: Option<u32>,
+        /// attr=value or attr[op]=value; may be given several times.
+        #[arg(long = "filter", value_name = "FILTER")]
+        filters: Vec<String>,
+        /// A JSON array of attributes: '["id",{"supplier":["name"]}]'.
+        #[arg(long)]
+        fields: Option<String>,
+        #[arg(long, value_enum, default_value_t = AcceptFormat::Json)]
+        accept: AcceptFormat,
+    },
+    /// Every record, page by page from offset 0, as JSON lines or CSV (use --output).
+    #[command(
+        after_help = "Example:\n  coupa api list invoices --all --filter 'updated-at[gt]=2026-01-01' --output csv > invoices.csv"
+    )]
+    List {
+        object: String,
+        /// Walk every page (the only mode: it says what it does).
+        #[arg(long, required = true)]
+        all: bool,
+        #[arg(long = "filter", value_name = "FILTER")]
+        filters: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AcceptFormat {
+    Json,
+    Xml,
+}
+
+#[derive(Debug, Args)]
+pub struct ProfilesArgs {
+    /// The config file [default: ~/.config/coupa/config.toml].
+    #[arg(long, env = "COUPA_CONFIG", global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: ProfilesCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfilesCommand {
+    /// Every profile (secrets never print).
+    List,
+    /// One profile.
+    Show { name: String },
+    /// Add or replace a profile.
+    #[command(
+        after_help = "Example:\n  coupa profiles add prod --url https://acme.coupahost.com --client-id ID \\\n      --client-secret-env COUPA_PROD_SECRET --scope 'core.invoice.read core.expense.read'"
+    )]
+    Add {
+        name: String,
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        client_id: String,
+        /// The secret itself (it lands in the file, which is kept 0600).
+        #[arg(long, conflicts_with_all = ["client_secret_env", "client_secret_file"])]
+        client_secret: Option<String>,
+        /// An environment variable that holds the secret.
+        #[arg(long)]
+        client_secret_env: Option<String>,
+        /// A file that holds the secret (must be 0600).
+        #[arg(long)]
+        client_secret_file: Option<PathBuf>,
+        /// Space-separated scopes to ask for; all of the client's when left out.
+        #[arg(long)]
+        scope: Option<String>,
+        #[arg(long, value_enum, default_value_t = AcceptFormat::Json)]
+        accept: AcceptFormat,
+        /// How to send the client secret: in the body (as Coupa's guides) or HTTP Basic.
+        #[arg(long, value_parser = ["body", "basic"], default_value = "body")]
+        auth: String,
+    },
+    /// Remove a profile.
+    Remove { name: String },
 }
 
 #[derive(Debug, Args)]
@@ -216,4 +353,16 @@ pub enum ScopesCommand {
     List,
     /// One scope and the API permissions (method and path) it grants.
     Show { name: String },
+    /// The least-privilege scopes for what an integration does.
+    #[command(
+        after_help = "Example:\n  coupa scopes needed --object invoices --object expense_reports --ops read,write"
+    )]
+    Needed {
+        /// Objects, as in the URL; may be given several times.
+        #[arg(long = "object", required = true)]
+        objects: Vec<String>,
+        /// read, write, or both: read,write.
+        #[arg(long, default_value = "read")]
+        ops: String,
+    },
 }

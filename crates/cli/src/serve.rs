@@ -83,6 +83,7 @@ fn resolve_config(args: ServeArgs) -> Result<Config, Failure> {
         rate_limit_burst: args.rate_limit_burst,
         rate_limit_retry_after: args.rate_limit_retry_after,
         unauthenticated_api_for_benchmarks: args.unauthenticated_api_for_benchmarks.then_some(true),
+        profiles: None,
     };
     let admin_token = std::env::var("COUPA_ADMIN_TOKEN").ok();
     Config::resolve(flags.over(file_layer), admin_token)

@@ -34,6 +34,9 @@ pub struct ConfigLayer {
     pub rate_limit_burst: Option<u32>,
     pub rate_limit_retry_after: Option<bool>,
     pub unauthenticated_api_for_benchmarks: Option<bool>,
+    /// Client profiles (`[profiles.NAME]`) may share the file; the server ignores them.
+    #[serde(default, skip_serializing)]
+    pub profiles: Option<toml::Table>,
 }
 
 impl ConfigLayer {
@@ -55,6 +58,7 @@ impl ConfigLayer {
             unauthenticated_api_for_benchmarks: self
                 .unauthenticated_api_for_benchmarks
                 .or(lower.unauthenticated_api_for_benchmarks),
+            profiles: None,
         }
     }
 

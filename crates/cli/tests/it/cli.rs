@@ -581,3 +581,174 @@ async fn start_serve_capturing(args: &[&str], envs: &[(&str, &str)]) -> (Child, 
     .expect("coupa serve listens within 60 s");
     (child, url, printed)
 }
+
+#[tokio::test]
+async fn token_api_and_scopes_commands_work_against_a_demo_instance() {
+    let settings = coupa_server::ConfigLayer {
+        demo: Some(true),
+        ..Default::default()
+    };
+    let server = crate::support::spawn_server_with(crate::support::Backend::Sqlite, settings)
+        .await
+        .unwrap();
+    let (_, client) = server
+        .create_client("cli-user", "core.invoice.read core.supplier.read")
+        .await;
+    let dir = std::env::temp_dir().join(crate::support::unique_name("coupa-profiles-"));
+    let config = dir.join("config.toml");
+    let config = config.to_str().unwrap();
+    let added = coupa(
+        &[
+            "profiles",
+            "add",
+            "dev",
+            "--url",
+            &server.url,
+            "--client-id",
+            &client.id,
+            "--client-secret-env",
+            "DEV_SECRET",
+            "--scope",
+            "core.invoice.read",
+            "--config",
+            config,
+        ],
+        &[],
+    )
+    .await;
+    assert!(added.success, "{}", added.stderr);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(config).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let listed = coupa(&["profiles", "list", "--config", config], &[]).await;
+    assert!(
+        listed.stdout.contains("dev") && listed.stdout.contains("from $DEV_SECRET"),
+        "{}",
+        listed.stdout
+    );
+    assert!(
+        !listed.stdout.contains(&client.secret),
+        "secrets never print"
+    );
+
+    let env = [
+        ("DEV_SECRET", client.secret.as_str()),
+        ("COUPA_CONFIG", config),
+    ];
+    let token = coupa(&["token", "--profile", "dev"], &env).await;
+    assert!(token.success, "{}", token.stderr);
+    assert_eq!(token.stdout.trim().split('.').count(), 3);
+    let described = json(&coupa(&["token", "--profile", "dev", "--json"], &env).await);
+    assert_eq!(described["scope"], "core.invoice.read");
+    assert!(described["expires_in"].as_u64().unwrap() > 86_000);
+    let missing = coupa(&["token", "--profile", "dev"], &[("COUPA_CONFIG", config)]).await;
+    assert!(
+        !missing.success && missing.stderr.contains("DEV_SECRET"),
+        "{}",
+        missing.stderr
+    );
+
+    let listed = coupa(
+        &[
+            "api",
+            "list",
+            "invoices",
+            "--all",
+            "--profile",
+            "dev",
+            "--output",
+            "jsonl",
+        ],
+        &env,
+    )
+    .await;
+    assert!(listed.success, "{}", listed.stderr);
+    let numbers: Vec<String> = listed
+        .stdout
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<Value>(line).unwrap()["invoice-number"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(numbers.len(), 40, "every record, none skipped");
+    assert_eq!(numbers[0], "INV-2026-0001");
+    let csv = coupa(
+        &[
+            "api",
+            "list",
+            "invoices",
+            "--all",
+            "--profile",
+            "dev",
+            "--output",
+            "csv",
+            "--filter",
+            "status=approved",
+        ],
+        &env,
+    )
+    .await;
+    let mut lines = csv.stdout.lines();
+    assert!(
+        lines.next().unwrap().starts_with("id,created-at"),
+        "{}",
+        csv.stdout
+    );
+    assert_eq!(lines.count(), 14);
+
+    let one = json(
+        &coupa(
+            &[
+                "api",
+                "get",
+                "invoices",
+                "--limit",
+                "2",
+                "--profile",
+                "dev",
+                "--output",
+                "json",
+            ],
+            &env,
+        )
+        .await,
+    );
+    assert_eq!(one.as_array().unwrap().len(), 2);
+    let refused = coupa(&["api", "get", "suppliers", "--profile", "dev"], &env).await;
+    assert!(
+        !refused.success
+            && refused.stderr.contains("403")
+            && refused.stderr.contains("coupa scopes needed"),
+        "{}",
+        refused.stderr
+    );
+
+    let needed = coupa(
+        &[
+            "scopes",
+            "needed",
+            "--object",
+            "invoices",
+            "--object",
+            "expense_reports",
+            "--ops",
+            "read,write",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(
+        needed.stdout.trim(),
+        "core.invoice.read core.invoice.write core.expense.read"
+    );
+    let removed = coupa(&["profiles", "remove", "dev", "--config", config], &[]).await;
+    assert!(removed.success);
+}

@@ -6,6 +6,7 @@ mod api;
 mod api_keys;
 mod bearer;
 mod cli;
+mod client_sdk;
 mod discovery;
 mod seeds;
 mod store_conformance;

@@ -1,0 +1,362 @@
+//! The client SDK: against `coupa serve`, and against a mock instance for the failure modes.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use coupa_client::api::{ApiClient, ApiError, Filters, Limiter};
+use coupa_client::profile::{AuthMethod, Format, Profile, Secret};
+use coupa_client::tokens::{RefreshPolicy, TokenError, TokenManager};
+use coupa_server::ConfigLayer;
+use serde_json::json;
+
+use crate::support::{Backend, spawn_server_with};
+
+fn profile(url: &str, id: &str, secret: &str, scope: Option<&str>) -> Arc<Profile> {
+    Arc::new(Profile {
+        name: "test".into(),
+        url: url.trim_end_matches('/').into(),
+        client_id: id.into(),
+        client_secret: Secret::new(secret),
+        scope: scope.map(str::to_string),
+        accept: Format::Json,
+        auth: AuthMethod::Body,
+    })
+}
+
+fn quick_policy() -> RefreshPolicy {
+    RefreshPolicy {
+        backoff_base: Duration::from_millis(200),
+        backoff_max: Duration::from_secs(2),
+        ..RefreshPolicy::default()
+    }
+}
+
+fn client(tokens: Arc<TokenManager>) -> ApiClient {
+    ApiClient::new(tokens, reqwest::Client::new(), Arc::new(Limiter::new(None)))
+}
+
+#[tokio::test]
+async fn pages_a_real_server_from_offset_zero_and_misses_nothing() {
+    let settings = ConfigLayer {
+        demo: Some(true),
+        ..ConfigLayer::default()
+    };
+    let server = spawn_server_with(Backend::Sqlite, settings).await.unwrap();
+    let (_, credentials) = server
+        .create_client("sdk", "core.invoice.read core.purchase_order.read")
+        .await;
+    for auth in [AuthMethod::Body, AuthMethod::Basic] {
+        let mut profile = (*profile(
+            &server.url,
+            &credentials.id,
+            &credentials.secret,
+            Some("core.invoice.read"),
+        ))
+        .clone();
+        profile.auth = auth;
+        let tokens = Arc::new(TokenManager::new(
+            Arc::new(profile),
+            reqwest::Client::new(),
+            RefreshPolicy::default(),
+        ));
+        let api = client(Arc::clone(&tokens));
+        let mut pages = api.pages("invoices", Filters::new());
+        let mut numbers = Vec::new();
+        while let Some(page) = pages.next().await.unwrap() {
+            numbers.extend(
+                page.iter()
+                    .map(|invoice| invoice["invoice-number"].as_str().unwrap().to_string()),
+            );
+        }
+        let expected: Vec<String> = (1..=40).map(|n| format!("INV-2026-{n:04}")).collect();
+        assert_eq!(
+            numbers, expected,
+            "{auth:?}: every demo invoice once, the first included"
+        );
+        let approved = Filters::new()
+            .eq("status", "approved")
+            .op("total", "gt", "0");
+        let mut pages = api.pages("invoices", approved);
+        let page = pages.next().await.unwrap().unwrap();
+        assert!(page.iter().all(|invoice| invoice["status"] == "approved"));
+        assert_eq!(tokens.requests_sent(), 1, "one token for every call");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_concurrent_calls_with_an_expired_token_make_one_token_request() {
+    let server = spawn_server_with(Backend::Sqlite, ConfigLayer::default())
+        .await
+        .unwrap();
+    let (_, credentials) = server.create_client("crowd", "core.invoice.read").await;
+    let policy = RefreshPolicy {
+        refresh_after: Duration::from_millis(300),
+        ..RefreshPolicy::default()
+    };
+    let tokens = Arc::new(TokenManager::new(
+        profile(&server.url, &credentials.id, &credentials.secret, None),
+        reqwest::Client::new(),
+        policy,
+    ));
+    let api = Arc::new(client(Arc::clone(&tokens)));
+    api.get_json("invoices", &[]).await.unwrap();
+    assert_eq!(tokens.requests_sent(), 1);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let calls: Vec<_> = (0..1000)
+        .map(|_| {
+            let api = Arc::clone(&api);
+            tokio::spawn(async move {
+                api.get_json("invoices", &[("limit".into(), "1".into())])
+                    .await
+            })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    assert_eq!(
+        tokens.requests_sent(),
+        2,
+        "exactly one refresh for the thousand calls"
+    );
+}
+
+/// A programmable instance: token endpoint and one API resource.
+#[derive(Default)]
+struct Mock {
+    token_requests: AtomicUsize,
+    api_requests: AtomicUsize,
+    /// Token requests from this number on fail with 500 (0: never).
+    token_fails_from: AtomicUsize,
+    token_delay_ms: AtomicUsize,
+    /// The API answers these statuses first, then 200.
+    api_script: std::sync::Mutex<Vec<(u16, Option<&'static str>)>>,
+    /// The API refuses this token with 401.
+    revoked_token: std::sync::Mutex<Option<String>>,
+}
+
+async fn mock_token(State(mock): State<Arc<Mock>>, body: String) -> Response {
+    let n = mock.token_requests.fetch_add(1, Ordering::SeqCst) + 1;
+    tokio::time::sleep(Duration::from_millis(
+        mock.token_delay_ms.load(Ordering::SeqCst) as u64,
+    ))
+    .await;
+    let fails_from = mock.token_fails_from.load(Ordering::SeqCst);
+    if fails_from != 0 && n >= fails_from {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "down").into_response();
+    }
+    if body.contains("scope=core.nope") {
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"error": "invalid_scope", "error_description": "not granted"})),
+        )
+            .into_response();
+    }
+    axum::Json(
+        json!({"access_token": format!("t{n}"), "token_type": "bearer", "expires_in": 86399}),
+    )
+    .into_response()
+}
+
+async fn mock_api(State(mock): State<Arc<Mock>>, headers: HeaderMap) -> Response {
+    mock.api_requests.fetch_add(1, Ordering::SeqCst);
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .trim_start_matches("Bearer ")
+        .to_string();
+    if mock.revoked_token.lock().unwrap().as_deref() == Some(token.as_str()) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [("www-authenticate", "Bearer error=\"invalid_token\"")],
+        )
+            .into_response();
+    }
+    let next = {
+        let mut script = mock.api_script.lock().unwrap();
+        (!script.is_empty()).then(|| script.remove(0))
+    };
+    match next {
+        Some((status, retry_after)) => {
+            let mut response = StatusCode::from_u16(status).unwrap().into_response();
+            if let Some(seconds) = retry_after {
+                response
+                    .headers_mut()
+                    .insert("retry-after", seconds.parse().unwrap());
+            }
+            response
+        }
+        None => axum::Json(json!([{"id": 1, "token": token}])).into_response(),
+    }
+}
+
+async fn spawn_mock() -> (String, Arc<Mock>) {
+    let mock = Arc::new(Mock::default());
+    let router = Router::new()
+        .route("/oauth2/token", post(mock_token))
+        .route("/api/things", get(mock_api))
+        .with_state(Arc::clone(&mock));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    (url, mock)
+}
+
+fn mock_client(url: &str, policy: RefreshPolicy) -> (Arc<TokenManager>, ApiClient) {
+    let tokens = Arc::new(TokenManager::new(
+        profile(url, "id", "secret", None),
+        reqwest::Client::new(),
+        policy,
+    ));
+    let api = client(Arc::clone(&tokens));
+    (tokens, api)
+}
+
+#[tokio::test]
+async fn retries_429_and_503_and_honours_retry_after() {
+    let (url, mock) = spawn_mock().await;
+    let (_, api) = mock_client(&url, quick_policy());
+    *mock.api_script.lock().unwrap() = vec![(429, None), (503, None), (503, None)];
+    let answer = api.get_json("things", &[]).await.unwrap();
+    assert_eq!(answer[0]["id"], 1);
+    assert_eq!(mock.api_requests.load(Ordering::SeqCst), 4);
+
+    *mock.api_script.lock().unwrap() = vec![(429, Some("1"))];
+    let started = Instant::now();
+    api.get_json("things", &[]).await.unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "Retry-After: 1 is honoured"
+    );
+
+    *mock.api_script.lock().unwrap() = vec![(429, None); 10];
+    match api.get_json("things", &[]).await {
+        Err(ApiError::Status { status: 429, .. }) => {}
+        other => panic!("gives up after its attempts: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_401_on_a_token_thought_valid_forces_one_refresh_and_one_retry() {
+    let (url, mock) = spawn_mock().await;
+    let (tokens, api) = mock_client(&url, quick_policy());
+    api.get_json("things", &[]).await.unwrap();
+    *mock.revoked_token.lock().unwrap() = Some("t1".into());
+    let answer = api.get_json("things", &[]).await.unwrap();
+    assert_eq!(answer[0]["token"], "t2");
+    assert_eq!(tokens.requests_sent(), 2);
+    *mock.revoked_token.lock().unwrap() = Some("t2".into());
+    mock.token_fails_from.store(0, Ordering::SeqCst);
+    let answer = api.get_json("things", &[]).await.unwrap();
+    assert_eq!(answer[0]["token"], "t3");
+}
+
+#[tokio::test]
+async fn a_failing_token_endpoint_keeps_the_valid_token_in_use_and_backs_off() {
+    let (url, mock) = spawn_mock().await;
+    let policy = RefreshPolicy {
+        refresh_after: Duration::from_millis(100),
+        ..quick_policy()
+    };
+    let (tokens, api) = mock_client(&url, policy);
+    assert_eq!(api.get_json("things", &[]).await.unwrap()[0]["token"], "t1");
+    mock.token_fails_from.store(2, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(
+        api.get_json("things", &[]).await.unwrap()[0]["token"],
+        "t1",
+        "still valid: still served"
+    );
+    assert_eq!(tokens.requests_sent(), 2);
+    api.get_json("things", &[]).await.unwrap();
+    assert_eq!(
+        tokens.requests_sent(),
+        2,
+        "no new attempt before the backoff ends"
+    );
+}
+
+#[tokio::test]
+async fn a_slow_token_endpoint_still_gets_one_request_from_many_tasks() {
+    let (url, mock) = spawn_mock().await;
+    mock.token_delay_ms.store(300, Ordering::SeqCst);
+    let (tokens, _) = mock_client(&url, quick_policy());
+    let waiting: Vec<_> = (0..50)
+        .map(|_| {
+            let tokens = Arc::clone(&tokens);
+            tokio::spawn(
+                async move { tokens.token().await.map(|token| token.expose().to_string()) },
+            )
+        })
+        .collect();
+    for task in waiting {
+        assert_eq!(task.await.unwrap().unwrap(), "t1");
+    }
+    assert_eq!(mock.token_requests.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn token_failures_say_what_to_do() {
+    let (url, mock) = spawn_mock().await;
+    let tokens = TokenManager::new(
+        profile(&url, "id", "secret", Some("core.nope.read")),
+        reqwest::Client::new(),
+        quick_policy(),
+    );
+    let error = tokens.token().await.unwrap_err();
+    let text = error.to_string();
+    assert!(matches!(error, TokenError::Refused { .. }), "{text}");
+    assert!(
+        text.contains("invalid_scope") && text.contains("core.nope.read") && text.contains("Setup"),
+        "{text}"
+    );
+    mock.token_fails_from.store(1, Ordering::SeqCst);
+    let tokens = TokenManager::new(
+        profile(&url, "id", "secret", None),
+        reqwest::Client::new(),
+        quick_policy(),
+    );
+    assert!(matches!(
+        tokens.token().await,
+        Err(TokenError::Unexpected { status: 500, .. })
+    ));
+    assert!(
+        matches!(tokens.token().await, Err(TokenError::BackingOff(..))),
+        "backs off rather than hammering"
+    );
+    let unreachable = TokenManager::new(
+        profile("http://127.0.0.1:9", "id", "secret", None),
+        reqwest::Client::new(),
+        quick_policy(),
+    );
+    assert!(matches!(
+        unreachable.token().await,
+        Err(TokenError::Unreachable { .. })
+    ));
+}
+
+#[tokio::test]
+async fn the_client_limiter_spreads_calls_at_the_rate() {
+    let limiter = Limiter::new(Some(coupa_proto::rate::Limit {
+        per_second: 20.0,
+        burst: 5,
+    }));
+    let started = Instant::now();
+    for _ in 0..15 {
+        limiter.acquire().await;
+    }
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_millis(450),
+        "5 at once, then 10 at 20/s: {elapsed:?}"
+    );
+}
