@@ -139,6 +139,51 @@ pub async fn api(args: ApiArgs, format: Output) -> Result<(), Failure> {
                 }
             }
         }
+        ApiCommand::Create { object, data } => {
+            let body = read_data(&data)?;
+            print_answer(
+                client
+                    .send(
+                        reqwest::Method::POST,
+                        &object,
+                        &[],
+                        Some(&body),
+                        Format::Json,
+                    )
+                    .await
+                    .map_err(failure)?,
+            )
+        }
+        ApiCommand::Update { object, id, data } => {
+            let body = read_data(&data)?;
+            let path = format!("{object}/{id}");
+            print_answer(
+                client
+                    .send(reqwest::Method::PUT, &path, &[], Some(&body), Format::Json)
+                    .await
+                    .map_err(failure)?,
+            )
+        }
+        ApiCommand::Action {
+            object,
+            id,
+            action,
+            data,
+        } => {
+            let path = format!("{object}/{id}/{action}");
+            let body = data.as_deref().map(read_data).transpose()?;
+            let method = if id == "new" {
+                reqwest::Method::POST
+            } else {
+                reqwest::Method::PUT
+            };
+            print_answer(
+                client
+                    .send(method, &path, &[], body.as_ref(), Format::Json)
+                    .await
+                    .map_err(failure)?,
+            )
+        }
         ApiCommand::List {
             object,
             all: _,
@@ -171,6 +216,33 @@ pub async fn api(args: ApiArgs, format: Output) -> Result<(), Failure> {
                     started.elapsed().as_secs_f64()
                 );
             }
+            Ok(())
+        }
+    }
+}
+
+/// `--data`: inline JSON, `@FILE`, or `-` for standard input.
+fn read_data(data: &str) -> Result<Value, Failure> {
+    let text = if data == "-" {
+        std::io::read_to_string(std::io::stdin())
+            .map_err(|error| Failure::new(format!("cannot read standard input: {error}")))?
+    } else if let Some(path) = data.strip_prefix('@') {
+        std::fs::read_to_string(path)
+            .map_err(|error| Failure::new(format!("cannot read {path}: {error}")))?
+    } else {
+        data.to_string()
+    };
+    serde_json::from_str(&text).map_err(|error| {
+        Failure::new(format!("--data is not JSON: {error}"))
+            .hint("give a JSON object, @FILE or - (standard input)")
+    })
+}
+
+fn print_answer(answer: coupa_client::api::Answer) -> Result<(), Failure> {
+    match serde_json::from_str::<Value>(&answer.body) {
+        Ok(json) => output::json(&json),
+        Err(_) => {
+            print!("{}", answer.body);
             Ok(())
         }
     }

@@ -111,6 +111,34 @@ pub enum ApiCommand {
         #[arg(long, value_enum, default_value_t = AcceptFormat::Json)]
         accept: AcceptFormat,
     },
+    /// Create a record from JSON.
+    #[command(
+        after_help = "Example:\n  coupa api create suppliers --data '{\"name\": \"Acme\", \"number\": \"S-1\"}'"
+    )]
+    Create {
+        object: String,
+        /// The record as JSON: inline, @FILE, or - for standard input.
+        #[arg(long)]
+        data: String,
+    },
+    /// Change a record: attributes left out keep their value.
+    Update {
+        object: String,
+        id: String,
+        /// The changes as JSON: inline, @FILE, or - for standard input.
+        #[arg(long)]
+        data: String,
+    },
+    /// Take an action: `coupa api action purchase_orders 42 issue`; with the id `new`, create and
+    /// act at once (`coupa api action requisitions new submit_for_approval --data @req.json`).
+    Action {
+        object: String,
+        id: String,
+        action: String,
+        /// JSON for creating actions: inline, @FILE, or - for standard input.
+        #[arg(long)]
+        data: Option<String>,
+    },
     /// Every record, page by page from offset 0, as JSON lines or CSV (use --output).
     #[command(
         after_help = "Example:\n  coupa api list invoices --all --filter 'updated-at[gt]=2026-01-01' --output csv > invoices.csv"

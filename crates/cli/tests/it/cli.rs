@@ -731,6 +731,79 @@ async fn token_api_and_scopes_commands_work_against_a_demo_instance() {
         refused.stderr
     );
 
+    let (_, writer) = server
+        .create_client("cli-writer", "core.supplier.write core.supplier.read core.purchase_order.write core.purchase_order.read")
+        .await;
+    let writer_env = [
+        ("COUPA_URL", server.url.as_str()),
+        ("COUPA_CLIENT_ID", writer.id.as_str()),
+        ("COUPA_CLIENT_SECRET", writer.secret.as_str()),
+    ];
+    let created = json(
+        &coupa(
+            &[
+                "api",
+                "create",
+                "suppliers",
+                "--data",
+                r#"{"name": "From the CLI"}"#,
+            ],
+            &writer_env,
+        )
+        .await,
+    );
+    assert_eq!(created["created-by"]["login"], "cli-writer");
+    let id = created["id"].to_string();
+    let updated = json(
+        &coupa(
+            &[
+                "api",
+                "update",
+                "suppliers",
+                &id,
+                "--data",
+                r#"{"number": "S-77"}"#,
+            ],
+            &writer_env,
+        )
+        .await,
+    );
+    assert_eq!(updated["number"], "S-77");
+    let orders = json(
+        &coupa(
+            &[
+                "api",
+                "get",
+                "purchase_orders",
+                "--filter",
+                "status=draft",
+                "--limit",
+                "1",
+            ],
+            &writer_env,
+        )
+        .await,
+    );
+    let order = orders[0]["id"].to_string();
+    let issued = json(
+        &coupa(
+            &["api", "action", "purchase_orders", &order, "issue"],
+            &writer_env,
+        )
+        .await,
+    );
+    assert_eq!(issued["status"], "issued");
+    let bad = coupa(
+        &["api", "create", "suppliers", "--data", "{oops"],
+        &writer_env,
+    )
+    .await;
+    assert!(
+        !bad.success && bad.stderr.contains("--data is not JSON"),
+        "{}",
+        bad.stderr
+    );
+
     let needed = coupa(
         &[
             "scopes",
