@@ -63,6 +63,27 @@ pub async fn token(args: TokenArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+pub async fn bridge(args: crate::opt::BridgeArgs) -> Result<(), Failure> {
+    crate::serve::init_tracing();
+    let path = config_path(args.profile.config.as_deref())?;
+    let file = ProfileFile::load(&path).map_err(|error| Failure::new(error.to_string()))?;
+    let default = manager(
+        profile::choose(&file, args.profile.profile.as_deref())
+            .map_err(|error| Failure::new(error.to_string()))?,
+    );
+    let mut mapped = std::collections::HashMap::new();
+    for mapping in &args.map_keys {
+        let (fingerprint, name) = mapping.split_once('=').ok_or_else(|| {
+            Failure::new(format!("--map-key {mapping}: write FINGERPRINT=PROFILE"))
+        })?;
+        let profile = file
+            .profile(name)
+            .map_err(|error| Failure::new(error.to_string()))?;
+        mapped.insert(fingerprint.to_string(), manager(profile));
+    }
+    crate::bridge::run(crate::bridge::Bridge::new(default, mapped), args.listen).await
+}
+
 fn filters(raw: &[String]) -> Result<Filters, Failure> {
     let mut filters = Filters::new();
     for text in raw {

@@ -1,4 +1,5 @@
 mod admin;
+mod bridge;
 mod client;
 mod opt;
 mod output;
@@ -51,6 +52,7 @@ fn main() -> ExitCode {
             Command::Token(args) => client::token(args).await,
             Command::Api(args) => client::api(args, opt.output).await,
             Command::Profiles(args) => client::profiles(args, opt.output),
+            Command::Bridge(args) => client::bridge(args).await,
         }
     });
     match result {

@@ -56,6 +56,28 @@ pub enum Command {
     Api(ApiArgs),
     /// The profiles of the config file: one per Coupa instance (prod, test, dev, stage...).
     Profiles(ProfilesArgs),
+    /// A local proxy for integrations still on X-COUPA-API-KEY: strips the key, adds a bearer token.
+    Bridge(BridgeArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Point a legacy integration at the bridge instead of the instance:\n  \
+coupa bridge --profile prod --listen 127.0.0.1:8089\n  \
+curl -H 'X-COUPA-API-KEY: <old key>' http://127.0.0.1:8089/api/invoices?limit=1\n\n\
+Each call is logged with a fingerprint of its legacy key; GET /_bridge/status lists them: the worklist of\n\
+integrations still to migrate."
+)]
+pub struct BridgeArgs {
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+    /// Where to listen; keep it on 127.0.0.1.
+    #[arg(long, default_value = "127.0.0.1:8089")]
+    pub listen: std::net::SocketAddr,
+    /// Send the calls of one legacy key as another profile: FINGERPRINT=PROFILE, with the
+    /// fingerprint the bridge logs for that key. May be given several times.
+    #[arg(long = "map-key", value_name = "FINGERPRINT=PROFILE")]
+    pub map_keys: Vec<String>,
 }
 
 /// Which instance to talk to.

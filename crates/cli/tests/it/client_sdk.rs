@@ -139,6 +139,8 @@ struct Mock {
     api_script: std::sync::Mutex<Vec<(u16, Option<&'static str>)>>,
     /// The API refuses this token with 401.
     revoked_token: std::sync::Mutex<Option<String>>,
+    /// The headers of every API call received.
+    seen: std::sync::Mutex<Vec<HeaderMap>>,
 }
 
 async fn mock_token(State(mock): State<Arc<Mock>>, body: String) -> Response {
@@ -166,6 +168,7 @@ async fn mock_token(State(mock): State<Arc<Mock>>, body: String) -> Response {
 
 async fn mock_api(State(mock): State<Arc<Mock>>, headers: HeaderMap) -> Response {
     mock.api_requests.fetch_add(1, Ordering::SeqCst);
+    mock.seen.lock().unwrap().push(headers.clone());
     let token = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -359,4 +362,85 @@ async fn the_client_limiter_spreads_calls_at_the_rate() {
         elapsed >= Duration::from_millis(450),
         "5 at once, then 10 at 20/s: {elapsed:?}"
     );
+}
+
+#[tokio::test]
+async fn the_bridge_swaps_legacy_keys_for_bearer_tokens() {
+    use tokio::io::AsyncBufReadExt;
+    let (url, mock) = spawn_mock().await;
+    let mut bridge = tokio::process::Command::new(env!("CARGO_BIN_EXE_coupa"))
+        .args(["bridge", "--listen", "127.0.0.1:0"])
+        .env("COUPA_URL", &url)
+        .env("COUPA_CLIENT_ID", "id")
+        .env("COUPA_CLIENT_SECRET", "secret")
+        .env_remove("COUPA_PROFILE")
+        .env(
+            "COUPA_CONFIG",
+            std::env::temp_dir().join(crate::support::unique_name("no-config-")),
+        )
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(bridge.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let address = line
+        .strip_prefix("coupa bridge: listening on ")
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let http = reqwest::Client::new();
+    let call = || {
+        http.get(format!("{address}/api/things?limit=1"))
+            .header("X-COUPA-API-KEY", "legacy-key-1")
+            .send()
+    };
+
+    let answer: serde_json::Value = call().await.unwrap().json().await.unwrap();
+    assert_eq!(answer[0]["token"], "t1");
+    let seen = mock.seen.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(seen["authorization"], "Bearer t1");
+    assert!(
+        seen.get("x-coupa-api-key").is_none(),
+        "the legacy key never reaches the instance"
+    );
+
+    *mock.revoked_token.lock().unwrap() = Some("t1".into());
+    let answer = call().await.unwrap();
+    assert_eq!(answer.status(), 200, "one refresh and one retry on a 401");
+    assert_eq!(
+        answer.json::<serde_json::Value>().await.unwrap()[0]["token"],
+        "t2"
+    );
+
+    let status: serde_json::Value = http
+        .get(format!("{address}/_bridge/status"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let fingerprint =
+        coupa_server::cache::hex(&coupa_server::domain::secret::digest("legacy-key-1"))[..12]
+            .to_string();
+    let key = status["legacy_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|key| key["key"] == fingerprint.as_str())
+        .expect("the worklist names the key");
+    assert_eq!(key["calls"], 2);
+    assert!(
+        !status.to_string().contains("legacy-key-1"),
+        "only fingerprints, never the key"
+    );
+    bridge.kill().await.unwrap();
 }
