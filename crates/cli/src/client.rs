@@ -84,6 +84,41 @@ pub async fn bridge(args: crate::opt::BridgeArgs) -> Result<(), Failure> {
     crate::bridge::run(crate::bridge::Bridge::new(default, mapped), args.listen).await
 }
 
+pub async fn broker(args: crate::opt::BrokerArgs) -> Result<(), Failure> {
+    crate::serve::init_tracing();
+    let path = config_path(args.config.as_deref())?;
+    let file = ProfileFile::load(&path).map_err(|error| Failure::new(error.to_string()))?;
+    let mut managers = std::collections::BTreeMap::new();
+    for name in file.profiles.keys() {
+        let profile = file
+            .profile(name)
+            .map_err(|error| Failure::new(error.to_string()))?;
+        managers.insert(name.clone(), manager(profile));
+    }
+    if let Some(profile) = profile::from_environment() {
+        managers.insert(profile.name.clone(), manager(profile));
+    }
+    if managers.is_empty() {
+        return Err(Failure::new("no profiles to broker").hint("add one with `coupa profiles add`, or set COUPA_URL, COUPA_CLIENT_ID and COUPA_CLIENT_SECRET"));
+    }
+    let secret = match args.secret.filter(|secret| !secret.is_empty()) {
+        Some(secret) => secret,
+        None => {
+            let secret = coupa_server::domain::secret::generate_secret()
+                .map_err(|error| Failure::new(error.to_string()))?;
+            println!(
+                "Broker secret (send it as Authorization: Bearer; set COUPA_BROKER_SECRET to choose one):\n  {secret}"
+            );
+            secret
+        }
+    };
+    let check_every = coupa_server::config::parse_duration(&args.check_every)
+        .map_err(|error| Failure::new(format!("--check-every: {error}")))?
+        .max(std::time::Duration::from_secs(1));
+    let broker = crate::broker::Broker::new(managers, &secret, args.token_dir);
+    crate::broker::run(broker, args.listen, check_every).await
+}
+
 fn filters(raw: &[String]) -> Result<Filters, Failure> {
     let mut filters = Filters::new();
     for text in raw {

@@ -1,5 +1,6 @@
 mod admin;
 mod bridge;
+mod broker;
 mod client;
 mod opt;
 mod output;
@@ -53,6 +54,7 @@ fn main() -> ExitCode {
             Command::Api(args) => client::api(args, opt.output).await,
             Command::Profiles(args) => client::profiles(args, opt.output),
             Command::Bridge(args) => client::bridge(args).await,
+            Command::Broker(args) => client::broker(args).await,
         }
     });
     match result {

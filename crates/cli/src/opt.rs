@@ -58,6 +58,31 @@ pub enum Command {
     Profiles(ProfilesArgs),
     /// A local proxy for integrations still on X-COUPA-API-KEY: strips the key, adds a bearer token.
     Bridge(BridgeArgs),
+    /// Keep a fresh token for every profile and hand it to local programs that cannot do OAuth.
+    Broker(BrokerArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "A local program then reads a token with:\n  \
+curl -H \"Authorization: Bearer $COUPA_BROKER_SECRET\" http://127.0.0.1:8088/token/prod\n\
+or from the file DIR/prod.token when --token-dir is given. /status (with the secret) and /metrics\n\
+(Prometheus) tell how each profile is doing.")]
+pub struct BrokerArgs {
+    /// The config file with the profiles [default: ~/.config/coupa/config.toml].
+    #[arg(long, env = "COUPA_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Loopback address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8088")]
+    pub listen: std::net::SocketAddr,
+    /// The secret local programs send as a bearer; without it one is generated and printed.
+    #[arg(long, env = "COUPA_BROKER_SECRET", hide_env_values = true)]
+    pub secret: Option<String>,
+    /// Also keep DIR/PROFILE.token up to date (0600, replaced atomically).
+    #[arg(long, value_name = "DIR")]
+    pub token_dir: Option<PathBuf>,
+    /// How often to check whether a token is due for refresh.
+    #[arg(long, default_value = "60s", value_name = "DURATION")]
+    pub check_every: String,
 }
 
 #[derive(Debug, Args)]

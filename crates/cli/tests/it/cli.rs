@@ -825,3 +825,131 @@ async fn token_api_and_scopes_commands_work_against_a_demo_instance() {
     let removed = coupa(&["profiles", "remove", "dev", "--config", config], &[]).await;
     assert!(removed.success);
 }
+
+#[tokio::test]
+async fn the_broker_hands_tokens_to_local_programs_that_know_its_secret() {
+    let server = spawn_server().await;
+    let (_, client) = server.create_client("brokered", "core.invoice.read").await;
+    let token_dir = std::env::temp_dir().join(crate::support::unique_name("coupa-tokens-"));
+    let mut command = Command::new(COUPA);
+    command
+        .args([
+            "broker",
+            "--listen",
+            "127.0.0.1:0",
+            "--token-dir",
+            token_dir.to_str().unwrap(),
+        ])
+        .env("COUPA_URL", &server.url)
+        .env("COUPA_CLIENT_ID", &client.id)
+        .env("COUPA_CLIENT_SECRET", &client.secret)
+        .env("COUPA_BROKER_SECRET", "local-secret")
+        .env(
+            "COUPA_CONFIG",
+            std::env::temp_dir().join(crate::support::unique_name("no-config-")),
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    let mut broker = command.spawn().unwrap();
+    let mut lines = BufReader::new(broker.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let address = line
+        .strip_prefix("coupa broker: listening on ")
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let http = reqwest::Client::new();
+
+    let refused = http
+        .get(format!("{address}/token/environment"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    let refused = http
+        .get(format!("{address}/token/environment"))
+        .bearer_auth("wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    let token = http
+        .get(format!("{address}/token/environment"))
+        .bearer_auth("local-secret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status(), 200);
+    let token = token.text().await.unwrap().trim().to_string();
+    assert_eq!(
+        server.list_invoices(&token).await.status(),
+        200,
+        "the brokered token works on the API"
+    );
+    let file = token_dir.join("environment.token");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), token);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let unknown = http
+        .get(format!("{address}/token/nope"))
+        .bearer_auth("local-secret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    let metrics = http
+        .get(format!("{address}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("coupa_broker_token_requests_total{profile=\"environment\"} 1"),
+        "{metrics}"
+    );
+    let status: Value = http
+        .get(format!("{address}/status"))
+        .bearer_auth("local-secret")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        status["profiles"]["environment"]["expires_in"]
+            .as_u64()
+            .unwrap()
+            > 86_000
+    );
+    let bad = coupa(
+        &["broker", "--listen", "0.0.0.0:0"],
+        &[
+            ("COUPA_URL", "http://x"),
+            ("COUPA_CLIENT_ID", "a"),
+            ("COUPA_CLIENT_SECRET", "b"),
+        ],
+    )
+    .await;
+    assert!(
+        !bad.success && bad.stderr.contains("loopback"),
+        "{}",
+        bad.stderr
+    );
+    broker.kill().await.unwrap();
+}

@@ -1,0 +1,228 @@
+//! `coupa broker`: keeps a fresh token for every profile and hands it to local programs that
+//! cannot do OAuth: `GET /token/{profile}` on 127.0.0.1 with the local secret, and optionally
+//! a token file per profile, rewritten atomically (0600). When a token endpoint fails, the
+//! still-valid token keeps being served; `/status` and `/metrics` (Prometheus) tell.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use coupa_client::tokens::TokenManager;
+use serde_json::json;
+
+use crate::Failure;
+
+#[derive(Default, Clone)]
+struct Health {
+    refreshes_failed: u64,
+    last_error: Option<String>,
+    expires_in: u64,
+}
+
+pub struct Broker {
+    managers: BTreeMap<String, Arc<TokenManager>>,
+    secret_digest: [u8; 32],
+    token_dir: Option<PathBuf>,
+    health: Mutex<BTreeMap<String, Health>>,
+}
+
+impl Broker {
+    pub fn new(
+        managers: BTreeMap<String, Arc<TokenManager>>,
+        secret: &str,
+        token_dir: Option<PathBuf>,
+    ) -> Self {
+        Self {
+            managers,
+            secret_digest: coupa_server::domain::secret::digest(secret),
+            token_dir,
+            health: Mutex::default(),
+        }
+    }
+
+    fn authorized(&self, headers: &HeaderMap) -> bool {
+        let presented = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| {
+                value
+                    .strip_prefix("Bearer ")
+                    .or_else(|| value.strip_prefix("bearer "))
+            });
+        presented.is_some_and(|secret| {
+            coupa_server::domain::secret::matches(secret, &self.secret_digest)
+        })
+    }
+
+    /// Refreshes every profile that is due and rewrites its token file.
+    async fn refresh_all(&self) {
+        for (name, manager) in &self.managers {
+            let outcome = manager.token_info().await;
+            let mut health = self.health.lock().unwrap_or_else(PoisonError::into_inner);
+            let entry = health.entry(name.clone()).or_default();
+            match outcome {
+                Ok(info) => {
+                    entry.expires_in = info.expires_in;
+                    entry.last_error = None;
+                    if let Some(dir) = &self.token_dir
+                        && let Err(error) = coupa_client::profile::write_private(
+                            &dir.join(format!("{name}.token")),
+                            info.token.expose().as_bytes(),
+                        )
+                    {
+                        tracing::warn!(profile = %name, %error, "cannot write the token file");
+                    }
+                }
+                Err(error) => {
+                    entry.refreshes_failed += 1;
+                    entry.last_error = Some(error.to_string());
+                    tracing::warn!(profile = %name, %error, "no token for the profile");
+                }
+            }
+        }
+    }
+}
+
+async fn token(
+    State(broker): State<Arc<Broker>>,
+    Path(profile): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if !broker.authorized(&headers) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            "send Authorization: Bearer <the broker's local secret>\n",
+        )
+            .into_response();
+    }
+    let Some(manager) = broker.managers.get(&profile) else {
+        return (
+            StatusCode::NOT_FOUND,
+            format!("no profile {profile}; GET /status lists them\n"),
+        )
+            .into_response();
+    };
+    match manager.token().await {
+        Ok(token) => (
+            [(header::CACHE_CONTROL, "no-store")],
+            format!("{}\n", token.expose()),
+        )
+            .into_response(),
+        Err(error) => (StatusCode::SERVICE_UNAVAILABLE, format!("{error}\n")).into_response(),
+    }
+}
+
+async fn status(State(broker): State<Arc<Broker>>, headers: HeaderMap) -> Response {
+    if !broker.authorized(&headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let health = broker
+        .health
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    let profiles: BTreeMap<_, _> = broker
+        .managers
+        .iter()
+        .map(|(name, manager)| {
+            let entry = health.get(name).cloned().unwrap_or_default();
+            (
+                name.clone(),
+                json!({
+                    "url": manager.profile().url,
+                    "token_requests": manager.requests_sent(),
+                    "refreshes_failed": entry.refreshes_failed,
+                    "expires_in": entry.expires_in,
+                    "last_error": entry.last_error,
+                }),
+            )
+        })
+        .collect();
+    axum::Json(json!({"profiles": profiles})).into_response()
+}
+
+/// Prometheus text exposition; no secrets in it.
+async fn metrics(State(broker): State<Arc<Broker>>) -> Response {
+    let health = broker
+        .health
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    let mut text = String::from(
+        "# HELP coupa_broker_token_requests_total Token requests sent per profile.\n# TYPE coupa_broker_token_requests_total counter\n",
+    );
+    for (name, manager) in &broker.managers {
+        text.push_str(&format!(
+            "coupa_broker_token_requests_total{{profile=\"{name}\"}} {}\n",
+            manager.requests_sent()
+        ));
+    }
+    text.push_str("# HELP coupa_broker_refresh_failures_total Failed refreshes per profile.\n# TYPE coupa_broker_refresh_failures_total counter\n");
+    for name in broker.managers.keys() {
+        let failed = health.get(name).map_or(0, |entry| entry.refreshes_failed);
+        text.push_str(&format!(
+            "coupa_broker_refresh_failures_total{{profile=\"{name}\"}} {failed}\n"
+        ));
+    }
+    text.push_str("# HELP coupa_broker_token_expires_in_seconds Life left of the token held per profile.\n# TYPE coupa_broker_token_expires_in_seconds gauge\n");
+    for name in broker.managers.keys() {
+        let left = health.get(name).map_or(0, |entry| entry.expires_in);
+        text.push_str(&format!(
+            "coupa_broker_token_expires_in_seconds{{profile=\"{name}\"}} {left}\n"
+        ));
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+pub async fn run(broker: Broker, listen: SocketAddr, check_every: Duration) -> Result<(), Failure> {
+    if !listen.ip().is_loopback() {
+        return Err(Failure::new(format!(
+            "the broker hands out tokens, so it listens on loopback only, not {listen}"
+        ))
+        .hint("use --listen 127.0.0.1:PORT"));
+    }
+    let broker = Arc::new(broker);
+    broker.refresh_all().await;
+    let refresher = {
+        let broker = Arc::clone(&broker);
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(check_every);
+            ticker.tick().await;
+            loop {
+                ticker.tick().await;
+                broker.refresh_all().await;
+            }
+        })
+    };
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|error| {
+            Failure::new(format!("cannot listen on {listen}: {error}"))
+                .hint("pick another port with --listen")
+        })?;
+    let address = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    println!(
+        "coupa broker: listening on http://{address} ({} profiles)",
+        broker.managers.len()
+    );
+    let router = Router::new()
+        .route("/token/{profile}", get(token))
+        .route("/status", get(status))
+        .route("/metrics", get(metrics))
+        .with_state(broker);
+    let result = axum::serve(listener, router)
+        .with_graceful_shutdown(crate::serve::shutdown_signal())
+        .await;
+    refresher.abort();
+    result.map_err(|error| Failure::new(format!("the broker stopped: {error}")))
+}
