@@ -37,16 +37,24 @@ fn load_profile(args: &ProfileArgs) -> Result<Profile, Failure> {
     })
 }
 
-fn manager(profile: Profile) -> Arc<TokenManager> {
-    Arc::new(TokenManager::new(
+fn manager(profile: Profile, token_cache: Option<&std::path::Path>) -> Arc<TokenManager> {
+    let cache_file = token_cache.map(|dir| TokenManager::disk_cache_file(dir, &profile.name));
+    let tokens = TokenManager::new(
         Arc::new(profile),
         reqwest::Client::new(),
         RefreshPolicy::default(),
-    ))
+    );
+    Arc::new(match cache_file {
+        Some(file) => tokens.with_disk_cache(file),
+        None => tokens,
+    })
 }
 
 pub async fn token(args: TokenArgs) -> Result<(), Failure> {
-    let tokens = manager(load_profile(&args.profile)?);
+    let tokens = manager(
+        load_profile(&args.profile)?,
+        args.profile.token_cache.as_deref(),
+    );
     let info = tokens
         .token_info()
         .await
@@ -70,6 +78,7 @@ pub async fn bridge(args: crate::opt::BridgeArgs) -> Result<(), Failure> {
     let default = manager(
         profile::choose(&file, args.profile.profile.as_deref())
             .map_err(|error| Failure::new(error.to_string()))?,
+        args.profile.token_cache.as_deref(),
     );
     let mut mapped = std::collections::HashMap::new();
     for mapping in &args.map_keys {
@@ -79,7 +88,10 @@ pub async fn bridge(args: crate::opt::BridgeArgs) -> Result<(), Failure> {
         let profile = file
             .profile(name)
             .map_err(|error| Failure::new(error.to_string()))?;
-        mapped.insert(fingerprint.to_string(), manager(profile));
+        mapped.insert(
+            fingerprint.to_string(),
+            manager(profile, args.profile.token_cache.as_deref()),
+        );
     }
     crate::bridge::run(crate::bridge::Bridge::new(default, mapped), args.listen).await
 }
@@ -93,10 +105,10 @@ pub async fn broker(args: crate::opt::BrokerArgs) -> Result<(), Failure> {
         let profile = file
             .profile(name)
             .map_err(|error| Failure::new(error.to_string()))?;
-        managers.insert(name.clone(), manager(profile));
+        managers.insert(name.clone(), manager(profile, None));
     }
     if let Some(profile) = profile::from_environment() {
-        managers.insert(profile.name.clone(), manager(profile));
+        managers.insert(profile.name.clone(), manager(profile, None));
     }
     if managers.is_empty() {
         return Err(Failure::new("no profiles to broker").hint("add one with `coupa profiles add`, or set COUPA_URL, COUPA_CLIENT_ID and COUPA_CLIENT_SECRET"));
@@ -135,7 +147,7 @@ fn filters(raw: &[String]) -> Result<Filters, Failure> {
 pub async fn api(args: ApiArgs, format: Output) -> Result<(), Failure> {
     let profile = load_profile(&args.profile)?;
     let client = ApiClient::new(
-        manager(profile),
+        manager(profile, args.profile.token_cache.as_deref()),
         reqwest::Client::new(),
         Arc::new(Limiter::new(Some(COUPA_LIMIT))),
     );

@@ -115,6 +115,10 @@ pub struct ProfileArgs {
     /// The config file [default: ~/.config/coupa/config.toml].
     #[arg(long, env = "COUPA_CONFIG", global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Keep tokens in DIR (one 0600 file per profile) so that separate runs reuse one token
+    /// until it is due for refresh instead of minting a new one each time.
+    #[arg(long, env = "COUPA_TOKEN_CACHE", global = true, value_name = "DIR")]
+    pub token_cache: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -2,14 +2,16 @@
 //! flight however many tasks ask at once, a still-valid token served while the token endpoint
 //! fails, backoff with jitter between failed attempts.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use coupa_proto::oauth::{OAuthErrorBody, TokenResponse};
+use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
-use crate::profile::{AuthMethod, Profile, Secret};
+use crate::profile::{AuthMethod, Profile, Secret, write_private};
 
 /// When to refresh: at `refresh_after` of age (Coupa advises 20 h for its 24 h tokens) or when
 /// less than `margin` of the token's life remains, whichever comes first.
@@ -80,6 +82,20 @@ pub struct TokenManager {
     policy: RefreshPolicy,
     state: Mutex<State>,
     requests: AtomicU64,
+    disk_cache: Option<PathBuf>,
+}
+
+/// What the on-disk cache holds: the token and the identity it was minted for, so a changed
+/// URL, client or scope list never reuses it.
+#[derive(Serialize, Deserialize)]
+struct DiskEntry {
+    token_url: String,
+    client_id: String,
+    requested_scope: Option<String>,
+    access_token: String,
+    scope: Option<String>,
+    obtained_at: u64,
+    expires_at: u64,
 }
 
 impl TokenManager {
@@ -90,6 +106,81 @@ impl TokenManager {
             policy,
             state: Mutex::new(State::default()),
             requests: AtomicU64::new(0),
+            disk_cache: None,
+        }
+    }
+
+    /// Keeps the token in `path` as well (mode 0600, replaced atomically), so separate runs of a
+    /// program share one token instead of minting one each. A file minted for another URL,
+    /// client or scope list, unreadable, or due for refresh is ignored.
+    pub fn with_disk_cache(mut self, path: PathBuf) -> Self {
+        let cached = self.read_disk_entry(&path);
+        self.state.get_mut().cached = cached;
+        self.disk_cache = Some(path);
+        self
+    }
+
+    /// `DIR/NAME.json` for a profile name, with anything but letters, digits, `-` and `_`
+    /// replaced so a name cannot leave the directory.
+    pub fn disk_cache_file(directory: &Path, profile_name: &str) -> PathBuf {
+        let safe: String = profile_name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        directory.join(format!("{safe}.json"))
+    }
+
+    fn read_disk_entry(&self, path: &Path) -> Option<Cached> {
+        let bytes = std::fs::read(path).ok()?;
+        let entry: DiskEntry = serde_json::from_slice(&bytes).ok()?;
+        if entry.token_url != self.profile.token_url()
+            || entry.client_id != self.profile.client_id
+            || entry.requested_scope != self.profile.scope
+        {
+            return None;
+        }
+        let now_wall = unix_now();
+        let now = Instant::now();
+        let age = Duration::from_secs(now_wall.checked_sub(entry.obtained_at)?);
+        let remaining = Duration::from_secs(entry.expires_at.checked_sub(now_wall)?);
+        let cached = Cached {
+            token: Secret::new(entry.access_token),
+            obtained: now.checked_sub(age)?,
+            expires: now + remaining,
+            scope: entry.scope,
+        };
+        (!self.due(&cached, now)).then_some(cached)
+    }
+
+    fn write_disk_entry(&self, cached: &Cached) {
+        let Some(path) = &self.disk_cache else {
+            return;
+        };
+        let now_wall = unix_now();
+        let entry = DiskEntry {
+            token_url: self.profile.token_url(),
+            client_id: self.profile.client_id.clone(),
+            requested_scope: self.profile.scope.clone(),
+            access_token: cached.token.expose().to_string(),
+            scope: cached.scope.clone(),
+            obtained_at: now_wall,
+            expires_at: now_wall
+                + cached
+                    .expires
+                    .saturating_duration_since(cached.obtained)
+                    .as_secs(),
+        };
+        let written = serde_json::to_vec(&entry)
+            .map_err(std::io::Error::other)
+            .and_then(|bytes| write_private(path, &bytes));
+        if let Err(error) = written {
+            tracing::warn!(profile = %self.profile.name, path = %path.display(), %error, "cannot write the token cache; the token stays in memory only");
         }
     }
 
@@ -175,12 +266,14 @@ impl TokenManager {
         match self.fetch().await {
             Ok((token, lifetime, scope)) => {
                 let obtained = Instant::now();
-                state.cached = Some(Cached {
+                let cached = Cached {
                     token: token.clone(),
                     obtained,
                     expires: obtained + lifetime,
                     scope,
-                });
+                };
+                self.write_disk_entry(&cached);
+                state.cached = Some(cached);
                 state.failures = 0;
                 state.retry_at = None;
                 state.last_error = None;
@@ -276,6 +369,13 @@ impl TokenManager {
         body.truncate(300);
         Err(TokenError::Unexpected { status, body })
     }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .unwrap_or(0)
 }
 
 /// A factor in [0.5, 1.0) from the clock's low bits: enough to spread retries of many workers.

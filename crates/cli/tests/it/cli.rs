@@ -646,6 +646,26 @@ async fn token_api_and_scopes_commands_work_against_a_demo_instance() {
     let described = json(&coupa(&["token", "--profile", "dev", "--json"], &env).await);
     assert_eq!(described["scope"], "core.invoice.read");
     assert!(described["expires_in"].as_u64().unwrap() > 86_000);
+    let cache = dir.join("tokens");
+    let cached = [
+        "token",
+        "--profile",
+        "dev",
+        "--token-cache",
+        cache.to_str().unwrap(),
+    ];
+    let first = coupa(&cached, &env).await;
+    let second = coupa(&cached, &env).await;
+    assert!(first.success && second.success, "{}", first.stderr);
+    assert_eq!(
+        first.stdout, second.stdout,
+        "the second run reuses the cached token"
+    );
+    assert_ne!(
+        first.stdout, token.stdout,
+        "runs without the cache mint their own"
+    );
+    assert!(cache.join("dev.json").exists());
     let missing = coupa(&["token", "--profile", "dev"], &[("COUPA_CONFIG", config)]).await;
     assert!(
         !missing.success && missing.stderr.contains("DEV_SECRET"),

@@ -444,3 +444,71 @@ async fn the_bridge_swaps_legacy_keys_for_bearer_tokens() {
     );
     bridge.kill().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_disk_cache_shares_one_token_between_runs_and_only_for_the_same_identity() {
+    let server = spawn_server_with(Backend::Sqlite, ConfigLayer::default())
+        .await
+        .unwrap();
+    let (_, credentials) = server
+        .create_client("cached", "core.invoice.read core.expense.read")
+        .await;
+    let dir = std::env::temp_dir().join(crate::support::unique_name("token-cache-"));
+    let file = TokenManager::disk_cache_file(&dir, "prod/../x");
+    assert_eq!(file.parent().unwrap(), dir, "the name cannot escape");
+    let run = |scope: Option<&str>, policy: RefreshPolicy| {
+        TokenManager::new(
+            profile(&server.url, &credentials.id, &credentials.secret, scope),
+            reqwest::Client::new(),
+            policy,
+        )
+        .with_disk_cache(file.clone())
+    };
+
+    let first = run(Some("core.invoice.read"), RefreshPolicy::default());
+    let token = first.token().await.unwrap();
+    assert_eq!(first.requests_sent(), 1);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "readable by its owner only");
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert_eq!(leftovers.len(), 1, "no temporary file left behind");
+
+    let second = run(Some("core.invoice.read"), RefreshPolicy::default());
+    let info = second.token_info().await.unwrap();
+    assert_eq!(info.token, token, "the next run reuses the token");
+    assert_eq!(second.requests_sent(), 0);
+    assert!(info.expires_in > 86_000, "{}", info.expires_in);
+    assert_eq!(info.scope.as_deref(), Some("core.invoice.read"));
+
+    let other_scope = run(Some("core.expense.read"), RefreshPolicy::default());
+    assert_ne!(other_scope.token().await.unwrap(), token);
+    assert_eq!(other_scope.requests_sent(), 1, "another scope list mints");
+
+    let old_enough = RefreshPolicy {
+        refresh_after: Duration::ZERO,
+        ..RefreshPolicy::default()
+    };
+    let due = run(Some("core.expense.read"), old_enough);
+    due.token().await.unwrap();
+    assert_eq!(
+        due.requests_sent(),
+        1,
+        "a token due for refresh is not reused"
+    );
+
+    std::fs::write(&file, b"{not json").unwrap();
+    let corrupt = run(None, RefreshPolicy::default());
+    corrupt.token().await.unwrap();
+    assert_eq!(
+        corrupt.requests_sent(),
+        1,
+        "a damaged file is ignored and replaced"
+    );
+    let replaced: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(replaced["client_id"], credentials.id.as_str());
+}
