@@ -512,3 +512,123 @@ async fn the_disk_cache_shares_one_token_between_runs_and_only_for_the_same_iden
         serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(replaced["client_id"], credentials.id.as_str());
 }
+
+/// npm `oidc-provider` as a third-party authorization server, killed when dropped.
+struct OidcProviderPeer {
+    url: String,
+    _process: tokio::process::Child,
+}
+
+async fn spawn_oidc_provider(id: &str, secret: &str, scope: &str, ttl: u64) -> OidcProviderPeer {
+    use tokio::io::AsyncBufReadExt;
+    let script = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/node/oidc-provider-peer.mjs");
+    let mut process = tokio::process::Command::new("node")
+        .arg(script)
+        .args([id, secret, scope, &ttl.to_string()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node runs (scripts/test installs the peers)");
+    let stdout = process.stdout.take().unwrap();
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let port = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("oidc-provider starts")
+        .unwrap()
+        .expect("the peer prints its port");
+    // The provider prints notices later; a closed pipe would kill it.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    OidcProviderPeer {
+        url: format!("http://127.0.0.1:{}", port.trim()),
+        _process: process,
+    }
+}
+
+async fn peer_says_active(peer: &OidcProviderPeer, client_id: &str, token: &Secret) -> bool {
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/oauth2/introspect", peer.url))
+        .basic_auth(client_id, Some("peer-secret"))
+        .form(&[("token", token.expose())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["active"] == true
+}
+
+#[tokio::test]
+async fn acquires_and_refreshes_tokens_from_oidc_provider() {
+    let peer = spawn_oidc_provider(
+        "sdk",
+        "peer-secret",
+        "core.invoice.read core.expense.read",
+        3,
+    )
+    .await;
+    for (client_id, auth) in [("sdk", AuthMethod::Body), ("sdk-basic", AuthMethod::Basic)] {
+        let mut profile = (*profile(
+            &peer.url,
+            client_id,
+            "peer-secret",
+            Some("core.invoice.read"),
+        ))
+        .clone();
+        profile.auth = auth;
+        let policy = RefreshPolicy {
+            margin: Duration::from_secs(2),
+            ..quick_policy()
+        };
+        let tokens = TokenManager::new(Arc::new(profile), reqwest::Client::new(), policy);
+        let info = tokens.token_info().await.unwrap();
+        assert!((1..=3).contains(&info.expires_in), "{}", info.expires_in);
+        assert_eq!(info.scope.as_deref(), Some("core.invoice.read"));
+        assert!(peer_says_active(&peer, client_id, &info.token).await);
+        assert_eq!(
+            tokens.token().await.unwrap(),
+            info.token,
+            "{auth:?}: cached"
+        );
+        assert_eq!(tokens.requests_sent(), 1);
+
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        let fresh = tokens.token().await.unwrap();
+        assert_ne!(fresh, info.token, "{auth:?}: refreshed inside the margin");
+        assert_eq!(tokens.requests_sent(), 2);
+        assert!(peer_says_active(&peer, client_id, &fresh).await);
+
+        let forced = tokens.force_refresh(&fresh).await.unwrap();
+        assert_ne!(forced, fresh);
+        assert_eq!(tokens.requests_sent(), 3);
+    }
+
+    let wider = TokenManager::new(
+        profile(&peer.url, "sdk", "peer-secret", Some("core.user.read")),
+        reqwest::Client::new(),
+        quick_policy(),
+    );
+    match wider.token().await {
+        Err(TokenError::Refused {
+            status: 400,
+            error,
+            hint: Some(hint),
+            ..
+        }) => {
+            assert_eq!(error, "invalid_scope");
+            assert!(hint.contains("core.user.read"), "{hint}");
+        }
+        other => panic!("expected invalid_scope, got {other:?}"),
+    }
+    let wrong_secret = TokenManager::new(
+        profile(&peer.url, "sdk", "not-the-secret", None),
+        reqwest::Client::new(),
+        quick_policy(),
+    );
+    assert!(matches!(
+        wrong_secret.token().await,
+        Err(TokenError::Refused { status: 401, ref error, .. }) if error == "invalid_client"
+    ));
+}
