@@ -26,7 +26,7 @@ fn config_path(explicit: Option<&std::path::Path>) -> Result<std::path::PathBuf,
         })
 }
 
-fn load_profile(args: &ProfileArgs) -> Result<Profile, Failure> {
+pub(crate) fn load_profile(args: &ProfileArgs) -> Result<Profile, Failure> {
     let path = config_path(args.config.as_deref())?;
     let file = ProfileFile::load(&path).map_err(|error| Failure::new(error.to_string()))?;
     profile::choose(&file, args.profile.as_deref()).map_err(|error| {

@@ -4,6 +4,7 @@ mod broker;
 mod client;
 mod opt;
 mod output;
+mod postman;
 mod scopes;
 mod serve;
 
@@ -11,7 +12,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::opt::{Command, Opt};
+use crate::opt::{Command, Opt, OutputTarget};
 
 /// A failure to report: what went wrong and what to do about it.
 pub struct Failure {
@@ -46,15 +47,24 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
+        let output = match &opt.output {
+            OutputTarget::Format(format) => Ok(*format),
+            OutputTarget::File(path) => Err(Failure::new(format!(
+                "--output {}: only `coupa postman export` writes to a file",
+                path.display()
+            ))
+            .hint("use --output text, json, jsonl or csv, and redirect standard output")),
+        };
         match opt.command {
             Command::Serve(args) => serve::run(args).await,
-            Command::Admin(args) => admin::run(args, opt.output).await,
-            Command::Scopes(args) => scopes::run(args, opt.output),
+            Command::Admin(args) => admin::run(args, output?).await,
+            Command::Scopes(args) => scopes::run(args, output?),
             Command::Token(args) => client::token(args).await,
-            Command::Api(args) => client::api(args, opt.output).await,
-            Command::Profiles(args) => client::profiles(args, opt.output),
+            Command::Api(args) => client::api(args, output?).await,
+            Command::Profiles(args) => client::profiles(args, output?),
             Command::Bridge(args) => client::bridge(args).await,
             Command::Broker(args) => client::broker(args).await,
+            Command::Postman(args) => postman::run(args, opt.output).await,
         }
     });
     match result {

@@ -17,9 +17,10 @@ Create an OAuth client:    coupa admin clients create --name \"Invoices sync\" -
 See what a scope grants:   coupa scopes show core.invoice.read"
 )]
 pub struct Opt {
-    /// How to print results: readable text, or JSON for scripts.
-    #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
-    pub output: Output,
+    /// How to print results: text (for people), json, jsonl or csv (for scripts).
+    /// `coupa postman export` also takes a FILE to write to (a name with a dot or a slash).
+    #[arg(long, global = true, value_name = "FORMAT", default_value = "text", value_parser = parse_output)]
+    pub output: OutputTarget,
 
     #[command(subcommand)]
     pub command: Command,
@@ -42,6 +43,25 @@ impl Output {
     }
 }
 
+/// Where `--output` sends results: a format on standard output, or a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutputTarget {
+    Format(Output),
+    File(PathBuf),
+}
+
+fn parse_output(text: &str) -> Result<OutputTarget, String> {
+    if let Ok(format) = Output::from_str(text, true) {
+        return Ok(OutputTarget::Format(format));
+    }
+    if text.contains('.') || text.contains('/') {
+        return Ok(OutputTarget::File(PathBuf::from(text)));
+    }
+    Err(format!(
+        "`{text}` is not a format: use text, json, jsonl or csv (or a file name with a dot for `coupa postman export`)"
+    ))
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the authorization server and the API (SQLite by default, PostgreSQL for replicas).
@@ -60,6 +80,38 @@ pub enum Command {
     Bridge(BridgeArgs),
     /// Keep a fresh token for every profile and hand it to local programs that cannot do OAuth.
     Broker(BrokerArgs),
+    /// Postman: a ready-to-run collection for a profile.
+    Postman(PostmanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PostmanArgs {
+    #[command(subcommand)]
+    pub command: PostmanCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PostmanCommand {
+    /// Write a Postman v2.1 collection for a profile: OAuth 2.0 client credentials configured as
+    /// Coupa's guides do (secret in the body, all scopes without commas), a token that is minted
+    /// before the first call and re-minted after 20 hours, and sample requests per object.
+    #[command(after_help = "Examples:
+  coupa postman export --profile test --output coupa-test.postman_collection.json
+  newman run coupa-test.postman_collection.json --env-var client_secret=\"$COUPA_TEST_SECRET\"
+
+The secret is left out unless --include-secret is given: set client_secret in a Postman
+environment (or pass it to newman as above) so the file can be shared.")]
+    Export {
+        #[command(flatten)]
+        profile: ProfileArgs,
+        /// Sample requests for this object (list, get by id, filtered, XML); may be given
+        /// several times [default: invoices and expense_reports].
+        #[arg(long = "object", value_name = "OBJECT")]
+        objects: Vec<String>,
+        /// Write the client secret into the collection (the file is then made owner-only).
+        #[arg(long)]
+        include_secret: bool,
+    },
 }
 
 #[derive(Debug, Args)]

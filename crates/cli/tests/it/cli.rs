@@ -11,13 +11,13 @@ use crate::support::{ADMIN_TOKEN, fresh_sqlite_url, spawn_server};
 
 const COUPA: &str = env!("CARGO_BIN_EXE_coupa");
 
-struct Run {
-    success: bool,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub success: bool,
+    pub stdout: String,
+    pub stderr: String,
 }
 
-async fn coupa(args: &[&str], envs: &[(&str, &str)]) -> Run {
+pub(crate) async fn coupa(args: &[&str], envs: &[(&str, &str)]) -> Run {
     let mut command = Command::new(COUPA);
     command
         .args(args)
@@ -309,7 +309,7 @@ async fn start_serve(args: &[&str], envs: &[(&str, &str)]) -> (Child, String, Op
     (child, url, admin_token)
 }
 
-async fn terminate(mut child: Child) {
+pub(crate) async fn terminate(mut child: Child) {
     let pid = child.id().unwrap().to_string();
     let status = std::process::Command::new("kill")
         .args(["-TERM", &pid])
@@ -551,7 +551,10 @@ fn run_shell(command: &str) -> String {
 
 /// Starts `coupa serve` and reads its stdout up to the "listening" line; returns the process,
 /// its URL and everything printed before that line.
-async fn start_serve_capturing(args: &[&str], envs: &[(&str, &str)]) -> (Child, String, String) {
+pub(crate) async fn start_serve_capturing(
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> (Child, String, String) {
     let mut command = Command::new(COUPA);
     command
         .arg("serve")

@@ -632,3 +632,140 @@ async fn acquires_and_refreshes_tokens_from_oidc_provider() {
         Err(TokenError::Refused { status: 401, ref error, .. }) if error == "invalid_client"
     ));
 }
+
+#[tokio::test]
+async fn typed_records_stream_read_write_and_act_against_a_real_server() {
+    use coupa_client::objects::{Invoice, PurchaseOrder, Supplier};
+    use futures_util::TryStreamExt;
+
+    let settings = ConfigLayer {
+        demo: Some(true),
+        ..ConfigLayer::default()
+    };
+    let server = spawn_server_with(Backend::Sqlite, settings).await.unwrap();
+    let (_, credentials) = server
+        .create_client(
+            "typed",
+            "core.invoice.read core.supplier.read core.supplier.write core.purchase_order.read core.purchase_order.write core.common.read",
+        )
+        .await;
+    let tokens = Arc::new(TokenManager::new(
+        profile(&server.url, &credentials.id, &credentials.secret, None),
+        reqwest::Client::new(),
+        RefreshPolicy::default(),
+    ));
+    let api = client(Arc::clone(&tokens));
+
+    let invoices: Vec<Invoice> = api.list(Filters::new()).try_collect().await.unwrap();
+    assert_eq!(invoices.len(), 40, "every page, from offset 0");
+    let first = &invoices[0];
+    assert_eq!(first.invoice_number.as_deref(), Some("INV-2026-0001"));
+    assert!(first.supplier.as_ref().and_then(|s| s.id).is_some());
+    let lines = first.invoice_lines.as_ref().unwrap();
+    assert!(!lines.is_empty() && lines[0].line_num == Some(1));
+    assert!(
+        first.other.contains_key("created-by"),
+        "unnamed fields are kept: {:?}",
+        first.other.keys()
+    );
+    assert_eq!(&api.get::<Invoice>(first.id.unwrap()).await.unwrap(), first);
+    let approved: Vec<Invoice> = api
+        .list(Filters::new().eq("status", "approved"))
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(
+        !approved.is_empty()
+            && approved
+                .iter()
+                .all(|i| i.status.as_deref() == Some("approved"))
+    );
+
+    let created = api
+        .create(&Supplier {
+            name: Some("Typed Supplies".into()),
+            number: Some("SUP-TYPED".into()),
+            ..Supplier::default()
+        })
+        .await
+        .unwrap();
+    let id = created.id.expect("the server assigns an id");
+    assert_eq!(created.name.as_deref(), Some("Typed Supplies"));
+    let changed = api
+        .update(
+            id,
+            &Supplier {
+                website: Some("https://typed.example".into()),
+                ..Supplier::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(changed.website.as_deref(), Some("https://typed.example"));
+    assert_eq!(
+        changed.name.as_deref(),
+        Some("Typed Supplies"),
+        "untouched fields stay"
+    );
+
+    let draft = api
+        .list::<PurchaseOrder>(Filters::new().eq("status", "draft"))
+        .try_next()
+        .await
+        .unwrap()
+        .expect("the demo has draft orders");
+    let issued = api
+        .act::<PurchaseOrder>(draft.id.unwrap(), "issue")
+        .await
+        .unwrap();
+    assert_eq!(issued.status.as_deref(), Some("issued"));
+    match api
+        .act::<PurchaseOrder>(draft.id.unwrap(), "release_from_buyer_hold")
+        .await
+    {
+        Err(ApiError::Status { status: 422, .. }) => {}
+        other => panic!("an illegal transition is a 422, got {other:?}"),
+    }
+
+    let currencies: Vec<serde_json::Value> = api
+        .records("currencies", Filters::new())
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(currencies.iter().any(|c| c["code"] == "USD"));
+}
+
+#[tokio::test]
+async fn preflight_names_the_missing_scope_before_any_call() {
+    let server = spawn_server_with(Backend::Sqlite, ConfigLayer::default())
+        .await
+        .unwrap();
+    let (_, credentials) = server
+        .create_client("narrow", "core.invoice.read core.supplier.read")
+        .await;
+    let tokens = Arc::new(TokenManager::new(
+        profile(
+            &server.url,
+            &credentials.id,
+            &credentials.secret,
+            Some("core.invoice.read"),
+        ),
+        reqwest::Client::new(),
+        RefreshPolicy::default(),
+    ));
+    let api = client(tokens);
+    api.preflight("GET", "invoices/42").await.unwrap();
+    api.preflight("GET", "not_in_the_catalogue").await.unwrap();
+    match api.preflight("PUT", "suppliers/3").await {
+        Err(error @ ApiError::MissingScope { .. }) => {
+            let message = error.to_string();
+            assert!(
+                message.contains("PUT /api/suppliers/3")
+                    && message.contains("core.supplier.write")
+                    && message.contains("`core.invoice.read`"),
+                "{message}"
+            );
+        }
+        other => panic!("expected MissingScope, got {other:?}"),
+    }
+}
