@@ -1,10 +1,13 @@
 //! `coupa admin`: the admin API from the command line.
 
 use coupa_client::{AdminClient, ClientError};
-use coupa_proto::admin::{ApiKeyView, ClientView, CreateApiKey, CreateClient, UpdateClient};
+use coupa_proto::admin::{
+    ApiKeyView, ClientView, CreateApiKey, CreateClient, CreateUser, UpdateClient, UpdateUser,
+    UserView,
+};
 
 use crate::Failure;
-use crate::opt::{AdminArgs, AdminCommand, ApiKeysCommand, ClientsCommand, Output};
+use crate::opt::{AdminArgs, AdminCommand, ApiKeysCommand, ClientsCommand, Output, UsersCommand};
 use crate::output;
 
 pub async fn run(args: AdminArgs, format: Output) -> Result<(), Failure> {
@@ -21,7 +24,96 @@ pub async fn run(args: AdminArgs, format: Output) -> Result<(), Failure> {
     match args.command {
         AdminCommand::Clients(command) => clients(&admin, command, format, &args.url).await,
         AdminCommand::ApiKeys(command) => api_keys(&admin, command, format, &args.url).await,
+        AdminCommand::Users(command) => users(&admin, command, format, &args.url).await,
     }
+}
+
+async fn users(
+    admin: &AdminClient,
+    command: UsersCommand,
+    format: Output,
+    url: &str,
+) -> Result<(), Failure> {
+    let failure = |error: ClientError| explain(error, url, "user", "coupa admin users list");
+    let print = |user: &UserView| match format {
+        Output::Json | Output::Jsonl | Output::Csv => output::json(user),
+        Output::Text => {
+            let state = if user.active { "active" } else { "inactive" };
+            println!(
+                "{} ({state}{})",
+                user.login,
+                if user.admin { ", admin" } else { "" }
+            );
+            println!("  Id:     {}", user.user_id);
+            println!("  Name:   {}", user.name);
+            println!("  Email:  {}", user.email);
+            Ok(())
+        }
+    };
+    let update = |active: Option<bool>| UpdateUser {
+        active,
+        ..UpdateUser::default()
+    };
+    let user = match command {
+        UsersCommand::Create {
+            login,
+            email,
+            name,
+            password,
+            admin: is_admin,
+        } => {
+            let input = CreateUser {
+                login,
+                email,
+                name,
+                password,
+                admin: is_admin,
+            };
+            admin.create_user(&input).await
+        }
+        UsersCommand::Show { user } => admin.user(&user).await,
+        UsersCommand::Update {
+            user,
+            email,
+            name,
+            password,
+            admin: is_admin,
+        } => {
+            let changes = UpdateUser {
+                email,
+                name,
+                password,
+                admin: is_admin,
+                active: None,
+            };
+            admin.update_user(&user, &changes).await
+        }
+        UsersCommand::Deactivate { user } => admin.update_user(&user, &update(Some(false))).await,
+        UsersCommand::Activate { user } => admin.update_user(&user, &update(Some(true))).await,
+        UsersCommand::List => {
+            let users = admin.list_users().await.map_err(failure)?;
+            return match format {
+                Output::Json | Output::Jsonl | Output::Csv => output::json(&users),
+                Output::Text => {
+                    let rows: Vec<Vec<String>> = users
+                        .iter()
+                        .map(|user| {
+                            vec![
+                                user.login.clone(),
+                                user.name.clone(),
+                                user.email.clone(),
+                                if user.active { "active" } else { "inactive" }.to_string(),
+                                if user.admin { "admin" } else { "" }.to_string(),
+                            ]
+                        })
+                        .collect();
+                    output::table(&["LOGIN", "NAME", "EMAIL", "STATE", "ROLE"], &rows);
+                    Ok(())
+                }
+            };
+        }
+    };
+    print(&user.map_err(failure)?)
 }
 
 async fn api_keys(

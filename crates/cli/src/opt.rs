@@ -388,6 +388,54 @@ pub enum AdminCommand {
     /// Legacy API keys sent as X-COUPA-API-KEY (Setup > API Keys), while integrations move to OAuth.
     #[command(subcommand)]
     ApiKeys(ApiKeysCommand),
+    /// Users who sign in to authorize applications (and, as admins, to run Setup).
+    #[command(subcommand)]
+    Users(UsersCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Create a user who can sign in.
+    #[command(
+        after_help = "Example:\n  COUPA_USER_PASSWORD='a long passphrase' coupa admin users create --login ada \\\n      --email ada@example.com --name \"Ada Lovelace\""
+    )]
+    Create {
+        /// Unique across users and clients.
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// At least 12 characters; better passed in COUPA_USER_PASSWORD than on the command line.
+        #[arg(long, env = "COUPA_USER_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// May sign in to Setup.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// List every user.
+    List,
+    /// Show one user, by id or login.
+    Show { user: String },
+    /// Change a user (by id or login); options left out keep their value. A new password ends
+    /// the user's sessions.
+    Update {
+        user: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+        /// A new password (at least 12 characters).
+        #[arg(long)]
+        password: Option<String>,
+        #[arg(long)]
+        admin: Option<bool>,
+    },
+    /// Stop the user signing in and end their sessions.
+    Deactivate { user: String },
+    /// Let the user sign in again.
+    Activate { user: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,6 +1,9 @@
 //! The admin API of `coupa serve`.
 
-use coupa_proto::admin::{ApiKeyView, ClientView, CreateApiKey, CreateClient, UpdateClient};
+use coupa_proto::admin::{
+    ApiKeyView, ClientView, CreateApiKey, CreateClient, CreateUser, UpdateClient, UpdateUser,
+    UserView,
+};
 use reqwest::{Method, RequestBuilder};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -120,6 +123,36 @@ impl AdminClient {
         self.send(self.request(
             Method::POST,
             &format!("/api-keys/{}/revoke", path_segment(key_id)),
+        ))
+        .await
+    }
+}
+
+impl AdminClient {
+    pub async fn create_user(&self, input: &CreateUser) -> Result<UserView, ClientError> {
+        self.send(self.with_json(Method::POST, "/users", input))
+            .await
+    }
+
+    pub async fn list_users(&self) -> Result<Vec<UserView>, ClientError> {
+        self.send(self.request(Method::GET, "/users")).await
+    }
+
+    /// By user id or login.
+    pub async fn user(&self, user: &str) -> Result<UserView, ClientError> {
+        self.send(self.request(Method::GET, &format!("/users/{}", path_segment(user))))
+            .await
+    }
+
+    pub async fn update_user(
+        &self,
+        user: &str,
+        changes: &UpdateUser,
+    ) -> Result<UserView, ClientError> {
+        self.send(self.with_json(
+            Method::PATCH,
+            &format!("/users/{}", path_segment(user)),
+            changes,
         ))
         .await
     }

@@ -92,3 +92,44 @@ pub struct ApiKeyView {
     pub last_used_from: Option<String>,
     pub revoked_at: Option<String>,
 }
+
+/// A user who signs in to authorize applications (and, with `admin`, to run Setup).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    pub login: String,
+    pub email: String,
+    pub name: String,
+    pub password: String,
+    #[serde(default)]
+    pub admin: bool,
+}
+
+/// A partial update: fields left out keep their value.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin: Option<bool>,
+}
+
+/// A user as the admin API shows it; the password never appears.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserView {
+    pub user_id: String,
+    pub login: String,
+    pub email: String,
+    pub name: String,
+    pub active: bool,
+    pub admin: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}

@@ -22,7 +22,7 @@ impl From<StoreError> for AdminError {
                 Self::Invalid(CoupaErrors::single(field, "has already been taken"))
             }
             StoreError::Stale => Self::Unavailable(
-                "the client is being changed by another request; try again".into(),
+                "the record is being changed by another request; try again".into(),
             ),
             StoreError::Unavailable(message) => Self::Unavailable(message),
         }

@@ -12,6 +12,7 @@ pub mod domain;
 pub mod http;
 pub mod keys;
 pub mod store;
+pub mod users;
 
 pub use app::{App, StartError};
 pub use config::{Config, ConfigLayer};

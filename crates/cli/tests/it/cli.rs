@@ -976,3 +976,129 @@ async fn the_broker_hands_tokens_to_local_programs_that_know_its_secret() {
     );
     broker.kill().await.unwrap();
 }
+
+#[tokio::test]
+async fn admin_users_commands_drive_the_admin_api() {
+    let server = spawn_server().await;
+    let env = [
+        ("COUPA_URL", server.url.as_str()),
+        ("COUPA_ADMIN_TOKEN", ADMIN_TOKEN),
+        ("COUPA_USER_PASSWORD", "correct horse battery staple"),
+    ];
+    let created = json(
+        &coupa(
+            &[
+                "admin",
+                "users",
+                "create",
+                "--login",
+                "ada",
+                "--email",
+                "ada@example.com",
+                "--name",
+                "Ada Lovelace",
+                "--output",
+                "json",
+            ],
+            &env,
+        )
+        .await,
+    );
+    assert_eq!(created["login"], "ada");
+    assert_eq!(created["active"], true);
+    assert!(created.get("password").is_none() && created.get("password_hash").is_none());
+
+    let taken = coupa(
+        &[
+            "admin",
+            "users",
+            "create",
+            "--login",
+            "ADA",
+            "--email",
+            "a@example.com",
+            "--name",
+            "Other",
+        ],
+        &env,
+    )
+    .await;
+    assert!(
+        !taken.success && taken.stderr.contains("login has already been taken"),
+        "{}",
+        taken.stderr
+    );
+    let short = coupa(
+        &[
+            "admin",
+            "users",
+            "create",
+            "--login",
+            "bob",
+            "--email",
+            "bob@example.com",
+            "--name",
+            "Bob",
+            "--password",
+            "short",
+        ],
+        &env,
+    )
+    .await;
+    assert!(
+        !short.success
+            && short
+                .stderr
+                .contains("password is too short (minimum is 12 characters)"),
+        "{}",
+        short.stderr
+    );
+
+    let listed = coupa(&["admin", "users", "list"], &env).await;
+    assert!(
+        listed.success && listed.stdout.contains("Ada Lovelace"),
+        "{}",
+        listed.stdout
+    );
+    let deactivated = json(
+        &coupa(
+            &["admin", "users", "deactivate", "ada", "--output", "json"],
+            &env,
+        )
+        .await,
+    );
+    assert_eq!(deactivated["active"], false);
+    let updated = json(
+        &coupa(
+            &[
+                "admin", "users", "update", "ada", "--name", "Ada King", "--admin", "true",
+                "--output", "json",
+            ],
+            &env,
+        )
+        .await,
+    );
+    assert_eq!(updated["name"], "Ada King");
+    assert_eq!(updated["admin"], true);
+    let shown = json(
+        &coupa(
+            &[
+                "admin",
+                "users",
+                "show",
+                created["user_id"].as_str().unwrap(),
+                "--output",
+                "json",
+            ],
+            &env,
+        )
+        .await,
+    );
+    assert_eq!(shown["login"], "ada");
+    let missing = coupa(&["admin", "users", "show", "nobody"], &env).await;
+    assert!(
+        !missing.success && missing.stderr.contains("coupa admin users list"),
+        "{}",
+        missing.stderr
+    );
+}

@@ -1,6 +1,8 @@
 //! One conformance suite, run against every `Store` implementation.
 
+use coupa_proto::admin::CreateUser;
 use coupa_server::domain::client::ClientRecord;
+use coupa_server::domain::user::UserRecord;
 use coupa_server::store::{StoreError, StoredKey};
 
 use crate::support::{Backend, client_input, open_store};
@@ -191,6 +193,61 @@ async fn api_keys_are_stored_revoked_and_touched(backend: Backend) {
     );
 }
 
+fn user(login: &str) -> UserRecord {
+    UserRecord::create(
+        CreateUser {
+            login: login.into(),
+            email: format!("{}@example.com", login.to_lowercase()),
+            name: "A User".into(),
+            password: "a long enough password".into(),
+            admin: false,
+        },
+        1_000,
+    )
+    .unwrap()
+}
+
+async fn users_share_logins_with_clients_and_update_by_compare_and_swap(backend: Backend) {
+    let Some(store) = open_store(backend).await else {
+        return;
+    };
+    let ada = user("Ada");
+    store.insert_user(&ada).await.unwrap();
+    assert_eq!(store.user(&ada.user_id).await.unwrap(), Some(ada.clone()));
+    assert_eq!(store.user_by_login("ADA").await.unwrap(), Some(ada.clone()));
+    assert_eq!(store.user_by_login("nobody").await.unwrap(), None);
+    assert!(matches!(
+        store.insert_user(&user("ada")).await,
+        Err(StoreError::Taken("login"))
+    ));
+    assert!(matches!(
+        store.insert_client(&record("aDa")).await,
+        Err(StoreError::Taken("login"))
+    ));
+    store.insert_client(&record("sync-job")).await.unwrap();
+    assert!(matches!(
+        store.insert_user(&user("SYNC-JOB")).await,
+        Err(StoreError::Taken("login"))
+    ));
+    assert_eq!(
+        store.user_by_login("sync-job").await.unwrap(),
+        None,
+        "a client's login is not a user"
+    );
+
+    let mut changed = ada.clone();
+    changed.name = "Ada King".into();
+    changed.version += 1;
+    store.update_user(&changed).await.unwrap();
+    let mut stale = ada.clone();
+    stale.version += 1;
+    assert!(matches!(
+        store.update_user(&stale).await,
+        Err(StoreError::Stale)
+    ));
+    assert_eq!(store.users().await.unwrap(), vec![changed]);
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -221,4 +278,5 @@ conformance!(
     settings_are_set_once,
     concurrent_inserts_of_one_login_let_exactly_one_win,
     api_keys_are_stored_revoked_and_touched,
+    users_share_logins_with_clients_and_update_by_compare_and_swap,
 );

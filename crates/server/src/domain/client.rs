@@ -292,7 +292,7 @@ pub fn login_key(login: &str) -> String {
     login.to_lowercase()
 }
 
-fn required_text(errors: &mut CoupaErrors, field: &str, value: &str) -> String {
+pub(crate) fn required_text(errors: &mut CoupaErrors, field: &str, value: &str) -> String {
     let value = value.trim();
     if value.is_empty() {
         errors.add(field, "can't be blank");
@@ -332,7 +332,7 @@ fn validate_contact(errors: &mut CoupaErrors, info: &str, email: &str) {
     }
 }
 
-fn looks_like_email(email: &str) -> bool {
+pub(crate) fn looks_like_email(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else {
         return false;
     };

@@ -9,3 +9,4 @@ pub mod scope;
 pub mod secret;
 pub mod time;
 pub mod token;
+pub mod user;

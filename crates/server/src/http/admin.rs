@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use coupa_proto::admin::{CreateApiKey, CreateClient, UpdateClient};
+use coupa_proto::admin::{CreateApiKey, CreateClient, CreateUser, UpdateClient, UpdateUser};
 use serde::de::DeserializeOwned;
 use subtle::ConstantTimeEq;
 
@@ -20,6 +20,7 @@ use crate::app::AppState;
 use crate::clients::{self, AdminError};
 use crate::domain::authorization::{self, Authorization};
 use crate::domain::secret;
+use crate::users;
 
 pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
     Router::new()
@@ -29,6 +30,8 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
             get(show_client).patch(update_client).delete(delete_client),
         )
         .route("/clients/{client_id}/rotate-secret", post(rotate_secret))
+        .route("/users", get(list_users).post(create_user))
+        .route("/users/{user}", get(show_user).patch(update_user))
         .route("/api-keys", get(list_api_keys).post(create_api_key))
         .route("/api-keys/{key_id}/revoke", post(revoke_api_key))
         .fallback(not_found)
@@ -198,10 +201,45 @@ async fn revoke_api_key(
     respond(StatusCode::OK, api_keys::revoke(&state, &key_id).await)
 }
 
+async fn list_users(State(state): State<Arc<AppState>>) -> Response {
+    respond(StatusCode::OK, users::list(&state).await)
+}
+
+async fn create_user(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match json_body::<CreateUser>(&headers, body).await {
+        Ok(input) => respond(StatusCode::CREATED, users::create(&state, input).await),
+        Err(error) => error.into_response(),
+    }
+}
+
+/// `{user}` is the user id or the login.
+async fn show_user(State(state): State<Arc<AppState>>, Path(user): Path<String>) -> Response {
+    respond(
+        StatusCode::OK,
+        users::find(&state, &user).await.map(|user| user.view()),
+    )
+}
+
+async fn update_user(
+    State(state): State<Arc<AppState>>,
+    Path(user): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match json_body::<UpdateUser>(&headers, body).await {
+        Ok(changes) => respond(StatusCode::OK, users::update(&state, &user, changes).await),
+        Err(error) => error.into_response(),
+    }
+}
+
 async fn not_found() -> Response {
     error(
         StatusCode::NOT_FOUND,
-        "no such admin resource; see /admin/api/clients and /admin/api/api-keys",
+        "no such admin resource; see /admin/api/clients, /admin/api/users and /admin/api/api-keys",
     )
     .into_response()
 }

@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use crate::api::sql::SqlQuery;
 use crate::domain::api_key::ApiKeyRecord;
 use crate::domain::client::ClientRecord;
+use crate::domain::user::UserRecord;
 
 /// Rows of the resource engine: the text of each selected column.
 pub type Rows = Vec<Vec<Option<String>>>;
@@ -71,6 +72,16 @@ pub trait Store: Send + Sync + 'static {
     async fn update_client(&self, client: &ClientRecord) -> Result<(), StoreError>;
     /// Deletes the client and frees its login. False if there was no such client.
     async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError>;
+
+    /// Inserts a user and claims its login; `Taken("login")` if the login is in use by a
+    /// user or a client.
+    async fn insert_user(&self, user: &UserRecord) -> Result<(), StoreError>;
+    async fn user(&self, user_id: &str) -> Result<Option<UserRecord>, StoreError>;
+    /// The user of a login, case-insensitively.
+    async fn user_by_login(&self, login: &str) -> Result<Option<UserRecord>, StoreError>;
+    async fn users(&self) -> Result<Vec<UserRecord>, StoreError>;
+    /// Compare-and-swap on `version`, as `update_client`.
+    async fn update_user(&self, user: &UserRecord) -> Result<(), StoreError>;
 
     async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError>;
     async fn api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError>;

@@ -97,6 +97,42 @@ impl From<ApiKeyRow> for crate::domain::api_key::ApiKeyRecord {
     }
 }
 
+#[derive(sqlx::FromRow)]
+pub(super) struct UserRow {
+    user_id: String,
+    login: String,
+    email: String,
+    name: String,
+    password_hash: String,
+    active: bool,
+    admin: bool,
+    sessions_valid_after: i64,
+    created_at: i64,
+    updated_at: i64,
+    version: i64,
+}
+
+impl From<UserRow> for crate::domain::user::UserRecord {
+    fn from(row: UserRow) -> Self {
+        Self {
+            user_id: row.user_id,
+            login: row.login,
+            email: row.email,
+            name: row.name,
+            password_hash: row.password_hash,
+            active: row.active,
+            admin: row.admin,
+            sessions_valid_after: row.sessions_valid_after,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            version: row.version,
+        }
+    }
+}
+
+pub(super) const USER_COLUMNS: &str = "user_id, login, email, name, password_hash, active, admin, \
+     sessions_valid_after, created_at, updated_at, version";
+
 pub(super) const CLIENT_COLUMNS: &str = "client_id, name, login, grant_type, contact_info, contact_email, scopes, \
      redirect_uris, pkce, active, secret_digest, secret_generation, previous_secret_digest, \
      previous_secret_expires_at, tokens_valid_after, created_at, updated_at, version";
@@ -266,6 +302,105 @@ macro_rules! impl_sql_store {
                     .await?;
                 tx.commit().await?;
                 Ok(deleted == 1)
+            }
+
+            async fn insert_user(
+                &self,
+                user: &$crate::domain::user::UserRecord,
+            ) -> Result<(), $crate::store::StoreError> {
+                use $crate::store::sql_store::unique_violation_to_taken;
+                let mut tx = self.begin_write().await?;
+                sqlx::query("INSERT INTO logins (login_key, owner_kind, owner_id) VALUES ($1, 'user', $2)")
+                    .bind($crate::domain::client::login_key(&user.login))
+                    .bind(&user.user_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| unique_violation_to_taken(e, "login"))?;
+                let sql = format!(
+                    "INSERT INTO users ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    $crate::store::sql_store::USER_COLUMNS
+                );
+                sqlx::query(&sql)
+                    .bind(&user.user_id)
+                    .bind(&user.login)
+                    .bind(&user.email)
+                    .bind(&user.name)
+                    .bind(&user.password_hash)
+                    .bind(user.active)
+                    .bind(user.admin)
+                    .bind(user.sessions_valid_after)
+                    .bind(user.created_at)
+                    .bind(user.updated_at)
+                    .bind(user.version)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| unique_violation_to_taken(e, "user_id"))?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn user(
+                &self,
+                user_id: &str,
+            ) -> Result<Option<$crate::domain::user::UserRecord>, $crate::store::StoreError> {
+                let sql = format!(
+                    "SELECT {} FROM users WHERE user_id = $1",
+                    $crate::store::sql_store::USER_COLUMNS
+                );
+                let row: Option<$crate::store::sql_store::UserRow> =
+                    sqlx::query_as(&sql).bind(user_id).fetch_optional(&self.pool).await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn user_by_login(
+                &self,
+                login: &str,
+            ) -> Result<Option<$crate::domain::user::UserRecord>, $crate::store::StoreError> {
+                let sql = format!(
+                    "SELECT {} FROM users WHERE user_id = \
+                     (SELECT owner_id FROM logins WHERE login_key = $1 AND owner_kind = 'user')",
+                    $crate::store::sql_store::USER_COLUMNS
+                );
+                let row: Option<$crate::store::sql_store::UserRow> = sqlx::query_as(&sql)
+                    .bind($crate::domain::client::login_key(login))
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn users(
+                &self,
+            ) -> Result<Vec<$crate::domain::user::UserRecord>, $crate::store::StoreError> {
+                let sql = format!(
+                    "SELECT {} FROM users ORDER BY created_at, user_id",
+                    $crate::store::sql_store::USER_COLUMNS
+                );
+                let rows: Vec<$crate::store::sql_store::UserRow> =
+                    sqlx::query_as(&sql).fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn update_user(
+                &self,
+                user: &$crate::domain::user::UserRecord,
+            ) -> Result<(), $crate::store::StoreError> {
+                let result = sqlx::query(
+                    "UPDATE users SET email = $1, name = $2, password_hash = $3, active = $4, admin = $5, \
+                     sessions_valid_after = $6, updated_at = $7, version = $8 WHERE user_id = $9 AND version = $10",
+                )
+                .bind(&user.email)
+                .bind(&user.name)
+                .bind(&user.password_hash)
+                .bind(user.active)
+                .bind(user.admin)
+                .bind(user.sessions_valid_after)
+                .bind(user.updated_at)
+                .bind(user.version)
+                .bind(&user.user_id)
+                .bind(user.version - 1)
+                .execute(&self.pool)
+                .await?;
+                if result.rows_affected() == 1 { Ok(()) } else { Err($crate::store::StoreError::Stale) }
             }
 
             async fn insert_api_key(
