@@ -207,6 +207,7 @@ async fn clients(
             contact_email,
             redirect_uris,
             pkce,
+            allow_plain_pkce,
         } => {
             let input = CreateClient {
                 name,
@@ -217,6 +218,7 @@ async fn clients(
                 contact_email,
                 redirect_uris,
                 pkce,
+                allow_plain_pkce,
             };
             let client = admin.create_client(&input).await.map_err(failure)?;
             print_client(&client, format, url)
@@ -265,6 +267,7 @@ async fn clients(
             contact_info,
             contact_email,
             redirect_uris,
+            allow_plain_pkce,
         } => {
             let scope_changed = !scope.is_empty();
             let changes = UpdateClient {
@@ -274,6 +277,7 @@ async fn clients(
                 scope: scope_changed.then(|| scope.join(" ")),
                 redirect_uris: (!redirect_uris.is_empty()).then_some(redirect_uris),
                 active: None,
+                allow_plain_pkce,
             };
             let client = admin
                 .update_client(&client_id, &changes)

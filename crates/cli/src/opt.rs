@@ -485,6 +485,9 @@ pub enum ClientsCommand {
         /// A public authorization code client that uses PKCE instead of a secret.
         #[arg(long)]
         pkce: bool,
+        /// Accept the PKCE `plain` method from this client (only S256 otherwise).
+        #[arg(long)]
+        allow_plain_pkce: bool,
     },
     /// List every client.
     List,
@@ -509,6 +512,9 @@ scope list your token scripts send."
         /// Replaces the redirect URIs; may be given several times.
         #[arg(long = "redirect-uri")]
         redirect_uris: Vec<String>,
+        /// Accept (true) or refuse (false) the PKCE `plain` method.
+        #[arg(long)]
+        allow_plain_pkce: Option<bool>,
     },
     /// Issue a new secret; the old one keeps working for the server's grace period.
     RotateSecret { client_id: String },

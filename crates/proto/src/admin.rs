@@ -22,6 +22,9 @@ pub struct CreateClient {
     /// A public client that authenticates with PKCE instead of a secret.
     #[serde(default)]
     pub pkce: bool,
+    /// Accept the PKCE `plain` method from this client (S256 only by default).
+    #[serde(default)]
+    pub allow_plain_pkce: bool,
 }
 
 /// A partial update: fields left out keep their value.
@@ -40,6 +43,8 @@ pub struct UpdateClient {
     pub redirect_uris: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_plain_pkce: Option<bool>,
 }
 
 /// An OAuth client as the admin API shows it. The secret appears only in
@@ -57,6 +62,8 @@ pub struct ClientView {
     pub contact_email: String,
     pub redirect_uris: Vec<String>,
     pub pkce: bool,
+    #[serde(default)]
+    pub allow_plain_pkce: bool,
     pub active: bool,
     /// Until this time (RFC 3339) the secret replaced by the last rotation still works.
     #[serde(default, skip_serializing_if = "Option::is_none")]

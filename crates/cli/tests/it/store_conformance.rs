@@ -2,6 +2,10 @@
 
 use coupa_proto::admin::CreateUser;
 use coupa_server::domain::client::ClientRecord;
+use coupa_server::domain::grant::{
+    CodeRecord, CodeRedemption, GrantRecord, RefreshTokenRecord, Rotation, SessionRecord,
+};
+use coupa_server::domain::scope::ScopeSet;
 use coupa_server::domain::user::UserRecord;
 use coupa_server::store::{StoreError, StoredKey};
 
@@ -248,6 +252,196 @@ async fn users_share_logins_with_clients_and_update_by_compare_and_swap(backend:
     assert_eq!(store.users().await.unwrap(), vec![changed]);
 }
 
+fn grant_and_code(grant_id: &str, code: &[u8]) -> (GrantRecord, CodeRecord) {
+    (
+        GrantRecord {
+            grant_id: grant_id.into(),
+            client_id: "client".into(),
+            user_id: "user".into(),
+            scopes: ScopeSet::parse("openid offline_access"),
+            auth_time: 100,
+            nonce: Some("n".into()),
+            created_at: 100,
+            revoked_at: None,
+        },
+        CodeRecord {
+            code_digest: code.to_vec(),
+            grant_id: grant_id.into(),
+            redirect_uri: "https://app.example/cb".into(),
+            code_challenge: None,
+            code_challenge_method: None,
+            expires_at: 700,
+            used_at: None,
+        },
+    )
+}
+
+fn refresh(digest: &[u8], grant_id: &str) -> RefreshTokenRecord {
+    RefreshTokenRecord {
+        token_digest: digest.to_vec(),
+        grant_id: grant_id.into(),
+        scopes: ScopeSet::parse("openid offline_access"),
+        issued_at: 100,
+        expires_at: 10_000,
+        rotated_at: None,
+    }
+}
+
+async fn codes_are_spent_once_even_concurrently(backend: Backend) {
+    let Some(store) = open_store(backend).await else {
+        return;
+    };
+    let (grant, code) = grant_and_code("g1", b"code-1");
+    store.insert_grant_with_code(&grant, &code).await.unwrap();
+    let attempts: Vec<_> = (0..8)
+        .map(|_| {
+            let store = std::sync::Arc::clone(&store);
+            tokio::spawn(async move { store.redeem_code(b"code-1", 200).await.unwrap() })
+        })
+        .collect();
+    let mut redeemed = 0;
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            CodeRedemption::Redeemed(redeemed_code) => {
+                let (code, stored_grant) = *redeemed_code;
+                redeemed += 1;
+                assert_eq!(code.used_at, Some(200));
+                assert_eq!(stored_grant, grant);
+            }
+            CodeRedemption::Replayed { grant_id } => assert_eq!(grant_id, "g1"),
+            CodeRedemption::Unknown => panic!("the code exists"),
+        }
+    }
+    assert_eq!(redeemed, 1, "exactly one redemption");
+    assert_eq!(
+        store.redeem_code(b"nope", 200).await.unwrap(),
+        CodeRedemption::Unknown
+    );
+}
+
+async fn refresh_rotation_is_atomic_with_a_grace_window(backend: Backend) {
+    let Some(store) = open_store(backend).await else {
+        return;
+    };
+    let (grant, code) = grant_and_code("g2", b"code-2");
+    store.insert_grant_with_code(&grant, &code).await.unwrap();
+    store
+        .insert_refresh_token(&refresh(b"rt-0", "g2"))
+        .await
+        .unwrap();
+    let (found, found_grant) = store.refresh_token(b"rt-0").await.unwrap().unwrap();
+    assert_eq!(found, refresh(b"rt-0", "g2"));
+    assert_eq!(found_grant.grant_id, "g2");
+
+    let attempts: Vec<_> = (0..8u8)
+        .map(|n| {
+            let store = std::sync::Arc::clone(&store);
+            tokio::spawn(async move {
+                store
+                    .rotate_refresh_token(b"rt-0", &refresh(&[b'n', n], "g2"), 500, 0)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for attempt in attempts {
+        outcomes.push(attempt.await.unwrap());
+    }
+    let rotated = outcomes.iter().filter(|o| **o == Rotation::Rotated).count();
+    assert_eq!(rotated, 1, "exactly one new token: {outcomes:?}");
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o, Rotation::Rotated | Rotation::JustRotated)),
+        "within the same second the others are retries, not theft: {outcomes:?}"
+    );
+
+    assert_eq!(
+        store
+            .rotate_refresh_token(b"rt-0", &refresh(b"late", "g2"), 503, 5)
+            .await
+            .unwrap(),
+        Rotation::JustRotated
+    );
+    assert_eq!(
+        store
+            .rotate_refresh_token(b"rt-0", &refresh(b"late", "g2"), 506, 5)
+            .await
+            .unwrap(),
+        Rotation::Reused {
+            grant_id: "g2".into()
+        }
+    );
+    assert_eq!(
+        store
+            .rotate_refresh_token(b"never", &refresh(b"x", "g2"), 506, 5)
+            .await
+            .unwrap(),
+        Rotation::Unknown
+    );
+}
+
+async fn revoking_a_grant_stops_its_refresh_tokens_and_is_followed(backend: Backend) {
+    let Some(store) = open_store(backend).await else {
+        return;
+    };
+    let (grant, code) = grant_and_code("g3", b"code-3");
+    store.insert_grant_with_code(&grant, &code).await.unwrap();
+    store
+        .insert_refresh_token(&refresh(b"rt-3", "g3"))
+        .await
+        .unwrap();
+    let before = store.revocations_since(0, 0).await.unwrap();
+    let last = before.last().map_or(0, |r| r.seq);
+    assert!(store.revoke_grant("g3", 600, 90_000).await.unwrap());
+    assert!(
+        !store.revoke_grant("g3", 601, 90_000).await.unwrap(),
+        "once"
+    );
+    assert_eq!(
+        store
+            .rotate_refresh_token(b"rt-3", &refresh(b"rt-4", "g3"), 700, 5)
+            .await
+            .unwrap(),
+        Rotation::Reused {
+            grant_id: "g3".into()
+        },
+        "a revoked grant's token cannot rotate"
+    );
+    store.revoke_access_token("jti-9", 80_000).await.unwrap();
+    let followed = store.revocations_since(last, 1_000).await.unwrap();
+    let kinds: Vec<(&str, &str)> = followed
+        .iter()
+        .map(|r| (r.kind.as_str(), r.value.as_str()))
+        .collect();
+    assert_eq!(kinds, vec![("grant", "g3"), ("jti", "jti-9")]);
+    assert!(
+        store.revocations_since(last, 85_000).await.unwrap().len() == 1,
+        "expired ones drop out"
+    );
+    assert_eq!(
+        store.grant("g3").await.unwrap().unwrap().revoked_at,
+        Some(600)
+    );
+}
+
+async fn sessions_round_trip(backend: Backend) {
+    let Some(store) = open_store(backend).await else {
+        return;
+    };
+    let session = SessionRecord {
+        session_digest: vec![7; 32],
+        user_id: "u".into(),
+        auth_time: 5,
+        expires_at: 50,
+    };
+    store.insert_session(&session).await.unwrap();
+    assert_eq!(store.session(&[7; 32]).await.unwrap(), Some(session));
+    store.delete_session(&[7; 32]).await.unwrap();
+    assert_eq!(store.session(&[7; 32]).await.unwrap(), None);
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -279,4 +473,8 @@ conformance!(
     concurrent_inserts_of_one_login_let_exactly_one_win,
     api_keys_are_stored_revoked_and_touched,
     users_share_logins_with_clients_and_update_by_compare_and_swap,
+    codes_are_spent_once_even_concurrently,
+    refresh_rotation_is_atomic_with_a_grace_window,
+    revoking_a_grant_stops_its_refresh_tokens_and_is_followed,
+    sessions_round_trip,
 );

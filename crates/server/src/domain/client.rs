@@ -46,6 +46,7 @@ pub struct ClientRecord {
     pub scopes: ScopeSet,
     pub redirect_uris: Vec<String>,
     pub pkce: bool,
+    pub allow_plain_pkce: bool,
     pub active: bool,
     /// None for public (PKCE) clients, which have no secret.
     pub secret_digest: Option<Vec<u8>>,
@@ -121,6 +122,12 @@ impl ClientRecord {
         if input.pkce && grant_type != Some(GrantType::AuthorizationCode) {
             errors.add("pkce", "applies to authorization code clients only");
         }
+        if input.allow_plain_pkce && grant_type != Some(GrantType::AuthorizationCode) {
+            errors.add(
+                "allow_plain_pkce",
+                "applies to authorization code clients only",
+            );
+        }
         let Some(grant_type) = grant_type.filter(|_| errors.is_empty()) else {
             return Err(ClientError::Invalid(errors));
         };
@@ -139,6 +146,7 @@ impl ClientRecord {
             scopes,
             redirect_uris,
             pkce: input.pkce,
+            allow_plain_pkce: input.allow_plain_pkce,
             active: true,
             secret_digest: secret.as_deref().map(|s| secret::digest(s).to_vec()),
             secret_generation: 1,
@@ -182,6 +190,15 @@ impl ClientRecord {
                     "must hold at least one URI for an authorization code client",
                 );
             }
+        }
+        if let Some(allow) = changes.allow_plain_pkce {
+            if allow && self.grant_type != GrantType::AuthorizationCode {
+                errors.add(
+                    "allow_plain_pkce",
+                    "applies to authorization code clients only",
+                );
+            }
+            self.allow_plain_pkce = allow;
         }
         if let Some(active) = changes.active {
             if self.active && !active {
@@ -276,6 +293,7 @@ impl ClientRecord {
             contact_email: self.contact_email.clone(),
             redirect_uris: self.redirect_uris.clone(),
             pkce: self.pkce,
+            allow_plain_pkce: self.allow_plain_pkce,
             active: self.active,
             previous_secret_valid_until: self
                 .previous_secret_expires_at

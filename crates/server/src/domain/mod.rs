@@ -2,8 +2,11 @@
 
 pub mod api_key;
 pub mod authorization;
+pub mod authorize;
 pub mod client;
 pub mod form;
+pub mod grant;
+pub mod pkce;
 pub mod rate_limit;
 pub mod scope;
 pub mod secret;

@@ -13,6 +13,9 @@ use async_trait::async_trait;
 use crate::api::sql::SqlQuery;
 use crate::domain::api_key::ApiKeyRecord;
 use crate::domain::client::ClientRecord;
+use crate::domain::grant::{
+    CodeRecord, CodeRedemption, GrantRecord, RefreshTokenRecord, Rotation, SessionRecord,
+};
 use crate::domain::user::UserRecord;
 
 /// Rows of the resource engine: the text of each selected column.
@@ -55,6 +58,15 @@ pub struct StoredKey {
     pub active: bool,
 }
 
+/// A revoked access token (`kind` = `jti`) or grant (`grant`), as replicas follow them.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Revocation {
+    pub seq: i64,
+    pub kind: String,
+    pub value: String,
+    pub expires_at: i64,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Which backend this is, for logs.
@@ -82,6 +94,48 @@ pub trait Store: Send + Sync + 'static {
     async fn users(&self) -> Result<Vec<UserRecord>, StoreError>;
     /// Compare-and-swap on `version`, as `update_client`.
     async fn update_user(&self, user: &UserRecord) -> Result<(), StoreError>;
+
+    async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
+    async fn session(&self, digest: &[u8]) -> Result<Option<SessionRecord>, StoreError>;
+    async fn delete_session(&self, digest: &[u8]) -> Result<(), StoreError>;
+
+    /// Stores a grant and the code that carries it, in one transaction.
+    async fn insert_grant_with_code(
+        &self,
+        grant: &GrantRecord,
+        code: &CodeRecord,
+    ) -> Result<(), StoreError>;
+    async fn grant(&self, grant_id: &str) -> Result<Option<GrantRecord>, StoreError>;
+    /// Spends a code atomically: of concurrent callers exactly one gets `Redeemed`.
+    async fn redeem_code(&self, digest: &[u8], now: i64) -> Result<CodeRedemption, StoreError>;
+    async fn insert_refresh_token(&self, token: &RefreshTokenRecord) -> Result<(), StoreError>;
+    /// A refresh token with its grant.
+    async fn refresh_token(
+        &self,
+        digest: &[u8],
+    ) -> Result<Option<(RefreshTokenRecord, GrantRecord)>, StoreError>;
+    /// Spends `old_digest` and stores `new` in one transaction, if the old token is unspent
+    /// and its grant unrevoked; of concurrent callers exactly one gets `Rotated`. A token spent
+    /// less than `grace_seconds` ago answers `JustRotated`.
+    async fn rotate_refresh_token(
+        &self,
+        old_digest: &[u8],
+        new: &RefreshTokenRecord,
+        now: i64,
+        grace_seconds: i64,
+    ) -> Result<Rotation, StoreError>;
+    /// Revokes a grant (and so every token from it) and records the revocation for the
+    /// replicas until `tokens_expire_by`. False if it was already revoked or does not exist.
+    async fn revoke_grant(
+        &self,
+        grant_id: &str,
+        now: i64,
+        tokens_expire_by: i64,
+    ) -> Result<bool, StoreError>;
+    /// Records a revoked access token until it would have expired anyway.
+    async fn revoke_access_token(&self, jti: &str, expires_at: i64) -> Result<(), StoreError>;
+    /// Revocations recorded after `seq`, oldest first, not yet expired at `now`.
+    async fn revocations_since(&self, seq: i64, now: i64) -> Result<Vec<Revocation>, StoreError>;
 
     async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError>;
     async fn api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError>;

@@ -18,6 +18,7 @@ pub(super) struct ClientRow {
     scopes: String,
     redirect_uris: String,
     pkce: bool,
+    allow_plain_pkce: bool,
     active: bool,
     secret_digest: Option<Vec<u8>>,
     secret_generation: i64,
@@ -53,6 +54,7 @@ impl TryFrom<ClientRow> for ClientRecord {
                 .map(str::to_string)
                 .collect(),
             pkce: row.pkce,
+            allow_plain_pkce: row.allow_plain_pkce,
             active: row.active,
             secret_digest: row.secret_digest,
             secret_generation: row.secret_generation,
@@ -133,9 +135,106 @@ impl From<UserRow> for crate::domain::user::UserRecord {
 pub(super) const USER_COLUMNS: &str = "user_id, login, email, name, password_hash, active, admin, \
      sessions_valid_after, created_at, updated_at, version";
 
+#[derive(sqlx::FromRow)]
+pub(super) struct GrantRow {
+    grant_id: String,
+    client_id: String,
+    user_id: String,
+    scopes: String,
+    auth_time: i64,
+    nonce: Option<String>,
+    created_at: i64,
+    revoked_at: Option<i64>,
+}
+
+impl From<GrantRow> for crate::domain::grant::GrantRecord {
+    fn from(row: GrantRow) -> Self {
+        Self {
+            grant_id: row.grant_id,
+            client_id: row.client_id,
+            user_id: row.user_id,
+            scopes: ScopeSet::parse(&row.scopes),
+            auth_time: row.auth_time,
+            nonce: row.nonce,
+            created_at: row.created_at,
+            revoked_at: row.revoked_at,
+        }
+    }
+}
+
+pub(super) const GRANT_COLUMNS: &str =
+    "grant_id, client_id, user_id, scopes, auth_time, nonce, created_at, revoked_at";
+
+#[derive(sqlx::FromRow)]
+pub(super) struct CodeRow {
+    code_digest: Vec<u8>,
+    grant_id: String,
+    redirect_uri: String,
+    code_challenge: Option<String>,
+    code_challenge_method: Option<String>,
+    expires_at: i64,
+    used_at: Option<i64>,
+}
+
+impl From<CodeRow> for crate::domain::grant::CodeRecord {
+    fn from(row: CodeRow) -> Self {
+        Self {
+            code_digest: row.code_digest,
+            grant_id: row.grant_id,
+            redirect_uri: row.redirect_uri,
+            code_challenge: row.code_challenge,
+            code_challenge_method: row.code_challenge_method,
+            expires_at: row.expires_at,
+            used_at: row.used_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct RefreshRow {
+    token_digest: Vec<u8>,
+    grant_id: String,
+    scopes: String,
+    issued_at: i64,
+    expires_at: i64,
+    rotated_at: Option<i64>,
+}
+
+impl From<RefreshRow> for crate::domain::grant::RefreshTokenRecord {
+    fn from(row: RefreshRow) -> Self {
+        Self {
+            token_digest: row.token_digest,
+            grant_id: row.grant_id,
+            scopes: ScopeSet::parse(&row.scopes),
+            issued_at: row.issued_at,
+            expires_at: row.expires_at,
+            rotated_at: row.rotated_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct SessionRow {
+    session_digest: Vec<u8>,
+    user_id: String,
+    auth_time: i64,
+    expires_at: i64,
+}
+
+impl From<SessionRow> for crate::domain::grant::SessionRecord {
+    fn from(row: SessionRow) -> Self {
+        Self {
+            session_digest: row.session_digest,
+            user_id: row.user_id,
+            auth_time: row.auth_time,
+            expires_at: row.expires_at,
+        }
+    }
+}
+
 pub(super) const CLIENT_COLUMNS: &str = "client_id, name, login, grant_type, contact_info, contact_email, scopes, \
      redirect_uris, pkce, active, secret_digest, secret_generation, previous_secret_digest, \
-     previous_secret_expires_at, tokens_valid_after, created_at, updated_at, version";
+     previous_secret_expires_at, tokens_valid_after, created_at, updated_at, version, allow_plain_pkce";
 
 pub(super) fn unique_violation_to_taken(error: sqlx::Error, field: &'static str) -> StoreError {
     match &error {
@@ -205,7 +304,7 @@ macro_rules! impl_sql_store {
                     .map_err(|e| unique_violation_to_taken(e, "login"))?;
                 let sql = format!(
                     "INSERT INTO oauth_clients ({}) VALUES \
-                     ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+                     ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
                     $crate::store::sql_store::CLIENT_COLUMNS
                 );
                 sqlx::query(&sql)
@@ -227,6 +326,7 @@ macro_rules! impl_sql_store {
                     .bind(client.created_at)
                     .bind(client.updated_at)
                     .bind(client.version)
+                    .bind(client.allow_plain_pkce)
                     .execute(&mut *tx)
                     .await
                     .map_err(|e| unique_violation_to_taken(e, "client_id"))?;
@@ -267,7 +367,7 @@ macro_rules! impl_sql_store {
                     "UPDATE oauth_clients SET name = $1, contact_info = $2, contact_email = $3, scopes = $4, \
                      redirect_uris = $5, active = $6, secret_digest = $7, secret_generation = $8, \
                      previous_secret_digest = $9, previous_secret_expires_at = $10, tokens_valid_after = $11, \
-                     updated_at = $12, version = $13 WHERE client_id = $14 AND version = $15",
+                     updated_at = $12, version = $13, allow_plain_pkce = $16 WHERE client_id = $14 AND version = $15",
                 )
                 .bind(&client.name)
                 .bind(&client.contact_info)
@@ -284,6 +384,7 @@ macro_rules! impl_sql_store {
                 .bind(client.version)
                 .bind(&client.client_id)
                 .bind(client.version - 1)
+                .bind(client.allow_plain_pkce)
                 .execute(&self.pool)
                 .await?;
                 if result.rows_affected() == 1 { Ok(()) } else { Err($crate::store::StoreError::Stale) }
@@ -401,6 +502,273 @@ macro_rules! impl_sql_store {
                 .execute(&self.pool)
                 .await?;
                 if result.rows_affected() == 1 { Ok(()) } else { Err($crate::store::StoreError::Stale) }
+            }
+
+            async fn insert_session(
+                &self,
+                session: &$crate::domain::grant::SessionRecord,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query("INSERT INTO sessions (session_digest, user_id, auth_time, expires_at) VALUES ($1, $2, $3, $4)")
+                    .bind(&session.session_digest)
+                    .bind(&session.user_id)
+                    .bind(session.auth_time)
+                    .bind(session.expires_at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn session(
+                &self,
+                digest: &[u8],
+            ) -> Result<Option<$crate::domain::grant::SessionRecord>, $crate::store::StoreError> {
+                let row: Option<$crate::store::sql_store::SessionRow> = sqlx::query_as(
+                    "SELECT session_digest, user_id, auth_time, expires_at FROM sessions WHERE session_digest = $1",
+                )
+                .bind(digest)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn delete_session(&self, digest: &[u8]) -> Result<(), $crate::store::StoreError> {
+                sqlx::query("DELETE FROM sessions WHERE session_digest = $1")
+                    .bind(digest)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn insert_grant_with_code(
+                &self,
+                grant: &$crate::domain::grant::GrantRecord,
+                code: &$crate::domain::grant::CodeRecord,
+            ) -> Result<(), $crate::store::StoreError> {
+                let mut tx = self.begin_write().await?;
+                let sql = format!(
+                    "INSERT INTO grants ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    $crate::store::sql_store::GRANT_COLUMNS
+                );
+                sqlx::query(&sql)
+                    .bind(&grant.grant_id)
+                    .bind(&grant.client_id)
+                    .bind(&grant.user_id)
+                    .bind(grant.scopes.to_string())
+                    .bind(grant.auth_time)
+                    .bind(grant.nonce.as_deref())
+                    .bind(grant.created_at)
+                    .bind(grant.revoked_at)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO authorization_codes (code_digest, grant_id, redirect_uri, code_challenge, \
+                     code_challenge_method, expires_at, used_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&code.code_digest)
+                .bind(&code.grant_id)
+                .bind(&code.redirect_uri)
+                .bind(code.code_challenge.as_deref())
+                .bind(code.code_challenge_method.as_deref())
+                .bind(code.expires_at)
+                .bind(code.used_at)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn grant(
+                &self,
+                grant_id: &str,
+            ) -> Result<Option<$crate::domain::grant::GrantRecord>, $crate::store::StoreError> {
+                let sql = format!(
+                    "SELECT {} FROM grants WHERE grant_id = $1",
+                    $crate::store::sql_store::GRANT_COLUMNS
+                );
+                let row: Option<$crate::store::sql_store::GrantRow> =
+                    sqlx::query_as(&sql).bind(grant_id).fetch_optional(&self.pool).await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn redeem_code(
+                &self,
+                digest: &[u8],
+                now: i64,
+            ) -> Result<$crate::domain::grant::CodeRedemption, $crate::store::StoreError> {
+                use $crate::domain::grant::CodeRedemption;
+                let mut tx = self.begin_write().await?;
+                let spent = sqlx::query(
+                    "UPDATE authorization_codes SET used_at = $1 WHERE code_digest = $2 AND used_at IS NULL",
+                )
+                .bind(now)
+                .bind(digest)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                let code: Option<$crate::store::sql_store::CodeRow> = sqlx::query_as(
+                    "SELECT code_digest, grant_id, redirect_uri, code_challenge, code_challenge_method, \
+                     expires_at, used_at FROM authorization_codes WHERE code_digest = $1",
+                )
+                .bind(digest)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let outcome = match code {
+                    None => CodeRedemption::Unknown,
+                    Some(code) if spent == 1 => {
+                        let code: $crate::domain::grant::CodeRecord = code.into();
+                        let sql = format!(
+                            "SELECT {} FROM grants WHERE grant_id = $1",
+                            $crate::store::sql_store::GRANT_COLUMNS
+                        );
+                        let grant: Option<$crate::store::sql_store::GrantRow> =
+                            sqlx::query_as(&sql).bind(&code.grant_id).fetch_optional(&mut *tx).await?;
+                        match grant {
+                            Some(grant) => CodeRedemption::Redeemed(Box::new((code, grant.into()))),
+                            None => CodeRedemption::Unknown,
+                        }
+                    }
+                    Some(code) => CodeRedemption::Replayed {
+                        grant_id: $crate::domain::grant::CodeRecord::from(code).grant_id,
+                    },
+                };
+                tx.commit().await?;
+                Ok(outcome)
+            }
+
+            async fn insert_refresh_token(
+                &self,
+                token: &$crate::domain::grant::RefreshTokenRecord,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO refresh_tokens (token_digest, grant_id, scopes, issued_at, expires_at, rotated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&token.token_digest)
+                .bind(&token.grant_id)
+                .bind(token.scopes.to_string())
+                .bind(token.issued_at)
+                .bind(token.expires_at)
+                .bind(token.rotated_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn refresh_token(
+                &self,
+                digest: &[u8],
+            ) -> Result<
+                Option<($crate::domain::grant::RefreshTokenRecord, $crate::domain::grant::GrantRecord)>,
+                $crate::store::StoreError,
+            > {
+                let token: Option<$crate::store::sql_store::RefreshRow> = sqlx::query_as(
+                    "SELECT token_digest, grant_id, scopes, issued_at, expires_at, rotated_at \
+                     FROM refresh_tokens WHERE token_digest = $1",
+                )
+                .bind(digest)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(token) = token else {
+                    return Ok(None);
+                };
+                let token: $crate::domain::grant::RefreshTokenRecord = token.into();
+                Ok(self.grant(&token.grant_id).await?.map(|grant| (token, grant)))
+            }
+
+            async fn rotate_refresh_token(
+                &self,
+                old_digest: &[u8],
+                new: &$crate::domain::grant::RefreshTokenRecord,
+                now: i64,
+                grace_seconds: i64,
+            ) -> Result<$crate::domain::grant::Rotation, $crate::store::StoreError> {
+                use $crate::domain::grant::Rotation;
+                let mut tx = self.begin_write().await?;
+                let spent = sqlx::query(
+                    "UPDATE refresh_tokens SET rotated_at = $1 WHERE token_digest = $2 AND rotated_at IS NULL \
+                     AND grant_id IN (SELECT grant_id FROM grants WHERE revoked_at IS NULL)",
+                )
+                .bind(now)
+                .bind(old_digest)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                let outcome = if spent == 1 {
+                    sqlx::query(
+                        "INSERT INTO refresh_tokens (token_digest, grant_id, scopes, issued_at, expires_at, rotated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(&new.token_digest)
+                    .bind(&new.grant_id)
+                    .bind(new.scopes.to_string())
+                    .bind(new.issued_at)
+                    .bind(new.expires_at)
+                    .bind(new.rotated_at)
+                    .execute(&mut *tx)
+                    .await?;
+                    Rotation::Rotated
+                } else {
+                    let row: Option<(String, Option<i64>)> = sqlx::query_as(
+                        "SELECT grant_id, rotated_at FROM refresh_tokens WHERE token_digest = $1",
+                    )
+                    .bind(old_digest)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    match row {
+                        None => Rotation::Unknown,
+                        Some((_, Some(rotated_at))) if now - rotated_at <= grace_seconds => Rotation::JustRotated,
+                        Some((grant_id, _)) => Rotation::Reused { grant_id },
+                    }
+                };
+                tx.commit().await?;
+                Ok(outcome)
+            }
+
+            async fn revoke_grant(
+                &self,
+                grant_id: &str,
+                now: i64,
+                tokens_expire_by: i64,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let mut tx = self.begin_write().await?;
+                let revoked = sqlx::query("UPDATE grants SET revoked_at = $1 WHERE grant_id = $2 AND revoked_at IS NULL")
+                    .bind(now)
+                    .bind(grant_id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if revoked == 1 {
+                    sqlx::query("INSERT INTO revocations (kind, value, expires_at) VALUES ('grant', $1, $2)")
+                        .bind(grant_id)
+                        .bind(tokens_expire_by)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(revoked == 1)
+            }
+
+            async fn revoke_access_token(&self, jti: &str, expires_at: i64) -> Result<(), $crate::store::StoreError> {
+                sqlx::query("INSERT INTO revocations (kind, value, expires_at) VALUES ('jti', $1, $2)")
+                    .bind(jti)
+                    .bind(expires_at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn revocations_since(
+                &self,
+                seq: i64,
+                now: i64,
+            ) -> Result<Vec<$crate::store::Revocation>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT seq, kind, value, expires_at FROM revocations WHERE seq > $1 AND expires_at > $2 ORDER BY seq",
+                )
+                .bind(seq)
+                .bind(now)
+                .fetch_all(&self.pool)
+                .await?)
             }
 
             async fn insert_api_key(
