@@ -341,6 +341,17 @@ pub struct ServeArgs {
     /// How often to reload clients changed by other replicas; 0 turns it off [default: 30s].
     #[arg(long, env = "COUPA_CLIENT_CACHE_REFRESH", value_name = "DURATION")]
     pub client_cache_refresh: Option<String>,
+    /// How long a refresh token (authorization code grant, with offline_access) lives
+    /// [default: 90d].
+    #[arg(long, env = "COUPA_REFRESH_TOKEN_LIFETIME", value_name = "DURATION")]
+    pub refresh_token_lifetime: Option<String>,
+    /// A rotated refresh token sent again within this time is taken for a concurrent retry
+    /// (refused, the grant kept); later, for theft (the whole grant revoked) [default: 5s].
+    #[arg(long, env = "COUPA_REFRESH_TOKEN_REUSE_GRACE", value_name = "DURATION")]
+    pub refresh_token_reuse_grace: Option<String>,
+    /// How long a user's sign-in lasts [default: 8h].
+    #[arg(long, env = "COUPA_SESSION_LIFETIME", value_name = "DURATION")]
+    pub session_lifetime: Option<String>,
     /// Load a demo data set (suppliers, invoices, purchase orders, expense reports, ...) once,
     /// and print a demo client's token and API calls, ready to paste.
     #[arg(long, env = "COUPA_DEMO")]

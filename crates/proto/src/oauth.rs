@@ -10,6 +10,12 @@ pub struct TokenResponse {
     pub expires_in: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// Authorization code grant with `offline_access` only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// With the `openid` scope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }
 
 /// An RFC 6749 §5.2 error body.
@@ -32,6 +38,7 @@ pub enum OAuthErrorCode {
     InvalidToken,
     InsufficientScope,
     TemporarilyUnavailable,
+    UnsupportedTokenType,
 }
 
 impl OAuthErrorCode {
@@ -46,6 +53,7 @@ impl OAuthErrorCode {
             Self::InvalidToken => "invalid_token",
             Self::InsufficientScope => "insufficient_scope",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
+            Self::UnsupportedTokenType => "unsupported_token_type",
         }
     }
 }

@@ -28,6 +28,7 @@ pub struct AppState {
     pub rate_limiter: crate::domain::rate_limit::RateLimiter,
     pub admin_token_digest: Digest,
     pub audience: String,
+    pub revocations: crate::revocations::Revocations,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +75,8 @@ impl App {
         tracing::info!(backend = store.backend(), clients = count, "store ready");
         let audience = config.audience();
         let rate_limiter = crate::domain::rate_limit::RateLimiter::new(config.rate_limit);
+        let revocations = crate::revocations::Revocations::default();
+        revocations.follow(store.as_ref(), now_unix()).await?;
         let state = Arc::new(AppState {
             config,
             store,
@@ -84,6 +87,7 @@ impl App {
             keys,
             admin_token_digest,
             audience,
+            revocations,
         });
         let demo_client = if state.config.demo {
             Some(demo_client(&state).await?)
@@ -114,6 +118,7 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let refresher = tokio::spawn(refresh_caches_periodically(Arc::clone(&self.state)));
+        let follower = tokio::spawn(follow_revocations(Arc::clone(&self.state)));
         let router = crate::http::router(Arc::clone(&self.state));
         // Peer addresses are kept for the API key worklist ("used from").
         let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -121,6 +126,7 @@ impl App {
             .with_graceful_shutdown(shutdown)
             .await;
         refresher.abort();
+        follower.abort();
         result
     }
 }
@@ -161,20 +167,26 @@ async fn demo_client(state: &AppState) -> Result<coupa_proto::admin::ClientView,
 }
 
 async fn load_key_ring(store: &dyn Store, config: &Config) -> Result<KeyRing, StartError> {
-    let alg = config.signing_alg;
-    let have_active = store
-        .signing_keys()
-        .await?
-        .iter()
-        .any(|key| key.active && key.alg == alg.as_str());
-    if !have_active {
-        let key = keys::generate(alg, now_unix())?;
-        // Another replica may win this race; either way one active key results.
-        if store.insert_signing_key_if_none_active(&key).await? {
-            tracing::info!(kid = %key.kid, alg = alg.as_str(), "generated a signing key");
+    // The configured algorithm signs access tokens; RS256 is always there too, as OpenID
+    // Connect requires it for ID tokens.
+    for alg in [config.signing_alg, keys::Algorithm::Rs256] {
+        let have_active = store
+            .signing_keys()
+            .await?
+            .iter()
+            .any(|key| key.active && key.alg == alg.as_str());
+        if !have_active {
+            let key = keys::generate(alg, now_unix())?;
+            // Another replica may win this race; either way one active key results.
+            if store.insert_signing_key_if_none_active(&key).await? {
+                tracing::info!(kid = %key.kid, alg = alg.as_str(), "generated a signing key");
+            }
         }
     }
-    Ok(KeyRing::new(&store.signing_keys().await?, alg)?)
+    Ok(KeyRing::new(
+        &store.signing_keys().await?,
+        config.signing_alg,
+    )?)
 }
 
 async fn admin_token(
@@ -216,6 +228,23 @@ fn parse_hex_digest(text: &str) -> Result<Digest, StartError> {
             .map_err(|_| corrupt())?;
     }
     Ok(digest)
+}
+
+/// How often other replicas' revocations are picked up.
+const REVOCATION_POLL: std::time::Duration = std::time::Duration::from_secs(2);
+
+async fn follow_revocations(state: Arc<AppState>) {
+    let mut ticker = tokio::time::interval(REVOCATION_POLL);
+    loop {
+        ticker.tick().await;
+        if let Err(error) = state
+            .revocations
+            .follow(state.store.as_ref(), now_unix())
+            .await
+        {
+            tracing::warn!(%error, "cannot read the revocation feed; will retry");
+        }
+    }
 }
 
 async fn refresh_caches_periodically(state: Arc<AppState>) {

@@ -16,6 +16,10 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://coupa.db";
 pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(86_399);
 pub const DEFAULT_SECRET_GRACE: Duration = Duration::from_secs(24 * 3600);
 pub const DEFAULT_CLIENT_CACHE_REFRESH: Duration = Duration::from_secs(30);
+/// Coupa's refresh tokens last 90 days.
+pub const DEFAULT_REFRESH_TOKEN_LIFETIME: Duration = Duration::from_secs(90 * 24 * 3600);
+pub const DEFAULT_REFRESH_TOKEN_REUSE_GRACE: Duration = Duration::from_secs(5);
+pub const DEFAULT_SESSION_LIFETIME: Duration = Duration::from_secs(8 * 3600);
 
 /// One layer of settings; every field optional. Also the schema of the TOML file.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -28,6 +32,9 @@ pub struct ConfigLayer {
     pub secret_grace_period: Option<String>,
     pub signing_alg: Option<String>,
     pub client_cache_refresh: Option<String>,
+    pub refresh_token_lifetime: Option<String>,
+    pub refresh_token_reuse_grace: Option<String>,
+    pub session_lifetime: Option<String>,
     pub demo: Option<bool>,
     pub api_keys: Option<bool>,
     pub rate_limit: Option<f64>,
@@ -50,6 +57,11 @@ impl ConfigLayer {
             secret_grace_period: self.secret_grace_period.or(lower.secret_grace_period),
             signing_alg: self.signing_alg.or(lower.signing_alg),
             client_cache_refresh: self.client_cache_refresh.or(lower.client_cache_refresh),
+            refresh_token_lifetime: self.refresh_token_lifetime.or(lower.refresh_token_lifetime),
+            refresh_token_reuse_grace: self
+                .refresh_token_reuse_grace
+                .or(lower.refresh_token_reuse_grace),
+            session_lifetime: self.session_lifetime.or(lower.session_lifetime),
             demo: self.demo.or(lower.demo),
             api_keys: self.api_keys.or(lower.api_keys),
             rate_limit: self.rate_limit.or(lower.rate_limit),
@@ -77,6 +89,12 @@ pub struct Config {
     pub secret_grace_period: Duration,
     pub signing_alg: Algorithm,
     pub client_cache_refresh: Duration,
+    pub refresh_token_lifetime: Duration,
+    /// A rotated refresh token presented again within this time is a concurrent retry:
+    /// refused without revoking its grant.
+    pub refresh_token_reuse_grace: Duration,
+    /// How long a sign-in lasts.
+    pub session_lifetime: Duration,
     /// From `COUPA_ADMIN_TOKEN`; when absent the server keeps a generated one's digest.
     pub admin_token: Option<String>,
     /// Load the demo data set (once) and prepare the demo client.
@@ -105,6 +123,9 @@ impl std::fmt::Debug for Config {
             .field("secret_grace_period", &self.secret_grace_period)
             .field("signing_alg", &self.signing_alg)
             .field("client_cache_refresh", &self.client_cache_refresh)
+            .field("refresh_token_lifetime", &self.refresh_token_lifetime)
+            .field("refresh_token_reuse_grace", &self.refresh_token_reuse_grace)
+            .field("session_lifetime", &self.session_lifetime)
             .field("admin_token", &self.admin_token.as_ref().map(|_| "<set>"))
             .field("demo", &self.demo)
             .field("api_keys", &self.api_keys)
@@ -164,6 +185,21 @@ impl Config {
                 "client-cache-refresh",
                 layer.client_cache_refresh,
                 DEFAULT_CLIENT_CACHE_REFRESH,
+            )?,
+            refresh_token_lifetime: duration(
+                "refresh-token-lifetime",
+                layer.refresh_token_lifetime,
+                DEFAULT_REFRESH_TOKEN_LIFETIME,
+            )?,
+            refresh_token_reuse_grace: duration(
+                "refresh-token-reuse-grace",
+                layer.refresh_token_reuse_grace,
+                DEFAULT_REFRESH_TOKEN_REUSE_GRACE,
+            )?,
+            session_lifetime: duration(
+                "session-lifetime",
+                layer.session_lifetime,
+                DEFAULT_SESSION_LIFETIME,
             )?,
             admin_token: admin_token.filter(|token| !token.is_empty()),
             demo: layer.demo.unwrap_or(false),

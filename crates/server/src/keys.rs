@@ -179,6 +179,8 @@ const MAX_TOKEN_LENGTH: usize = 16 * 1024;
 pub struct KeyRing {
     keys: HashMap<String, LoadedKey>,
     signing_kid: String,
+    /// The active key of each algorithm, for tokens that need a given one (ID tokens: RS256).
+    active: HashMap<Algorithm, String>,
     jwks: Value,
     rng: SystemRandom,
 }
@@ -188,10 +190,14 @@ impl KeyRing {
     pub fn new(stored: &[StoredKey], signing_alg: Algorithm) -> Result<Self, KeyError> {
         let mut keys = HashMap::new();
         let mut signing_kid = None;
+        let mut active = HashMap::new();
         for key in stored {
             let loaded = load(key)?;
             if key.active && loaded.alg == signing_alg {
                 signing_kid = Some(loaded.kid.clone());
+            }
+            if key.active {
+                active.insert(loaded.alg, loaded.kid.clone());
             }
             keys.insert(loaded.kid.clone(), loaded);
         }
@@ -201,6 +207,7 @@ impl KeyRing {
         Ok(Self {
             keys,
             signing_kid,
+            active,
             jwks,
             rng: SystemRandom::new(),
         })
@@ -218,7 +225,27 @@ impl KeyRing {
     }
 
     pub fn sign<T: Serialize>(&self, typ: &str, claims: &T) -> Result<String, KeyError> {
-        let key = self.keys.get(&self.signing_kid).ok_or(KeyError::Signing)?;
+        self.sign_with_kid(&self.signing_kid, typ, claims)
+    }
+
+    /// Signs with the active key of `alg`, whatever the configured signing algorithm.
+    pub fn sign_as<T: Serialize>(
+        &self,
+        alg: Algorithm,
+        typ: &str,
+        claims: &T,
+    ) -> Result<String, KeyError> {
+        let kid = self.active.get(&alg).ok_or(KeyError::Signing)?;
+        self.sign_with_kid(kid, typ, claims)
+    }
+
+    fn sign_with_kid<T: Serialize>(
+        &self,
+        kid: &str,
+        typ: &str,
+        claims: &T,
+    ) -> Result<String, KeyError> {
+        let key = self.keys.get(kid).ok_or(KeyError::Signing)?;
         let header = json!({"alg": key.alg.as_str(), "typ": typ, "kid": key.kid});
         let header = serde_json::to_vec(&header).map_err(|_| KeyError::Serialization)?;
         let payload = serde_json::to_vec(claims).map_err(|_| KeyError::Serialization)?;

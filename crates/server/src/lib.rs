@@ -9,8 +9,10 @@ pub mod clients;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod grants;
 pub mod http;
 pub mod keys;
+pub mod revocations;
 pub mod store;
 pub mod users;
 

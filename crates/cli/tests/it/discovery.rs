@@ -48,10 +48,36 @@ async fn discovery_lists_what_is_implemented_and_nothing_more() {
         );
         assert_eq!(
             document["grant_types_supported"],
-            serde_json::json!(["client_credentials"])
+            serde_json::json!(["client_credentials", "authorization_code", "refresh_token"])
         );
-        assert!(document.get("authorization_endpoint").is_none());
-        assert!(document.get("userinfo_endpoint").is_none());
+        assert_eq!(
+            document["id_token_signing_alg_values_supported"],
+            serde_json::json!(["RS256"])
+        );
+        assert_eq!(
+            document["code_challenge_methods_supported"],
+            serde_json::json!(["S256", "plain"])
+        );
+        // Every endpoint listed answers (at the test server's address).
+        let endpoints: Vec<&str> = document
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(key, _)| key.ends_with("_endpoint") || key.as_str() == "jwks_uri")
+            .map(|(_, value)| value.as_str().unwrap())
+            .collect();
+        assert!(endpoints.len() >= 6, "{endpoints:?}");
+        for endpoint in endpoints {
+            let path = endpoint.strip_prefix("https://coupa.example.com").unwrap();
+            let status = server
+                .http
+                .get(server.url(path))
+                .send()
+                .await
+                .unwrap()
+                .status();
+            assert_ne!(status, reqwest::StatusCode::NOT_FOUND, "{path}");
+        }
         let scopes = document["scopes_supported"].as_array().unwrap();
         assert!(scopes.iter().any(|scope| scope == "core.invoice.read"));
     }

@@ -353,8 +353,8 @@ async fn refresh_rotation_is_atomic_with_a_grace_window(backend: Backend) {
     assert!(
         outcomes
             .iter()
-            .all(|o| matches!(o, Rotation::Rotated | Rotation::JustRotated)),
-        "within the same second the others are retries, not theft: {outcomes:?}"
+            .all(|o| matches!(o, Rotation::Rotated | Rotation::Reused { .. })),
+        "without a grace window the others are reuse: {outcomes:?}"
     );
 
     assert_eq!(

@@ -4,6 +4,7 @@ pub mod api_key;
 pub mod authorization;
 pub mod authorize;
 pub mod client;
+pub mod cookie;
 pub mod form;
 pub mod grant;
 pub mod pkce;

@@ -19,6 +19,35 @@ pub struct AccessTokenClaims {
     /// Which generation of the client secret minted the token, so that tokens minted with a
     /// rotated-out secret stop working when its grace period ends.
     pub secret_generation: i64,
+    /// For tokens from a user's consent: the grant, so that revoking it revokes the token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gid: Option<String>,
+}
+
+/// An OpenID Connect ID token (Core §2), always signed with RS256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdTokenClaims {
+    pub iss: String,
+    /// The user's id: stable, never reassigned.
+    pub sub: String,
+    pub aud: String,
+    pub azp: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub auth_time: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    pub at_hash: String,
+}
+
+/// The JOSE `typ` of ID tokens.
+pub const ID_TOKEN_TYPE: &str = "JWT";
+
+/// OpenID Connect Core §3.1.3.6: the left half of the SHA-256 of the access token, base64url.
+pub fn at_hash(access_token: &str) -> String {
+    use base64::Engine;
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, access_token.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest.as_ref()[..16])
 }
 
 /// Why a well-signed token is still not accepted.
@@ -82,6 +111,7 @@ mod tests {
             exp: 200,
             jti: "j".into(),
             secret_generation: 1,
+            gid: None,
         }
     }
 

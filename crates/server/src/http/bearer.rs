@@ -90,27 +90,43 @@ fn check(state: &AppState, request: &Request, format: ResponseFormat) -> Result<
         }
         Err(error) => return Err(invalid(&error.to_string())),
     };
-    let claims: AccessTokenClaims = state
-        .keys
-        .verify(&token, ACCESS_TOKEN_TYPE)
-        .map_err(|error| invalid(error.describe()))?;
-    let now = now_unix();
-    claims
-        .check_time_and_origin(&state.config.issuer, &state.audience, now)
-        .map_err(|rejection| invalid(rejection.describe()))?;
-    let client = state
-        .clients
-        .get(&claims.client_id)
-        .ok_or_else(|| invalid("the client of this token no longer exists"))?;
-    client
-        .accepts_token(claims.secret_generation, claims.iat, now)
-        .map_err(|rejection| invalid(rejection.describe()))?;
+    let claims = verify_access_token(state, &token).map_err(invalid)?;
     let caller = Caller {
         client_id: claims.client_id,
         login: claims.sub,
         scopes: ScopeSet::parse(&claims.scope),
     };
     authorize_route(state, request, caller, format)
+}
+
+/// Every check an access token of this server must pass: signature and type, issuer,
+/// audience and time, its client still honouring it, not revoked. The error says why not.
+pub(crate) fn verify_access_token(
+    state: &AppState,
+    token: &str,
+) -> Result<AccessTokenClaims, &'static str> {
+    let claims: AccessTokenClaims = state
+        .keys
+        .verify(token, ACCESS_TOKEN_TYPE)
+        .map_err(|error| error.describe())?;
+    let now = now_unix();
+    claims
+        .check_time_and_origin(&state.config.issuer, &state.audience, now)
+        .map_err(|rejection| rejection.describe())?;
+    let client = state
+        .clients
+        .get(&claims.client_id)
+        .ok_or("the client of this token no longer exists")?;
+    client
+        .accepts_token(claims.secret_generation, claims.iat, now)
+        .map_err(|rejection| rejection.describe())?;
+    if state
+        .revocations
+        .is_revoked(&claims.jti, claims.gid.as_deref())
+    {
+        return Err("the access token has been revoked");
+    }
+    Ok(claims)
 }
 
 /// Legacy `X-COUPA-API-KEY`: looked up by digest in the key cache; uses are recorded for the

@@ -1,11 +1,15 @@
 //! HTTP: routers, thin handlers, extractors and the mapping of errors to responses.
 
 mod admin;
+mod authorize;
 mod bearer;
+mod browser;
 pub(crate) mod errors;
 mod meta;
+mod pages;
 mod resources;
 mod token;
+mod token_info;
 
 use std::sync::Arc;
 
@@ -66,6 +70,26 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/oauth2/token",
             post(token::token).fallback(token::wrong_method),
         )
+        .route(
+            authorize::AUTHORIZE_PATH,
+            get(authorize::authorize_get).post(authorize::authorize_post),
+        )
+        .route(
+            "/oauth2/authorizations/new",
+            get(authorize::authorize_get).post(authorize::authorize_post),
+        )
+        .route(
+            "/oauth2/login",
+            get(authorize::login_get).post(authorize::login_post),
+        )
+        .route("/oauth2/logout", post(authorize::logout))
+        .route("/oauth2/revoke", post(token_info::revoke))
+        .route("/oauth2/introspect", post(token_info::introspect))
+        .route(
+            "/oauth2/userinfo",
+            get(token_info::userinfo).post(token_info::userinfo),
+        )
+        .route("/oauth2/signed-in", get(authorize::signed_in))
         .nest("/admin/api", admin::router(Arc::clone(&state)))
         .merge(api)
         .fallback(meta::not_found)

@@ -20,7 +20,7 @@ use crate::domain::time::now_unix;
 use crate::domain::token::{ACCESS_TOKEN_TYPE, AccessTokenClaims};
 
 const FORM: &str = "application/x-www-form-urlencoded";
-const SUPPORTED_GRANTS: &str = "client_credentials";
+const SUPPORTED_GRANTS: &str = "client_credentials, authorization_code, refresh_token";
 
 pub async fn token(
     State(state): State<Arc<AppState>>,
@@ -87,6 +87,10 @@ async fn issue(
         "client_credentials" => {
             client_credentials(state, &client, secret_generation, params.get("scope"))
         }
+        "authorization_code" => {
+            crate::grants::exchange_code(state, &client, secret_generation, &params).await
+        }
+        "refresh_token" => crate::grants::refresh(state, &client, secret_generation, &params).await,
         other => Err(OAuthError::new(
             OAuthErrorCode::UnsupportedGrantType,
             format!("grant_type {other} is not supported; supported: {SUPPORTED_GRANTS}"),
@@ -94,8 +98,9 @@ async fn issue(
     }
 }
 
-/// RFC 6749 §2.3.1: HTTP Basic or `client_id` + `client_secret` in the body, not both.
-fn authenticate_client(
+/// RFC 6749 §2.3.1: HTTP Basic or `client_id` + `client_secret` in the body, not both; a
+/// public (PKCE) client sends only its `client_id` (§2.3, RFC 7636).
+pub(crate) fn authenticate_client(
     state: &AppState,
     headers: &HeaderMap,
     params: &FormParams,
@@ -116,6 +121,22 @@ fn authenticate_client(
             client_secret,
         } => (client_id, client_secret, false),
         Presented::Refused(reason) => return Err(invalid_client(&reason, true)),
+        Presented::Public { client_id } => {
+            return match state.clients.get(&client_id) {
+                Some(client) if client.pkce && client.active => {
+                    let generation = client.secret_generation;
+                    Ok((client, generation))
+                }
+                Some(client) if client.pkce => Err(invalid_client(
+                    "the client is deactivated; activate it in Setup or use another client",
+                    false,
+                )),
+                _ => Err(invalid_client(
+                    "client_secret is missing; send it in the body or use HTTP Basic",
+                    false,
+                )),
+            };
+        }
         Presented::Nothing => {
             return Err(invalid_client(
                 "client authentication is missing: send client_id and client_secret in the body, or use HTTP Basic",
@@ -144,6 +165,10 @@ enum Presented {
     Body {
         client_id: String,
         client_secret: String,
+    },
+    /// Only a client id: a public client, or a confidential one that forgot its secret.
+    Public {
+        client_id: String,
     },
     /// Authorization was sent but cannot authenticate a client here.
     Refused(String),
@@ -185,10 +210,9 @@ fn presented_credentials(
             (Some(id), Some(secret)) => {
                 Ok(Presented::Body { client_id: id.to_string(), client_secret: secret.to_string() })
             }
-            (Some(_), None) => Err(OAuthError::new(
-                OAuthErrorCode::InvalidClient,
-                "client_secret is missing; send it in the body or use HTTP Basic",
-            )),
+            (Some(id), None) => Ok(Presented::Public {
+                client_id: id.to_string(),
+            }),
             _ => Ok(Presented::Nothing),
         },
     }
@@ -228,6 +252,7 @@ fn client_credentials(
         jti: generate_identifier()
             .map_err(|_| unavailable("the random number generator failed"))?,
         secret_generation,
+        gid: None,
     };
     let access_token = state
         .keys
@@ -238,5 +263,7 @@ fn client_credentials(
         token_type: "bearer".to_string(),
         expires_in: lifetime,
         scope: Some(claims.scope),
+        refresh_token: None,
+        id_token: None,
     })
 }

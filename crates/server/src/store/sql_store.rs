@@ -716,7 +716,7 @@ macro_rules! impl_sql_store {
                     .await?;
                     match row {
                         None => Rotation::Unknown,
-                        Some((_, Some(rotated_at))) if now - rotated_at <= grace_seconds => Rotation::JustRotated,
+                        Some((_, Some(rotated_at))) if now - rotated_at < grace_seconds => Rotation::JustRotated,
                         Some((grant_id, _)) => Rotation::Reused { grant_id },
                     }
                 };

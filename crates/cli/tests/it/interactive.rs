@@ -1,0 +1,702 @@
+//! Interactive grants through the real HTML pages: sign-in, consent, codes with PKCE,
+//! refresh-token rotation, ID tokens, userinfo, revocation and introspection.
+
+use std::collections::HashMap;
+
+use coupa_proto::admin::{CreateClient, CreateUser};
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use serde_json::Value;
+
+use crate::support::{Backend, TestServer, spawn_server_with};
+
+pub const PASSWORD: &str = "correct horse battery staple";
+pub const REDIRECT: &str = "https://app.example/callback";
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+/// A browser without JavaScript: keeps cookies, follows nothing by itself.
+pub struct Browser {
+    http: reqwest::Client,
+    cookies: HashMap<String, String>,
+    base: String,
+}
+
+pub struct Page {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+impl Browser {
+    pub fn new(base: &str) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            cookies: HashMap::new(),
+            base: base.to_string(),
+        }
+    }
+
+    fn absolute(&self, url: &str) -> String {
+        if url.starts_with("http") {
+            url.to_string()
+        } else {
+            format!("{}{url}", self.base)
+        }
+    }
+
+    async fn finish(&mut self, request: reqwest::RequestBuilder) -> Page {
+        let cookie_header: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect();
+        let response = request
+            .header(COOKIE, cookie_header.join("; "))
+            .send()
+            .await
+            .unwrap();
+        for value in response.headers().get_all(SET_COOKIE) {
+            let text = value.to_str().unwrap();
+            assert!(
+                text.contains("HttpOnly") && text.contains("SameSite=Lax"),
+                "{text}"
+            );
+            let pair = text.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            if value.is_empty() {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_string(), value.to_string());
+            }
+        }
+        Page {
+            status: response.status(),
+            location: response
+                .headers()
+                .get(LOCATION)
+                .map(|value| value.to_str().unwrap().to_string()),
+            body: response.text().await.unwrap(),
+        }
+    }
+
+    pub async fn get(&mut self, url: &str) -> Page {
+        let request = self.http.get(self.absolute(url));
+        self.finish(request).await
+    }
+
+    pub async fn post(&mut self, url: &str, form: &[(String, String)]) -> Page {
+        let request = self.http.post(self.absolute(url)).form(form);
+        self.finish(request).await
+    }
+
+    pub fn forget_cookie(&mut self, name: &str) {
+        self.cookies.remove(name);
+    }
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The hidden fields of the first form in `html`.
+pub fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    html.split("<input type=\"hidden\" ")
+        .skip(1)
+        .map(|rest| {
+            let name = rest
+                .split("name=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
+            let value = rest
+                .split("value=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
+            (unescape(name), unescape(value))
+        })
+        .collect()
+}
+
+fn query_of(url: &str) -> HashMap<String, String> {
+    let query = url
+        .split_once('?')
+        .map(|(_, query)| query)
+        .unwrap_or_default();
+    form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+pub async fn user_and_client(server: &TestServer, pkce: bool) -> (String, Option<String>) {
+    server
+        .admin
+        .create_user(&CreateUser {
+            login: "ada".into(),
+            email: "ada@example.com".into(),
+            name: "Ada Lovelace".into(),
+            password: PASSWORD.into(),
+            admin: false,
+        })
+        .await
+        .unwrap();
+    let client = server
+        .admin
+        .create_client(&CreateClient {
+            name: "Expense App".into(),
+            login: "expense-app".into(),
+            grant_type: "authorization_code".into(),
+            scope: "openid profile email login offline_access core.invoice.read".into(),
+            redirect_uris: vec![REDIRECT.into()],
+            pkce,
+            ..CreateClient::default()
+        })
+        .await
+        .unwrap();
+    (client.client_id, client.client_secret)
+}
+
+fn authorize_url(client_id: &str, extra: &[(&str, &str)]) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query
+        .append_pair("client_id", client_id)
+        .append_pair("response_type", "code")
+        .append_pair("redirect_uri", REDIRECT)
+        .append_pair(
+            "scope",
+            "openid profile email offline_access core.invoice.read",
+        )
+        .append_pair("state", "st-123")
+        .append_pair("nonce", "n-456")
+        .append_pair("code_challenge", CHALLENGE)
+        .append_pair("code_challenge_method", "S256");
+    for (name, value) in extra {
+        query.append_pair(name, value);
+    }
+    format!("/oauth2/authorizations/new?{}", query.finish())
+}
+
+/// Signs in through the login form when sent there, then answers the consent page; returns
+/// the final redirect to the client.
+pub async fn authorize(browser: &mut Browser, url: &str, decision: &str) -> String {
+    let mut page = browser.get(url).await;
+    if page.status == StatusCode::SEE_OTHER
+        && page
+            .location
+            .as_deref()
+            .unwrap()
+            .starts_with("/oauth2/login")
+    {
+        let login = browser.get(&page.location.unwrap()).await;
+        assert_eq!(login.status, StatusCode::OK);
+        assert!(login.body.contains("name=\"login\"") && login.body.contains("name=\"password\""));
+        let mut form = hidden_fields(&login.body);
+        form.push(("login".into(), "ada".into()));
+        form.push(("password".into(), PASSWORD.into()));
+        let signed_in = browser.post("/oauth2/login", &form).await;
+        assert_eq!(
+            signed_in.status,
+            StatusCode::SEE_OTHER,
+            "{}",
+            signed_in.body
+        );
+        page = browser.get(&signed_in.location.unwrap()).await;
+    }
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Allow Expense App"), "{}", page.body);
+    let mut form = hidden_fields(&page.body);
+    form.push(("decision".into(), decision.into()));
+    let decided = browser.post("/oauth2/authorize", &form).await;
+    assert_eq!(decided.status, StatusCode::SEE_OTHER, "{}", decided.body);
+    decided.location.unwrap()
+}
+
+async fn token_request(server: &TestServer, form: &[(&str, &str)]) -> (StatusCode, Value) {
+    let response = server
+        .http
+        .post(server.url("/oauth2/token"))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap())
+}
+
+fn jwt_claims(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn code_flow_with_pkce_through_the_html_forms() {
+    let server = spawn_server_with(Backend::Sqlite, Default::default())
+        .await
+        .unwrap();
+    let (client_id, secret) = user_and_client(&server, false).await;
+    let secret = secret.unwrap();
+    let mut browser = Browser::new(&server.url);
+
+    let redirect = authorize(&mut browser, &authorize_url(&client_id, &[]), "allow").await;
+    assert!(redirect.starts_with(&format!("{REDIRECT}?")), "{redirect}");
+    let answer = query_of(&redirect);
+    assert_eq!(answer["state"], "st-123", "state passed back");
+    assert_eq!(answer["iss"], server.url(""));
+    let code = answer["code"].clone();
+
+    let (status, wrong_verifier) = token_request(
+        &server,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &"x".repeat(43)),
+            ("client_id", &client_id),
+            ("client_secret", &secret),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(wrong_verifier["error"], "invalid_grant");
+    assert!(
+        wrong_verifier["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("does not match"),
+        "{wrong_verifier}"
+    );
+
+    // A fresh code (the failed attempt spent the first one).
+    let redirect = authorize(&mut browser, &authorize_url(&client_id, &[]), "allow").await;
+    let code = query_of(&redirect)["code"].clone();
+    let exchange = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+        ("client_id", client_id.as_str()),
+        ("client_secret", secret.as_str()),
+    ];
+    let (status, tokens) = token_request(&server, &exchange).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    assert_eq!(tokens["token_type"], "bearer");
+    let access_token = tokens["access_token"].as_str().unwrap().to_string();
+    let refresh_token = tokens["refresh_token"].as_str().unwrap().to_string();
+    let id_token = tokens["id_token"].as_str().unwrap();
+    let id_claims = jwt_claims(id_token);
+    assert_eq!(id_claims["aud"], client_id.as_str());
+    assert_eq!(id_claims["nonce"], "n-456");
+    assert_eq!(id_claims["iss"], server.url(""));
+    assert!(id_claims["auth_time"].as_i64().unwrap() > 0);
+    assert_eq!(
+        id_claims["at_hash"],
+        coupa_server::domain::token::at_hash(&access_token).as_str()
+    );
+    let header: Value = {
+        use base64::Engine;
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(id_token.split('.').next().unwrap())
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    assert_eq!(header["alg"], "RS256");
+
+    let invoices = server
+        .http
+        .get(server.url("/api/invoices"))
+        .bearer_auth(&access_token)
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        invoices.status(),
+        StatusCode::OK,
+        "the user's token calls the API"
+    );
+    let userinfo: Value = server
+        .http
+        .get(server.url("/oauth2/userinfo"))
+        .bearer_auth(&access_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(userinfo["sub"], id_claims["sub"]);
+    assert_eq!(userinfo["name"], "Ada Lovelace");
+    assert_eq!(userinfo["email"], "ada@example.com");
+    assert!(userinfo.get("login").is_none(), "login was not asked for");
+
+    // Replaying the code fails and revokes what it issued.
+    let (status, replay) = token_request(&server, &exchange).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(replay["error"], "invalid_grant");
+    let refused = server
+        .http
+        .get(server.url("/api/invoices"))
+        .bearer_auth(&access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        refused.status(),
+        StatusCode::UNAUTHORIZED,
+        "derived access token revoked"
+    );
+    let (status, refresh_after_replay) = token_request(
+        &server,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh_token),
+            ("client_id", &client_id),
+            ("client_secret", &secret),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        refresh_after_replay["error"], "invalid_grant",
+        "derived refresh token revoked"
+    );
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_narrow_and_reuse_revokes_the_family() {
+    let settings = coupa_server::ConfigLayer {
+        refresh_token_reuse_grace: Some("0s".into()),
+        ..Default::default()
+    };
+    let server = spawn_server_with(Backend::Sqlite, settings).await.unwrap();
+    let (client_id, _) = user_and_client(&server, true).await;
+    let mut browser = Browser::new(&server.url);
+    let redirect = authorize(&mut browser, &authorize_url(&client_id, &[]), "allow").await;
+    let code = query_of(&redirect)["code"].clone();
+    let (status, tokens) = token_request(
+        &server,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("code_verifier", VERIFIER),
+            ("client_id", &client_id),
+        ],
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "a public client needs no secret: {tokens}"
+    );
+    let first = tokens["refresh_token"].as_str().unwrap().to_string();
+
+    let refresh = |token: String, scope: Option<&'static str>| {
+        let client_id = client_id.clone();
+        let server = &server;
+        async move {
+            let mut form = vec![
+                ("grant_type", "refresh_token".to_string()),
+                ("refresh_token", token),
+                ("client_id", client_id),
+            ];
+            if let Some(scope) = scope {
+                form.push(("scope", scope.to_string()));
+            }
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            token_request(server, &form).await
+        }
+    };
+    let (status, narrowed) = refresh(first.clone(), Some("core.invoice.read")).await;
+    assert_eq!(status, StatusCode::OK, "{narrowed}");
+    assert_eq!(narrowed["scope"], "core.invoice.read");
+    assert!(
+        narrowed.get("id_token").is_none(),
+        "no openid asked, no id_token"
+    );
+    let second = narrowed["refresh_token"].as_str().unwrap().to_string();
+    assert_ne!(second, first, "rotated");
+    let (status, widened) = refresh(second.clone(), Some("core.invoice.read core.user.read")).await;
+    assert_eq!(
+        (status, widened["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_scope"))
+    );
+
+    let (status, third) = refresh(second.clone(), None).await;
+    assert_eq!(status, StatusCode::OK, "{third}");
+    assert_eq!(
+        third["scope"], "openid profile email offline_access core.invoice.read",
+        "the refresh token kept the full scopes"
+    );
+    let live_access = third["access_token"].as_str().unwrap().to_string();
+    let third_refresh = third["refresh_token"].as_str().unwrap().to_string();
+
+    // Reusing a rotated token revokes the whole family.
+    let (status, reuse) = refresh(first, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        reuse["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("revoked"),
+        "{reuse}"
+    );
+    let (status, _) = refresh(third_refresh, None).await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "the newest token went with the family"
+    );
+    let api = server
+        .http
+        .get(server.url("/api/invoices"))
+        .bearer_auth(&live_access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn untrusted_requests_get_a_page_and_other_errors_go_back_with_the_state() {
+    let server = spawn_server_with(Backend::Sqlite, Default::default())
+        .await
+        .unwrap();
+    let (client_id, _) = user_and_client(&server, false).await;
+    let mut browser = Browser::new(&server.url);
+
+    let mismatch = authorize_url(&client_id, &[]).replace(
+        &form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>(),
+        "https%3A%2F%2Fevil.example%2Fcallback",
+    );
+    let page = browser.get(&mismatch).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.location.is_none(),
+        "never redirected to an unregistered URI"
+    );
+    assert!(page.body.contains("not registered"), "{}", page.body);
+    let unknown = browser.get(&authorize_url("no-such-client", &[])).await;
+    assert_eq!(
+        (unknown.status, unknown.location),
+        (StatusCode::BAD_REQUEST, None)
+    );
+
+    let no_session = browser
+        .get(&authorize_url(&client_id, &[("prompt", "none")]))
+        .await;
+    let answer = query_of(no_session.location.as_deref().unwrap());
+    assert_eq!(answer["error"], "login_required");
+    assert_eq!(answer["state"], "st-123");
+
+    let plain = format!(
+        "/oauth2/authorize?client_id={client_id}&response_type=code&state=p1&code_challenge={VERIFIER}&code_challenge_method=plain"
+    );
+    let refused = browser.get(&plain).await;
+    let location = refused.location.expect("a redirect");
+    assert!(location.starts_with(REDIRECT), "{location}");
+    let answer = query_of(&location);
+    assert_eq!(answer["error"], "invalid_request");
+    assert!(answer["error_description"].contains("plain"), "{answer:?}");
+    assert_eq!(answer["state"], "p1");
+
+    let denied = authorize(&mut browser, &authorize_url(&client_id, &[]), "deny").await;
+    let answer = query_of(&denied);
+    assert_eq!(answer["error"], "access_denied");
+    assert_eq!(answer["state"], "st-123");
+    assert!(!answer.contains_key("code"));
+}
+
+#[tokio::test]
+async fn forms_without_their_csrf_token_are_refused() {
+    let server = spawn_server_with(Backend::Sqlite, Default::default())
+        .await
+        .unwrap();
+    let (client_id, _) = user_and_client(&server, false).await;
+    let mut browser = Browser::new(&server.url);
+    let login = browser.get("/oauth2/login").await;
+    let mut form = hidden_fields(&login.body);
+    form.retain(|(name, _)| name != "csrf_token");
+    form.push(("login".into(), "ada".into()));
+    form.push(("password".into(), PASSWORD.into()));
+    let refused = browser.post("/oauth2/login", &form).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    let mut wrong_password = hidden_fields(&login.body);
+    wrong_password.push(("login".into(), "ada".into()));
+    wrong_password.push(("password".into(), "not the password".into()));
+    let wrong = browser.post("/oauth2/login", &wrong_password).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.body.contains("Wrong login or password"));
+
+    // Signed in, the consent form still needs the token that matches the cookie.
+    let page = browser.get(&authorize_url(&client_id, &[])).await;
+    let login = browser.get(&page.location.unwrap()).await;
+    let mut form = hidden_fields(&login.body);
+    form.push(("login".into(), "ADA".into()));
+    form.push(("password".into(), PASSWORD.into()));
+    let signed_in = browser.post("/oauth2/login", &form).await;
+    let consent = browser.get(&signed_in.location.unwrap()).await;
+    let mut form = hidden_fields(&consent.body);
+    form.push(("decision".into(), "allow".into()));
+    browser.forget_cookie("coupa_csrf");
+    let forged = browser.post("/oauth2/authorize", &form).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(forged.location.is_none(), "no code for a cross-site post");
+}
+
+async fn introspect(server: &TestServer, client_id: &str, secret: &str, token: &str) -> Value {
+    server
+        .http
+        .post(server.url("/oauth2/introspect"))
+        .basic_auth(client_id, Some(secret))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn revoke(server: &TestServer, client_id: &str, secret: &str, token: &str) -> StatusCode {
+    server
+        .http
+        .post(server.url("/oauth2/revoke"))
+        .basic_auth(client_id, Some(secret))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn revocation_and_introspection_of_active_expired_and_revoked_tokens() {
+    let settings = coupa_server::ConfigLayer {
+        token_lifetime: Some("2s".into()),
+        ..Default::default()
+    };
+    let server = spawn_server_with(Backend::Sqlite, settings).await.unwrap();
+    let (client_id, secret) = user_and_client(&server, false).await;
+    let secret = secret.unwrap();
+    let mut browser = Browser::new(&server.url);
+    let redirect = authorize(&mut browser, &authorize_url(&client_id, &[]), "allow").await;
+    let code = query_of(&redirect)["code"].clone();
+    let (_, tokens) = token_request(
+        &server,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("code_verifier", VERIFIER),
+            ("client_id", &client_id),
+            ("client_secret", &secret),
+        ],
+    )
+    .await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+
+    let active = introspect(&server, &client_id, &secret, access).await;
+    assert_eq!(active["active"], true);
+    assert_eq!(active["username"], "ada");
+    assert_eq!(active["client_id"], client_id.as_str());
+    let refresh_info = introspect(&server, &client_id, &secret, refresh).await;
+    assert_eq!(refresh_info["active"], true);
+    assert_eq!(refresh_info["token_type"], "refresh_token");
+    assert_eq!(
+        introspect(&server, &client_id, &secret, "garbage").await["active"],
+        false
+    );
+
+    // A client-credentials client may introspect and revoke too.
+    let (_, service) = server.create_client("svc", "core.invoice.read").await;
+    let service_token = server.access_token(&service, None).await;
+    assert_eq!(
+        introspect(&server, &service.id, &service.secret, &service_token).await["active"],
+        true
+    );
+    assert_eq!(
+        revoke(&server, &service.id, &service.secret, &service_token).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        introspect(&server, &service.id, &service.secret, &service_token).await["active"],
+        false
+    );
+    let api = server
+        .http
+        .get(server.url("/api/invoices"))
+        .bearer_auth(&service_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), StatusCode::UNAUTHORIZED, "refused at once");
+    assert_eq!(
+        revoke(&server, &service.id, &service.secret, access).await,
+        StatusCode::OK,
+        "another client's token: 200, and nothing happens"
+    );
+    assert_eq!(
+        introspect(&server, &client_id, &secret, access).await["active"],
+        true
+    );
+    let unauthenticated = server
+        .http
+        .post(server.url("/oauth2/revoke"))
+        .form(&[("token", access)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unauthenticated.status(), StatusCode::UNAUTHORIZED);
+
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(
+        introspect(&server, &client_id, &secret, access).await["active"],
+        false,
+        "expired"
+    );
+
+    assert_eq!(
+        revoke(&server, &client_id, &secret, refresh).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        introspect(&server, &client_id, &secret, refresh).await["active"],
+        false,
+        "revoked"
+    );
+    let (status, after) = token_request(
+        &server,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("client_id", &client_id),
+            ("client_secret", &secret),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, after["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
+}

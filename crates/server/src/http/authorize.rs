@@ -1,0 +1,371 @@
+//! The authorization endpoint (RFC 6749 §4.1, OpenID Connect Core §3.1.2) and the sign-in
+//! pages it leads through.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::browser::{self, csrf_matches, csrf_token, remember_csrf};
+use super::pages::{self, Consent, error_page, login_page};
+use super::read_body;
+use crate::app::AppState;
+use crate::domain::authorize::{
+    self, AuthorizeError, AuthorizeRequest, Prompt, RedirectError, with_query,
+};
+use crate::domain::form::FormParams;
+use crate::domain::grant::{CODE_LIFETIME_SECONDS, CodeRecord, GrantRecord, SessionRecord};
+use crate::domain::secret;
+use crate::domain::time::now_unix;
+use crate::domain::user::{self, UserRecord};
+
+pub const AUTHORIZE_PATH: &str = "/oauth2/authorize";
+
+fn see_other(location: &str) -> Response {
+    match HeaderValue::from_str(location) {
+        Ok(value) => {
+            let mut response = StatusCode::SEE_OTHER.into_response();
+            response.headers_mut().insert(header::LOCATION, value);
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+        Err(_) => error_page(
+            StatusCode::BAD_REQUEST,
+            "The redirect address is not valid.",
+        ),
+    }
+}
+
+fn unavailable(error: impl std::fmt::Display) -> Response {
+    tracing::error!(%error, "authorization page failed");
+    error_page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The service is unavailable right now; try again shortly.",
+    )
+}
+
+fn redirect_error(error: &RedirectError) -> Response {
+    see_other(&error.location())
+}
+
+/// `GET /oauth2/authorize` and `/oauth2/authorizations/new`.
+pub async fn authorize_get(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let params = match FormParams::parse(query.unwrap_or_default().as_bytes()) {
+        Ok(params) => params,
+        Err(error) => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                &format!("The authorization request is malformed: {error}."),
+            );
+        }
+    };
+    let (request, client) = match authorize::validate(&params, |id| state.clients.get(id)) {
+        Ok(validated) => validated,
+        Err(AuthorizeError::Page(message)) => return error_page(StatusCode::BAD_REQUEST, &message),
+        Err(AuthorizeError::Redirect(error)) => return redirect_error(&error),
+    };
+    let signed_in = match browser::current_user(&state, &headers).await {
+        Ok(signed_in) => signed_in,
+        Err(error) => return unavailable(error),
+    };
+    let back_here = format!(
+        "{AUTHORIZE_PATH}?{}",
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(request.params())
+            .finish()
+    );
+    let refusal = |error: &'static str, description: &str| {
+        redirect_error(&RedirectError {
+            redirect_uri: request.redirect_uri.clone(),
+            error,
+            description: description.to_string(),
+            state: request.state.clone(),
+        })
+    };
+    match (signed_in, request.prompt) {
+        (None, Prompt::None) => refusal("login_required", "the user is not signed in"),
+        (Some(_), Prompt::None) => refusal(
+            "consent_required",
+            "the user has not consented to this request",
+        ),
+        (None, _) | (Some(_), Prompt::Login) => {
+            see_other(&with_query("/oauth2/login", &[("return_to", back_here)]))
+        }
+        (Some((_, user)), _) => {
+            let (csrf, is_new) = match csrf_token(&headers) {
+                Ok(token) => token,
+                Err(error) => return unavailable(error),
+            };
+            let mut response = pages::consent_page(&Consent {
+                csrf: &csrf,
+                action: AUTHORIZE_PATH,
+                application: &client.name,
+                user_name: &user.name,
+                scopes: request.scopes.iter().collect(),
+                hidden: request.params(),
+            });
+            remember_csrf(&state, &mut response, &csrf, is_new);
+            response
+        }
+    }
+}
+
+/// The consent form: `decision=allow` or `decision=deny`, with the request in hidden fields.
+pub async fn authorize_post(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let form = match read_form(body).await {
+        Ok(form) => form,
+        Err(response) => return *response,
+    };
+    if !csrf_matches(&headers, form.get("csrf_token")) {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "This form has expired or did not come from this site. Go back, reload the page and try again.",
+        );
+    }
+    let decision = form.get("decision").map(str::to_string);
+    let request_params = FormParams::parse(
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(
+                form.clone()
+                    .into_pairs()
+                    .into_iter()
+                    .filter(|(name, _)| name != "decision" && name != "csrf_token"),
+            )
+            .finish()
+            .as_bytes(),
+    )
+    .unwrap_or_default();
+    let (request, _) = match authorize::validate(&request_params, |id| state.clients.get(id)) {
+        Ok(validated) => validated,
+        Err(AuthorizeError::Page(message)) => return error_page(StatusCode::BAD_REQUEST, &message),
+        Err(AuthorizeError::Redirect(error)) => return redirect_error(&error),
+    };
+    let (session, user) = match browser::current_user(&state, &headers).await {
+        Ok(Some(signed_in)) => signed_in,
+        Ok(None) => {
+            return error_page(
+                StatusCode::UNAUTHORIZED,
+                "Your sign-in has ended. Start again from the application.",
+            );
+        }
+        Err(error) => return unavailable(error),
+    };
+    match decision.as_deref() {
+        Some("allow") => match issue_code(&state, &request, &session, &user).await {
+            Ok(location) => see_other(&location),
+            Err(response) => *response,
+        },
+        Some("deny") => redirect_error(&RedirectError {
+            redirect_uri: request.redirect_uri.clone(),
+            error: "access_denied",
+            description: "the user denied the request".into(),
+            state: request.state.clone(),
+        }),
+        _ => error_page(StatusCode::BAD_REQUEST, "Choose Allow or Deny."),
+    }
+}
+
+async fn issue_code(
+    state: &AppState,
+    request: &AuthorizeRequest,
+    session: &SessionRecord,
+    user: &UserRecord,
+) -> Result<String, Box<Response>> {
+    let random = |_| Box::new(unavailable("the random number generator failed"));
+    let code = secret::generate_secret().map_err(random)?;
+    let now = now_unix();
+    let grant = GrantRecord {
+        grant_id: secret::generate_identifier().map_err(random)?,
+        client_id: request.client_id.clone(),
+        user_id: user.user_id.clone(),
+        scopes: request.scopes.clone(),
+        auth_time: session.auth_time,
+        nonce: request.nonce.clone(),
+        created_at: now,
+        revoked_at: None,
+    };
+    let record = CodeRecord {
+        code_digest: secret::digest(&code).to_vec(),
+        grant_id: grant.grant_id.clone(),
+        redirect_uri: request.redirect_uri.clone(),
+        code_challenge: request
+            .code_challenge
+            .as_ref()
+            .map(|(challenge, _)| challenge.clone()),
+        code_challenge_method: request
+            .code_challenge
+            .as_ref()
+            .map(|(_, method)| method.as_str().to_string()),
+        expires_at: now + CODE_LIFETIME_SECONDS,
+        used_at: None,
+    };
+    state
+        .store
+        .insert_grant_with_code(&grant, &record)
+        .await
+        .map_err(|error| Box::new(unavailable(error)))?;
+    tracing::info!(client_id = %grant.client_id, user_id = %grant.user_id, "authorization code issued");
+    let mut pairs = vec![("code", code)];
+    if let Some(state_value) = &request.state {
+        pairs.push(("state", state_value.clone()));
+    }
+    // RFC 9207: tells the client which server answered.
+    pairs.push(("iss", state.config.issuer.clone()));
+    Ok(with_query(&request.redirect_uri, &pairs))
+}
+
+async fn read_form(body: Body) -> Result<FormParams, Box<Response>> {
+    let bytes = read_body(body)
+        .await
+        .map_err(|message| Box::new(error_page(StatusCode::PAYLOAD_TOO_LARGE, &message)))?;
+    FormParams::parse(&bytes).map_err(|error| {
+        Box::new(error_page(
+            StatusCode::BAD_REQUEST,
+            &format!("The form is malformed: {error}."),
+        ))
+    })
+}
+
+/// `GET /oauth2/login?return_to=...`
+pub async fn login_get(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let params = FormParams::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let return_to = browser::safe_return_to(params.get("return_to"));
+    let (csrf, is_new) = match csrf_token(&headers) {
+        Ok(token) => token,
+        Err(error) => return unavailable(error),
+    };
+    let mut response = login_page(StatusCode::OK, &csrf, return_to, "", None);
+    remember_csrf(&state, &mut response, &csrf, is_new);
+    response
+}
+
+/// `POST /oauth2/login`: fields `login`, `password`, `csrf_token`, `return_to`.
+pub async fn login_post(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let form = match read_form(body).await {
+        Ok(form) => form,
+        Err(response) => return *response,
+    };
+    let return_to = browser::safe_return_to(form.get("return_to")).to_string();
+    let Some(csrf) = form
+        .get("csrf_token")
+        .filter(|_| csrf_matches(&headers, form.get("csrf_token")))
+    else {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "This form has expired or did not come from this site. Go back, reload the page and try again.",
+        );
+    };
+    let login = form.get("login").unwrap_or_default().to_string();
+    let password = form.get("password").unwrap_or_default().to_string();
+    let found = match state.store.user_by_login(&login).await {
+        Ok(found) => found,
+        Err(error) => return unavailable(error),
+    };
+    let verified = tokio::task::spawn_blocking(move || match found {
+        Some(user) if user.verify_password(&password) => Some(user),
+        Some(_) => None,
+        None => {
+            user::verify_nothing(&password);
+            None
+        }
+    })
+    .await
+    .ok()
+    .flatten();
+    let Some(user) = verified.filter(|user| user.active) else {
+        tracing::info!("sign-in refused");
+        return login_page(
+            StatusCode::UNAUTHORIZED,
+            csrf,
+            &return_to,
+            &login,
+            Some("Wrong login or password, or the account is deactivated."),
+        );
+    };
+    match browser::start_session(&state, &user).await {
+        Ok(cookie) => {
+            tracing::info!(user_id = %user.user_id, "signed in");
+            let mut response = see_other(&return_to);
+            if let Some(cookie) = cookie {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            response
+        }
+        Err(error) => unavailable(error),
+    }
+}
+
+/// `POST /oauth2/logout`
+pub async fn logout(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let form = match read_form(body).await {
+        Ok(form) => form,
+        Err(response) => return *response,
+    };
+    if !csrf_matches(&headers, form.get("csrf_token")) {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "This form did not come from this site.",
+        );
+    }
+    match browser::end_session(&state, &headers).await {
+        Ok(cookie) => {
+            let mut response = pages::page(StatusCode::OK, "Signed out", "<h1>Signed out</h1>");
+            if let Some(cookie) = cookie {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            response
+        }
+        Err(error) => unavailable(error),
+    }
+}
+
+/// Where a sign-in without a destination lands.
+pub async fn signed_in(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    match browser::current_user(&state, &headers).await {
+        Ok(Some((_, user))) => {
+            let (csrf, is_new) = match csrf_token(&headers) {
+                Ok(token) => token,
+                Err(error) => return unavailable(error),
+            };
+            let mut response = pages::page(
+                StatusCode::OK,
+                "Signed in",
+                &format!(
+                    "<h1>Signed in</h1><p>You are signed in as <strong>{}</strong>.</p>\
+<form method=\"post\" action=\"/oauth2/logout\"><input type=\"hidden\" name=\"csrf_token\" value=\"{}\">\
+<button type=\"submit\" class=\"secondary\">Sign out</button></form>",
+                    pages::escape(&user.name),
+                    pages::escape(&csrf)
+                ),
+            );
+            remember_csrf(&state, &mut response, &csrf, is_new);
+            response
+        }
+        Ok(None) => see_other("/oauth2/login"),
+        Err(error) => unavailable(error),
+    }
+}

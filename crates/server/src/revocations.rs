@@ -1,0 +1,68 @@
+//! Revoked access tokens and grants, in memory: the bearer check asks here, never the
+//! database. This replica's revocations count at once; other replicas' arrive through the
+//! store's revocation feed, followed every couple of seconds.
+
+use std::collections::HashMap;
+use std::sync::{PoisonError, RwLock};
+
+use crate::store::{Store, StoreError};
+
+#[derive(Default)]
+struct Revoked {
+    /// Value → when the last token it could cover expires.
+    access_tokens: HashMap<String, i64>,
+    grants: HashMap<String, i64>,
+    last_seq: i64,
+}
+
+#[derive(Default)]
+pub struct Revocations {
+    revoked: RwLock<Revoked>,
+}
+
+pub const KIND_ACCESS_TOKEN: &str = "jti";
+pub const KIND_GRANT: &str = "grant";
+
+impl Revocations {
+    pub fn is_revoked(&self, jti: &str, grant_id: Option<&str>) -> bool {
+        let revoked = self.revoked.read().unwrap_or_else(PoisonError::into_inner);
+        revoked.access_tokens.contains_key(jti)
+            || grant_id.is_some_and(|grant_id| revoked.grants.contains_key(grant_id))
+    }
+
+    pub fn add(&self, kind: &str, value: &str, expires_at: i64) {
+        let mut revoked = self.revoked.write().unwrap_or_else(PoisonError::into_inner);
+        let map = if kind == KIND_GRANT {
+            &mut revoked.grants
+        } else {
+            &mut revoked.access_tokens
+        };
+        map.insert(value.to_string(), expires_at);
+    }
+
+    /// Reads what the feed holds past the last entry seen, and forgets entries whose tokens
+    /// have all expired.
+    pub async fn follow(&self, store: &dyn Store, now: i64) -> Result<(), StoreError> {
+        let since = self
+            .revoked
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .last_seq;
+        let fresh = store.revocations_since(since, now).await?;
+        let mut revoked = self.revoked.write().unwrap_or_else(PoisonError::into_inner);
+        for entry in fresh {
+            revoked.last_seq = revoked.last_seq.max(entry.seq);
+            let map = if entry.kind == KIND_GRANT {
+                &mut revoked.grants
+            } else {
+                &mut revoked.access_tokens
+            };
+            map.insert(entry.value, entry.expires_at);
+        }
+        revoked
+            .access_tokens
+            .retain(|_, expires_at| *expires_at > now);
+        revoked.grants.retain(|_, expires_at| *expires_at > now);
+        Ok(())
+    }
+}
