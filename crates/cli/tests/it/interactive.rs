@@ -700,3 +700,32 @@ async fn revocation_and_introspection_of_active_expired_and_revoked_tokens() {
         (StatusCode::BAD_REQUEST, Some("invalid_grant"))
     );
 }
+
+#[tokio::test]
+async fn npm_openid_client_completes_the_flow_through_the_html_forms() {
+    let server = spawn_server_with(Backend::Sqlite, Default::default())
+        .await
+        .unwrap();
+    let (client_id, secret) = user_and_client(&server, false).await;
+    let issuer = server.url("");
+    let output = crate::support::run_node(
+        "oidc-relying-party.mjs",
+        &[
+            &issuer,
+            &client_id,
+            &secret.unwrap(),
+            "ada",
+            PASSWORD,
+            REDIRECT,
+        ],
+    )
+    .await
+    .unwrap_or_else(|error| panic!("the relying party failed: {error}"));
+    let seen: Value = serde_json::from_str(output.trim()).unwrap();
+    assert_eq!(seen["name"], "Ada Lovelace");
+    assert_eq!(seen["email"], "ada@example.com");
+    assert_eq!(seen["rotated"], true);
+    assert_eq!(seen["introspected_active"], true);
+    assert_eq!(seen["revoked_active"], false);
+    assert_eq!(seen["reuse_refused"], true);
+}
