@@ -481,7 +481,7 @@ pub enum ClientsCommand {
         /// Unique across clients and users; records the client creates show it as created-by.
         #[arg(long)]
         login: String,
-        #[arg(long, default_value = "client_credentials", value_parser = ["client_credentials", "authorization_code"])]
+        #[arg(long, default_value = "client_credentials", value_parser = ["client_credentials", "authorization_code", "device_code"])]
         grant_type: String,
         /// Space-separated scopes; may be given several times. See `coupa scopes list`.
         #[arg(long, required = true)]
@@ -493,7 +493,8 @@ pub enum ClientsCommand {
         /// For authorization code clients; may be given several times.
         #[arg(long = "redirect-uri")]
         redirect_uris: Vec<String>,
-        /// A public authorization code client that uses PKCE instead of a secret.
+        /// A public client without a secret: an authorization code client must then use PKCE,
+        /// a device code client sends only its client_id.
         #[arg(long)]
         pkce: bool,
         /// Accept the PKCE `plain` method from this client (only S256 otherwise).

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The grant types a client can be registered for.
-pub const GRANT_TYPES: &[&str] = &["client_credentials", "authorization_code"];
+pub const GRANT_TYPES: &[&str] = &["client_credentials", "authorization_code", "device_code"];
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -19,7 +19,8 @@ pub struct CreateClient {
     pub contact_email: String,
     #[serde(default)]
     pub redirect_uris: Vec<String>,
-    /// A public client that authenticates with PKCE instead of a secret.
+    /// A public client without a secret: authorization code clients then must use PKCE;
+    /// device code clients just send their client_id.
     #[serde(default)]
     pub pkce: bool,
     /// Accept the PKCE `plain` method from this client (S256 only by default).

@@ -39,6 +39,10 @@ pub enum OAuthErrorCode {
     InsufficientScope,
     TemporarilyUnavailable,
     UnsupportedTokenType,
+    AccessDenied,
+    AuthorizationPending,
+    SlowDown,
+    ExpiredToken,
 }
 
 impl OAuthErrorCode {
@@ -54,6 +58,10 @@ impl OAuthErrorCode {
             Self::InsufficientScope => "insufficient_scope",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
             Self::UnsupportedTokenType => "unsupported_token_type",
+            Self::AccessDenied => "access_denied",
+            Self::AuthorizationPending => "authorization_pending",
+            Self::SlowDown => "slow_down",
+            Self::ExpiredToken => "expired_token",
         }
     }
 }

@@ -36,11 +36,12 @@ fn unavailable(error: impl std::fmt::Display) -> OAuthError {
     )
 }
 
-fn require_authorization_code_client(
+fn require_client_of(
     client: &ClientRecord,
+    allowed: &[GrantType],
     grant_type: &str,
 ) -> Result<(), OAuthError> {
-    if client.grant_type == GrantType::AuthorizationCode {
+    if allowed.contains(&client.grant_type) {
         Ok(())
     } else {
         Err(OAuthError::new(
@@ -73,7 +74,11 @@ pub async fn exchange_code(
     secret_generation: i64,
     params: &FormParams,
 ) -> Result<TokenResponse, OAuthError> {
-    require_authorization_code_client(client, "authorization_code")?;
+    require_client_of(
+        client,
+        &[GrantType::AuthorizationCode],
+        "authorization_code",
+    )?;
     let code = params
         .get("code")
         .ok_or_else(|| OAuthError::new(OAuthErrorCode::InvalidRequest, "code is missing"))?;
@@ -103,7 +108,18 @@ pub async fn exchange_code(
         now,
     )
     .map_err(|error| invalid_grant(error.describe()))?;
-    let user = active_user(state, &grant).await?;
+    first_tokens(state, client, secret_generation, &grant, now).await
+}
+
+/// The first tokens of a grant: a refresh token only with `offline_access`.
+async fn first_tokens(
+    state: &AppState,
+    client: &ClientRecord,
+    secret_generation: i64,
+    grant: &GrantRecord,
+    now: i64,
+) -> Result<TokenResponse, OAuthError> {
+    let user = active_user(state, grant).await?;
     let refresh_token = if grant.scopes.contains(OFFLINE_ACCESS) {
         let (token, record) = new_refresh_token(state, &grant.grant_id, &grant.scopes, now)?;
         state
@@ -119,11 +135,84 @@ pub async fn exchange_code(
         state,
         client,
         secret_generation,
-        &grant,
+        grant,
         &user,
         &grant.scopes,
         refresh_token,
     )
+}
+
+pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+/// `grant_type=urn:ietf:params:oauth:grant-type:device_code` (RFC 8628 §3.4, §3.5).
+pub async fn device_token(
+    state: &AppState,
+    client: &ClientRecord,
+    secret_generation: i64,
+    params: &FormParams,
+) -> Result<TokenResponse, OAuthError> {
+    use crate::domain::device::{Poll, SLOW_DOWN_STEP, judge_poll};
+    require_client_of(client, &[GrantType::DeviceCode], DEVICE_CODE_GRANT)?;
+    let device_code = params
+        .get("device_code")
+        .ok_or_else(|| OAuthError::new(OAuthErrorCode::InvalidRequest, "device_code is missing"))?;
+    let digest = secret::digest(device_code);
+    let device = state
+        .store
+        .device(&digest)
+        .await
+        .map_err(unavailable)?
+        .filter(|device| device.client_id == client.client_id)
+        .ok_or_else(|| invalid_grant("the device_code is unknown"))?;
+    let now = now_unix();
+    let poll = judge_poll(&device, now);
+    let interval = if poll == Poll::SlowDown {
+        device.interval + SLOW_DOWN_STEP
+    } else {
+        device.interval
+    };
+    state
+        .store
+        .record_device_poll(&digest, now, interval)
+        .await
+        .map_err(unavailable)?;
+    let refuse = |code, description: String| Err(OAuthError::new(code, description));
+    match poll {
+        Poll::Pending => refuse(
+            OAuthErrorCode::AuthorizationPending,
+            "the user has not approved yet; poll again after the interval".into(),
+        ),
+        Poll::SlowDown => refuse(
+            OAuthErrorCode::SlowDown,
+            format!("polled too often; wait {interval} seconds between polls"),
+        ),
+        Poll::Expired => refuse(
+            OAuthErrorCode::ExpiredToken,
+            "the device code has expired; start a new device authorization".into(),
+        ),
+        Poll::Denied => refuse(
+            OAuthErrorCode::AccessDenied,
+            "the user denied the request".into(),
+        ),
+        Poll::AlreadyUsed => Err(invalid_grant("the device code was already used")),
+        Poll::Approved { grant_id } => {
+            if !state
+                .store
+                .consume_device(&digest)
+                .await
+                .map_err(unavailable)?
+            {
+                return Err(invalid_grant("the device code was already used"));
+            }
+            let grant = state
+                .store
+                .grant(&grant_id)
+                .await
+                .map_err(unavailable)?
+                .ok_or_else(|| invalid_grant("the grant of this device code is gone"))?;
+            first_tokens(state, client, secret_generation, &grant, now).await
+        }
+    }
 }
 
 /// `grant_type=refresh_token` (RFC 6749 §6) with rotation (RFC 9700 §4.14.2).
@@ -133,7 +222,11 @@ pub async fn refresh(
     secret_generation: i64,
     params: &FormParams,
 ) -> Result<TokenResponse, OAuthError> {
-    require_authorization_code_client(client, "refresh_token")?;
+    require_client_of(
+        client,
+        &[GrantType::AuthorizationCode, GrantType::DeviceCode],
+        "refresh_token",
+    )?;
     let presented = params.get("refresh_token").ok_or_else(|| {
         OAuthError::new(OAuthErrorCode::InvalidRequest, "refresh_token is missing")
     })?;

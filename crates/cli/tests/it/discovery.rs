@@ -48,7 +48,12 @@ async fn discovery_lists_what_is_implemented_and_nothing_more() {
         );
         assert_eq!(
             document["grant_types_supported"],
-            serde_json::json!(["client_credentials", "authorization_code", "refresh_token"])
+            serde_json::json!([
+                "client_credentials",
+                "authorization_code",
+                "refresh_token",
+                "urn:ietf:params:oauth:grant-type:device_code"
+            ])
         );
         assert_eq!(
             document["id_token_signing_alg_values_supported"],

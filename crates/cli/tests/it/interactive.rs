@@ -729,3 +729,143 @@ async fn npm_openid_client_completes_the_flow_through_the_html_forms() {
     assert_eq!(seen["revoked_active"], false);
     assert_eq!(seen["reuse_refused"], true);
 }
+
+async fn device_poll(
+    server: &TestServer,
+    client_id: &str,
+    device_code: &str,
+) -> (StatusCode, Value) {
+    token_request(
+        server,
+        &[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+            ("device_code", device_code),
+            ("client_id", client_id),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn device_flow_states_from_pending_to_tokens_and_denial() {
+    let server = spawn_server_with(Backend::Sqlite, Default::default())
+        .await
+        .unwrap();
+    user_and_client(&server, false).await;
+    let device_client = server
+        .admin
+        .create_client(&CreateClient {
+            name: "Warehouse Scanner".into(),
+            login: "scanner".into(),
+            grant_type: "device_code".into(),
+            scope: "openid profile offline_access core.invoice.read".into(),
+            pkce: true,
+            ..CreateClient::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        device_client.client_secret.is_none(),
+        "a public device client"
+    );
+    let client_id = device_client.client_id;
+    let start = |scope: &'static str| {
+        let url = server.url(&format!(
+            "/oauth2/device_authorizations?client_id={client_id}&scope={}",
+            scope.replace(' ', "%20")
+        ));
+        let http = server.http.clone();
+        async move {
+            let response = http.post(url).send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            response.json::<Value>().await.unwrap()
+        }
+    };
+    let started = start("openid offline_access core.invoice.read").await;
+    assert_eq!(started["interval"], 5);
+    assert_eq!(started["expires_in"], 600);
+    let user_code = started["user_code"].as_str().unwrap().to_string();
+    assert_eq!(user_code.len(), 9, "XXXX-XXXX: {user_code}");
+    let device_code = started["device_code"].as_str().unwrap().to_string();
+
+    let (status, pending) = device_poll(&server, &client_id, &device_code).await;
+    assert_eq!(
+        (status, pending["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("authorization_pending"))
+    );
+    let (_, slow) = device_poll(&server, &client_id, &device_code).await;
+    assert_eq!(
+        slow["error"], "slow_down",
+        "polled sooner than the interval"
+    );
+
+    let mut browser = Browser::new(&server.url);
+    let complete = started["verification_uri_complete"].as_str().unwrap();
+    let path = complete.strip_prefix(&server.url).unwrap();
+    let to_login = browser.get(path).await;
+    let login = browser.get(&to_login.location.unwrap()).await;
+    let mut form = hidden_fields(&login.body);
+    form.push(("login".into(), "ada".into()));
+    form.push(("password".into(), PASSWORD.into()));
+    let signed_in = browser.post("/oauth2/login", &form).await;
+    let code_page = browser.get(&signed_in.location.unwrap()).await;
+    assert!(code_page.body.contains(&user_code), "the code is filled in");
+    let mut form = hidden_fields(&code_page.body);
+    form.push((
+        "user_code".into(),
+        user_code.to_lowercase().replace('-', " "),
+    ));
+    let consent = browser.post("/oauth2/device", &form).await;
+    assert!(
+        consent.body.contains("Allow Warehouse Scanner"),
+        "{}",
+        consent.body
+    );
+    let mut form = hidden_fields(&consent.body);
+    form.push(("decision".into(), "allow".into()));
+    let done = browser.post("/oauth2/device/decision", &form).await;
+    assert!(done.body.contains("Device connected"), "{}", done.body);
+
+    let (status, tokens) = device_poll(&server, &client_id, &device_code).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    assert!(tokens["refresh_token"].is_string() && tokens["id_token"].is_string());
+    assert_eq!(tokens["scope"], "openid offline_access core.invoice.read");
+    let (_, again) = device_poll(&server, &client_id, &device_code).await;
+    assert_eq!(
+        again["error"], "invalid_grant",
+        "a device code gives tokens once"
+    );
+    let (status, refreshed) = token_request(
+        &server,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+            ("client_id", &client_id),
+        ],
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "device grants refresh too: {refreshed}"
+    );
+
+    let denied = start("core.invoice.read").await;
+    let mut form = hidden_fields(&browser.get("/oauth2/device").await.body);
+    form.push((
+        "user_code".into(),
+        denied["user_code"].as_str().unwrap().into(),
+    ));
+    let consent = browser.post("/oauth2/device", &form).await;
+    let mut form = hidden_fields(&consent.body);
+    form.push(("decision".into(), "deny".into()));
+    browser.post("/oauth2/device/decision", &form).await;
+    let (_, refused) =
+        device_poll(&server, &client_id, denied["device_code"].as_str().unwrap()).await;
+    assert_eq!(refused["error"], "access_denied");
+    let mut form = hidden_fields(&browser.get("/oauth2/device").await.body);
+    form.push(("user_code".into(), "BCDF-GHJK".into()));
+    let unknown = browser.post("/oauth2/device", &form).await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    assert!(unknown.body.contains("not valid"));
+}

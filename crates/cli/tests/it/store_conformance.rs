@@ -442,6 +442,69 @@ async fn sessions_round_trip(backend: Backend) {
     assert_eq!(store.session(&[7; 32]).await.unwrap(), None);
 }
 
+async fn device_decisions_happen_once(backend: Backend) {
+    use coupa_server::domain::device::{DeviceRecord, DeviceStatus};
+    let Some(store) = open_store(backend).await else {
+        return;
+    };
+    let device = DeviceRecord {
+        device_digest: b"dev-1".to_vec(),
+        user_code: "BCDFGHJK".into(),
+        client_id: "client".into(),
+        scopes: ScopeSet::parse("openid"),
+        expires_at: 1_000,
+        interval: 5,
+        last_polled_at: None,
+        status: DeviceStatus::Pending,
+        grant_id: None,
+    };
+    store.insert_device_authorization(&device).await.unwrap();
+    let clash = DeviceRecord {
+        device_digest: b"dev-2".to_vec(),
+        ..device.clone()
+    };
+    assert!(matches!(
+        store.insert_device_authorization(&clash).await,
+        Err(StoreError::Taken("user_code"))
+    ));
+    let (grant, _) = grant_and_code("g-dev", b"unused");
+    assert!(
+        !store
+            .approve_device("BCDFGHJK", &grant, 1_000)
+            .await
+            .unwrap(),
+        "expired"
+    );
+    assert!(store.approve_device("BCDFGHJK", &grant, 500).await.unwrap());
+    assert!(
+        !store.approve_device("BCDFGHJK", &grant, 500).await.unwrap(),
+        "once"
+    );
+    assert!(!store.deny_device("BCDFGHJK").await.unwrap());
+    assert_eq!(
+        store.grant("g-dev").await.unwrap().unwrap().client_id,
+        "client"
+    );
+    store.record_device_poll(b"dev-1", 510, 10).await.unwrap();
+    let stored = store.device(b"dev-1").await.unwrap().unwrap();
+    assert_eq!(
+        (stored.status, stored.interval, stored.last_polled_at),
+        (DeviceStatus::Approved, 10, Some(510))
+    );
+    assert_eq!(stored.grant_id.as_deref(), Some("g-dev"));
+    let consumers: Vec<_> = (0..6)
+        .map(|_| {
+            let store = std::sync::Arc::clone(&store);
+            tokio::spawn(async move { store.consume_device(b"dev-1").await.unwrap() })
+        })
+        .collect();
+    let mut consumed = 0;
+    for consumer in consumers {
+        consumed += usize::from(consumer.await.unwrap());
+    }
+    assert_eq!(consumed, 1, "tokens are handed out once");
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -477,4 +540,5 @@ conformance!(
     refresh_rotation_is_atomic_with_a_grace_window,
     revoking_a_grant_stops_its_refresh_tokens_and_is_followed,
     sessions_round_trip,
+    device_decisions_happen_once,
 );

@@ -15,6 +15,8 @@ const MAX_REDIRECT_URIS: usize = 20;
 pub enum GrantType {
     ClientCredentials,
     AuthorizationCode,
+    /// RFC 8628, for devices without a browser.
+    DeviceCode,
 }
 
 impl GrantType {
@@ -22,6 +24,7 @@ impl GrantType {
         match text {
             "client_credentials" => Some(Self::ClientCredentials),
             "authorization_code" => Some(Self::AuthorizationCode),
+            "device_code" => Some(Self::DeviceCode),
             _ => None,
         }
     }
@@ -30,6 +33,7 @@ impl GrantType {
         match self {
             Self::ClientCredentials => "client_credentials",
             Self::AuthorizationCode => "authorization_code",
+            Self::DeviceCode => "device_code",
         }
     }
 }
@@ -119,8 +123,16 @@ impl ClientRecord {
                 "must hold at least one URI for an authorization code client",
             );
         }
-        if input.pkce && grant_type != Some(GrantType::AuthorizationCode) {
-            errors.add("pkce", "applies to authorization code clients only");
+        if input.pkce
+            && !matches!(
+                grant_type,
+                Some(GrantType::AuthorizationCode | GrantType::DeviceCode)
+            )
+        {
+            errors.add(
+                "pkce",
+                "applies to authorization code and device code clients only",
+            );
         }
         if input.allow_plain_pkce && grant_type != Some(GrantType::AuthorizationCode) {
             errors.add(

@@ -5,6 +5,7 @@ pub mod authorization;
 pub mod authorize;
 pub mod client;
 pub mod cookie;
+pub mod device;
 pub mod form;
 pub mod grant;
 pub mod pkce;

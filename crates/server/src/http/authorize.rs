@@ -23,7 +23,7 @@ use crate::domain::user::{self, UserRecord};
 
 pub const AUTHORIZE_PATH: &str = "/oauth2/authorize";
 
-fn see_other(location: &str) -> Response {
+pub(super) fn see_other(location: &str) -> Response {
     match HeaderValue::from_str(location) {
         Ok(value) => {
             let mut response = StatusCode::SEE_OTHER.into_response();
@@ -40,7 +40,7 @@ fn see_other(location: &str) -> Response {
     }
 }
 
-fn unavailable(error: impl std::fmt::Display) -> Response {
+pub(super) fn unavailable(error: impl std::fmt::Display) -> Response {
     tracing::error!(%error, "authorization page failed");
     error_page(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -226,7 +226,7 @@ async fn issue_code(
     Ok(with_query(&request.redirect_uri, &pairs))
 }
 
-async fn read_form(body: Body) -> Result<FormParams, Box<Response>> {
+pub(super) async fn read_form(body: Body) -> Result<FormParams, Box<Response>> {
     let bytes = read_body(body)
         .await
         .map_err(|message| Box::new(error_page(StatusCode::PAYLOAD_TOO_LARGE, &message)))?;

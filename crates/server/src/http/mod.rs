@@ -4,6 +4,7 @@ mod admin;
 mod authorize;
 mod bearer;
 mod browser;
+mod device;
 pub(crate) mod errors;
 mod meta;
 mod pages;
@@ -83,6 +84,15 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(authorize::login_get).post(authorize::login_post),
         )
         .route("/oauth2/logout", post(authorize::logout))
+        .route(
+            "/oauth2/device_authorizations",
+            post(device::device_authorization),
+        )
+        .route(
+            device::VERIFICATION_PATH,
+            get(device::verification_get).post(device::verification_post),
+        )
+        .route("/oauth2/device/decision", post(device::decision))
         .route("/oauth2/revoke", post(token_info::revoke))
         .route("/oauth2/introspect", post(token_info::introspect))
         .route(

@@ -20,7 +20,7 @@ use crate::domain::time::now_unix;
 use crate::domain::token::{ACCESS_TOKEN_TYPE, AccessTokenClaims};
 
 const FORM: &str = "application/x-www-form-urlencoded";
-const SUPPORTED_GRANTS: &str = "client_credentials, authorization_code, refresh_token";
+const SUPPORTED_GRANTS: &str = "client_credentials, authorization_code, refresh_token, urn:ietf:params:oauth:grant-type:device_code";
 
 pub async fn token(
     State(state): State<Arc<AppState>>,
@@ -63,6 +63,20 @@ async fn issue(
     query: Option<&str>,
     body: Body,
 ) -> Result<TokenResponse, OAuthError> {
+    let params = read_oauth_form(headers, query, body).await?;
+    let grant_type = params.get("grant_type").ok_or_else(|| {
+        invalid_request("grant_type is missing; send grant_type=client_credentials")
+    })?;
+    issue_for_client(state, headers, &params, grant_type).await
+}
+
+/// The parameters of an OAuth endpoint: a form body (capped), and the query string, which
+/// Coupa's own examples use even with POST; a parameter in both places is refused.
+pub(crate) async fn read_oauth_form(
+    headers: &HeaderMap,
+    query: Option<&str>,
+    body: Body,
+) -> Result<FormParams, OAuthError> {
     let body = read_body(body).await.map_err(invalid_request)?;
     match content_type(headers) {
         Some(media_type) if media_type == FORM => {}
@@ -76,21 +90,29 @@ async fn issue(
     }
     // Coupa's own examples send parameters in the query string of the POST; accept them
     // there too, but never the same parameter in both places.
-    let params = FormParams::parse(&body)
+    FormParams::parse(&body)
         .and_then(|params| params.merge(FormParams::parse(query.unwrap_or_default().as_bytes())?))
-        .map_err(|error| invalid_request(error.to_string()))?;
-    let grant_type = params.get("grant_type").ok_or_else(|| {
-        invalid_request("grant_type is missing; send grant_type=client_credentials")
-    })?;
-    let (client, secret_generation) = authenticate_client(state, headers, &params)?;
+        .map_err(|error| invalid_request(error.to_string()))
+}
+
+async fn issue_for_client(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: &FormParams,
+    grant_type: &str,
+) -> Result<TokenResponse, OAuthError> {
+    let (client, secret_generation) = authenticate_client(state, headers, params)?;
     match grant_type {
         "client_credentials" => {
             client_credentials(state, &client, secret_generation, params.get("scope"))
         }
         "authorization_code" => {
-            crate::grants::exchange_code(state, &client, secret_generation, &params).await
+            crate::grants::exchange_code(state, &client, secret_generation, params).await
         }
-        "refresh_token" => crate::grants::refresh(state, &client, secret_generation, &params).await,
+        "refresh_token" => crate::grants::refresh(state, &client, secret_generation, params).await,
+        crate::grants::DEVICE_CODE_GRANT => {
+            crate::grants::device_token(state, &client, secret_generation, params).await
+        }
         other => Err(OAuthError::new(
             OAuthErrorCode::UnsupportedGrantType,
             format!("grant_type {other} is not supported; supported: {SUPPORTED_GRANTS}"),

@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use crate::api::sql::SqlQuery;
 use crate::domain::api_key::ApiKeyRecord;
 use crate::domain::client::ClientRecord;
+use crate::domain::device::DeviceRecord;
 use crate::domain::grant::{
     CodeRecord, CodeRedemption, GrantRecord, RefreshTokenRecord, Rotation, SessionRecord,
 };
@@ -136,6 +137,33 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_access_token(&self, jti: &str, expires_at: i64) -> Result<(), StoreError>;
     /// Revocations recorded after `seq`, oldest first, not yet expired at `now`.
     async fn revocations_since(&self, seq: i64, now: i64) -> Result<Vec<Revocation>, StoreError>;
+
+    /// `Taken("user_code")` when the user code is in use.
+    async fn insert_device_authorization(&self, device: &DeviceRecord) -> Result<(), StoreError>;
+    async fn device_by_user_code(
+        &self,
+        user_code: &str,
+    ) -> Result<Option<DeviceRecord>, StoreError>;
+    async fn device(&self, device_digest: &[u8]) -> Result<Option<DeviceRecord>, StoreError>;
+    /// Approves a pending, unexpired device authorization and stores its grant, in one
+    /// transaction. False if it was not pending any more.
+    async fn approve_device(
+        &self,
+        user_code: &str,
+        grant: &GrantRecord,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+    /// Denies a pending device authorization. False if it was not pending any more.
+    async fn deny_device(&self, user_code: &str) -> Result<bool, StoreError>;
+    /// Records a poll and the interval to ask of the next one.
+    async fn record_device_poll(
+        &self,
+        device_digest: &[u8],
+        now: i64,
+        interval: i64,
+    ) -> Result<(), StoreError>;
+    /// Marks an approved authorization used; of concurrent callers exactly one gets true.
+    async fn consume_device(&self, device_digest: &[u8]) -> Result<bool, StoreError>;
 
     async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError>;
     async fn api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError>;

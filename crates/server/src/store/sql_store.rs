@@ -232,6 +232,38 @@ impl From<SessionRow> for crate::domain::grant::SessionRecord {
     }
 }
 
+#[derive(sqlx::FromRow)]
+pub(super) struct DeviceRow {
+    device_digest: Vec<u8>,
+    user_code: String,
+    client_id: String,
+    scopes: String,
+    expires_at: i64,
+    poll_interval: i64,
+    last_polled_at: Option<i64>,
+    status: String,
+    grant_id: Option<String>,
+}
+
+impl From<DeviceRow> for crate::domain::device::DeviceRecord {
+    fn from(row: DeviceRow) -> Self {
+        Self {
+            device_digest: row.device_digest,
+            user_code: row.user_code,
+            client_id: row.client_id,
+            scopes: ScopeSet::parse(&row.scopes),
+            expires_at: row.expires_at,
+            interval: row.poll_interval,
+            last_polled_at: row.last_polled_at,
+            status: crate::domain::device::DeviceStatus::parse(&row.status),
+            grant_id: row.grant_id,
+        }
+    }
+}
+
+pub(super) const DEVICE_COLUMNS: &str = "device_digest, user_code, client_id, scopes, expires_at, \
+     poll_interval, last_polled_at, status, grant_id";
+
 pub(super) const CLIENT_COLUMNS: &str = "client_id, name, login, grant_type, contact_info, contact_email, scopes, \
      redirect_uris, pkce, active, secret_digest, secret_generation, previous_secret_digest, \
      previous_secret_expires_at, tokens_valid_after, created_at, updated_at, version, allow_plain_pkce";
@@ -256,6 +288,28 @@ macro_rules! impl_sql_store {
                         sqlx::query(&statement).execute(&self.pool).await?;
                     }
                 }
+                Ok(())
+            }
+
+            async fn insert_grant_in(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                grant: &$crate::domain::grant::GrantRecord,
+            ) -> Result<(), sqlx::Error> {
+                let sql = format!(
+                    "INSERT INTO grants ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    $crate::store::sql_store::GRANT_COLUMNS
+                );
+                sqlx::query(&sql)
+                    .bind(&grant.grant_id)
+                    .bind(&grant.client_id)
+                    .bind(&grant.user_id)
+                    .bind(grant.scopes.to_string())
+                    .bind(grant.auth_time)
+                    .bind(grant.nonce.as_deref())
+                    .bind(grant.created_at)
+                    .bind(grant.revoked_at)
+                    .execute(&mut **tx)
+                    .await?;
                 Ok(())
             }
 
@@ -545,21 +599,7 @@ macro_rules! impl_sql_store {
                 code: &$crate::domain::grant::CodeRecord,
             ) -> Result<(), $crate::store::StoreError> {
                 let mut tx = self.begin_write().await?;
-                let sql = format!(
-                    "INSERT INTO grants ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                    $crate::store::sql_store::GRANT_COLUMNS
-                );
-                sqlx::query(&sql)
-                    .bind(&grant.grant_id)
-                    .bind(&grant.client_id)
-                    .bind(&grant.user_id)
-                    .bind(grant.scopes.to_string())
-                    .bind(grant.auth_time)
-                    .bind(grant.nonce.as_deref())
-                    .bind(grant.created_at)
-                    .bind(grant.revoked_at)
-                    .execute(&mut *tx)
-                    .await?;
+                Self::insert_grant_in(&mut tx, grant).await?;
                 sqlx::query(
                     "INSERT INTO authorization_codes (code_digest, grant_id, redirect_uri, code_challenge, \
                      code_challenge_method, expires_at, used_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -769,6 +809,119 @@ macro_rules! impl_sql_store {
                 .bind(now)
                 .fetch_all(&self.pool)
                 .await?)
+            }
+
+            async fn insert_device_authorization(
+                &self,
+                device: &$crate::domain::device::DeviceRecord,
+            ) -> Result<(), $crate::store::StoreError> {
+                let sql = format!(
+                    "INSERT INTO device_authorizations ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    $crate::store::sql_store::DEVICE_COLUMNS
+                );
+                sqlx::query(&sql)
+                    .bind(&device.device_digest)
+                    .bind(&device.user_code)
+                    .bind(&device.client_id)
+                    .bind(device.scopes.to_string())
+                    .bind(device.expires_at)
+                    .bind(device.interval)
+                    .bind(device.last_polled_at)
+                    .bind(device.status.as_str())
+                    .bind(device.grant_id.as_deref())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| $crate::store::sql_store::unique_violation_to_taken(e, "user_code"))?;
+                Ok(())
+            }
+
+            async fn device_by_user_code(
+                &self,
+                user_code: &str,
+            ) -> Result<Option<$crate::domain::device::DeviceRecord>, $crate::store::StoreError> {
+                let sql = format!(
+                    "SELECT {} FROM device_authorizations WHERE user_code = $1",
+                    $crate::store::sql_store::DEVICE_COLUMNS
+                );
+                let row: Option<$crate::store::sql_store::DeviceRow> =
+                    sqlx::query_as(&sql).bind(user_code).fetch_optional(&self.pool).await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn device(
+                &self,
+                device_digest: &[u8],
+            ) -> Result<Option<$crate::domain::device::DeviceRecord>, $crate::store::StoreError> {
+                let sql = format!(
+                    "SELECT {} FROM device_authorizations WHERE device_digest = $1",
+                    $crate::store::sql_store::DEVICE_COLUMNS
+                );
+                let row: Option<$crate::store::sql_store::DeviceRow> =
+                    sqlx::query_as(&sql).bind(device_digest).fetch_optional(&self.pool).await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn approve_device(
+                &self,
+                user_code: &str,
+                grant: &$crate::domain::grant::GrantRecord,
+                now: i64,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let mut tx = self.begin_write().await?;
+                let approved = sqlx::query(
+                    "UPDATE device_authorizations SET status = 'approved', grant_id = $1 \
+                     WHERE user_code = $2 AND status = 'pending' AND expires_at > $3",
+                )
+                .bind(&grant.grant_id)
+                .bind(user_code)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if approved == 1 {
+                    Self::insert_grant_in(&mut tx, grant).await?;
+                }
+                tx.commit().await?;
+                Ok(approved == 1)
+            }
+
+            async fn deny_device(&self, user_code: &str) -> Result<bool, $crate::store::StoreError> {
+                let denied = sqlx::query(
+                    "UPDATE device_authorizations SET status = 'denied' WHERE user_code = $1 AND status = 'pending'",
+                )
+                .bind(user_code)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+                Ok(denied == 1)
+            }
+
+            async fn record_device_poll(
+                &self,
+                device_digest: &[u8],
+                now: i64,
+                interval: i64,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(
+                    "UPDATE device_authorizations SET last_polled_at = $1, poll_interval = $2 WHERE device_digest = $3",
+                )
+                .bind(now)
+                .bind(interval)
+                .bind(device_digest)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn consume_device(&self, device_digest: &[u8]) -> Result<bool, $crate::store::StoreError> {
+                let used = sqlx::query(
+                    "UPDATE device_authorizations SET status = 'used' WHERE device_digest = $1 AND status = 'approved'",
+                )
+                .bind(device_digest)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+                Ok(used == 1)
             }
 
             async fn insert_api_key(
