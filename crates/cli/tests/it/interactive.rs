@@ -393,16 +393,22 @@ async fn refresh_tokens_rotate_narrow_and_reuse_revokes_the_family() {
     let mut browser = Browser::new(&server.url);
     let redirect = authorize(&mut browser, &authorize_url(&client_id, &[]), "allow").await;
     let code = query_of(&redirect)["code"].clone();
-    let (status, tokens) = token_request(
-        &server,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("code_verifier", VERIFIER),
-            ("client_id", &client_id),
-        ],
-    )
-    .await;
+    // Parameters in the query string of the POST, as Coupa's own example sends them.
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("grant_type", "authorization_code")
+        .append_pair("code", &code)
+        .append_pair("code_verifier", VERIFIER)
+        .append_pair("client_id", &client_id)
+        .finish();
+    let response = server
+        .http
+        .post(server.url(&format!("/oauth2/token?{query}")))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let tokens: Value = response.json().await.unwrap();
     assert_eq!(
         status,
         StatusCode::OK,
@@ -868,4 +874,74 @@ async fn device_flow_states_from_pending_to_tokens_and_denial() {
     let unknown = browser.post("/oauth2/device", &form).await;
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
     assert!(unknown.body.contains("not valid"));
+}
+
+#[tokio::test]
+async fn cookies_are_secure_behind_https_and_plain_pkce_works_where_allowed() {
+    let settings = coupa_server::ConfigLayer {
+        issuer: Some("https://coupa.example.com".into()),
+        ..Default::default()
+    };
+    let server = spawn_server_with(Backend::Sqlite, settings).await.unwrap();
+    let login = server
+        .http
+        .get(server.url("/oauth2/login"))
+        .send()
+        .await
+        .unwrap();
+    let cookie = login
+        .headers()
+        .get(SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        cookie.contains("; Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+
+    let server = spawn_server_with(Backend::Sqlite, Default::default())
+        .await
+        .unwrap();
+    user_and_client(&server, false).await;
+    let plain_client = server
+        .admin
+        .create_client(&CreateClient {
+            name: "Expense App".into(),
+            login: "legacy-app".into(),
+            grant_type: "authorization_code".into(),
+            scope: "openid".into(),
+            redirect_uris: vec![REDIRECT.into()],
+            allow_plain_pkce: true,
+            ..CreateClient::default()
+        })
+        .await
+        .unwrap();
+    let mut browser = Browser::new(&server.url);
+    let url = format!(
+        "/oauth2/authorize?client_id={}&response_type=code&scope=openid&code_challenge={VERIFIER}&code_challenge_method=plain",
+        plain_client.client_id
+    );
+    let redirect = authorize(&mut browser, &url, "allow").await;
+    let code = query_of(&redirect)["code"].clone();
+    let (status, tokens) = token_request(
+        &server,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("code_verifier", VERIFIER),
+            ("client_id", &plain_client.client_id),
+            (
+                "client_secret",
+                plain_client.client_secret.as_deref().unwrap(),
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    assert!(
+        tokens.get("refresh_token").is_none(),
+        "no offline_access, no refresh token"
+    );
 }
