@@ -91,40 +91,36 @@ async fn pages_a_real_server_from_offset_zero_and_misses_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_concurrent_calls_with_an_expired_token_make_one_token_request() {
-    let server = spawn_server_with(Backend::Sqlite, ConfigLayer::default())
-        .await
-        .unwrap();
-    let (_, credentials) = server.create_client("crowd", "core.invoice.read").await;
+    let (url, mock) = spawn_mock().await;
+    mock.first_token_expires_in.store(1, Ordering::SeqCst);
     let policy = RefreshPolicy {
-        refresh_after: Duration::from_millis(300),
+        margin: Duration::ZERO,
         ..RefreshPolicy::default()
     };
-    let tokens = Arc::new(TokenManager::new(
-        profile(&server.url, &credentials.id, &credentials.secret, None),
-        reqwest::Client::new(),
-        policy,
-    ));
-    let api = Arc::new(client(Arc::clone(&tokens)));
-    api.get_json("invoices", &[]).await.unwrap();
+    let (tokens, api) = mock_client(&url, policy);
+    let api = Arc::new(api);
+    api.get_json("things", &[]).await.unwrap();
     assert_eq!(tokens.requests_sent(), 1);
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     let calls: Vec<_> = (0..1000)
         .map(|_| {
             let api = Arc::clone(&api);
-            tokio::spawn(async move {
-                api.get_json("invoices", &[("limit".into(), "1".into())])
-                    .await
-            })
+            tokio::spawn(async move { api.get_json("things", &[]).await })
         })
         .collect();
     for call in calls {
-        call.await.unwrap().unwrap();
+        let answer = call.await.unwrap().unwrap();
+        assert_eq!(
+            answer[0]["token"], "t2",
+            "every call carries the one new token"
+        );
     }
     assert_eq!(
         tokens.requests_sent(),
         2,
         "exactly one refresh for the thousand calls"
     );
+    assert_eq!(mock.token_requests.load(Ordering::SeqCst), 2);
 }
 
 /// A programmable instance: token endpoint and one API resource.
@@ -141,6 +137,8 @@ struct Mock {
     revoked_token: std::sync::Mutex<Option<String>>,
     /// The headers of every API call received.
     seen: std::sync::Mutex<Vec<HeaderMap>>,
+    /// The first token's lifetime in seconds (0: the usual 86399).
+    first_token_expires_in: AtomicUsize,
 }
 
 async fn mock_token(State(mock): State<Arc<Mock>>, body: String) -> Response {
@@ -160,8 +158,14 @@ async fn mock_token(State(mock): State<Arc<Mock>>, body: String) -> Response {
         )
             .into_response();
     }
+    let first_lifetime = mock.first_token_expires_in.load(Ordering::SeqCst);
+    let expires_in = if n == 1 && first_lifetime != 0 {
+        first_lifetime
+    } else {
+        86_399
+    };
     axum::Json(
-        json!({"access_token": format!("t{n}"), "token_type": "bearer", "expires_in": 86399}),
+        json!({"access_token": format!("t{n}"), "token_type": "bearer", "expires_in": expires_in}),
     )
     .into_response()
 }
