@@ -58,6 +58,7 @@ pub async fn update(
 ) -> Result<UserView, AdminError> {
     for _ in 0..UPDATE_ATTEMPTS {
         let mut user = find(state, id_or_login).await?;
+        let ends_access = changes.active == Some(false) || changes.password.is_some();
         let changes = changes.clone();
         let user_id = user.user_id.clone();
         user = tokio::task::spawn_blocking(move || {
@@ -70,6 +71,12 @@ pub async fn update(
         match state.store.update_user(&user).await {
             Ok(()) => {
                 tracing::info!(%user_id, "user updated");
+                if ends_access {
+                    // Deactivation and a new password end every authorization the user gave.
+                    for grant_id in state.store.live_grants_of_user(&user_id).await? {
+                        crate::grants::revoke_grant(state, &grant_id).await?;
+                    }
+                }
                 return Ok(user.view());
             }
             Err(StoreError::Stale) => continue,

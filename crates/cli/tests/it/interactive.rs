@@ -945,3 +945,67 @@ async fn cookies_are_secure_behind_https_and_plain_pkce_works_where_allowed() {
         "no offline_access, no refresh token"
     );
 }
+
+#[tokio::test]
+async fn deactivating_a_user_ends_what_they_authorized() {
+    let server = spawn_server_with(Backend::Sqlite, Default::default())
+        .await
+        .unwrap();
+    let (client_id, secret) = user_and_client(&server, false).await;
+    let secret = secret.unwrap();
+    let mut browser = Browser::new(&server.url);
+    let redirect = authorize(&mut browser, &authorize_url(&client_id, &[]), "allow").await;
+    let code = query_of(&redirect)["code"].clone();
+    let (_, tokens) = token_request(
+        &server,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("code_verifier", VERIFIER),
+            ("client_id", &client_id),
+            ("client_secret", &secret),
+        ],
+    )
+    .await;
+    let access = tokens["access_token"].as_str().unwrap();
+    server
+        .admin
+        .update_user(
+            "ada",
+            &coupa_proto::admin::UpdateUser {
+                active: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let api = server
+        .http
+        .get(server.url("/api/invoices"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), StatusCode::UNAUTHORIZED);
+    let (status, refreshed) = token_request(
+        &server,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+            ("client_id", &client_id),
+            ("client_secret", &secret),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, refreshed["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
+    let page = browser.get(&authorize_url(&client_id, &[])).await;
+    assert!(
+        page.location
+            .as_deref()
+            .is_some_and(|to| to.starts_with("/oauth2/login")),
+        "the session ended too"
+    );
+}

@@ -630,6 +630,19 @@ macro_rules! impl_sql_store {
                 Ok(row.map(Into::into))
             }
 
+            async fn live_grants_of_user(
+                &self,
+                user_id: &str,
+            ) -> Result<Vec<String>, $crate::store::StoreError> {
+                let rows: Vec<(String,)> = sqlx::query_as(
+                    "SELECT grant_id FROM grants WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at",
+                )
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(|(grant_id,)| grant_id).collect())
+            }
+
             async fn redeem_code(
                 &self,
                 digest: &[u8],
