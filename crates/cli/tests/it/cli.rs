@@ -1095,6 +1095,38 @@ async fn admin_users_commands_drive_the_admin_api() {
         .await,
     );
     assert_eq!(shown["login"], "ada");
+    let public = json(
+        &coupa(
+            &[
+                "admin",
+                "clients",
+                "create",
+                "--name",
+                "Mobile",
+                "--login",
+                "mobile-app",
+                "--grant-type",
+                "authorization_code",
+                "--scope",
+                "openid offline_access",
+                "--redirect-uri",
+                "https://app.example/cb",
+                "--redirect-uri",
+                "com.example.app://cb",
+                "--pkce",
+                "--output",
+                "json",
+            ],
+            &env,
+        )
+        .await,
+    );
+    assert_eq!(public["grant_type"], "authorization_code");
+    assert_eq!(public["pkce"], true);
+    assert!(
+        public.get("client_secret").is_none(),
+        "a public client has no secret"
+    );
     let missing = coupa(&["admin", "users", "show", "nobody"], &env).await;
     assert!(
         !missing.success && missing.stderr.contains("coupa admin users list"),

@@ -216,6 +216,22 @@ pub async fn authorize(browser: &mut Browser, url: &str, decision: &str) -> Stri
     }
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("Allow Expense App"), "{}", page.body);
+    for scope in coupa_proto::scopes::CATALOGUE {
+        if page.body.contains(&format!("<code>{}</code>", scope.name)) {
+            assert!(
+                page.body.contains(&format!(
+                    "<code>{}</code>: {}",
+                    scope.name,
+                    scope
+                        .description
+                        .replace('&', "&amp;")
+                        .replace('\'', "&#39;")
+                )),
+                "each scope is listed with its catalogue description: {}",
+                scope.name
+            );
+        }
+    }
     let mut form = hidden_fields(&page.body);
     form.push(("decision".into(), decision.into()));
     let decided = browser.post("/oauth2/authorize", &form).await;

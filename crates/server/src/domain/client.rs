@@ -375,6 +375,20 @@ pub(crate) fn looks_like_email(email: &str) -> bool {
         && !domain.contains('@')
 }
 
+/// RFC 8252 §7.1: a native app's private-use scheme in reverse-domain form
+/// (`com.example.app:/callback`), which cannot be confused with a web scheme.
+fn is_private_use_uri(uri: &str) -> bool {
+    let Some((scheme, rest)) = uri.split_once(':') else {
+        return false;
+    };
+    scheme.contains('.')
+        && scheme.starts_with(|c: char| c.is_ascii_lowercase())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '+' | '-'))
+        && !rest.is_empty()
+}
+
 fn validate_redirect_uris(errors: &mut CoupaErrors, uris: &[String]) -> Vec<String> {
     if uris.len() > MAX_REDIRECT_URIS {
         errors.add(
@@ -390,15 +404,14 @@ fn validate_redirect_uris(errors: &mut CoupaErrors, uris: &[String]) -> Vec<Stri
             .split("://")
             .nth(1)
             .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
-        if !scheme_ok
-            || !has_host
+        if !(scheme_ok && has_host || is_private_use_uri(uri))
             || uri.contains('#')
             || uri.chars().any(char::is_whitespace)
             || uri.len() > 2000
         {
             errors.add(
                 "redirect_uris",
-                format!("{uri} is not an absolute http(s) URI without a fragment"),
+                format!("{uri} is not an absolute http(s) URI (or a reverse-domain app scheme such as com.example.app:/cb) without a fragment"),
             );
         } else if !kept.iter().any(|existing| existing == uri) {
             kept.push(uri.to_string());
@@ -567,5 +580,30 @@ mod tests {
         assert_eq!(fresh.name, "Renamed");
         assert_eq!(fresh.contact_email, "team@example.com");
         assert_eq!(fresh.updated_at, 1002);
+    }
+
+    #[test]
+    fn redirect_uris_are_web_or_reverse_domain_app_schemes() {
+        assert!(is_private_use_uri("com.example.app:/callback"));
+        for refused in [
+            "javascript:alert(1)",
+            "data:text/html,x",
+            "Com.Example:/cb",
+            "com.example:",
+            "file:///etc",
+        ] {
+            assert!(!is_private_use_uri(refused), "{refused}");
+        }
+        let mut errors = CoupaErrors::new();
+        let kept = validate_redirect_uris(
+            &mut errors,
+            &[
+                "https://app.example/cb".into(),
+                "com.example.app:/cb".into(),
+                "javascript:x".into(),
+            ],
+        );
+        assert_eq!(kept, vec!["https://app.example/cb", "com.example.app:/cb"]);
+        assert!(!errors.is_empty(), "javascript: is refused");
     }
 }
