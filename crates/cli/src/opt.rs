@@ -108,7 +108,7 @@ environment (or pass it to newman as above) so the file can be shared.")]
         /// several times [default: invoices and expense_reports].
         #[arg(long = "object", value_name = "OBJECT")]
         objects: Vec<String>,
-        /// Write the client secret into the collection (the file is then made owner-only).
+        /// Write the client secret into the collection (files are always written owner-only, 0600).
         #[arg(long)]
         include_secret: bool,
     },
