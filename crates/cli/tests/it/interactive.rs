@@ -364,6 +364,31 @@ async fn code_flow_with_pkce_through_the_html_forms() {
     assert_eq!(userinfo["name"], "Ada Lovelace");
     assert_eq!(userinfo["email"], "ada@example.com");
     assert!(userinfo.get("login").is_none(), "login was not asked for");
+    let posted: Value = server
+        .http
+        .post(server.url("/oauth2/userinfo"))
+        .bearer_auth(&access_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(posted, userinfo, "POST answers as GET");
+    let client_token = server
+        .http
+        .get(server.url("/oauth2/userinfo"))
+        .bearer_auth("not-a-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(client_token.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        client_token.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("invalid_token")
+    );
 
     // Replaying the code fails and revokes what it issued.
     let (status, replay) = token_request(&server, &exchange).await;
