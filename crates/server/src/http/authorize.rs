@@ -48,6 +48,23 @@ pub(super) fn unavailable(error: impl std::fmt::Display) -> Response {
     )
 }
 
+/// A page holding a form: `render` gets this browser's CSRF token, and the cookie is set when
+/// the token is new.
+pub(super) fn form_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    render: impl FnOnce(&str) -> Response,
+) -> Response {
+    match csrf_token(headers) {
+        Ok((csrf, is_new)) => {
+            let mut response = render(&csrf);
+            remember_csrf(state, &mut response, &csrf, is_new);
+            response
+        }
+        Err(error) => unavailable(error),
+    }
+}
+
 fn redirect_error(error: &RedirectError) -> Response {
     see_other(&error.location())
 }
@@ -99,22 +116,16 @@ pub async fn authorize_get(
         (None, _) | (Some(_), Prompt::Login) => {
             see_other(&with_query("/oauth2/login", &[("return_to", back_here)]))
         }
-        (Some((_, user)), _) => {
-            let (csrf, is_new) = match csrf_token(&headers) {
-                Ok(token) => token,
-                Err(error) => return unavailable(error),
-            };
-            let mut response = pages::consent_page(&Consent {
-                csrf: &csrf,
+        (Some((_, user)), _) => form_page(&state, &headers, |csrf| {
+            pages::consent_page(&Consent {
+                csrf,
                 action: AUTHORIZE_PATH,
                 application: &client.name,
                 user_name: &user.name,
                 scopes: request.scopes.iter().collect(),
                 hidden: request.params(),
-            });
-            remember_csrf(&state, &mut response, &csrf, is_new);
-            response
-        }
+            })
+        }),
     }
 }
 
@@ -246,13 +257,9 @@ pub async fn login_get(
 ) -> Response {
     let params = FormParams::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
     let return_to = browser::safe_return_to(params.get("return_to"));
-    let (csrf, is_new) = match csrf_token(&headers) {
-        Ok(token) => token,
-        Err(error) => return unavailable(error),
-    };
-    let mut response = login_page(StatusCode::OK, &csrf, return_to, "", None);
-    remember_csrf(&state, &mut response, &csrf, is_new);
-    response
+    form_page(&state, &headers, |csrf| {
+        login_page(StatusCode::OK, csrf, return_to, "", None)
+    })
 }
 
 /// `POST /oauth2/login`: fields `login`, `password`, `csrf_token`, `return_to`.
@@ -346,12 +353,8 @@ pub async fn logout(
 /// Where a sign-in without a destination lands.
 pub async fn signed_in(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     match browser::current_user(&state, &headers).await {
-        Ok(Some((_, user))) => {
-            let (csrf, is_new) = match csrf_token(&headers) {
-                Ok(token) => token,
-                Err(error) => return unavailable(error),
-            };
-            let mut response = pages::page(
+        Ok(Some((_, user))) => form_page(&state, &headers, |csrf| {
+            pages::page(
                 StatusCode::OK,
                 "Signed in",
                 &format!(
@@ -359,12 +362,10 @@ pub async fn signed_in(State(state): State<Arc<AppState>>, headers: HeaderMap) -
 <form method=\"post\" action=\"/oauth2/logout\"><input type=\"hidden\" name=\"csrf_token\" value=\"{}\">\
 <button type=\"submit\" class=\"secondary\">Sign out</button></form>",
                     pages::escape(&user.name),
-                    pages::escape(&csrf)
+                    pages::escape(csrf)
                 ),
-            );
-            remember_csrf(&state, &mut response, &csrf, is_new);
-            response
-        }
+            )
+        }),
         Ok(None) => see_other("/oauth2/login"),
         Err(error) => unavailable(error),
     }

@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 use coupa_proto::oauth::OAuthErrorCode;
 use serde_json::json;
 
-use super::authorize::{read_form, see_other, unavailable};
-use super::browser::{self, csrf_matches, csrf_token, remember_csrf};
+use super::authorize::{form_page, read_form, see_other, unavailable};
+use super::browser::{self, csrf_matches};
 use super::errors::OAuthError;
 use super::pages::{self, Consent, escape};
 use super::token::{authenticate_client, read_oauth_form};
@@ -156,13 +156,9 @@ pub async fn verification_get(
         }
         Err(error) => return unavailable(error),
     }
-    let (csrf, is_new) = match csrf_token(&headers) {
-        Ok(token) => token,
-        Err(error) => return unavailable(error),
-    };
-    let mut response = code_form(&csrf, params.get("user_code").unwrap_or_default(), None);
-    remember_csrf(&state, &mut response, &csrf, is_new);
-    response
+    form_page(&state, &headers, |csrf| {
+        code_form(csrf, params.get("user_code").unwrap_or_default(), None)
+    })
 }
 
 /// `POST /oauth2/device`: the code entered; answers the consent page for its device.
