@@ -135,16 +135,10 @@ pub async fn authorize_post(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let form = match read_form(body).await {
-        Ok(form) => form,
+    let (form, _) = match read_submitted_form(&headers, body).await {
+        Ok(submitted) => submitted,
         Err(response) => return *response,
     };
-    if !csrf_matches(&headers, form.get("csrf_token")) {
-        return error_page(
-            StatusCode::FORBIDDEN,
-            "This form has expired or did not come from this site. Go back, reload the page and try again.",
-        );
-    }
     let decision = form.get("decision").map(str::to_string);
     let request_params = FormParams::parse(
         form_urlencoded::Serializer::new(String::new())
@@ -237,16 +231,34 @@ async fn issue_code(
     Ok(with_query(&request.redirect_uri, &pairs))
 }
 
-pub(super) async fn read_form(body: Body) -> Result<FormParams, Box<Response>> {
+/// A form posted by one of this server's pages: read (capped), and refused unless its
+/// `csrf_token` matches this browser's cookie. Answers the fields and the token.
+pub(super) async fn read_submitted_form(
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(FormParams, String), Box<Response>> {
     let bytes = read_body(body)
         .await
         .map_err(|message| Box::new(error_page(StatusCode::PAYLOAD_TOO_LARGE, &message)))?;
-    FormParams::parse(&bytes).map_err(|error| {
+    let form = FormParams::parse(&bytes).map_err(|error| {
         Box::new(error_page(
             StatusCode::BAD_REQUEST,
             &format!("The form is malformed: {error}."),
         ))
-    })
+    })?;
+    match form
+        .get("csrf_token")
+        .filter(|_| csrf_matches(headers, form.get("csrf_token")))
+    {
+        Some(csrf) => {
+            let csrf = csrf.to_string();
+            Ok((form, csrf))
+        }
+        None => Err(Box::new(error_page(
+            StatusCode::FORBIDDEN,
+            "This form has expired or did not come from this site. Go back, reload the page and try again.",
+        ))),
+    }
 }
 
 /// `GET /oauth2/login?return_to=...`
@@ -268,20 +280,11 @@ pub async fn login_post(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let form = match read_form(body).await {
-        Ok(form) => form,
+    let (form, csrf) = match read_submitted_form(&headers, body).await {
+        Ok(submitted) => submitted,
         Err(response) => return *response,
     };
     let return_to = browser::safe_return_to(form.get("return_to")).to_string();
-    let Some(csrf) = form
-        .get("csrf_token")
-        .filter(|_| csrf_matches(&headers, form.get("csrf_token")))
-    else {
-        return error_page(
-            StatusCode::FORBIDDEN,
-            "This form has expired or did not come from this site. Go back, reload the page and try again.",
-        );
-    };
     let login = form.get("login").unwrap_or_default().to_string();
     let password = form.get("password").unwrap_or_default().to_string();
     let found = match state.store.user_by_login(&login).await {
@@ -303,7 +306,7 @@ pub async fn login_post(
         tracing::info!("sign-in refused");
         return login_page(
             StatusCode::UNAUTHORIZED,
-            csrf,
+            &csrf,
             &return_to,
             &login,
             Some("Wrong login or password, or the account is deactivated."),
@@ -328,15 +331,8 @@ pub async fn logout(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let form = match read_form(body).await {
-        Ok(form) => form,
-        Err(response) => return *response,
-    };
-    if !csrf_matches(&headers, form.get("csrf_token")) {
-        return error_page(
-            StatusCode::FORBIDDEN,
-            "This form did not come from this site.",
-        );
+    if let Err(response) = read_submitted_form(&headers, body).await {
+        return *response;
     }
     match browser::end_session(&state, &headers).await {
         Ok(cookie) => {

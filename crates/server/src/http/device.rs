@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 use coupa_proto::oauth::OAuthErrorCode;
 use serde_json::json;
 
-use super::authorize::{form_page, read_form, see_other, unavailable};
-use super::browser::{self, csrf_matches};
+use super::authorize::{form_page, read_submitted_form, see_other, unavailable};
+use super::browser;
 use super::errors::OAuthError;
 use super::pages::{self, Consent, escape};
 use super::token::{authenticate_client, read_oauth_form};
@@ -167,18 +167,9 @@ pub async fn verification_post(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let form = match read_form(body).await {
-        Ok(form) => form,
+    let (form, csrf) = match read_submitted_form(&headers, body).await {
+        Ok(submitted) => submitted,
         Err(response) => return *response,
-    };
-    let Some(csrf) = form
-        .get("csrf_token")
-        .filter(|_| csrf_matches(&headers, form.get("csrf_token")))
-    else {
-        return pages::error_page(
-            StatusCode::FORBIDDEN,
-            "This form did not come from this site.",
-        );
     };
     let user = match browser::current_user(&state, &headers).await {
         Ok(Some((_, user))) => user,
@@ -197,7 +188,7 @@ pub async fn verification_post(
         .filter(|device| device.status == DeviceStatus::Pending && device.expires_at > now_unix());
     let Some(device) = pending else {
         return code_form(
-            csrf,
+            &csrf,
             typed,
             Some(
                 "That code is not valid, has expired or was already used. Check the code on your device.",
@@ -210,13 +201,13 @@ pub async fn verification_post(
         .filter(|client| client.active)
     else {
         return code_form(
-            csrf,
+            &csrf,
             typed,
             Some("The application of this device is not available any more."),
         );
     };
     pages::consent_page(&Consent {
-        csrf,
+        csrf: &csrf,
         action: DECISION_PATH,
         application: &client.name,
         user_name: &user.name,
@@ -231,16 +222,10 @@ pub async fn decision(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let form = match read_form(body).await {
-        Ok(form) => form,
+    let (form, _) = match read_submitted_form(&headers, body).await {
+        Ok(submitted) => submitted,
         Err(response) => return *response,
     };
-    if !csrf_matches(&headers, form.get("csrf_token")) {
-        return pages::error_page(
-            StatusCode::FORBIDDEN,
-            "This form did not come from this site.",
-        );
-    }
     let (session, user) = match browser::current_user(&state, &headers).await {
         Ok(Some(signed_in)) => signed_in,
         Ok(None) => return see_other(VERIFICATION_PATH),
