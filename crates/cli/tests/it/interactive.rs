@@ -251,6 +251,30 @@ async fn token_request(server: &TestServer, form: &[(&str, &str)]) -> (StatusCod
     (status, response.json().await.unwrap())
 }
 
+/// Ada signs in and allows the confidential client, which exchanges the code (with PKCE).
+async fn sign_in_for_tokens(
+    server: &TestServer,
+    browser: &mut Browser,
+    client_id: &str,
+    secret: &str,
+) -> Value {
+    let redirect = authorize(browser, &authorize_url(client_id, &[]), "allow").await;
+    let code = query_of(&redirect)["code"].clone();
+    let (status, tokens) = token_request(
+        server,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("code_verifier", VERIFIER),
+            ("client_id", client_id),
+            ("client_secret", secret),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    tokens
+}
+
 fn jwt_claims(token: &str) -> Value {
     use base64::Engine;
     let payload = token.split('.').nth(1).unwrap();
@@ -647,19 +671,7 @@ async fn revocation_and_introspection_of_active_expired_and_revoked_tokens() {
     let (client_id, secret) = user_and_client(&server, false).await;
     let secret = secret.unwrap();
     let mut browser = Browser::new(&server.url);
-    let redirect = authorize(&mut browser, &authorize_url(&client_id, &[]), "allow").await;
-    let code = query_of(&redirect)["code"].clone();
-    let (_, tokens) = token_request(
-        &server,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("code_verifier", VERIFIER),
-            ("client_id", &client_id),
-            ("client_secret", &secret),
-        ],
-    )
-    .await;
+    let tokens = sign_in_for_tokens(&server, &mut browser, &client_id, &secret).await;
     let access = tokens["access_token"].as_str().unwrap();
     let refresh = tokens["refresh_token"].as_str().unwrap();
 
@@ -995,19 +1007,7 @@ async fn deactivating_a_user_ends_what_they_authorized() {
     let (client_id, secret) = user_and_client(&server, false).await;
     let secret = secret.unwrap();
     let mut browser = Browser::new(&server.url);
-    let redirect = authorize(&mut browser, &authorize_url(&client_id, &[]), "allow").await;
-    let code = query_of(&redirect)["code"].clone();
-    let (_, tokens) = token_request(
-        &server,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("code_verifier", VERIFIER),
-            ("client_id", &client_id),
-            ("client_secret", &secret),
-        ],
-    )
-    .await;
+    let tokens = sign_in_for_tokens(&server, &mut browser, &client_id, &secret).await;
     let access = tokens["access_token"].as_str().unwrap();
     server
         .admin
