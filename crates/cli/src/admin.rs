@@ -371,11 +371,8 @@ fn print_client(client: &ClientView, format: Output, url: &str) -> Result<(), Fa
     {
         println!("\nGet a token:");
         println!(
-            "  curl -X POST -H \"Content-Type: application/x-www-form-urlencoded\" -d \"client_id={}&grant_type=client_credentials&scope={}&client_secret={}\" {}/oauth2/token",
-            client.client_id,
-            client.scope,
-            secret,
-            url.trim_end_matches('/')
+            "  {}",
+            coupa_proto::admin::token_curl(url, &client.client_id, &client.scope, secret)
         );
     }
     Ok(())

@@ -30,6 +30,13 @@ pub async fn run(args: ServeArgs) -> Result<(), Failure> {
     if let Some(client) = &app.demo_client {
         print_demo(client, &format!("http://{address}"));
     }
+    if let Some((login, password)) = &app.demo_admin {
+        println!(
+            "Setup (the admin pages): http://{address}/setup\n  \
+             sign in as {login} with the password {password}\n  \
+             (renewed at each --demo start)\n"
+        );
+    }
     println!(
         "coupa serve: listening on http://{address} (issuer {})",
         config.issuer
@@ -48,11 +55,11 @@ fn print_demo(client: &coupa_proto::admin::ClientView, url: &str) {
     let secret = client.client_secret.as_deref().unwrap_or("<secret>");
     println!(
         "Demo data is loaded. The demo client {} holds every scope; its secret is renewed at each --demo start.\n\
-         Get a token:\n  \
-         curl -X POST -H \"Content-Type: application/x-www-form-urlencoded\" -d \"client_id={}&grant_type=client_credentials&scope={DEMO_SCOPES}&client_secret={secret}\" {url}/oauth2/token\n\
+         Get a token:\n  {}\n\
          Then call the API with its access_token:\n  \
          curl --location '{url}/api/expense_reports?limit=1' --header 'Accept: application/json' --header 'Authorization: Bearer <access_token>'\n",
-        client.login, client.client_id
+        client.login,
+        coupa_proto::admin::token_curl(url, &client.client_id, DEMO_SCOPES, secret)
     );
 }
 

@@ -2,6 +2,15 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The token call of Coupa's transition guide for a client-credentials client, ready to
+/// paste: the secret and scopes in the form body, as the guide sends them.
+pub fn token_curl(base_url: &str, client_id: &str, scope: &str, secret: &str) -> String {
+    format!(
+        "curl -X POST -H \"Content-Type: application/x-www-form-urlencoded\" -d \"client_id={client_id}&grant_type=client_credentials&scope={scope}&client_secret={secret}\" {}/oauth2/token",
+        base_url.trim_end_matches('/')
+    )
+}
+
 /// The grant types a client can be registered for.
 pub const GRANT_TYPES: &[&str] = &["client_credentials", "authorization_code", "device_code"];
 
@@ -71,6 +80,9 @@ pub struct ClientView {
     pub previous_secret_valid_until: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// When the client was last issued a token (RFC 3339); absent if it never was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_token_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -5,8 +5,8 @@ use coupa_proto::admin::{ApiKeyView, CreateApiKey};
 use crate::app::AppState;
 use crate::cache::hex;
 use crate::clients::AdminError;
-use crate::domain::api_key::{ApiKeyError, ApiKeyRecord};
-use crate::domain::time::{format_rfc3339, now_unix};
+use crate::domain::api_key::{ApiKeyError, ApiKeyRecord, ApiKeySource};
+use crate::domain::time::now_unix;
 
 pub async fn create(state: &AppState, input: CreateApiKey) -> Result<ApiKeyView, AdminError> {
     let (record, key) = ApiKeyRecord::create(
@@ -28,27 +28,51 @@ pub async fn create(state: &AppState, input: CreateApiKey) -> Result<ApiKeyView,
 
 /// Every key, with uses not yet written to the database merged in.
 pub async fn list(state: &AppState) -> Result<Vec<ApiKeyView>, AdminError> {
-    let uses = state
-        .api_key_uses
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .clone();
+    Ok(records(state)
+        .await?
+        .iter()
+        .map(|record| record.view(None))
+        .collect())
+}
+
+/// Every key record, its last use merged with this process's uses not yet written.
+pub async fn records(state: &AppState) -> Result<Vec<ApiKeyRecord>, AdminError> {
+    let uses = state.api_key_uses.snapshot();
     Ok(state
         .store
         .api_keys()
         .await?
         .into_iter()
-        .map(|record| {
-            let mut view = record.view(None);
+        .map(|mut record| {
             if let Some((at, from)) = uses.get(&record.key_id)
                 && record.last_used_at.is_none_or(|stored| stored < *at)
             {
-                view.last_used_at = Some(format_rfc3339(*at));
-                view.last_used_from = Some(from.clone());
+                record.last_used_at = Some(*at);
+                record.last_used_from = Some(from.clone());
             }
-            view
+            record
         })
         .collect())
+}
+
+/// Every address each key was used from, with this process's uses not yet written.
+pub async fn sources(state: &AppState) -> Result<Vec<ApiKeySource>, AdminError> {
+    let mut sources = state.store.api_key_sources().await?;
+    for (key_id, (at, address)) in state.api_key_uses.snapshot() {
+        match sources
+            .iter_mut()
+            .find(|source| source.key_id == key_id && source.address == address)
+        {
+            Some(source) => source.last_used_at = source.last_used_at.max(at),
+            None => sources.push(ApiKeySource {
+                key_id,
+                address,
+                first_used_at: at,
+                last_used_at: at,
+            }),
+        }
+    }
+    Ok(sources)
 }
 
 pub async fn revoke(state: &AppState, key_id: &str) -> Result<ApiKeyView, AdminError> {

@@ -21,9 +21,9 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub clients: ClientCache,
     pub api_keys: ApiKeyCache,
-    /// When each API key was last recorded as used, so uses reach the database at most once
-    /// a minute per key.
-    pub api_key_uses: std::sync::Mutex<std::collections::HashMap<String, (i64, String)>>,
+    /// Recent uses of API keys and tokens issued to clients (see `uses`).
+    pub api_key_uses: crate::uses::RecentUses,
+    pub client_tokens: crate::uses::RecentUses,
     pub keys: KeyRing,
     pub rate_limiter: crate::domain::rate_limit::RateLimiter,
     pub admin_token_digest: Digest,
@@ -53,6 +53,8 @@ pub struct App {
     pub generated_admin_token: Option<String>,
     /// With `demo`: the demo client with a fresh secret, to show.
     pub demo_client: Option<coupa_proto::admin::ClientView>,
+    /// With `demo`: the login and fresh password of the demo administrator, to show.
+    pub demo_admin: Option<(String, String)>,
 }
 
 impl App {
@@ -83,21 +85,26 @@ impl App {
             clients,
             api_keys,
             api_key_uses: Default::default(),
+            client_tokens: Default::default(),
             rate_limiter,
             keys,
             admin_token_digest,
             audience,
             revocations,
         });
-        let demo_client = if state.config.demo {
-            Some(demo_client(&state).await?)
+        let (demo_client, demo_admin) = if state.config.demo {
+            (
+                Some(demo_client(&state).await?),
+                Some(demo_admin(&state).await?),
+            )
         } else {
-            None
+            (None, None)
         };
         Ok(Self {
             state,
             generated_admin_token,
             demo_client,
+            demo_admin,
         })
     }
 
@@ -164,6 +171,42 @@ async fn demo_client(state: &AppState) -> Result<coupa_proto::admin::ClientView,
             clients::create(state, input).await.map_err(failed)
         }
     }
+}
+
+/// The demo administrator, created on the first demo start; like the demo client's secret,
+/// its password is renewed at every demo start so that it can be shown.
+async fn demo_admin(state: &AppState) -> Result<(String, String), StartError> {
+    use crate::users;
+    let failed = |error: crate::clients::AdminError| {
+        StartError::Admin(format!("demo administrator: {error:?}"))
+    };
+    let login = crate::demo::DEMO_ADMIN_LOGIN;
+    let password =
+        secret::generate_secret().map_err(|error| StartError::Admin(error.to_string()))?;
+    match state.store.user_by_login(login).await? {
+        Some(user) => {
+            let changes = coupa_proto::admin::UpdateUser {
+                password: Some(password.clone()),
+                active: Some(true),
+                admin: Some(true),
+                ..Default::default()
+            };
+            users::update(state, &user.user_id, changes)
+                .await
+                .map_err(failed)?;
+        }
+        None => {
+            let input = coupa_proto::admin::CreateUser {
+                login: login.into(),
+                email: "admin@example.com".into(),
+                name: "Demo Administrator".into(),
+                password: password.clone(),
+                admin: true,
+            };
+            users::create(state, input).await.map_err(failed)?;
+        }
+    }
+    Ok((login.to_string(), password))
 }
 
 async fn load_key_ring(store: &dyn Store, config: &Config) -> Result<KeyRing, StartError> {

@@ -1,11 +1,13 @@
 //! Client administration: domain rules + store + cache, one call per admin operation.
 
+use std::collections::HashMap;
+
 use coupa_proto::admin::{ClientView, CreateClient, UpdateClient};
 use coupa_proto::errors::CoupaErrors;
 
 use crate::app::AppState;
 use crate::domain::client::{ClientError, ClientRecord};
-use crate::domain::time::now_unix;
+use crate::domain::time::{format_rfc3339, now_unix};
 use crate::store::StoreError;
 
 #[derive(Debug)]
@@ -43,7 +45,11 @@ const UPDATE_ATTEMPTS: usize = 5;
 
 pub async fn create(state: &AppState, input: CreateClient) -> Result<ClientView, AdminError> {
     let now = now_unix();
-    let (record, secret) = ClientRecord::create(input, now)?;
+    let login = input.login.clone();
+    let (record, secret) = match ClientRecord::create(input, now) {
+        Ok(created) => created,
+        Err(error) => return Err(with_login_check(state, &login, error.into()).await),
+    };
     state.store.insert_client(&record).await?;
     let view = record.view(secret, now);
     state.clients.set(&view.client_id, Some(record));
@@ -51,14 +57,32 @@ pub async fn create(state: &AppState, input: CreateClient) -> Result<ClientView,
     Ok(view)
 }
 
+/// A refused create names every problem at once: a login already in use too, which only
+/// the store can tell.
+pub async fn with_login_check(state: &AppState, login: &str, error: AdminError) -> AdminError {
+    let AdminError::Invalid(mut errors) = error else {
+        return error;
+    };
+    let login = login.trim();
+    if !login.is_empty() && !errors.errors.contains_key("login") {
+        match state.store.login_taken(login).await {
+            Ok(true) => errors.add("login", "has already been taken"),
+            Ok(false) => {}
+            Err(error) => return error.into(),
+        }
+    }
+    AdminError::Invalid(errors)
+}
+
 pub async fn list(state: &AppState) -> Result<Vec<ClientView>, AdminError> {
     let now = now_unix();
+    let last_tokens = last_token_times(state).await?;
     Ok(state
         .store
         .clients()
         .await?
         .iter()
-        .map(|client| client.view(None, now))
+        .map(|client| with_last_token(client.view(None, now), &last_tokens))
         .collect())
 }
 
@@ -68,7 +92,32 @@ pub async fn show(state: &AppState, client_id: &str) -> Result<ClientView, Admin
         .client(client_id)
         .await?
         .ok_or(AdminError::NotFound)?;
-    Ok(client.view(None, now_unix()))
+    let last_tokens = last_token_times(state).await?;
+    Ok(with_last_token(client.view(None, now_unix()), &last_tokens))
+}
+
+/// When each client was last issued a token: the database, with this process's uses not
+/// yet written merged in.
+async fn last_token_times(state: &AppState) -> Result<HashMap<String, i64>, AdminError> {
+    let mut times: HashMap<String, i64> = state
+        .store
+        .client_token_times()
+        .await?
+        .into_iter()
+        .collect();
+    for (client_id, (at, _)) in state.client_tokens.snapshot() {
+        let time = times.entry(client_id).or_insert(at);
+        *time = (*time).max(at);
+    }
+    Ok(times)
+}
+
+fn with_last_token(mut view: ClientView, last_tokens: &HashMap<String, i64>) -> ClientView {
+    view.last_token_at = last_tokens
+        .get(&view.client_id)
+        .copied()
+        .map(format_rfc3339);
+    view
 }
 
 pub async fn update(

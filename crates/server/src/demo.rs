@@ -8,6 +8,8 @@ use crate::api::records;
 use crate::store::{Store, StoreError};
 
 pub const DEMO_CLIENT_LOGIN: &str = "demo-integration";
+/// The administrator `coupa serve --demo` signs Setup in with.
+pub const DEMO_ADMIN_LOGIN: &str = "demo-admin";
 const LOADED_SETTING: &str = "demo_data_loaded";
 const LOGIN: &str = "demo-loader";
 /// 2026-01-05T09:00:00Z: every demo timestamp is an offset from it, so the data never varies.

@@ -14,7 +14,9 @@ pub mod http;
 pub mod keys;
 pub mod revocations;
 pub mod store;
+pub mod ui;
 pub mod users;
+pub mod uses;
 
 pub use app::{App, StartError};
 pub use config::{Config, ConfigLayer};

@@ -20,10 +20,17 @@ impl From<UserError> for AdminError {
 const UPDATE_ATTEMPTS: usize = 5;
 
 pub async fn create(state: &AppState, input: CreateUser) -> Result<UserView, AdminError> {
+    let login = input.login.clone();
     // Argon2 takes tens of milliseconds: off the async workers.
-    let record = tokio::task::spawn_blocking(move || UserRecord::create(input, now_unix()))
+    let created = tokio::task::spawn_blocking(move || UserRecord::create(input, now_unix()))
         .await
-        .map_err(|error| AdminError::Unavailable(error.to_string()))??;
+        .map_err(|error| AdminError::Unavailable(error.to_string()))?;
+    let record = match created {
+        Ok(record) => record,
+        Err(error) => {
+            return Err(crate::clients::with_login_check(state, &login, error.into()).await);
+        }
+    };
     state.store.insert_user(&record).await?;
     tracing::info!(user_id = %record.user_id, login = %record.login, "user created");
     Ok(record.view())

@@ -74,7 +74,7 @@ async fn validation_errors_are_422_in_coupa_format() {
     );
 
     for (scope, message) in [
-        ("", "must include at least one scope"),
+        ("", "can't be empty: select at least one scope"),
         ("core.nope.read", "core.nope.read is not a known scope"),
     ] {
         let error = server

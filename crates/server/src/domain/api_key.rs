@@ -24,6 +24,15 @@ pub struct ApiKeyRecord {
     pub revoked_at: Option<i64>,
 }
 
+/// An address a key was used from, with the first and last use seen from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeySource {
+    pub key_id: String,
+    pub address: String,
+    pub first_used_at: i64,
+    pub last_used_at: i64,
+}
+
 #[derive(Debug)]
 pub enum ApiKeyError {
     Invalid(CoupaErrors),

@@ -36,6 +36,21 @@ impl GrantType {
             Self::DeviceCode => "device_code",
         }
     }
+
+    /// As Setup names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::ClientCredentials => "Client credentials",
+            Self::AuthorizationCode => "Authorization code",
+            Self::DeviceCode => "Device code",
+        }
+    }
+
+    pub const ALL: [Self; 3] = [
+        Self::ClientCredentials,
+        Self::AuthorizationCode,
+        Self::DeviceCode,
+    ];
 }
 
 /// A client as stored. Secrets exist only as digests.
@@ -313,6 +328,7 @@ impl ClientRecord {
                 .map(format_rfc3339),
             created_at: format_rfc3339(self.created_at),
             updated_at: format_rfc3339(self.updated_at),
+            last_token_at: None,
         }
     }
 }
@@ -338,7 +354,7 @@ pub(crate) fn required_text(errors: &mut CoupaErrors, field: &str, value: &str) 
 fn validate_scopes(errors: &mut CoupaErrors, text: &str) -> ScopeSet {
     let scopes = ScopeSet::parse(text);
     if scopes.is_empty() {
-        errors.add("scope", "must include at least one scope");
+        errors.add("scope", "can't be empty: select at least one scope");
     }
     for unknown in scopes.unknown() {
         errors.add(
@@ -484,7 +500,7 @@ mod tests {
         ));
         assert_eq!(
             errors.errors["scope"],
-            vec!["must include at least one scope".to_string()]
+            vec!["can't be empty: select at least one scope".to_string()]
         );
     }
 

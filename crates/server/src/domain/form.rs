@@ -1,4 +1,4 @@
-//! `application/x-www-form-urlencoded` parsing for the OAuth endpoints.
+//! `application/x-www-form-urlencoded` parsing for the OAuth endpoints and the pages' forms.
 //!
 //! Stricter than a generic decoder, as RFC 6749 §3.1 asks: a repeated parameter is an error,
 //! a parameter without a value counts as absent, and bytes that are not valid percent-encoding
@@ -29,9 +29,16 @@ pub struct FormParams {
     pairs: Vec<(String, String)>,
 }
 
-impl FormParams {
+/// Every field of a form as posted, in order: repeated names (checkbox lists) and empty
+/// values (a cleared text box) kept. The pages' forms are read this way.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FormFields {
+    pairs: Vec<(String, String)>,
+}
+
+impl FormFields {
     pub fn parse(input: &[u8]) -> Result<Self, FormError> {
-        let mut params = Self::default();
+        let mut pairs = Vec::new();
         for pair in input.split(|&b| b == b'&') {
             if pair.is_empty() {
                 continue;
@@ -40,8 +47,43 @@ impl FormParams {
                 Some(at) => (&pair[..at], &pair[at + 1..]),
                 None => (pair, &b""[..]),
             };
-            let name = decode_component(raw_name)?;
-            let value = decode_component(raw_value)?;
+            pairs.push((decode_component(raw_name)?, decode_component(raw_value)?));
+        }
+        Ok(Self { pairs })
+    }
+
+    /// The first value of `name`, empty or not.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(existing, _)| existing == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// Every value of `name`, in order.
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.pairs
+            .iter()
+            .filter(move |(existing, _)| existing == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// Whether a checkbox named `name` was ticked (any value).
+    pub fn is_checked(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+}
+
+impl FormParams {
+    pub fn parse(input: &[u8]) -> Result<Self, FormError> {
+        Self::from_fields(FormFields::parse(input)?)
+    }
+
+    /// The OAuth reading of posted fields: a repeated name is an error, empty values are
+    /// absent.
+    pub fn from_fields(fields: FormFields) -> Result<Self, FormError> {
+        let mut params = Self::default();
+        for (name, value) in fields.pairs {
             params.insert(name, value)?;
         }
         Ok(params)
@@ -165,10 +207,24 @@ mod tests {
         );
     }
 
+    #[test]
+    fn fields_keep_repeats_and_empty_values() {
+        let fields = FormFields::parse(b"scope=a&scope=b&contact_info=&flag").unwrap();
+        assert_eq!(fields.all("scope").collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(fields.get("contact_info"), Some(""));
+        assert!(fields.is_checked("flag"));
+        assert!(!fields.is_checked("other"));
+        assert_eq!(
+            FormParams::from_fields(fields),
+            Err(FormError::Repeated("scope".into()))
+        );
+    }
+
     proptest! {
         #[test]
         fn never_panics(input in proptest::collection::vec(any::<u8>(), 0..512)) {
             let _ = FormParams::parse(&input);
+            let _ = FormFields::parse(&input);
         }
 
         #[test]

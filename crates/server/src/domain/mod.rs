@@ -12,6 +12,7 @@ pub mod pkce;
 pub mod rate_limit;
 pub mod scope;
 pub mod secret;
+pub mod setup;
 pub mod time;
 pub mod token;
 pub mod user;

@@ -15,7 +15,7 @@ use crate::app::AppState;
 use crate::domain::authorize::{
     self, AuthorizeError, AuthorizeRequest, Prompt, RedirectError, with_query,
 };
-use crate::domain::form::FormParams;
+use crate::domain::form::{FormError, FormFields, FormParams};
 use crate::domain::grant::{CODE_LIFETIME_SECONDS, CodeRecord, GrantRecord, SessionRecord};
 use crate::domain::secret;
 use crate::domain::time::now_unix;
@@ -23,7 +23,7 @@ use crate::domain::user::{self, UserRecord};
 
 pub const AUTHORIZE_PATH: &str = "/oauth2/authorize";
 
-pub(super) fn see_other(location: &str) -> Response {
+pub(crate) fn see_other(location: &str) -> Response {
     match HeaderValue::from_str(location) {
         Ok(value) => {
             let mut response = StatusCode::SEE_OTHER.into_response();
@@ -40,7 +40,7 @@ pub(super) fn see_other(location: &str) -> Response {
     }
 }
 
-pub(super) fn unavailable(error: impl std::fmt::Display) -> Response {
+pub(crate) fn unavailable(error: impl std::fmt::Display) -> Response {
     tracing::error!(%error, "authorization page failed");
     error_page(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -50,7 +50,7 @@ pub(super) fn unavailable(error: impl std::fmt::Display) -> Response {
 
 /// A page holding a form: `render` gets this browser's CSRF token, and the cookie is set when
 /// the token is new.
-pub(super) fn form_page(
+pub(crate) fn form_page(
     state: &AppState,
     headers: &HeaderMap,
     render: impl FnOnce(&str) -> Response,
@@ -232,33 +232,42 @@ async fn issue_code(
 }
 
 /// A form posted by one of this server's pages: read (capped), and refused unless its
-/// `csrf_token` matches this browser's cookie. Answers the fields and the token.
+/// `csrf_token` matches this browser's cookie.
+pub(crate) async fn read_submitted_fields(
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<FormFields, Box<Response>> {
+    let bytes = read_body(body)
+        .await
+        .map_err(|message| Box::new(error_page(StatusCode::PAYLOAD_TOO_LARGE, &message)))?;
+    let fields = FormFields::parse(&bytes).map_err(|error| Box::new(malformed_form(&error)))?;
+    if csrf_matches(headers, fields.get("csrf_token")) {
+        Ok(fields)
+    } else {
+        Err(Box::new(error_page(
+            StatusCode::FORBIDDEN,
+            "This form has expired or did not come from this site. Go back, reload the page and try again.",
+        )))
+    }
+}
+
+fn malformed_form(error: &FormError) -> Response {
+    error_page(
+        StatusCode::BAD_REQUEST,
+        &format!("The form is malformed: {error}."),
+    )
+}
+
+/// `read_submitted_fields` for the OAuth pages' forms, read as OAuth parameters (no repeated
+/// names); answers the fields and the CSRF token.
 pub(super) async fn read_submitted_form(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<(FormParams, String), Box<Response>> {
-    let bytes = read_body(body)
-        .await
-        .map_err(|message| Box::new(error_page(StatusCode::PAYLOAD_TOO_LARGE, &message)))?;
-    let form = FormParams::parse(&bytes).map_err(|error| {
-        Box::new(error_page(
-            StatusCode::BAD_REQUEST,
-            &format!("The form is malformed: {error}."),
-        ))
-    })?;
-    match form
-        .get("csrf_token")
-        .filter(|_| csrf_matches(headers, form.get("csrf_token")))
-    {
-        Some(csrf) => {
-            let csrf = csrf.to_string();
-            Ok((form, csrf))
-        }
-        None => Err(Box::new(error_page(
-            StatusCode::FORBIDDEN,
-            "This form has expired or did not come from this site. Go back, reload the page and try again.",
-        ))),
-    }
+    let fields = read_submitted_fields(headers, body).await?;
+    let csrf = fields.get("csrf_token").unwrap_or_default().to_string();
+    let form = FormParams::from_fields(fields).map_err(|error| Box::new(malformed_form(&error)))?;
+    Ok((form, csrf))
 }
 
 /// `GET /oauth2/login?return_to=...`

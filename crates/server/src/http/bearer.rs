@@ -60,8 +60,6 @@ pub async fn authorize(
 }
 
 pub const API_KEY_HEADER: &str = "x-coupa-api-key";
-/// Uses of one API key reach the database at most this often.
-const API_KEY_USE_INTERVAL: i64 = 60;
 
 fn check(state: &AppState, request: &Request, format: ResponseFormat) -> Result<Caller, ApiError> {
     let invalid = |description: &str| unauthorized(format, Some("invalid_token"), description);
@@ -172,38 +170,12 @@ fn check_api_key(
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|info| info.0.ip().to_string())
         .unwrap_or_default();
-    record_api_key_use(state, &record.key_id, &from);
+    crate::uses::note_api_key_use(&state.api_key_uses, &state.store, &record.key_id, &from);
     Ok(Caller {
         client_id: format!("api-key:{}", record.key_id),
         login: record.login.clone(),
         scopes: record.scopes.clone(),
     })
-}
-
-fn record_api_key_use(state: &AppState, key_id: &str, from: &str) {
-    let now = now_unix();
-    let due = {
-        let mut uses = state
-            .api_key_uses
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let due = uses
-            .get(key_id)
-            .is_none_or(|(at, last_from)| now - at >= API_KEY_USE_INTERVAL || last_from != from);
-        if due {
-            uses.insert(key_id.to_string(), (now, from.to_string()));
-        }
-        due
-    };
-    if due {
-        let store = std::sync::Arc::clone(&state.store);
-        let (key_id, from) = (key_id.to_string(), from.to_string());
-        tokio::spawn(async move {
-            if let Err(error) = store.touch_api_key(&key_id, now, &from).await {
-                tracing::warn!(%error, "could not record an API key use");
-            }
-        });
-    }
 }
 
 /// Rate limit, then the route's scope: the checks every authenticated caller goes through.

@@ -128,11 +128,16 @@ pub async fn end_session(
     Ok(set_cookie(state, SESSION_COOKIE, "", Some(0)))
 }
 
-/// Where a sign-in may send the browser back to: only this server's own OAuth pages.
+/// The paths of this server's pages a sign-in may return to.
+const RETURN_PREFIXES: &[&str] = &["/oauth2/", "/setup", "/api_keys", "/users"];
+
+/// Where a sign-in may send the browser back to: only this server's own pages.
 pub fn safe_return_to(text: Option<&str>) -> &str {
     match text {
         Some(path)
-            if path.starts_with("/oauth2/")
+            if RETURN_PREFIXES
+                .iter()
+                .any(|prefix| path.starts_with(prefix))
                 && !path.contains("//")
                 && !path.contains('\\')
                 && !path.chars().any(char::is_control) =>
@@ -149,10 +154,9 @@ mod tests {
 
     #[test]
     fn return_to_stays_on_this_server() {
-        assert_eq!(
-            safe_return_to(Some("/oauth2/authorize?x=1")),
-            "/oauth2/authorize?x=1"
-        );
+        for good in ["/oauth2/authorize?x=1", "/setup", "/api_keys", "/users/u1"] {
+            assert_eq!(safe_return_to(Some(good)), good);
+        }
         for bad in [
             "https://evil.example/",
             "//evil.example/",

@@ -73,11 +73,30 @@ pub async fn api_docs(State(state): State<Arc<AppState>>) -> Response {
     cacheable(axum::Json(crate::api::openapi::document(&state.config.issuer)).into_response())
 }
 
-pub async fn scopes() -> Response {
+/// Whether the caller is a browser navigating (it asks for HTML by name).
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|accept| accept.to_ascii_lowercase().contains("text/html"))
+}
+
+/// The scope catalogue: JSON for programs, the Setup page for browsers.
+pub async fn scopes(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if wants_html(&headers) {
+        return crate::ui::scopes::index(&state, &headers).await;
+    }
     axum::Json(scopes::CATALOGUE).into_response()
 }
 
-pub async fn scope(Path(name): Path<String>) -> Response {
+pub async fn scope(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Response {
+    if wants_html(&headers) {
+        return crate::ui::scopes::show(&state, &headers, &name).await;
+    }
     match scopes::find(&name) {
         Some(scope) => axum::Json(scope).into_response(),
         None => ApiError::new(

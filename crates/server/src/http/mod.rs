@@ -1,13 +1,13 @@
 //! HTTP: routers, thin handlers, extractors and the mapping of errors to responses.
 
 mod admin;
-mod authorize;
+pub(crate) mod authorize;
 mod bearer;
-mod browser;
+pub(crate) mod browser;
 mod device;
 pub(crate) mod errors;
 mod meta;
-mod pages;
+pub(crate) mod pages;
 mod resources;
 mod token;
 mod token_info;
@@ -101,6 +101,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/oauth2/signed-in", get(authorize::signed_in))
         .nest("/admin/api", admin::router(Arc::clone(&state)))
+        .merge(crate::ui::router())
         .merge(api)
         .fallback(meta::not_found)
         .with_state(state)

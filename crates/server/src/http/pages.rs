@@ -38,6 +38,16 @@ pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
 <title>{title}</title><style>{STYLE}</style></head><body><main>{body}</main></body></html>",
         title = escape(title)
     );
+    html_response(
+        status,
+        html,
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+    )
+}
+
+/// HTML with the headers every page gets: never cached, never framed, no referrer, and the
+/// page's own Content-Security-Policy.
+pub fn html_response(status: StatusCode, html: String, policy: &'static str) -> Response {
     let mut response = (status, html).into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -47,14 +57,16 @@ pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-        ),
+        HeaderValue::from_static(policy),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
     );
     response
 }

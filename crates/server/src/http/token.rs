@@ -102,7 +102,7 @@ async fn issue_for_client(
     grant_type: &str,
 ) -> Result<TokenResponse, OAuthError> {
     let (client, secret_generation) = authenticate_client(state, headers, params)?;
-    match grant_type {
+    let issued = match grant_type {
         "client_credentials" => {
             client_credentials(state, &client, secret_generation, params.get("scope"))
         }
@@ -117,7 +117,11 @@ async fn issue_for_client(
             OAuthErrorCode::UnsupportedGrantType,
             format!("grant_type {other} is not supported; supported: {SUPPORTED_GRANTS}"),
         )),
+    };
+    if issued.is_ok() {
+        crate::uses::note_client_token(&state.client_tokens, &state.store, &client.client_id);
     }
+    issued
 }
 
 /// RFC 6749 §2.3.1: HTTP Basic or `client_id` + `client_secret` in the body, not both; a

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::api::sql::SqlQuery;
-use crate::domain::api_key::ApiKeyRecord;
+use crate::domain::api_key::{ApiKeyRecord, ApiKeySource};
 use crate::domain::client::ClientRecord;
 use crate::domain::device::DeviceRecord;
 use crate::domain::grant::{
@@ -83,6 +83,8 @@ pub trait Store: Send + Sync + 'static {
     /// Writes `client` over the row with its id if that row still has `client.version - 1`;
     /// `Stale` otherwise.
     async fn update_client(&self, client: &ClientRecord) -> Result<(), StoreError>;
+    /// Whether a client or a user has the login (case-insensitively).
+    async fn login_taken(&self, login: &str) -> Result<bool, StoreError>;
     /// Deletes the client and frees its login. False if there was no such client.
     async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError>;
 
@@ -171,8 +173,16 @@ pub trait Store: Send + Sync + 'static {
     async fn api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError>;
     /// Marks the key revoked at `at` unless it already is. False if there is no such key.
     async fn revoke_api_key(&self, key_id: &str, at: i64) -> Result<bool, StoreError>;
-    /// Records a use of the key.
+    /// Records a use of the key from the address `from` (a use older than the one recorded
+    /// changes nothing).
     async fn touch_api_key(&self, key_id: &str, at: i64, from: &str) -> Result<(), StoreError>;
+    /// Every address each key was used from, with its first and last use.
+    async fn api_key_sources(&self) -> Result<Vec<ApiKeySource>, StoreError>;
+
+    /// Records that the client was issued a token at `at` (never moves backwards).
+    async fn touch_client_token(&self, client_id: &str, at: i64) -> Result<(), StoreError>;
+    /// When each client that was ever issued a token last was.
+    async fn client_token_times(&self) -> Result<Vec<(String, i64)>, StoreError>;
 
     async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError>;
     /// Inserts an active key unless one is already active for its algorithm.

@@ -444,6 +444,15 @@ macro_rules! impl_sql_store {
                 if result.rows_affected() == 1 { Ok(()) } else { Err($crate::store::StoreError::Stale) }
             }
 
+            async fn login_taken(&self, login: &str) -> Result<bool, $crate::store::StoreError> {
+                let owner: Option<String> =
+                    sqlx::query_scalar("SELECT owner_id FROM logins WHERE login_key = $1")
+                        .bind($crate::domain::client::login_key(login))
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(owner.is_some())
+            }
+
             async fn delete_client(&self, client_id: &str) -> Result<bool, $crate::store::StoreError> {
                 let mut tx = self.begin_write().await?;
                 let deleted = sqlx::query("DELETE FROM oauth_clients WHERE client_id = $1")
@@ -983,13 +992,69 @@ macro_rules! impl_sql_store {
             }
 
             async fn touch_api_key(&self, key_id: &str, at: i64, from: &str) -> Result<(), $crate::store::StoreError> {
-                sqlx::query("UPDATE api_keys SET last_used_at = $1, last_used_from = $2 WHERE key_id = $3")
-                    .bind(at)
-                    .bind(from)
-                    .bind(key_id)
-                    .execute(&self.pool)
-                    .await?;
+                let mut tx = self.begin_write().await?;
+                sqlx::query(
+                    "UPDATE api_keys SET last_used_at = $1, last_used_from = $2 \
+                     WHERE key_id = $3 AND (last_used_at IS NULL OR last_used_at <= $1)",
+                )
+                .bind(at)
+                .bind(from)
+                .bind(key_id)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO api_key_sources (key_id, address, first_used_at, last_used_at) \
+                     SELECT $1, $2, $3, $3 WHERE EXISTS (SELECT 1 FROM api_keys WHERE key_id = $1) \
+                     ON CONFLICT (key_id, address) DO UPDATE \
+                     SET first_used_at = CASE WHEN excluded.first_used_at < api_key_sources.first_used_at \
+                         THEN excluded.first_used_at ELSE api_key_sources.first_used_at END, \
+                     last_used_at = CASE WHEN excluded.last_used_at > api_key_sources.last_used_at \
+                         THEN excluded.last_used_at ELSE api_key_sources.last_used_at END",
+                )
+                .bind(key_id)
+                .bind(from)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
                 Ok(())
+            }
+
+            async fn api_key_sources(
+                &self,
+            ) -> Result<Vec<$crate::domain::api_key::ApiKeySource>, $crate::store::StoreError> {
+                let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+                    "SELECT key_id, address, first_used_at, last_used_at FROM api_key_sources \
+                     ORDER BY key_id, last_used_at DESC, address",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(key_id, address, first_used_at, last_used_at)| {
+                        $crate::domain::api_key::ApiKeySource { key_id, address, first_used_at, last_used_at }
+                    })
+                    .collect())
+            }
+
+            async fn touch_client_token(&self, client_id: &str, at: i64) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(
+                    "UPDATE oauth_clients SET last_token_at = $1 \
+                     WHERE client_id = $2 AND (last_token_at IS NULL OR last_token_at < $1)",
+                )
+                .bind(at)
+                .bind(client_id)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn client_token_times(&self) -> Result<Vec<(String, i64)>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT client_id, last_token_at FROM oauth_clients WHERE last_token_at IS NOT NULL",
+                )
+                .fetch_all(&self.pool)
+                .await?)
             }
 
             async fn signing_keys(&self) -> Result<Vec<$crate::store::StoredKey>, $crate::store::StoreError> {

@@ -1,0 +1,270 @@
+// Drives the Setup pages in headless Chromium (playwright-core) the way an administrator
+// would, and checks each result against the server's real token endpoint and API.
+//
+// node setup-ui.mjs URL ADMIN_LOGIN ADMIN_PASSWORD API_KEY [SCREENSHOT_DIR]
+// Prints one JSON object of what it saw; exits non-zero with the reason on any failure.
+
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { chromium } from "playwright-core";
+
+const [url, adminLogin, adminPassword, apiKey, screenshotDir] = process.argv.slice(2);
+if (!url || !adminLogin || !adminPassword || !apiKey) {
+  console.error("usage: node setup-ui.mjs URL ADMIN_LOGIN ADMIN_PASSWORD API_KEY [SCREENSHOT_DIR]");
+  process.exit(2);
+}
+const run = promisify(execFile);
+const seen = {};
+
+async function token(clientId, secret, scope) {
+  const form = new URLSearchParams({ grant_type: "client_credentials", client_id: clientId, client_secret: secret });
+  if (scope) {
+    form.set("scope", scope);
+  }
+  const response = await fetch(`${url}/oauth2/token`, { method: "POST", body: form });
+  return { status: response.status, body: await response.json() };
+}
+
+async function api(path, headers) {
+  const response = await fetch(`${url}${path}`, { headers: { Accept: "application/json", ...headers } });
+  return response.status;
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
+});
+try {
+  const context = await browser.newContext({
+    permissions: ["clipboard-read", "clipboard-write"],
+    viewport: { width: 1280, height: 900 },
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15000);
+  const scripts = [];
+  page.on("pageerror", (error) => scripts.push(error.message));
+  page.on("dialog", (dialog) => dialog.accept());
+  const shot = async (name) => {
+    if (screenshotDir) {
+      mkdirSync(screenshotDir, { recursive: true });
+      await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
+    }
+  };
+  // A text box by the start of its label ("Login (required)").
+  const field = (label) => page.getByRole("textbox", { name: new RegExp(`^${label}`) });
+  const clipboard = () => page.evaluate(() => navigator.clipboard.readText());
+
+  // Sign in: Setup sends a stranger to the sign-in page and brings them back.
+  await page.goto(`${url}/setup`);
+  assert.match(page.url(), /\/oauth2\/login\?return_to=%2Fsetup/);
+  await page.getByLabel("Login").fill(adminLogin);
+  await page.getByLabel("Password").fill(adminPassword);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(`${url}/setup`);
+  await page.getByRole("heading", { name: "Setup", level: 1 }).waitFor();
+
+  // Find it fast: typing "oauth" narrows the list to the OAuth pages, live and on submit.
+  const finder = page.getByRole("searchbox", { name: "Find it fast" });
+  await finder.fill("oauth");
+  const entries = page.locator("ul.entries");
+  assert.equal(await entries.getByRole("link", { name: "Users", exact: true }).filter({ visible: true }).count(), 0);
+  await finder.press("Enter");
+  await page.waitForURL(/\/setup\?q=oauth/);
+  const found = entries.getByRole("link", { name: "OAuth2/OpenID Connect Clients" });
+  await found.waitFor();
+  seen.find_it_fast = await page.locator("ul.entries li").count();
+  await shot("setup-home");
+  await found.click();
+  await page.waitForURL(`${url}/oauth2/clients`);
+
+  // Create, wrongly first: a login in use and no scope come back next to their fields.
+  await page.getByRole("link", { name: "Create" }).click();
+  await page.waitForURL(`${url}/oauth2/clients/new`);
+  await page.getByLabel("Grant type").selectOption({ label: "Client credentials" });
+  await field("Name").fill("Invoices sync");
+  await field("Login").fill(adminLogin);
+  await page.getByRole("button", { name: "Save" }).click();
+  const loginError = page.locator("#login-error");
+  await loginError.waitFor();
+  assert.match(await loginError.innerText(), /Login has already been taken/);
+  assert.match(await page.locator("#scope-error").innerText(), /select at least one scope/);
+  assert.equal(await field("Login").getAttribute("aria-invalid"), "true");
+  assert.equal(await field("Name").inputValue(), "Invoices sync", "what was typed stays");
+  await shot("client-form-errors");
+
+  // Then rightly: the core.invoice group's "select all" box ticks its scopes.
+  await field("Login").fill("invoice-sync");
+  await page.getByLabel("Contact info").fill("Finance integrations team");
+  await page.getByLabel("Contact email").fill("integrations@example.com");
+  await page.getByLabel("Select all core.invoice scopes").check();
+  assert.ok(await page.locator('input[name="scope"][value="core.invoice.read"]').isChecked());
+  assert.ok(await page.locator('input[name="scope"][value="core.invoice.write"]').isChecked());
+  await page.locator('input[name="scope"][value="core.expense.read"]').check();
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("heading", { name: "Invoices sync" }).waitFor();
+
+  // The secret is masked until Show; Copy puts it on the clipboard.
+  const clientId = (await page.locator("#client-id").innerText()).trim();
+  const secretField = page.getByLabel("Secret", { exact: true });
+  assert.equal(await secretField.getAttribute("type"), "password");
+  await shot("client-saved");
+  await page.getByRole("button", { name: "Show" }).click();
+  assert.equal(await secretField.getAttribute("type"), "text");
+  const secret = await secretField.inputValue();
+  assert.match(secret, /^[A-Za-z0-9_-]{43}$/);
+  assert.equal(await page.getByRole("button", { name: "Hide" }).getAttribute("aria-pressed"), "true");
+  await page.getByRole("button", { name: "Hide" }).click();
+  assert.equal(await secretField.getAttribute("type"), "password");
+  await secretField.locator("xpath=..").getByRole("button", { name: "Copy" }).click();
+  assert.equal(await clipboard(), secret);
+  await page.getByText("copied to the clipboard").waitFor();
+  const oidcScopes = (await page.locator("#oidc-scopes").innerText()).trim();
+  const held = oidcScopes.split(" ");
+  assert.ok(held.includes("core.invoice.read") && held.includes("core.invoice.write") && held.includes("core.expense.read"));
+  assert.deepEqual(held.filter((scope) => !scope.startsWith("core.invoice.")), ["core.expense.read"], oidcScopes);
+  assert.ok(!(await page.locator("#token-curl").innerText()).includes(secret), "the curl masks the secret too");
+
+  // The ready-to-copy curl runs as copied and answers a token.
+  await page.locator(".code").getByRole("button", { name: "Copy" }).click();
+  const curl = await clipboard();
+  assert.ok(curl.includes(clientId) && curl.includes(secret));
+  const { stdout } = await run("sh", ["-c", curl]);
+  const fromCurl = JSON.parse(stdout);
+  assert.equal(fromCurl.token_type, "bearer");
+  assert.equal(await api("/api/invoices?limit=1", { Authorization: `Bearer ${fromCurl.access_token}` }), 200);
+  seen.curl_scope = fromCurl.scope;
+
+  // The secret works from a script asking for one scope.
+  const first = await token(clientId, secret, "core.invoice.read");
+  assert.equal(first.status, 200, JSON.stringify(first.body));
+  const invoiceToken = first.body.access_token;
+  assert.equal(await api("/api/invoices?limit=1", { Authorization: `Bearer ${invoiceToken}` }), 200);
+
+  // The list shows it, with its last token.
+  await page.getByRole("link", { name: "OAuth2/OpenID Connect Clients" }).first().click();
+  const row = page.getByRole("row").filter({ hasText: "invoice-sync" });
+  assert.match(await row.innerText(), /Client credentials/);
+  assert.match(await row.innerText(), /UTC/, "a last token time");
+  await shot("clients-list");
+  await row.getByRole("link", { name: "Invoices sync" }).click();
+
+  // Edit scopes: the warning says scripts must send the new list.
+  await page.getByRole("link", { name: "Edit" }).click();
+  await page.getByText("Changing scopes?").waitFor();
+  await shot("client-edit");
+  await page.getByLabel("Select all core.invoice scopes").uncheck();
+  assert.ok(!(await page.locator('input[name="scope"][value="core.invoice.read"]').isChecked()));
+  await page.locator('input[name="scope"][value="core.supplier.read"]').check();
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByText("The scopes changed.").waitFor();
+  assert.equal((await page.locator("#new-scope-list").innerText()).trim(), "core.expense.read core.supplier.read");
+  const stale = await token(clientId, secret, "core.invoice.read");
+  assert.equal(stale.status, 400);
+  assert.equal(stale.body.error, "invalid_scope");
+  assert.equal((await token(clientId, secret, "core.supplier.read")).status, 200);
+
+  // Rotate: the new secret is shown once; the old one still works in the grace period.
+  await page.getByRole("button", { name: "Rotate secret" }).click();
+  await page.getByText("New secret generated").waitFor();
+  await page.getByText(/The old secret keeps working until .* \(24 hours from now\)/).waitFor();
+  await page.getByRole("button", { name: "Show" }).click();
+  const rotated = await page.getByLabel("Secret", { exact: true }).inputValue();
+  assert.notEqual(rotated, secret);
+  const withOld = await token(clientId, secret, "core.supplier.read");
+  assert.equal(withOld.status, 200, "the old secret works within the grace period");
+  assert.equal((await token(clientId, rotated, "core.supplier.read")).status, 200);
+  await shot("client-rotated");
+
+  // Deactivate: tokens it holds are refused, and it gets no new ones.
+  await page.goto(`${url}/oauth2/clients/${clientId}`);
+  assert.equal(await api("/api/suppliers?limit=1", { Authorization: `Bearer ${withOld.body.access_token}` }), 200);
+  await page.getByRole("button", { name: "Deactivate" }).click();
+  await page.getByText("Client deactivated").waitFor();
+  assert.equal(await api("/api/suppliers?limit=1", { Authorization: `Bearer ${withOld.body.access_token}` }), 401);
+  const refused = await token(clientId, rotated, "core.supplier.read");
+  assert.equal(refused.body.error, "invalid_client");
+
+  // Scopes: a scope's page lists its API permissions and who holds it.
+  await page.goto(`${url}/oauth2/scopes`);
+  await shot("scopes");
+  await page.getByRole("link", { name: "core.supplier.read", exact: true }).click();
+  await page.waitForURL(`${url}/oauth2/scopes/core.supplier.read`);
+  await page.getByRole("cell", { name: "/api/suppliers", exact: true }).waitFor();
+  await page.getByRole("link", { name: "Invoices sync" }).waitFor();
+  await shot("scope");
+
+  // API keys: the key works, is listed with its use, and once revoked is refused.
+  assert.equal(await api("/api/invoices?limit=1", { "X-COUPA-API-KEY": apiKey }), 200);
+  await page.goto(`${url}/api_keys`);
+  const keyRow = page.getByRole("row").filter({ hasText: apiKey.slice(0, 6) });
+  await keyRow.waitFor();
+  await shot("api-keys");
+  await keyRow.getByRole("button", { name: /Revoke/ }).click();
+  await page.getByText("API key revoked").waitFor();
+  assert.equal(await api("/api/invoices?limit=1", { "X-COUPA-API-KEY": apiKey }), 401);
+
+  // The transition report counts what is left to move.
+  await page.getByRole("link", { name: "Transition", exact: true }).click();
+  await page.getByRole("heading", { name: "API Key Transition" }).waitFor();
+  seen.transition = await page.locator("ul.cards").innerText();
+  await shot("transition");
+
+  // Users: create one, then see them listed.
+  await page.getByRole("link", { name: "Users" }).first().click();
+  await page.getByRole("link", { name: "Create" }).click();
+  await field("Login").fill("grace");
+  await field("Name").fill("Grace Hopper");
+  await page.getByLabel("Email").fill("grace@example.com");
+  await page.getByLabel("Password").fill("short");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.locator("#password-error").waitFor();
+  await page.getByLabel("Password").fill("a long enough password");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByText("User created.").waitFor();
+  await page.getByRole("link", { name: "Users" }).first().click();
+  await shot("users");
+
+  // A form posted without the CSRF token is refused, and changes nothing.
+  const forged = await context.request.post(`${url}/oauth2/clients`, {
+    form: { grant_type: "client_credentials", name: "Forged", login: "forged", scope: "core.invoice.read" },
+    maxRedirects: 0,
+  });
+  assert.equal(forged.status(), 403);
+  const forgedRevoke = await context.request.post(`${url}/oauth2/clients/${clientId}/delete`, {
+    form: { csrf_token: "not-the-token" },
+    maxRedirects: 0,
+  });
+  assert.equal(forgedRevoke.status(), 403);
+  await page.goto(`${url}/oauth2/clients`);
+  assert.equal(await page.getByRole("row").filter({ hasText: "forged" }).count(), 0);
+  await page.getByRole("link", { name: "Invoices sync" }).waitFor();
+
+  // Delete asks first.
+  await page.goto(`${url}/oauth2/clients/${clientId}`);
+  await page.getByRole("link", { name: "Delete" }).click();
+  await page.getByRole("heading", { name: "Delete Invoices sync?" }).waitFor();
+  await page.getByRole("button", { name: "Delete client" }).click();
+  await page.getByText("Client deleted.").waitFor();
+
+  // Signing out ends the session: Setup asks to sign in again.
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.goto(`${url}/setup`);
+  assert.match(page.url(), /\/oauth2\/login/);
+
+  assert.deepEqual(scripts, [], "no script errors");
+  seen.client_id = clientId;
+  console.log(JSON.stringify(seen));
+} finally {
+  await browser.close();
+}

@@ -1,0 +1,136 @@
+// Setup pages work without this script; it adds Show/Hide and Copy for secrets, live
+// "select all" boxes, live "Find it fast" filtering and a confirmation before revoking.
+"use strict";
+
+function announce(message) {
+  const status = document.querySelector("[data-copy-status]");
+  if (status) {
+    status.textContent = message;
+  }
+}
+
+async function copy(text, what) {
+  try {
+    await navigator.clipboard.writeText(text);
+    announce(what + " copied to the clipboard.");
+  } catch (error) {
+    announce("Could not copy: select the text and copy it yourself.");
+  }
+}
+
+function setUpSecrets() {
+  document.querySelectorAll("[data-toggle-secret]").forEach((button) => {
+    const field = document.getElementById(button.getAttribute("aria-controls"));
+    button.hidden = false;
+    button.addEventListener("click", () => {
+      const show = field.type === "password";
+      field.type = show ? "text" : "password";
+      button.textContent = show ? "Hide" : "Show";
+      button.setAttribute("aria-pressed", String(show));
+      document.querySelectorAll("[data-secret-value]").forEach((el) => { el.hidden = !show; });
+      document.querySelectorAll("[data-secret-mask]").forEach((el) => { el.hidden = show; });
+    });
+  });
+  document.querySelectorAll("[data-copy-target]").forEach((button) => {
+    const target = document.getElementById(button.dataset.copyTarget);
+    button.hidden = false;
+    button.addEventListener("click", () => {
+      const text = "value" in target ? target.value : target.textContent;
+      const label = button.closest("dd")?.previousElementSibling?.textContent || "Text";
+      copy(text.trim(), label);
+    });
+  });
+  document.querySelectorAll("[data-copy-text]").forEach((button) => {
+    button.hidden = false;
+    button.addEventListener("click", () => copy(button.dataset.copyText, "Command"));
+  });
+}
+
+function setUpScopeChecklist() {
+  const all = document.querySelector("[data-select-all]");
+  const groups = [...document.querySelectorAll("[data-group]")];
+  if (!all || groups.length === 0) {
+    return;
+  }
+  const scopeBoxes = (group) => [...group.querySelectorAll('input[name="scope"]')];
+  const sync = () => {
+    let everything = true;
+    let anything = false;
+    for (const group of groups) {
+      const boxes = scopeBoxes(group);
+      const ticked = boxes.filter((box) => box.checked).length;
+      const groupBox = group.querySelector("[data-group-all]");
+      groupBox.checked = ticked === boxes.length;
+      groupBox.indeterminate = ticked > 0 && ticked < boxes.length;
+      everything = everything && ticked === boxes.length;
+      anything = anything || ticked > 0;
+    }
+    all.checked = everything;
+    all.indeterminate = anything && !everything;
+  };
+  all.addEventListener("change", () => {
+    groups.forEach((group) => scopeBoxes(group).forEach((box) => { box.checked = all.checked; }));
+    sync();
+  });
+  for (const group of groups) {
+    const groupBox = group.querySelector("[data-group-all]");
+    groupBox.addEventListener("change", () => {
+      scopeBoxes(group).forEach((box) => { box.checked = groupBox.checked; });
+      sync();
+    });
+    scopeBoxes(group).forEach((box) => box.addEventListener("change", sync));
+  }
+  // The boxes are the truth from here on: the group and "all" boxes only mirror them.
+  const form = all.closest("form");
+  form.addEventListener("submit", () => {
+    all.disabled = true;
+    groups.forEach((group) => { group.querySelector("[data-group-all]").disabled = true; });
+  });
+  sync();
+}
+
+function setUpGrantType() {
+  const select = document.querySelector("[data-grant-type]");
+  if (!select) {
+    return;
+  }
+  const show = () => {
+    document.querySelectorAll("[data-grant-only]").forEach((el) => {
+      el.hidden = !el.dataset.grantOnly.split(" ").includes(select.value);
+    });
+  };
+  select.addEventListener("change", show);
+  show();
+}
+
+function setUpFind() {
+  const input = document.querySelector("[data-find]");
+  if (!input) {
+    return;
+  }
+  input.addEventListener("input", () => {
+    const words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+    document.querySelectorAll("[data-entry]").forEach((entry) => {
+      const text = entry.dataset.entry.toLowerCase();
+      entry.hidden = !words.every((word) => text.includes(word));
+    });
+  });
+}
+
+function setUpConfirmations() {
+  document.querySelectorAll("form[data-confirm]").forEach((form) => {
+    form.addEventListener("submit", (event) => {
+      if (!window.confirm(form.dataset.confirm)) {
+        event.preventDefault();
+      }
+    });
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  setUpSecrets();
+  setUpScopeChecklist();
+  setUpGrantType();
+  setUpFind();
+  setUpConfirmations();
+});

@@ -1,0 +1,520 @@
+//! The rules behind the Setup pages: the "Find it fast" index, scopes grouped by
+//! service.object, reading the client form (select-all boxes work without a script), the API
+//! key transition report, and how times and durations read.
+
+use coupa_proto::admin::{CreateClient, UpdateClient};
+use coupa_proto::scopes::{CATALOGUE, ScopeDef};
+
+use super::api_key::{ApiKeyRecord, ApiKeySource};
+use super::client::GrantType;
+use super::form::FormFields;
+use super::time::format_rfc3339;
+
+/// One page of Setup, as "Find it fast" knows it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct SetupEntry {
+    pub title: &'static str,
+    pub path: &'static str,
+    pub section: &'static str,
+    pub description: &'static str,
+    /// Other words an administrator may type for it.
+    pub keywords: &'static str,
+}
+
+pub static SETUP_ENTRIES: &[SetupEntry] = &[
+    SetupEntry {
+        title: "OAuth2/OpenID Connect Clients",
+        path: "/oauth2/clients",
+        section: "Integrations",
+        description: "Create and manage the OAuth 2.0 clients integrations use to call the API.",
+        keywords: "oauth oidc openid connect client credentials authorization code device secret integration api",
+    },
+    SetupEntry {
+        title: "Scopes",
+        path: "/oauth2/scopes",
+        section: "Integrations",
+        description: "Every scope, the API permissions it grants and the clients that hold it.",
+        keywords: "oauth scope permission service.object.right api",
+    },
+    SetupEntry {
+        title: "API Keys",
+        path: "/api_keys",
+        section: "Integrations",
+        description: "Legacy X-COUPA-API-KEY keys: when and from where each was last used; revoke them.",
+        keywords: "api key legacy x-coupa-api-key revoke integration",
+    },
+    SetupEntry {
+        title: "API Key Transition Report",
+        path: "/setup/transition",
+        section: "Integrations",
+        description: "Which API keys are still in use, from where, and how far the move to OAuth has come.",
+        keywords: "oauth migration transition api key worklist idle usage",
+    },
+    SetupEntry {
+        title: "Users",
+        path: "/users",
+        section: "Users",
+        description: "People who sign in: create them, deactivate them, reset their passwords.",
+        keywords: "user admin administrator password login people account",
+    },
+];
+
+/// The entries matching every word of `query`, case-insensitively; all of them for an empty
+/// query.
+pub fn find_setup_entries(query: &str) -> Vec<&'static SetupEntry> {
+    let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
+    SETUP_ENTRIES
+        .iter()
+        .filter(|entry| {
+            let text = format!(
+                "{} {} {} {}",
+                entry.title, entry.section, entry.description, entry.keywords
+            )
+            .to_lowercase();
+            words.iter().all(|word| text.contains(word.as_str()))
+        })
+        .collect()
+}
+
+/// The scopes of one service.object (`core.invoice`), or the OpenID Connect scopes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopeGroup {
+    pub key: String,
+    pub scopes: Vec<&'static ScopeDef>,
+}
+
+/// The group name of the OpenID Connect scopes (`openid`, `email`, `offline_access`...).
+pub const OPENID_GROUP: &str = "OpenID Connect";
+
+/// The service.object a scope belongs to: `core.invoice` for `core.invoice.read`.
+pub fn scope_group_key(name: &str) -> &str {
+    match name.rsplit_once('.') {
+        Some((service_object, _)) if service_object.contains('.') => service_object,
+        _ => OPENID_GROUP,
+    }
+}
+
+/// The catalogue grouped by service.object, in catalogue order.
+pub fn scope_groups() -> Vec<ScopeGroup> {
+    let mut groups: Vec<ScopeGroup> = Vec::new();
+    for scope in CATALOGUE {
+        let key = scope_group_key(scope.name);
+        match groups.iter_mut().find(|group| group.key == key) {
+            Some(group) => group.scopes.push(scope),
+            None => groups.push(ScopeGroup {
+                key: key.to_string(),
+                scopes: vec![scope],
+            }),
+        }
+    }
+    groups
+}
+
+/// The scopes a scope checklist selects: the ticked `scope` boxes, every scope of each ticked
+/// `scope_group`, or every scope with `all_scopes`. Catalogue order; names not in the
+/// catalogue are kept, so validation can name them.
+pub fn selected_scopes(fields: &FormFields) -> String {
+    let all = fields.is_checked("all_scopes");
+    let groups: Vec<&str> = fields.all("scope_group").collect();
+    let ticked: Vec<&str> = fields.all("scope").collect();
+    let mut names: Vec<&str> = CATALOGUE
+        .iter()
+        .map(|scope| scope.name)
+        .filter(|name| all || ticked.contains(name) || groups.contains(&scope_group_key(name)))
+        .collect();
+    for name in ticked {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names.join(" ")
+}
+
+/// Redirect URIs typed one per line (or separated by spaces).
+fn redirect_uris(fields: &FormFields) -> Vec<String> {
+    fields
+        .get("redirect_uris")
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+fn text(fields: &FormFields, name: &str) -> String {
+    fields.get(name).unwrap_or_default().to_string()
+}
+
+/// The create form of a client.
+pub fn client_from_form(fields: &FormFields) -> CreateClient {
+    CreateClient {
+        name: text(fields, "name"),
+        login: text(fields, "login"),
+        grant_type: text(fields, "grant_type"),
+        scope: selected_scopes(fields),
+        contact_info: text(fields, "contact_info"),
+        contact_email: text(fields, "contact_email"),
+        redirect_uris: redirect_uris(fields),
+        pkce: fields.is_checked("pkce"),
+        allow_plain_pkce: fields.is_checked("allow_plain_pkce"),
+    }
+}
+
+/// The edit form of a client of `grant_type`: it always carries name, contact and scopes;
+/// redirect URIs and the plain-PKCE box only for authorization code clients.
+pub fn client_changes_from_form(fields: &FormFields, grant_type: GrantType) -> UpdateClient {
+    let authorization_code = grant_type == GrantType::AuthorizationCode;
+    UpdateClient {
+        name: Some(text(fields, "name")),
+        contact_info: Some(text(fields, "contact_info")),
+        contact_email: Some(text(fields, "contact_email")),
+        scope: Some(selected_scopes(fields)),
+        redirect_uris: authorization_code.then(|| redirect_uris(fields)),
+        active: None,
+        allow_plain_pkce: authorization_code.then(|| fields.is_checked("allow_plain_pkce")),
+    }
+}
+
+const DAY: i64 = 86_400;
+/// The windows of the transition report, in days.
+pub const USAGE_WINDOWS: [i64; 3] = [1, 7, 30];
+
+/// Where a legacy key stands in the move to OAuth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyActivity {
+    Revoked,
+    /// Used within this many days (the smallest window of `USAGE_WINDOWS` that holds it).
+    UsedWithin(i64),
+    /// Last used longer ago than the largest window.
+    Idle,
+    NeverUsed,
+}
+
+impl KeyActivity {
+    pub fn describe(self) -> String {
+        match self {
+            Self::Revoked => "Revoked".into(),
+            Self::UsedWithin(1) => "Used in the last day".into(),
+            Self::UsedWithin(days) => format!("Used in the last {days} days"),
+            Self::Idle => "Idle (no use in 30 days)".into(),
+            Self::NeverUsed => "Never used".into(),
+        }
+    }
+
+    /// Still to move: not revoked and used lately.
+    pub fn in_use(self) -> bool {
+        matches!(self, Self::UsedWithin(_))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyReport {
+    pub key: ApiKeyRecord,
+    pub activity: KeyActivity,
+    /// Addresses the key was used from within the largest window, latest first.
+    pub recent_sources: Vec<ApiKeySource>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransitionReport {
+    /// In use first (most recent use first), then idle, never used and revoked.
+    pub keys: Vec<KeyReport>,
+    /// Keys used within each of `USAGE_WINDOWS` (cumulative: a key used today counts in all).
+    pub used_within: [(i64, usize); 3],
+    pub idle: usize,
+    pub never_used: usize,
+    pub revoked: usize,
+    pub active_oauth_clients: usize,
+}
+
+fn activity(key: &ApiKeyRecord, now: i64) -> KeyActivity {
+    if key.revoked_at.is_some() {
+        return KeyActivity::Revoked;
+    }
+    match key.last_used_at {
+        None => KeyActivity::NeverUsed,
+        Some(at) => USAGE_WINDOWS
+            .iter()
+            .find(|days| now - at <= *days * DAY)
+            .map_or(KeyActivity::Idle, |days| KeyActivity::UsedWithin(*days)),
+    }
+}
+
+pub fn transition_report(
+    keys: &[ApiKeyRecord],
+    sources: &[ApiKeySource],
+    active_oauth_clients: usize,
+    now: i64,
+) -> TransitionReport {
+    let largest_window = USAGE_WINDOWS[USAGE_WINDOWS.len() - 1] * DAY;
+    let mut reports: Vec<KeyReport> = keys
+        .iter()
+        .map(|key| {
+            let mut recent_sources: Vec<ApiKeySource> = sources
+                .iter()
+                .filter(|source| {
+                    source.key_id == key.key_id && now - source.last_used_at <= largest_window
+                })
+                .cloned()
+                .collect();
+            recent_sources.sort_by_key(|source| std::cmp::Reverse(source.last_used_at));
+            KeyReport {
+                key: key.clone(),
+                activity: activity(key, now),
+                recent_sources,
+            }
+        })
+        .collect();
+    let rank = |activity: KeyActivity| match activity {
+        KeyActivity::UsedWithin(_) => 0,
+        KeyActivity::Idle => 1,
+        KeyActivity::NeverUsed => 2,
+        KeyActivity::Revoked => 3,
+    };
+    reports.sort_by(|a, b| {
+        rank(a.activity)
+            .cmp(&rank(b.activity))
+            .then(b.key.last_used_at.cmp(&a.key.last_used_at))
+            .then(a.key.name.cmp(&b.key.name))
+    });
+    let count = |wanted: fn(KeyActivity) -> bool| {
+        reports
+            .iter()
+            .filter(|report| wanted(report.activity))
+            .count()
+    };
+    let used_within = USAGE_WINDOWS.map(|days| {
+        let used = reports
+            .iter()
+            .filter(|report| matches!(report.activity, KeyActivity::UsedWithin(within) if within <= days))
+            .count();
+        (days, used)
+    });
+    TransitionReport {
+        used_within,
+        idle: count(|activity| activity == KeyActivity::Idle),
+        never_used: count(|activity| activity == KeyActivity::NeverUsed),
+        revoked: count(|activity| activity == KeyActivity::Revoked),
+        active_oauth_clients,
+        keys: reports,
+    }
+}
+
+/// A time as an administrator reads it: `2026-11-25 08:30:00 UTC`.
+pub fn display_time(unix_seconds: i64) -> String {
+    format_rfc3339(unix_seconds)
+        .replacen('T', " ", 1)
+        .trim_end_matches('Z')
+        .to_string()
+        + " UTC"
+}
+
+fn plural(count: i64, unit: &str) -> String {
+    if count == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{count} {unit}s")
+    }
+}
+
+/// How long ago `then` was: "just now", "5 minutes ago", "3 days ago".
+pub fn display_age(then: i64, now: i64) -> String {
+    let seconds = (now - then).max(0);
+    match seconds {
+        0..60 => "just now".into(),
+        60..3600 => format!("{} ago", plural(seconds / 60, "minute")),
+        3600..DAY => format!("{} ago", plural(seconds / 3600, "hour")),
+        _ => format!("{} ago", plural(seconds / DAY, "day")),
+    }
+}
+
+/// A duration in the largest whole unit that states it exactly: "24 hours", "30 minutes",
+/// "3 days", "90 seconds".
+pub fn describe_duration(seconds: u64) -> String {
+    let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
+    if seconds == 0 {
+        "no time".into()
+    } else if seconds % DAY == 0 && seconds > DAY {
+        plural(seconds / DAY, "day")
+    } else if seconds % 3600 == 0 {
+        plural(seconds / 3600, "hour")
+    } else if seconds % 60 == 0 {
+        plural(seconds / 60, "minute")
+    } else {
+        plural(seconds, "second")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn typing_oauth_finds_the_clients_page() {
+        let found = find_setup_entries("oauth");
+        assert_eq!(found[0].title, "OAuth2/OpenID Connect Clients");
+        assert_eq!(found[0].path, "/oauth2/clients");
+        assert_eq!(
+            find_setup_entries("  OAUTH   clients ")[0].path,
+            "/oauth2/clients"
+        );
+        assert_eq!(find_setup_entries("password")[0].path, "/users");
+        assert!(find_setup_entries("no such page").is_empty());
+        assert_eq!(find_setup_entries("").len(), SETUP_ENTRIES.len());
+    }
+
+    #[test]
+    fn scopes_group_by_service_object() {
+        assert_eq!(scope_group_key("core.invoice.read"), "core.invoice");
+        assert_eq!(scope_group_key("core.invoice.write"), "core.invoice");
+        assert_eq!(scope_group_key("openid"), OPENID_GROUP);
+        assert_eq!(scope_group_key("offline_access"), OPENID_GROUP);
+        let groups = scope_groups();
+        assert_eq!(groups[0].key, OPENID_GROUP);
+        let invoice = groups.iter().find(|g| g.key == "core.invoice").unwrap();
+        let names: Vec<&str> = invoice.scopes.iter().map(|s| s.name).collect();
+        assert!(names.contains(&"core.invoice.read") && names.contains(&"core.invoice.write"));
+        let total: usize = groups.iter().map(|g| g.scopes.len()).sum();
+        assert_eq!(total, CATALOGUE.len(), "every scope in exactly one group");
+    }
+
+    #[test]
+    fn select_all_boxes_expand_without_a_script() {
+        let fields =
+            FormFields::parse(b"scope=core.expense.read&scope_group=core.invoice").unwrap();
+        let selected = selected_scopes(&fields);
+        let names: Vec<&str> = selected.split(' ').collect();
+        assert!(names.contains(&"core.expense.read"));
+        assert!(names.contains(&"core.invoice.read") && names.contains(&"core.invoice.write"));
+        assert!(!names.contains(&"core.user.read"));
+
+        let all = selected_scopes(&FormFields::parse(b"all_scopes=1").unwrap());
+        assert_eq!(all.split(' ').count(), CATALOGUE.len());
+
+        let unknown = selected_scopes(&FormFields::parse(b"scope=core.bogus.read").unwrap());
+        assert_eq!(unknown, "core.bogus.read", "kept, so validation names it");
+        assert_eq!(selected_scopes(&FormFields::default()), "");
+    }
+
+    #[test]
+    fn the_client_forms() {
+        let fields = FormFields::parse(
+            b"grant_type=authorization_code&name=Portal&login=portal&contact_info=&contact_email=a%40b.example\
+&redirect_uris=https%3A%2F%2Fa.example%2Fcb%0D%0Ahttps%3A%2F%2Fb.example%2Fcb&pkce=1&scope=openid",
+        )
+        .unwrap();
+        let create = client_from_form(&fields);
+        assert_eq!(create.grant_type, "authorization_code");
+        assert_eq!(
+            create.redirect_uris,
+            ["https://a.example/cb", "https://b.example/cb"]
+        );
+        assert!(create.pkce && !create.allow_plain_pkce);
+        assert_eq!(create.scope, "openid");
+
+        let changes = client_changes_from_form(&fields, GrantType::AuthorizationCode);
+        assert_eq!(
+            changes.contact_info.as_deref(),
+            Some(""),
+            "a cleared box clears"
+        );
+        assert_eq!(changes.allow_plain_pkce, Some(false));
+        assert_eq!(changes.redirect_uris.map(|uris| uris.len()), Some(2));
+        let changes = client_changes_from_form(&fields, GrantType::ClientCredentials);
+        assert_eq!(
+            (changes.redirect_uris, changes.allow_plain_pkce),
+            (None, None)
+        );
+    }
+
+    fn key(id: &str, last_used_at: Option<i64>, revoked_at: Option<i64>) -> ApiKeyRecord {
+        let (mut key, _) = ApiKeyRecord::create(id, None, None, 0).unwrap();
+        key.key_id = id.to_string();
+        key.last_used_at = last_used_at;
+        key.revoked_at = revoked_at;
+        key
+    }
+
+    fn source(key_id: &str, address: &str, last_used_at: i64) -> ApiKeySource {
+        ApiKeySource {
+            key_id: key_id.into(),
+            address: address.into(),
+            first_used_at: 0,
+            last_used_at,
+        }
+    }
+
+    #[test]
+    fn the_transition_report_buckets_keys_by_last_use() {
+        let now = 100 * DAY;
+        let keys = [
+            key("never", None, None),
+            key("today", Some(now - 3600), None),
+            key("week", Some(now - 3 * DAY), None),
+            key("month", Some(now - 20 * DAY), None),
+            key("idle", Some(now - 31 * DAY), None),
+            key("revoked", Some(now - 60), Some(now)),
+        ];
+        let sources = [
+            source("today", "10.0.0.1", now - 3600),
+            source("today", "10.0.0.2", now - 60),
+            source("today", "10.0.0.3", now - 40 * DAY),
+            source("week", "10.0.0.9", now - 3 * DAY),
+        ];
+        let report = transition_report(&keys, &sources, 4, now);
+        assert_eq!(report.used_within, [(1, 1), (7, 2), (30, 3)]);
+        assert_eq!((report.idle, report.never_used, report.revoked), (1, 1, 1));
+        assert_eq!(report.active_oauth_clients, 4);
+        let order: Vec<&str> = report.keys.iter().map(|r| r.key.key_id.as_str()).collect();
+        assert_eq!(
+            order,
+            ["today", "week", "month", "idle", "never", "revoked"]
+        );
+        let today = &report.keys[0];
+        assert_eq!(today.activity, KeyActivity::UsedWithin(1));
+        let addresses: Vec<&str> = today
+            .recent_sources
+            .iter()
+            .map(|s| s.address.as_str())
+            .collect();
+        assert_eq!(
+            addresses,
+            ["10.0.0.2", "10.0.0.1"],
+            "latest first, none older than 30 days"
+        );
+        assert_eq!(
+            KeyActivity::UsedWithin(7).describe(),
+            "Used in the last 7 days"
+        );
+    }
+
+    #[test]
+    fn times_and_durations_read_naturally() {
+        assert_eq!(display_time(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(display_age(100, 130), "just now");
+        assert_eq!(display_age(0, 60), "1 minute ago");
+        assert_eq!(display_age(0, 7200), "2 hours ago");
+        assert_eq!(display_age(0, 3 * DAY), "3 days ago");
+        assert_eq!(describe_duration(86_400), "24 hours");
+        assert_eq!(describe_duration(3 * 86_400), "3 days");
+        assert_eq!(describe_duration(1800), "30 minutes");
+        assert_eq!(describe_duration(90), "90 seconds");
+        assert_eq!(describe_duration(3600), "1 hour");
+        assert_eq!(describe_duration(0), "no time");
+    }
+
+    proptest! {
+        #[test]
+        fn form_readers_never_panic(input in proptest::collection::vec(any::<u8>(), 0..512)) {
+            if let Ok(fields) = FormFields::parse(&input) {
+                let _ = client_from_form(&fields);
+                let _ = client_changes_from_form(&fields, GrantType::AuthorizationCode);
+            }
+        }
+
+        #[test]
+        fn find_never_panics(query in "\\PC{0,40}") {
+            let _ = find_setup_entries(&query);
+        }
+    }
+}

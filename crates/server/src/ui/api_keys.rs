@@ -1,0 +1,210 @@
+//! Setup > API Keys (list and revoke the legacy keys) and the transition report: which keys
+//! are still used, from where, and how many OAuth clients have taken over.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use super::{Admin, Chrome, NoticeQuery, Submitted, failure_page};
+use crate::api_keys;
+use crate::app::AppState;
+use crate::domain::api_key::ApiKeyRecord;
+use crate::domain::setup::{TransitionReport, display_age, display_time, transition_report};
+use crate::domain::time::now_unix;
+use crate::http::authorize::see_other;
+
+struct KeyRow {
+    key_id: String,
+    name: String,
+    key_prefix: String,
+    login: String,
+    scope_count: usize,
+    created: String,
+    last_used: String,
+    last_used_from: String,
+    revoked: Option<String>,
+}
+
+impl KeyRow {
+    fn new(key: &ApiKeyRecord, now: i64) -> Self {
+        Self {
+            key_id: key.key_id.clone(),
+            name: key.name.clone(),
+            key_prefix: key.key_prefix.clone(),
+            login: key.login.clone(),
+            scope_count: key.scopes.iter().count(),
+            created: display_time(key.created_at),
+            last_used: key.last_used_at.map_or_else(
+                || "Never".to_string(),
+                |at| format!("{} ({})", display_time(at), display_age(at, now)),
+            ),
+            last_used_from: key.last_used_from.clone().unwrap_or_default(),
+            revoked: key.revoked_at.map(display_time),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "setup/api_keys.html")]
+struct ApiKeysPage {
+    chrome: Chrome,
+    rows: Vec<KeyRow>,
+    keys_accepted: bool,
+}
+
+/// `GET /api_keys`
+pub async fn index(
+    State(state): State<Arc<AppState>>,
+    admin: Admin,
+    Query(query): Query<NoticeQuery>,
+) -> Response {
+    let keys = match api_keys::records(&state).await {
+        Ok(keys) => keys,
+        Err(error) => return failure_page(error, "API key"),
+    };
+    let now = now_unix();
+    let mut chrome = admin.chrome("API Keys", "api_keys");
+    chrome.notice = (query.notice.as_deref() == Some("revoked"))
+        .then(|| "API key revoked: calls that send it are refused from now on.".into());
+    let page = ApiKeysPage {
+        chrome,
+        rows: keys.iter().map(|key| KeyRow::new(key, now)).collect(),
+        keys_accepted: state.config.api_keys,
+    };
+    admin.render(&state, StatusCode::OK, &page)
+}
+
+/// `POST /api_keys/{id}/revoke`
+pub async fn revoke(
+    State(state): State<Arc<AppState>>,
+    _admin: Admin,
+    Path(key_id): Path<String>,
+    _form: Submitted,
+) -> Response {
+    match api_keys::revoke(&state, &key_id).await {
+        Ok(_) => see_other("/api_keys?notice=revoked"),
+        Err(error) => failure_page(error, "API key"),
+    }
+}
+
+struct SourceRow {
+    address: String,
+    last_used: String,
+}
+
+struct ReportRow {
+    key: KeyRow,
+    activity: String,
+    in_use: bool,
+    sources: Vec<SourceRow>,
+}
+
+#[derive(Template)]
+#[template(path = "setup/transition.html")]
+struct TransitionPage {
+    chrome: Chrome,
+    report: TransitionReport,
+    rows: Vec<ReportRow>,
+    keys_accepted: bool,
+}
+
+/// `GET /setup/transition`
+pub async fn transition(State(state): State<Arc<AppState>>, admin: Admin) -> Response {
+    let loaded = async {
+        Ok::<_, crate::clients::AdminError>((
+            api_keys::records(&state).await?,
+            api_keys::sources(&state).await?,
+            crate::clients::list(&state).await?,
+        ))
+    };
+    let (keys, sources, clients) = match loaded.await {
+        Ok(loaded) => loaded,
+        Err(error) => return failure_page(error, "API key"),
+    };
+    let now = now_unix();
+    let active_clients = clients.iter().filter(|client| client.active).count();
+    let report = transition_report(&keys, &sources, active_clients, now);
+    let rows = report
+        .keys
+        .iter()
+        .map(|entry| ReportRow {
+            key: KeyRow::new(&entry.key, now),
+            activity: entry.activity.describe(),
+            in_use: entry.activity.in_use(),
+            sources: entry
+                .recent_sources
+                .iter()
+                .map(|source| SourceRow {
+                    address: source.address.clone(),
+                    last_used: display_age(source.last_used_at, now),
+                })
+                .collect(),
+        })
+        .collect();
+    let page = TransitionPage {
+        chrome: admin.chrome("API Key Transition", "transition"),
+        report,
+        rows,
+        keys_accepted: state.config.api_keys,
+    };
+    admin.render(&state, StatusCode::OK, &page)
+}
+
+fn count_of(count: usize, one: &str, many: &str) -> String {
+    if count == 1 {
+        one.to_string()
+    } else {
+        many.to_string()
+    }
+}
+
+impl TransitionPage {
+    /// The summary cards: a count and what it counts.
+    fn summary(&self) -> Vec<(usize, String)> {
+        let report = &self.report;
+        let mut cards: Vec<(usize, String)> = report
+            .used_within
+            .iter()
+            .map(|&(days, count)| {
+                let window = if days == 1 {
+                    "day".to_string()
+                } else {
+                    format!("{days} days")
+                };
+                (
+                    count,
+                    format!(
+                        "{} used in the last {window}",
+                        count_of(count, "key", "keys")
+                    ),
+                )
+            })
+            .collect();
+        let idle = report.idle + report.never_used;
+        cards.push((
+            idle,
+            format!("idle (no use in 30 days; {} never used)", report.never_used),
+        ));
+        cards.push((report.revoked, "revoked".to_string()));
+        cards.push((
+            report.active_oauth_clients,
+            format!(
+                "active OAuth {}",
+                count_of(report.active_oauth_clients, "client", "clients")
+            ),
+        ));
+        cards
+    }
+
+    fn progress(&self) -> String {
+        let in_use = self.rows.iter().filter(|row| row.in_use).count();
+        format!(
+            "{in_use} of {} {} still in use.",
+            self.rows.len(),
+            count_of(self.rows.len(), "key is", "keys are")
+        )
+    }
+}

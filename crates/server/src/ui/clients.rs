@@ -1,0 +1,566 @@
+//! Setup > OAuth2/OpenID Connect Clients: list, create, show, edit, deactivate, activate,
+//! rotate the secret, delete.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use coupa_proto::admin::{ClientView, CreateClient, UpdateClient, token_curl};
+use coupa_proto::scopes;
+use serde::Deserialize;
+
+use super::{Admin, Chrome, FieldErrors, NoticeQuery, Submitted, failure_page};
+use crate::app::AppState;
+use crate::clients::{self, AdminError};
+use crate::domain::client::GrantType;
+use crate::domain::setup::{
+    client_changes_from_form, client_from_form, describe_duration, display_age, display_time,
+    scope_groups,
+};
+use crate::domain::time::{now_unix, parse_iso8601};
+use crate::http::authorize::see_other;
+
+const SECTION: &str = "clients";
+
+fn grant_label(grant_type: &str) -> &'static str {
+    GrantType::parse(grant_type).map_or("Unknown", GrantType::label)
+}
+
+/// "2026-11-25 08:30:00 UTC (5 minutes ago)", or `never`.
+fn moment(rfc3339: Option<&str>, never: &str) -> String {
+    match rfc3339.and_then(parse_iso8601) {
+        Some(at) => format!("{} ({})", display_time(at), display_age(at, now_unix())),
+        None => never.to_string(),
+    }
+}
+
+struct ClientRow {
+    client_id: String,
+    name: String,
+    login: String,
+    grant_type: &'static str,
+    scope_count: usize,
+    active: bool,
+    last_token: String,
+}
+
+#[derive(Template)]
+#[template(path = "setup/clients.html")]
+struct ClientsPage {
+    chrome: Chrome,
+    rows: Vec<ClientRow>,
+}
+
+/// `GET /oauth2/clients`
+pub async fn index(
+    State(state): State<Arc<AppState>>,
+    admin: Admin,
+    Query(query): Query<NoticeQuery>,
+) -> Response {
+    let clients = match clients::list(&state).await {
+        Ok(clients) => clients,
+        Err(error) => return failure_page(error, "client"),
+    };
+    let rows = clients
+        .iter()
+        .map(|client| ClientRow {
+            client_id: client.client_id.clone(),
+            name: client.name.clone(),
+            login: client.login.clone(),
+            grant_type: grant_label(&client.grant_type),
+            scope_count: client.scope.split_whitespace().count(),
+            active: client.active,
+            last_token: moment(client.last_token_at.as_deref(), "Never"),
+        })
+        .collect();
+    let mut chrome = admin.chrome("OAuth2/OpenID Connect Clients", SECTION);
+    chrome.notice = (query.notice.as_deref() == Some("deleted")).then(|| "Client deleted.".into());
+    admin.render(&state, StatusCode::OK, &ClientsPage { chrome, rows })
+}
+
+pub struct ScopeOption {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub checked: bool,
+}
+
+pub struct ScopeGroupView {
+    pub key: String,
+    pub scopes: Vec<ScopeOption>,
+}
+
+/// The scope checklist, grouped by service.object, with `selected` ticked.
+fn checklist(selected: &str) -> Vec<ScopeGroupView> {
+    let selected: Vec<&str> = selected.split_whitespace().collect();
+    scope_groups()
+        .into_iter()
+        .map(|group| ScopeGroupView {
+            key: group.key,
+            scopes: group
+                .scopes
+                .iter()
+                .map(|scope| ScopeOption {
+                    name: scope.name,
+                    description: scope.description,
+                    checked: selected.contains(&scope.name),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// What the form's boxes hold.
+struct FormValues {
+    name: String,
+    login: String,
+    grant_type: String,
+    contact_info: String,
+    contact_email: String,
+    redirect_uris: String,
+    pkce: bool,
+    allow_plain_pkce: bool,
+}
+
+impl From<&CreateClient> for FormValues {
+    fn from(input: &CreateClient) -> Self {
+        Self {
+            name: input.name.clone(),
+            login: input.login.clone(),
+            grant_type: input.grant_type.clone(),
+            contact_info: input.contact_info.clone(),
+            contact_email: input.contact_email.clone(),
+            redirect_uris: input.redirect_uris.join("\n"),
+            pkce: input.pkce,
+            allow_plain_pkce: input.allow_plain_pkce,
+        }
+    }
+}
+
+struct GrantChoice {
+    value: &'static str,
+    label: &'static str,
+    selected: bool,
+}
+
+/// The client being edited; None on the create form.
+struct Editing {
+    client_id: String,
+    grant_label: &'static str,
+    scope: String,
+}
+
+#[derive(Template)]
+#[template(path = "setup/client_form.html")]
+struct ClientFormPage {
+    chrome: Chrome,
+    editing: Option<Editing>,
+    form: FormValues,
+    grant_choices: Vec<GrantChoice>,
+    groups: Vec<ScopeGroupView>,
+    errors: FieldErrors,
+}
+
+impl ClientFormPage {
+    fn new(
+        admin: &Admin,
+        editing: Option<Editing>,
+        input: &CreateClient,
+        errors: FieldErrors,
+    ) -> Self {
+        let title = match &editing {
+            Some(_) => format!("Edit {}", input.name),
+            None => "Create OAuth2/OpenID Connect Client".to_string(),
+        };
+        let grant_choices = GrantType::ALL
+            .iter()
+            .map(|grant| GrantChoice {
+                value: grant.as_str(),
+                label: grant.label(),
+                selected: grant.as_str() == input.grant_type,
+            })
+            .collect();
+        Self {
+            chrome: admin.chrome(title, SECTION),
+            editing,
+            form: FormValues::from(input),
+            grant_choices,
+            groups: checklist(&input.scope),
+            errors,
+        }
+    }
+
+    fn is_authorization_code(&self) -> bool {
+        self.form.grant_type == GrantType::AuthorizationCode.as_str()
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct NewQuery {
+    #[serde(default)]
+    grant_type: Option<String>,
+}
+
+/// `GET /oauth2/clients/new`
+pub async fn new(
+    State(state): State<Arc<AppState>>,
+    admin: Admin,
+    Query(query): Query<NewQuery>,
+) -> Response {
+    let input = CreateClient {
+        grant_type: query
+            .grant_type
+            .filter(|grant| GrantType::parse(grant).is_some())
+            .unwrap_or_else(|| GrantType::ClientCredentials.as_str().to_string()),
+        ..CreateClient::default()
+    };
+    let page = ClientFormPage::new(&admin, None, &input, FieldErrors::default());
+    admin.render(&state, StatusCode::OK, &page)
+}
+
+/// `POST /oauth2/clients`: saved, the client is shown with its secret (the only time);
+/// refused, the form comes back with each error next to its field.
+pub async fn create(
+    State(state): State<Arc<AppState>>,
+    admin: Admin,
+    Submitted(fields): Submitted,
+) -> Response {
+    let input = client_from_form(&fields);
+    match clients::create(&state, input.clone()).await {
+        Ok(client) => {
+            let page = ClientPage::new(&state, &admin, client, Shown::Created);
+            admin.render(&state, StatusCode::CREATED, &page)
+        }
+        Err(AdminError::Invalid(errors)) => {
+            let page = ClientFormPage::new(&admin, None, &input, FieldErrors::new(errors));
+            admin.render(&state, StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(error) => failure_page(error, "client"),
+    }
+}
+
+/// Why the client page is shown.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shown {
+    Plain,
+    Created,
+    Rotated,
+}
+
+/// The token call, split around the secret so the page can mask it.
+struct Curl {
+    before_secret: String,
+    after_secret: String,
+    /// Whole, with the secret when known, for the Copy button.
+    full: String,
+}
+
+const SECRET_PLACEHOLDER: &str = "<CLIENT_SECRET>";
+
+#[derive(Template)]
+#[template(path = "setup/client.html")]
+struct ClientPage {
+    chrome: Chrome,
+    client: ClientView,
+    grant_label: &'static str,
+    /// Only right after creation or a rotation.
+    secret: Option<String>,
+    curl: Option<Curl>,
+    rotated: bool,
+    scopes_changed: bool,
+    grace_period: String,
+    token_lifetime_seconds: u64,
+    last_token: String,
+    created: String,
+    updated: String,
+    old_secret_until: Option<String>,
+}
+
+impl ClientPage {
+    fn new(state: &AppState, admin: &Admin, mut client: ClientView, shown: Shown) -> Self {
+        let secret = client.client_secret.take();
+        let curl = (client.grant_type == GrantType::ClientCredentials.as_str()).then(|| {
+            let template = token_curl(
+                &state.config.issuer,
+                &client.client_id,
+                &client.scope,
+                SECRET_PLACEHOLDER,
+            );
+            let (before, after) = template
+                .split_once(SECRET_PLACEHOLDER)
+                .unwrap_or((template.as_str(), ""));
+            Curl {
+                before_secret: before.to_string(),
+                after_secret: after.to_string(),
+                full: match &secret {
+                    Some(secret) => format!("{before}{secret}{after}"),
+                    None => template.clone(),
+                },
+            }
+        });
+        let mut chrome = admin.chrome(client.name.clone(), SECTION);
+        chrome.notice = match shown {
+            Shown::Created => {
+                Some("Client saved. Copy the secret now: it is shown only this once.".to_string())
+            }
+            Shown::Rotated => {
+                Some("New secret generated. Copy it now: it is shown only this once.".to_string())
+            }
+            Shown::Plain => None,
+        };
+        Self {
+            chrome,
+            grant_label: grant_label(&client.grant_type),
+            last_token: moment(client.last_token_at.as_deref(), "Never"),
+            created: moment(Some(&client.created_at), ""),
+            updated: moment(Some(&client.updated_at), ""),
+            old_secret_until: client
+                .previous_secret_valid_until
+                .as_deref()
+                .and_then(parse_iso8601)
+                .map(display_time),
+            grace_period: describe_duration(state.config.secret_grace_period.as_secs()),
+            token_lifetime_seconds: state.config.token_lifetime.as_secs(),
+            secret,
+            curl,
+            rotated: shown == Shown::Rotated,
+            scopes_changed: false,
+            client,
+        }
+    }
+
+    /// The client's scopes with what each is for.
+    fn scope_list(&self) -> Vec<(String, &'static str)> {
+        self.client
+            .scope
+            .split_whitespace()
+            .map(|name| {
+                let description = scopes::find(name).map_or("", |scope| scope.description);
+                (name.to_string(), description)
+            })
+            .collect()
+    }
+}
+
+/// `GET /oauth2/clients/{id}`
+pub async fn show(
+    State(state): State<Arc<AppState>>,
+    admin: Admin,
+    Path(client_id): Path<String>,
+    Query(query): Query<NoticeQuery>,
+) -> Response {
+    let client = match clients::show(&state, &client_id).await {
+        Ok(client) => client,
+        Err(error) => return failure_page(error, "client"),
+    };
+    let mut page = ClientPage::new(&state, &admin, client, Shown::Plain);
+    page.chrome.notice = match query.notice.as_deref() {
+        Some("updated") => Some("Client saved.".into()),
+        Some("scopes_changed") => {
+            page.scopes_changed = true;
+            Some("Client saved, with new scopes.".into())
+        }
+        Some("deactivated") => Some(
+            "Client deactivated: it gets no new tokens, and the tokens it holds are refused."
+                .into(),
+        ),
+        Some("activated") => Some("Client activated: it can get tokens again.".into()),
+        _ => None,
+    };
+    admin.render(&state, StatusCode::OK, &page)
+}
+
+fn editing(client: &ClientView) -> Editing {
+    Editing {
+        client_id: client.client_id.clone(),
+        grant_label: grant_label(&client.grant_type),
+        scope: client.scope.clone(),
+    }
+}
+
+/// The form values of a stored client.
+fn as_input(client: &ClientView) -> CreateClient {
+    CreateClient {
+        name: client.name.clone(),
+        login: client.login.clone(),
+        grant_type: client.grant_type.clone(),
+        scope: client.scope.clone(),
+        contact_info: client.contact_info.clone(),
+        contact_email: client.contact_email.clone(),
+        redirect_uris: client.redirect_uris.clone(),
+        pkce: client.pkce,
+        allow_plain_pkce: client.allow_plain_pkce,
+    }
+}
+
+/// `GET /oauth2/clients/{id}/edit`
+pub async fn edit(
+    State(state): State<Arc<AppState>>,
+    admin: Admin,
+    Path(client_id): Path<String>,
+) -> Response {
+    match clients::show(&state, &client_id).await {
+        Ok(client) => {
+            let page = ClientFormPage::new(
+                &admin,
+                Some(editing(&client)),
+                &as_input(&client),
+                FieldErrors::default(),
+            );
+            admin.render(&state, StatusCode::OK, &page)
+        }
+        Err(error) => failure_page(error, "client"),
+    }
+}
+
+fn client_path(client_id: &str, notice: &str) -> String {
+    format!("/oauth2/clients/{client_id}?notice={notice}")
+}
+
+/// `POST /oauth2/clients/{id}`: the edit form.
+pub async fn update(
+    State(state): State<Arc<AppState>>,
+    admin: Admin,
+    Path(client_id): Path<String>,
+    Submitted(fields): Submitted,
+) -> Response {
+    let client = match clients::show(&state, &client_id).await {
+        Ok(client) => client,
+        Err(error) => return failure_page(error, "client"),
+    };
+    let Some(grant_type) = GrantType::parse(&client.grant_type) else {
+        return failure_page(AdminError::NotFound, "client");
+    };
+    let changes = client_changes_from_form(&fields, grant_type);
+    match clients::update(&state, &client_id, changes.clone()).await {
+        Ok(updated) => {
+            let notice = if updated.scope == client.scope {
+                "updated"
+            } else {
+                "scopes_changed"
+            };
+            see_other(&client_path(&client_id, notice))
+        }
+        Err(AdminError::Invalid(errors)) => {
+            let mut input = as_input(&client);
+            apply(&mut input, changes);
+            let page = ClientFormPage::new(
+                &admin,
+                Some(editing(&client)),
+                &input,
+                FieldErrors::new(errors),
+            );
+            admin.render(&state, StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(error) => failure_page(error, "client"),
+    }
+}
+
+/// What the administrator typed, to show again with the errors.
+fn apply(input: &mut CreateClient, changes: UpdateClient) {
+    let UpdateClient {
+        name,
+        contact_info,
+        contact_email,
+        scope,
+        redirect_uris,
+        active: _,
+        allow_plain_pkce,
+    } = changes;
+    input.name = name.unwrap_or(std::mem::take(&mut input.name));
+    input.contact_info = contact_info.unwrap_or(std::mem::take(&mut input.contact_info));
+    input.contact_email = contact_email.unwrap_or(std::mem::take(&mut input.contact_email));
+    input.scope = scope.unwrap_or(std::mem::take(&mut input.scope));
+    input.redirect_uris = redirect_uris.unwrap_or(std::mem::take(&mut input.redirect_uris));
+    input.allow_plain_pkce = allow_plain_pkce.unwrap_or(input.allow_plain_pkce);
+}
+
+async fn set_active(state: &AppState, client_id: &str, active: bool) -> Response {
+    let changes = UpdateClient {
+        active: Some(active),
+        ..UpdateClient::default()
+    };
+    match clients::update(state, client_id, changes).await {
+        Ok(_) => see_other(&client_path(
+            client_id,
+            if active { "activated" } else { "deactivated" },
+        )),
+        Err(error) => failure_page(error, "client"),
+    }
+}
+
+/// `POST /oauth2/clients/{id}/deactivate`
+pub async fn deactivate(
+    State(state): State<Arc<AppState>>,
+    _admin: Admin,
+    Path(client_id): Path<String>,
+    _form: Submitted,
+) -> Response {
+    set_active(&state, &client_id, false).await
+}
+
+/// `POST /oauth2/clients/{id}/activate`
+pub async fn activate(
+    State(state): State<Arc<AppState>>,
+    _admin: Admin,
+    Path(client_id): Path<String>,
+    _form: Submitted,
+) -> Response {
+    set_active(&state, &client_id, true).await
+}
+
+/// `POST /oauth2/clients/{id}/rotate_secret`: the new secret is shown once; the old one
+/// keeps working for the grace period.
+pub async fn rotate_secret(
+    State(state): State<Arc<AppState>>,
+    admin: Admin,
+    Path(client_id): Path<String>,
+    _form: Submitted,
+) -> Response {
+    match clients::rotate_secret(&state, &client_id).await {
+        Ok(client) => {
+            let page = ClientPage::new(&state, &admin, client, Shown::Rotated);
+            admin.render(&state, StatusCode::OK, &page)
+        }
+        Err(error) => failure_page(error, "client"),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "setup/client_delete.html")]
+struct DeletePage {
+    chrome: Chrome,
+    client: ClientView,
+}
+
+/// `GET /oauth2/clients/{id}/delete`: asks first.
+pub async fn confirm_delete(
+    State(state): State<Arc<AppState>>,
+    admin: Admin,
+    Path(client_id): Path<String>,
+) -> Response {
+    match clients::show(&state, &client_id).await {
+        Ok(client) => {
+            let page = DeletePage {
+                chrome: admin.chrome(format!("Delete {}", client.name), SECTION),
+                client,
+            };
+            admin.render(&state, StatusCode::OK, &page)
+        }
+        Err(error) => failure_page(error, "client"),
+    }
+}
+
+/// `POST /oauth2/clients/{id}/delete`
+pub async fn delete(
+    State(state): State<Arc<AppState>>,
+    _admin: Admin,
+    Path(client_id): Path<String>,
+    _form: Submitted,
+) -> Response {
+    match clients::delete(&state, &client_id).await {
+        Ok(()) => see_other("/oauth2/clients?notice=deleted"),
+        Err(error) => failure_page(error, "client"),
+    }
+}

@@ -1,0 +1,329 @@
+//! Setup: the admin pages (askama templates under `templates/setup`). Server-rendered and
+//! usable without a script; `setup.js` adds Show/Hide, Copy and live select-all boxes.
+//! Every page needs a signed-in administrator; every form carries the CSRF token.
+
+mod api_keys;
+mod clients;
+pub(crate) mod scopes;
+mod users;
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{FromRequest, FromRequestParts, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use coupa_proto::errors::CoupaErrors;
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::clients::AdminError;
+use crate::domain::authorize::with_query;
+use crate::domain::form::FormFields;
+use crate::domain::setup::{SetupEntry, find_setup_entries};
+use crate::domain::user::UserRecord;
+use crate::http::authorize::{read_submitted_fields, see_other, unavailable};
+use crate::http::browser::{self, csrf_token, remember_csrf};
+use crate::http::pages::{error_page, html_response};
+
+/// Scripts and styles come from this server only; forms post only to it.
+const SETUP_POLICY: &str = "default-src 'none'; style-src 'self'; script-src 'self'; \
+img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/setup", get(home))
+        .route("/setup/", get(home))
+        .route("/setup/assets/setup.css", get(stylesheet))
+        .route("/setup/assets/setup.js", get(script))
+        .route("/setup/transition", get(api_keys::transition))
+        .route("/oauth2/clients", get(clients::index).post(clients::create))
+        .route("/oauth2/clients/new", get(clients::new))
+        .route(
+            "/oauth2/clients/{client_id}",
+            get(clients::show).post(clients::update),
+        )
+        .route("/oauth2/clients/{client_id}/edit", get(clients::edit))
+        .route(
+            "/oauth2/clients/{client_id}/deactivate",
+            post(clients::deactivate),
+        )
+        .route(
+            "/oauth2/clients/{client_id}/activate",
+            post(clients::activate),
+        )
+        .route(
+            "/oauth2/clients/{client_id}/rotate_secret",
+            post(clients::rotate_secret),
+        )
+        .route(
+            "/oauth2/clients/{client_id}/delete",
+            get(clients::confirm_delete).post(clients::delete),
+        )
+        .route("/api_keys", get(api_keys::index))
+        .route("/api_keys/{key_id}/revoke", post(api_keys::revoke))
+        .route("/users", get(users::index).post(users::create))
+        .route("/users/new", get(users::new))
+        .route("/users/{user_id}", get(users::show))
+        .route("/users/{user_id}/deactivate", post(users::deactivate))
+        .route("/users/{user_id}/activate", post(users::activate))
+        .route("/users/{user_id}/password", post(users::reset_password))
+}
+
+/// The signed-in administrator of a Setup request, and this browser's CSRF token.
+pub struct Admin {
+    pub user: UserRecord,
+    csrf: String,
+    csrf_is_new: bool,
+}
+
+impl Admin {
+    /// The administrator signed in on this browser; otherwise the response to give instead:
+    /// the sign-in page (then back to `return_to`), or a refusal for a user who is not an
+    /// administrator.
+    pub async fn signed_in(
+        state: &AppState,
+        headers: &HeaderMap,
+        return_to: &str,
+    ) -> Result<Self, Response> {
+        match browser::current_user(state, headers).await {
+            Ok(Some((_, user))) if user.admin => {
+                let (csrf, csrf_is_new) = csrf_token(headers).map_err(unavailable)?;
+                Ok(Self {
+                    user,
+                    csrf,
+                    csrf_is_new,
+                })
+            }
+            Ok(Some((_, user))) => Err(error_page(
+                StatusCode::FORBIDDEN,
+                &format!(
+                    "Setup is for administrators, and {} is not one. Ask an administrator to \
+                     make you one, or sign in as an administrator.",
+                    user.login
+                ),
+            )),
+            Ok(None) => Err(see_other(&with_query(
+                "/oauth2/login",
+                &[("return_to", return_to.to_string())],
+            ))),
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+
+    /// The frame every Setup page shares.
+    pub fn chrome(&self, title: impl Into<String>, section: &'static str) -> Chrome {
+        Chrome {
+            title: title.into(),
+            section,
+            user_name: self.user.name.clone(),
+            csrf: self.csrf.clone(),
+            notice: None,
+        }
+    }
+
+    /// A rendered page, with this browser's CSRF cookie set when it is new.
+    pub fn render(&self, state: &AppState, status: StatusCode, page: &impl Template) -> Response {
+        match page.render() {
+            Ok(html) => {
+                let mut response = html_response(status, html, SETUP_POLICY);
+                remember_csrf(state, &mut response, &self.csrf, self.csrf_is_new);
+                response
+            }
+            Err(error) => unavailable(error),
+        }
+    }
+}
+
+impl FromRequestParts<Arc<AppState>> for Admin {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        // After signing in, a page comes back to itself; a form's action goes to Setup.
+        let return_to = match parts.method {
+            Method::GET => parts
+                .uri
+                .path_and_query()
+                .map_or("/setup", |path| path.as_str()),
+            _ => "/setup",
+        };
+        Self::signed_in(state, &parts.headers, return_to).await
+    }
+}
+
+/// A form posted by a Setup page, its CSRF token checked.
+pub struct Submitted(pub FormFields);
+
+impl<S: Send + Sync> FromRequest<S> for Submitted {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = request.into_parts();
+        read_submitted_fields(&parts.headers, body)
+            .await
+            .map(Submitted)
+            .map_err(|response| *response)
+    }
+}
+
+/// What the layout shows around every page.
+pub struct Chrome {
+    pub title: String,
+    /// Which navigation entry is current.
+    pub section: &'static str,
+    pub user_name: String,
+    pub csrf: String,
+    pub notice: Option<String>,
+}
+
+/// Validation errors, shown next to their fields and summarised at the top.
+#[derive(Default)]
+pub struct FieldErrors(CoupaErrors);
+
+impl FieldErrors {
+    pub fn new(errors: CoupaErrors) -> Self {
+        Self(errors)
+    }
+
+    fn label(field: &str) -> &str {
+        match field {
+            "name" => "Name",
+            "login" => "Login",
+            "grant_type" => "Grant type",
+            "scope" => "Scopes",
+            "contact_info" => "Contact info",
+            "contact_email" => "Contact email",
+            "redirect_uris" => "Redirect URIs",
+            "pkce" => "PKCE",
+            "allow_plain_pkce" => "Plain PKCE",
+            "email" => "Email",
+            "password" => "Password",
+            other => other,
+        }
+    }
+
+    /// The messages of one field, each starting with the field's label ("Login has already
+    /// been taken").
+    pub fn of(&self, field: &str) -> Vec<String> {
+        self.0
+            .errors
+            .get(field)
+            .map(|messages| {
+                messages
+                    .iter()
+                    .map(|message| match field {
+                        "base" => message.clone(),
+                        _ => format!("{} {message}", Self::label(field)),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn has(&self, field: &str) -> bool {
+        self.0.errors.contains_key(field)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Every message with the id of the field it belongs to, for the summary's links.
+    pub fn summary(&self) -> Vec<(String, String)> {
+        self.0
+            .errors
+            .keys()
+            .flat_map(|field| {
+                self.of(field)
+                    .into_iter()
+                    .map(move |message| (field.clone(), message))
+            })
+            .collect()
+    }
+}
+
+/// The answer of a page to an admin operation that failed in a way a form cannot show.
+pub fn failure_page(error: AdminError, what: &str) -> Response {
+    match error {
+        AdminError::NotFound => error_page(
+            StatusCode::NOT_FOUND,
+            &format!("There is no such {what}. It may have been deleted."),
+        ),
+        AdminError::Invalid(errors) => error_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &errors.full_messages().join("; "),
+        ),
+        AdminError::Unavailable(message) => unavailable(message),
+    }
+}
+
+/// `?notice=...` after a redirect: one of the fixed messages a page knows, never text from
+/// the address itself.
+#[derive(Deserialize, Default)]
+pub struct NoticeQuery {
+    #[serde(default)]
+    pub notice: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "setup/home.html")]
+struct HomePage {
+    chrome: Chrome,
+    query: String,
+    found: Vec<&'static SetupEntry>,
+}
+
+#[derive(Deserialize, Default)]
+struct HomeQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// `GET /setup`: every Setup page by section, and "Find it fast" (`?q=oauth`).
+async fn home(
+    State(state): State<Arc<AppState>>,
+    admin: Admin,
+    Query(HomeQuery { q: query }): Query<HomeQuery>,
+) -> Response {
+    let page = HomePage {
+        chrome: admin.chrome("Setup", "home"),
+        found: find_setup_entries(&query),
+        query,
+    };
+    admin.render(&state, StatusCode::OK, &page)
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+async fn stylesheet() -> Response {
+    asset(
+        "text/css; charset=utf-8",
+        include_str!("../../assets/setup.css"),
+    )
+}
+
+async fn script() -> Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/setup.js"),
+    )
+}

@@ -1,0 +1,105 @@
+//! Setup > Scopes: every scope with its description; one scope's API permissions and the
+//! clients that hold it. Browsers get these pages at `/oauth2/scopes`; programs asking for
+//! JSON get the catalogue.
+
+use askama::Template;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use coupa_proto::admin::ClientView;
+use coupa_proto::scopes::{self, ScopeDef};
+
+use super::{Admin, Chrome, failure_page};
+use crate::app::AppState;
+use crate::clients;
+use crate::domain::setup::scope_groups;
+use crate::http::pages::error_page;
+
+const SECTION: &str = "scopes";
+
+struct ScopeRow {
+    scope: &'static ScopeDef,
+    clients: usize,
+}
+
+struct GroupRows {
+    key: String,
+    rows: Vec<ScopeRow>,
+}
+
+#[derive(Template)]
+#[template(path = "setup/scopes.html")]
+struct ScopesPage {
+    chrome: Chrome,
+    groups: Vec<GroupRows>,
+}
+
+fn holders<'a>(clients: &'a [ClientView], scope: &str) -> Vec<&'a ClientView> {
+    clients
+        .iter()
+        .filter(|client| client.scope.split_whitespace().any(|held| held == scope))
+        .collect()
+}
+
+/// `GET /oauth2/scopes` for a browser.
+pub async fn index(state: &AppState, headers: &HeaderMap) -> Response {
+    let admin = match Admin::signed_in(state, headers, "/oauth2/scopes").await {
+        Ok(admin) => admin,
+        Err(response) => return response,
+    };
+    let clients = match clients::list(state).await {
+        Ok(clients) => clients,
+        Err(error) => return failure_page(error, "client"),
+    };
+    let groups = scope_groups()
+        .into_iter()
+        .map(|group| GroupRows {
+            key: group.key,
+            rows: group
+                .scopes
+                .into_iter()
+                .map(|scope| ScopeRow {
+                    scope,
+                    clients: holders(&clients, scope.name).len(),
+                })
+                .collect(),
+        })
+        .collect();
+    let page = ScopesPage {
+        chrome: admin.chrome("Scopes", SECTION),
+        groups,
+    };
+    admin.render(state, StatusCode::OK, &page)
+}
+
+#[derive(Template)]
+#[template(path = "setup/scope.html")]
+struct ScopePage<'a> {
+    chrome: Chrome,
+    scope: &'static ScopeDef,
+    clients: Vec<&'a ClientView>,
+}
+
+/// `GET /oauth2/scopes/{name}` for a browser.
+pub async fn show(state: &AppState, headers: &HeaderMap, name: &str) -> Response {
+    let return_to = format!("/oauth2/scopes/{name}");
+    let admin = match Admin::signed_in(state, headers, &return_to).await {
+        Ok(admin) => admin,
+        Err(response) => return response,
+    };
+    let Some(scope) = scopes::find(name) else {
+        return error_page(
+            StatusCode::NOT_FOUND,
+            "There is no such scope. The Scopes page lists them all.",
+        );
+    };
+    let clients = match clients::list(state).await {
+        Ok(clients) => clients,
+        Err(error) => return failure_page(error, "client"),
+    };
+    let page = ScopePage {
+        chrome: admin.chrome(scope.name, SECTION),
+        scope,
+        clients: holders(&clients, scope.name),
+    };
+    admin.render(state, StatusCode::OK, &page)
+}

@@ -1,0 +1,230 @@
+//! Setup > Users: list, create, deactivate, activate, reset a password.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use coupa_proto::admin::{CreateUser, UpdateUser, UserView};
+
+use super::{Admin, Chrome, FieldErrors, NoticeQuery, Submitted, failure_page};
+use crate::app::AppState;
+use crate::clients::AdminError;
+use crate::domain::user::MIN_PASSWORD;
+use crate::http::authorize::see_other;
+use crate::users;
+
+const SECTION: &str = "users";
+
+#[derive(Template)]
+#[template(path = "setup/users.html")]
+struct UsersPage {
+    chrome: Chrome,
+    users: Vec<UserView>,
+}
+
+/// `GET /users`
+pub async fn index(State(state): State<Arc<AppState>>, admin: Admin) -> Response {
+    match users::list(&state).await {
+        Ok(users) => {
+            let page = UsersPage {
+                chrome: admin.chrome("Users", SECTION),
+                users,
+            };
+            admin.render(&state, StatusCode::OK, &page)
+        }
+        Err(error) => failure_page(error, "user"),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "setup/user_form.html")]
+struct UserFormPage {
+    chrome: Chrome,
+    form: CreateUser,
+    errors: FieldErrors,
+    password_hint: String,
+}
+
+fn user_form(admin: &Admin, form: CreateUser, errors: FieldErrors) -> UserFormPage {
+    UserFormPage {
+        chrome: admin.chrome("Create user", SECTION),
+        form,
+        errors,
+        password_hint: format!("At least {MIN_PASSWORD} characters."),
+    }
+}
+
+/// `GET /users/new`
+pub async fn new(State(state): State<Arc<AppState>>, admin: Admin) -> Response {
+    let page = user_form(&admin, CreateUser::default(), FieldErrors::default());
+    admin.render(&state, StatusCode::OK, &page)
+}
+
+/// `POST /users`
+pub async fn create(
+    State(state): State<Arc<AppState>>,
+    admin: Admin,
+    Submitted(fields): Submitted,
+) -> Response {
+    let text = |name: &str| fields.get(name).unwrap_or_default().to_string();
+    let input = CreateUser {
+        login: text("login"),
+        email: text("email"),
+        name: text("name"),
+        password: text("password"),
+        admin: fields.is_checked("admin"),
+    };
+    match users::create(&state, input.clone()).await {
+        Ok(user) => see_other(&format!("/users/{}?notice=created", user.user_id)),
+        Err(AdminError::Invalid(errors)) => {
+            let form = CreateUser {
+                password: String::new(),
+                ..input
+            };
+            let page = user_form(&admin, form, FieldErrors::new(errors));
+            admin.render(&state, StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(error) => failure_page(error, "user"),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "setup/user.html")]
+struct UserPage {
+    chrome: Chrome,
+    user: UserView,
+    is_self: bool,
+    errors: FieldErrors,
+    password_hint: String,
+}
+
+fn user_page(admin: &Admin, user: UserView, notice: Option<&str>, errors: FieldErrors) -> UserPage {
+    let mut chrome = admin.chrome(user.name.clone(), SECTION);
+    chrome.notice = match notice {
+        Some("created") => Some("User created.".into()),
+        Some("deactivated") => Some(
+            "User deactivated: they cannot sign in, and every authorization they gave is revoked."
+                .into(),
+        ),
+        Some("activated") => Some("User activated: they can sign in again.".into()),
+        Some("password") => Some(
+            "Password reset: the user's sessions ended and every authorization they gave is revoked."
+                .into(),
+        ),
+        _ => None,
+    };
+    UserPage {
+        chrome,
+        is_self: user.user_id == admin.user.user_id,
+        user,
+        errors,
+        password_hint: format!(
+            "At least {MIN_PASSWORD} characters. Their sessions end and the authorizations \
+             they gave are revoked."
+        ),
+    }
+}
+
+/// `GET /users/{id}`
+pub async fn show(
+    State(state): State<Arc<AppState>>,
+    admin: Admin,
+    Path(user_id): Path<String>,
+    Query(query): Query<NoticeQuery>,
+) -> Response {
+    match users::find(&state, &user_id).await {
+        Ok(user) => {
+            let page = user_page(
+                &admin,
+                user.view(),
+                query.notice.as_deref(),
+                FieldErrors::default(),
+            );
+            admin.render(&state, StatusCode::OK, &page)
+        }
+        Err(error) => failure_page(error, "user"),
+    }
+}
+
+async fn change(
+    state: &AppState,
+    user_id: &str,
+    changes: UpdateUser,
+    notice: &str,
+) -> Result<Response, AdminError> {
+    let user = users::update(state, user_id, changes).await?;
+    Ok(see_other(&format!(
+        "/users/{}?notice={notice}",
+        user.user_id
+    )))
+}
+
+/// `POST /users/{id}/deactivate`: not oneself, so Setup always keeps an administrator.
+pub async fn deactivate(
+    State(state): State<Arc<AppState>>,
+    admin: Admin,
+    Path(user_id): Path<String>,
+    _form: Submitted,
+) -> Response {
+    let is_self = users::find(&state, &user_id)
+        .await
+        .is_ok_and(|user| user.user_id == admin.user.user_id);
+    if is_self {
+        return failure_page(
+            AdminError::Invalid(coupa_proto::errors::CoupaErrors::single(
+                "base",
+                "You cannot deactivate yourself; ask another administrator.",
+            )),
+            "user",
+        );
+    }
+    let changes = UpdateUser {
+        active: Some(false),
+        ..UpdateUser::default()
+    };
+    change(&state, &user_id, changes, "deactivated")
+        .await
+        .unwrap_or_else(|error| failure_page(error, "user"))
+}
+
+/// `POST /users/{id}/activate`
+pub async fn activate(
+    State(state): State<Arc<AppState>>,
+    _admin: Admin,
+    Path(user_id): Path<String>,
+    _form: Submitted,
+) -> Response {
+    let changes = UpdateUser {
+        active: Some(true),
+        ..UpdateUser::default()
+    };
+    change(&state, &user_id, changes, "activated")
+        .await
+        .unwrap_or_else(|error| failure_page(error, "user"))
+}
+
+/// `POST /users/{id}/password`: a new password; the user's sessions and grants end.
+pub async fn reset_password(
+    State(state): State<Arc<AppState>>,
+    admin: Admin,
+    Path(user_id): Path<String>,
+    Submitted(fields): Submitted,
+) -> Response {
+    let changes = UpdateUser {
+        password: Some(fields.get("password").unwrap_or_default().to_string()),
+        ..UpdateUser::default()
+    };
+    match change(&state, &user_id, changes, "password").await {
+        Ok(response) => response,
+        Err(AdminError::Invalid(errors)) => match users::find(&state, &user_id).await {
+            Ok(user) => {
+                let page = user_page(&admin, user.view(), None, FieldErrors::new(errors));
+                admin.render(&state, StatusCode::UNPROCESSABLE_ENTITY, &page)
+            }
+            Err(error) => failure_page(error, "user"),
+        },
+        Err(error) => failure_page(error, "user"),
+    }
+}
