@@ -25,6 +25,7 @@ pub struct Browser {
 pub struct Page {
     pub status: StatusCode,
     pub location: Option<String>,
+    pub headers: reqwest::header::HeaderMap,
     pub body: String,
 }
 
@@ -79,6 +80,7 @@ impl Browser {
                 .headers()
                 .get(LOCATION)
                 .map(|value| value.to_str().unwrap().to_string()),
+            headers: response.headers().clone(),
             body: response.text().await.unwrap(),
         }
     }
@@ -88,8 +90,30 @@ impl Browser {
         self.finish(request).await
     }
 
+    /// A GET as a browser's navigation sends it, naming the media types it takes.
+    pub async fn get_with_accept(&mut self, url: &str, accept: &str) -> Page {
+        let request = self
+            .http
+            .get(self.absolute(url))
+            .header(reqwest::header::ACCEPT, accept);
+        self.finish(request).await
+    }
+
     pub async fn post(&mut self, url: &str, form: &[(String, String)]) -> Page {
         let request = self.http.post(self.absolute(url)).form(form);
+        self.finish(request).await
+    }
+
+    /// POSTs a body exactly as given, as a form.
+    pub async fn post_raw(&mut self, url: &str, body: &str) -> Page {
+        let request = self
+            .http
+            .post(self.absolute(url))
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(body.to_string());
         self.finish(request).await
     }
 

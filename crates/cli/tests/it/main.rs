@@ -11,6 +11,7 @@ mod discovery;
 mod interactive;
 mod postman;
 mod seeds;
+mod setup_ui;
 mod store_conformance;
 mod support;
 mod third_party;

@@ -197,6 +197,83 @@ async fn api_keys_are_stored_revoked_and_touched(backend: Backend) {
     );
 }
 
+async fn api_key_sources_keep_each_address_first_and_last_use(backend: Backend) {
+    let Some(store) = open_store(backend).await else {
+        return;
+    };
+    let (key, _) =
+        coupa_server::domain::api_key::ApiKeyRecord::create("Legacy", None, None, 100).unwrap();
+    store.insert_api_key(&key).await.unwrap();
+    for (at, from) in [
+        (200, "10.0.0.1"),
+        (300, "10.0.0.2"),
+        (400, "10.0.0.1"),
+        (150, "10.0.0.1"),
+    ] {
+        store.touch_api_key(&key.key_id, at, from).await.unwrap();
+    }
+    store
+        .touch_api_key("missing", 500, "10.0.0.9")
+        .await
+        .unwrap();
+    let sources: Vec<(String, i64, i64)> = store
+        .api_key_sources()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|source| {
+            assert_eq!(source.key_id, key.key_id);
+            (source.address, source.first_used_at, source.last_used_at)
+        })
+        .collect();
+    assert_eq!(
+        sources,
+        [
+            ("10.0.0.1".to_string(), 150, 400),
+            ("10.0.0.2".to_string(), 300, 300)
+        ],
+        "latest first; a late write of an older use moves nothing back; no unknown key"
+    );
+    let stored = store.api_keys().await.unwrap().pop().unwrap();
+    assert_eq!(
+        (stored.last_used_at, stored.last_used_from.as_deref()),
+        (Some(400), Some("10.0.0.1"))
+    );
+}
+
+async fn client_token_times_only_move_forward(backend: Backend) {
+    let Some(store) = open_store(backend).await else {
+        return;
+    };
+    let client = record("token-times");
+    store.insert_client(&client).await.unwrap();
+    store.insert_client(&record("never-issued")).await.unwrap();
+    assert!(store.client_token_times().await.unwrap().is_empty());
+    store
+        .touch_client_token(&client.client_id, 500)
+        .await
+        .unwrap();
+    store
+        .touch_client_token(&client.client_id, 400)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.client_token_times().await.unwrap(),
+        vec![(client.client_id.clone(), 500)]
+    );
+    let mut updated = store.client(&client.client_id).await.unwrap().unwrap();
+    updated.name = "Renamed".into();
+    updated.version += 1;
+    store.update_client(&updated).await.unwrap();
+    assert_eq!(
+        store.client_token_times().await.unwrap(),
+        vec![(client.client_id.clone(), 500)],
+        "an admin update keeps the last token time"
+    );
+    assert!(store.login_taken("TOKEN-times").await.unwrap());
+    assert!(!store.login_taken("nobody").await.unwrap());
+}
+
 fn user(login: &str) -> UserRecord {
     UserRecord::create(
         CreateUser {
@@ -535,6 +612,8 @@ conformance!(
     settings_are_set_once,
     concurrent_inserts_of_one_login_let_exactly_one_win,
     api_keys_are_stored_revoked_and_touched,
+    api_key_sources_keep_each_address_first_and_last_use,
+    client_token_times_only_move_forward,
     users_share_logins_with_clients_and_update_by_compare_and_swap,
     codes_are_spent_once_even_concurrently,
     refresh_rotation_is_atomic_with_a_grace_window,

@@ -89,7 +89,7 @@ try {
   await page.waitForURL(`${url}/oauth2/clients`);
 
   // Create, wrongly first: a login in use and no scope come back next to their fields.
-  await page.getByRole("link", { name: "Create" }).click();
+  await page.getByRole("link", { name: "Create", exact: true }).click();
   await page.waitForURL(`${url}/oauth2/clients/new`);
   await page.getByLabel("Grant type").selectOption({ label: "Client credentials" });
   await field("Name").fill("Invoices sync");
@@ -222,7 +222,7 @@ try {
 
   // Users: create one, then see them listed.
   await page.getByRole("link", { name: "Users" }).first().click();
-  await page.getByRole("link", { name: "Create" }).click();
+  await page.getByRole("link", { name: "Create", exact: true }).click();
   await field("Login").fill("grace");
   await field("Name").fill("Grace Hopper");
   await page.getByLabel("Email").fill("grace@example.com");

@@ -1,0 +1,1088 @@
+//! Setup, the admin pages: over HTTP as a browser without JavaScript would use them, and in
+//! headless Chromium driven by npm `playwright-core`.
+
+use coupa_proto::admin::{CreateApiKey, CreateUser};
+use coupa_server::ConfigLayer;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::interactive::{Browser, Page};
+use crate::support::{Backend, TestServer, spawn_on, spawn_server_with};
+
+const ADMIN_PASSWORD: &str = "an administrator's password";
+
+async fn server_with(settings: ConfigLayer) -> TestServer {
+    let server = spawn_server_with(Backend::Sqlite, settings).await.unwrap();
+    for (login, admin) in [("root", true), ("ada", false)] {
+        server
+            .admin
+            .create_user(&CreateUser {
+                login: login.into(),
+                email: format!("{login}@example.com"),
+                name: format!("User {login}"),
+                password: ADMIN_PASSWORD.into(),
+                admin,
+            })
+            .await
+            .unwrap();
+    }
+    server
+}
+
+async fn server() -> TestServer {
+    server_with(ConfigLayer::default()).await
+}
+
+/// The CSRF token the page's forms carry.
+fn csrf(page: &Page) -> String {
+    page.body
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no CSRF token in {}", page.body))
+        .to_string()
+}
+
+async fn sign_in(server: &TestServer, login: &str, password: &str) -> Browser {
+    let mut browser = Browser::new(&server.url);
+    let login_page = browser.get("/oauth2/login?return_to=/setup").await;
+    let signed_in = browser
+        .post(
+            "/oauth2/login",
+            &[
+                ("csrf_token".into(), csrf(&login_page)),
+                ("return_to".into(), "/setup".into()),
+                ("login".into(), login.into()),
+                ("password".into(), password.into()),
+            ],
+        )
+        .await;
+    assert_eq!(
+        signed_in.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        signed_in.body
+    );
+    assert_eq!(signed_in.location.as_deref(), Some("/setup"));
+    browser
+}
+
+async fn admin_browser(server: &TestServer) -> Browser {
+    sign_in(server, "root", ADMIN_PASSWORD).await
+}
+
+/// Posts `fields` from the page at `form_page`, with its CSRF token.
+async fn submit(
+    browser: &mut Browser,
+    form_page: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> Page {
+    let page = browser.get(form_page).await;
+    assert_eq!(page.status, StatusCode::OK, "{form_page}: {}", page.body);
+    let mut form = vec![("csrf_token".to_string(), csrf(&page))];
+    form.extend(
+        fields
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string())),
+    );
+    browser.post(action, &form).await
+}
+
+/// The `value` of the input with `id`.
+fn input_value(html: &str, id: &str) -> String {
+    let input = html
+        .split(&format!("id=\"{id}\""))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no #{id} in {html}"));
+    input
+        .split("value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string()
+}
+
+/// The text of the element with `id` (no nested markup).
+fn text_of(html: &str, id: &str) -> String {
+    html.split(&format!("id=\"{id}\""))
+        .nth(1)
+        .and_then(|rest| rest.split_once('>'))
+        .and_then(|(_, rest)| rest.split('<').next())
+        .unwrap_or_else(|| panic!("no #{id} in {html}"))
+        .trim()
+        .to_string()
+}
+
+async fn token_status(
+    server: &TestServer,
+    client_id: &str,
+    secret: &str,
+    scope: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut form = vec![
+        ("grant_type", "client_credentials"),
+        ("client_id", client_id),
+        ("client_secret", secret),
+    ];
+    if let Some(scope) = scope {
+        form.push(("scope", scope));
+    }
+    let response = server.token_request(&form).await;
+    (response.status(), response.json().await.unwrap())
+}
+
+/// Creates a client through the form; answers the saved page, its id and secret.
+async fn create_client_by_form(
+    browser: &mut Browser,
+    fields: &[(&str, &str)],
+) -> (Page, String, String) {
+    let page = submit(browser, "/oauth2/clients/new", "/oauth2/clients", fields).await;
+    assert_eq!(page.status, StatusCode::CREATED, "{}", page.body);
+    let client_id = text_of(&page.body, "client-id");
+    let secret = input_value(&page.body, "client-secret");
+    (page, client_id, secret)
+}
+
+const INVOICE_SYNC: &[(&str, &str)] = &[
+    ("grant_type", "client_credentials"),
+    ("name", "Invoices sync"),
+    ("login", "invoice-sync"),
+    ("contact_info", "Finance integrations"),
+    ("contact_email", "integrations@example.com"),
+    ("scope_group", "core.invoice"),
+    ("scope", "core.expense.read"),
+];
+
+#[tokio::test]
+async fn setup_needs_a_signed_in_administrator() {
+    let server = server().await;
+    let mut stranger = Browser::new(&server.url);
+    for path in [
+        "/setup",
+        "/oauth2/clients",
+        "/api_keys",
+        "/users",
+        "/setup/transition",
+    ] {
+        let page = stranger.get(path).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{path}");
+        let location = page.location.unwrap();
+        assert!(
+            location.starts_with("/oauth2/login?return_to="),
+            "{location}"
+        );
+        assert!(location.contains(&path.replace('/', "%2F")), "{location}");
+    }
+
+    let mut user = sign_in(&server, "ada", ADMIN_PASSWORD).await;
+    let refused = user.get("/setup").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(
+        refused.body.contains("Setup is for administrators"),
+        "{}",
+        refused.body
+    );
+    // A valid CSRF token does not make a non-administrator's form count.
+    let login_page = user.get("/oauth2/login").await;
+    let forbidden = user
+        .post(
+            "/oauth2/clients",
+            &[
+                ("csrf_token".into(), csrf(&login_page)),
+                ("name".into(), "x".into()),
+                ("login".into(), "x".into()),
+                ("grant_type".into(), "client_credentials".into()),
+                ("scope".into(), "core.invoice.read".into()),
+            ],
+        )
+        .await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+    assert!(server.admin.list_clients().await.unwrap().is_empty());
+
+    let mut admin = admin_browser(&server).await;
+    let home = admin.get("/setup").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("Find it fast"));
+    assert!(
+        home.body.contains("User root"),
+        "the signed-in administrator is named"
+    );
+
+    let response = reqwest::get(server.url("/setup")).await.unwrap();
+    assert_eq!(
+        response.url().path(),
+        "/oauth2/login",
+        "followed to sign-in"
+    );
+}
+
+#[tokio::test]
+async fn setup_pages_send_protective_headers_and_their_assets() {
+    let server = server().await;
+    let mut admin = admin_browser(&server).await;
+    let page = admin.get("/setup").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("<script src=\"/setup/assets/setup.js\""));
+    let headers = &page.headers;
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    let policy = headers["content-security-policy"].to_str().unwrap();
+    for directive in [
+        "default-src 'none'",
+        "script-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(policy.contains(directive), "{policy}");
+    }
+    for (path, media_type) in [
+        ("/setup/assets/setup.js", "text/javascript; charset=utf-8"),
+        ("/setup/assets/setup.css", "text/css; charset=utf-8"),
+    ] {
+        let asset = reqwest::get(server.url(path)).await.unwrap();
+        assert_eq!(asset.status(), 200);
+        assert_eq!(asset.headers()["content-type"], media_type);
+        assert_eq!(asset.headers()["x-content-type-options"], "nosniff");
+    }
+}
+
+#[tokio::test]
+async fn find_it_fast_works_without_a_script() {
+    let server = server().await;
+    let mut admin = admin_browser(&server).await;
+    let all = admin.get("/setup").await;
+    let found = admin.get("/setup?q=oauth").await;
+    assert!(
+        found
+            .body
+            .contains("<a href=\"/oauth2/clients\">OAuth2/OpenID Connect Clients</a>")
+    );
+    // /users is in the navigation of every page, and among the entries only when it matches.
+    assert_eq!(all.body.matches("href=\"/users\"").count(), 2);
+    assert_eq!(found.body.matches("href=\"/users\"").count(), 1);
+    let nothing = admin.get("/setup?q=%3Cscript%3Ezzz").await;
+    assert!(
+        nothing
+            .body
+            .contains("Nothing in Setup matches “&#60;script&#62;zzz”"),
+        "{}",
+        nothing.body
+    );
+}
+
+#[tokio::test]
+async fn a_client_created_through_the_form_gets_tokens_as_its_page_says() {
+    let server = server().await;
+    let mut admin = admin_browser(&server).await;
+    let (page, client_id, secret) = create_client_by_form(&mut admin, INVOICE_SYNC).await;
+    assert!(page.body.contains("Client saved. Copy the secret now"));
+    assert!(
+        page.body.contains("type=\"password\" id=\"client-secret\""),
+        "masked until Show"
+    );
+    let scopes = text_of(&page.body, "oidc-scopes");
+    let held: Vec<&str> = scopes.split(' ').collect();
+    assert!(held.contains(&"core.invoice.read") && held.contains(&"core.invoice.write"));
+    assert!(held.contains(&"core.expense.read"));
+    assert!(
+        held.iter()
+            .all(|scope| scope.starts_with("core.invoice.") || *scope == "core.expense.read")
+    );
+    // The copy button holds seed 001's token call with the real secret.
+    let expected_curl = coupa_proto::admin::token_curl(&server.url, &client_id, &scopes, &secret);
+    let escaped = expected_curl.replace('&', "&#38;").replace('"', "&#34;");
+    assert!(
+        page.body.contains(&format!("data-copy-text=\"{escaped}\"")),
+        "{}",
+        page.body
+    );
+
+    let (status, token) =
+        token_status(&server, &client_id, &secret, Some("core.invoice.read")).await;
+    assert_eq!(status, StatusCode::OK, "{token}");
+    let bearer = token["access_token"].as_str().unwrap();
+    assert_eq!(server.list_invoices(bearer).await.status(), 200);
+
+    // The secret is never shown again.
+    let shown = admin.get(&format!("/oauth2/clients/{client_id}")).await;
+    assert!(!shown.body.contains(&secret));
+    assert!(
+        shown.body.contains("&#60;CLIENT_SECRET&#62;"),
+        "the curl keeps a placeholder"
+    );
+    let list = admin.get("/oauth2/clients").await;
+    assert!(list.body.contains("Invoices sync") && list.body.contains("invoice-sync"));
+    assert!(list.body.contains("Client credentials"));
+    assert!(
+        list.body.contains("(just now)"),
+        "the last token issued: {}",
+        list.body
+    );
+}
+
+#[tokio::test]
+async fn refused_forms_come_back_with_errors_by_their_fields() {
+    let server = server().await;
+    let mut admin = admin_browser(&server).await;
+    let page = submit(
+        &mut admin,
+        "/oauth2/clients/new",
+        "/oauth2/clients",
+        &[
+            ("grant_type", "client_credentials"),
+            ("name", "<script>alert(1)</script>"),
+            ("login", "ROOT"),
+            ("contact_email", "not an email"),
+        ],
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let login_error = text_of(&page.body, "login-error");
+    assert!(
+        page.body
+            .contains("<span>Login has already been taken</span>"),
+        "{login_error}: {}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("<span>Scopes can&#39;t be empty: select at least one scope</span>")
+    );
+    assert!(page.body.contains("<span>Contact email is invalid</span>"));
+    assert!(
+        page.body
+            .contains("aria-invalid=\"true\" aria-describedby=\"login-hint login-error\"")
+    );
+    assert!(
+        page.body
+            .contains("value=\"&#60;script&#62;alert(1)&#60;/script&#62;\""),
+        "typed values stay, escaped"
+    );
+    assert!(!page.body.contains("<script>alert"));
+    assert!(
+        page.body.contains("<a href=\"#login\">"),
+        "the summary links to the field"
+    );
+
+    let unknown_scope = submit(
+        &mut admin,
+        "/oauth2/clients/new",
+        "/oauth2/clients",
+        &[
+            ("grant_type", "authorization_code"),
+            ("name", "App"),
+            ("login", "app"),
+            ("scope", "core.bogus.read"),
+        ],
+    )
+    .await;
+    assert_eq!(unknown_scope.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        unknown_scope
+            .body
+            .contains("core.bogus.read is not a known scope")
+    );
+    assert!(
+        unknown_scope
+            .body
+            .contains("Redirect URIs must hold at least one URI")
+    );
+    assert!(
+        server.admin.list_clients().await.unwrap().is_empty(),
+        "nothing saved"
+    );
+}
+
+#[tokio::test]
+async fn editing_scopes_warns_and_changes_what_tokens_carry() {
+    let server = server().await;
+    let mut admin = admin_browser(&server).await;
+    let (_, client_id, secret) = create_client_by_form(&mut admin, INVOICE_SYNC).await;
+    let path = format!("/oauth2/clients/{client_id}");
+    let edit = admin.get(&format!("{path}/edit")).await;
+    assert!(edit.body.contains("Changing scopes?"));
+    assert!(
+        edit.body.contains("value=\"Finance integrations\"")
+            || edit.body.contains(">Finance integrations</textarea>")
+    );
+
+    let saved = submit(
+        &mut admin,
+        &format!("{path}/edit"),
+        &path,
+        &[
+            ("name", "Invoices sync"),
+            ("contact_info", ""),
+            ("contact_email", "integrations@example.com"),
+            ("scope", "core.supplier.read"),
+            ("scope", "core.expense.read"),
+        ],
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        saved.location.as_deref(),
+        Some(format!("{path}?notice=scopes_changed").as_str())
+    );
+    let shown = admin.get(saved.location.as_deref().unwrap()).await;
+    assert!(shown.body.contains("The scopes changed."));
+    assert_eq!(
+        text_of(&shown.body, "new-scope-list"),
+        "core.expense.read core.supplier.read"
+    );
+    let stored = server.admin.client(&client_id).await.unwrap();
+    assert_eq!(stored.contact_info, "", "a cleared box clears the field");
+
+    let (status, body) =
+        token_status(&server, &client_id, &secret, Some("core.invoice.read")).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_scope"))
+    );
+    let (status, _) = token_status(&server, &client_id, &secret, Some("core.supplier.read")).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let unchanged = submit(
+        &mut admin,
+        &format!("{path}/edit"),
+        &path,
+        &[
+            ("name", "Renamed"),
+            ("scope", "core.supplier.read"),
+            ("scope", "core.expense.read"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        unchanged.location.as_deref(),
+        Some(format!("{path}?notice=updated").as_str())
+    );
+
+    let refused = submit(
+        &mut admin,
+        &format!("{path}/edit"),
+        &path,
+        &[("name", ""), ("contact_email", "x")],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("Name can&#39;t be blank"));
+    assert!(refused.body.contains("Scopes can&#39;t be empty"));
+    assert_eq!(
+        server.admin.client(&client_id).await.unwrap().name,
+        "Renamed",
+        "nothing saved"
+    );
+}
+
+#[tokio::test]
+async fn rotate_deactivate_activate_and_delete() {
+    let server = server().await;
+    let mut admin = admin_browser(&server).await;
+    let (_, client_id, secret) = create_client_by_form(&mut admin, INVOICE_SYNC).await;
+    let path = format!("/oauth2/clients/{client_id}");
+    let show = admin.get(&path).await;
+    assert!(
+        show.body
+            .contains("keeps working for 24 hours (the grace period)")
+    );
+
+    let rotated = submit(&mut admin, &path, &format!("{path}/rotate_secret"), &[]).await;
+    assert_eq!(rotated.status, StatusCode::OK);
+    assert!(rotated.body.contains("New secret generated"));
+    assert!(rotated.body.contains("The old secret keeps working until"));
+    let new_secret = input_value(&rotated.body, "client-secret");
+    assert_ne!(new_secret, secret);
+    let (old_status, old_token) = token_status(&server, &client_id, &secret, None).await;
+    assert_eq!(
+        old_status,
+        StatusCode::OK,
+        "the old secret works in the grace period"
+    );
+    assert_eq!(
+        token_status(&server, &client_id, &new_secret, None).await.0,
+        StatusCode::OK
+    );
+
+    let deactivated = submit(&mut admin, &path, &format!("{path}/deactivate"), &[]).await;
+    assert_eq!(
+        deactivated.location.as_deref(),
+        Some(format!("{path}?notice=deactivated").as_str())
+    );
+    let bearer = old_token["access_token"].as_str().unwrap();
+    assert_eq!(
+        server.list_invoices(bearer).await.status(),
+        401,
+        "tokens it holds are refused"
+    );
+    let (status, body) = token_status(&server, &client_id, &new_secret, None).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_client"))
+    );
+    let list = admin.get("/oauth2/clients").await;
+    assert!(list.body.contains("<span class=\"badge off\">No</span>"));
+
+    let activated = submit(&mut admin, &path, &format!("{path}/activate"), &[]).await;
+    assert_eq!(
+        activated.location.as_deref(),
+        Some(format!("{path}?notice=activated").as_str())
+    );
+    assert_eq!(
+        token_status(&server, &client_id, &new_secret, None).await.0,
+        StatusCode::OK
+    );
+
+    let confirm = admin.get(&format!("{path}/delete")).await;
+    assert!(confirm.body.contains("Delete Invoices sync?"));
+    let deleted = submit(
+        &mut admin,
+        &format!("{path}/delete"),
+        &format!("{path}/delete"),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        deleted.location.as_deref(),
+        Some("/oauth2/clients?notice=deleted")
+    );
+    assert!(server.admin.list_clients().await.unwrap().is_empty());
+    assert_eq!(admin.get(&path).await.status, StatusCode::NOT_FOUND);
+    let again = admin.get(&format!("{path}/delete")).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn forms_posted_without_their_csrf_token_change_nothing() {
+    let server = server().await;
+    let mut admin = admin_browser(&server).await;
+    let (_, client_id, _) = create_client_by_form(&mut admin, INVOICE_SYNC).await;
+    let key = server
+        .admin
+        .create_api_key(&CreateApiKey {
+            name: "Legacy".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let user = server.admin.user("ada").await.unwrap();
+    let client = format!("/oauth2/clients/{client_id}");
+    let posts = [
+        "/oauth2/clients".to_string(),
+        client.clone(),
+        format!("{client}/deactivate"),
+        format!("{client}/rotate_secret"),
+        format!("{client}/delete"),
+        format!("/api_keys/{}/revoke", key.id),
+        "/users".to_string(),
+        format!("/users/{}/deactivate", user.user_id),
+        format!("/users/{}/password", user.user_id),
+    ];
+    for path in &posts {
+        for token in [None, Some("forged-token")] {
+            let mut form = vec![
+                ("name".to_string(), "Forged".to_string()),
+                ("login".to_string(), "forged".to_string()),
+                ("grant_type".to_string(), "client_credentials".to_string()),
+                ("scope".to_string(), "core.invoice.read".to_string()),
+                ("password".to_string(), "a forged password!".to_string()),
+            ];
+            if let Some(token) = token {
+                form.push(("csrf_token".to_string(), token.to_string()));
+            }
+            let page = admin.post(path, &form).await;
+            assert_eq!(page.status, StatusCode::FORBIDDEN, "{path}");
+            assert!(page.body.contains("did not come from this site"));
+        }
+    }
+    let clients = server.admin.list_clients().await.unwrap();
+    assert_eq!(clients.len(), 1);
+    assert!(clients[0].active);
+    assert!(
+        server.admin.list_api_keys().await.unwrap()[0]
+            .revoked_at
+            .is_none()
+    );
+    assert!(server.admin.user("ada").await.unwrap().active);
+    assert_eq!(server.admin.list_users().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_page_never_a_crash() {
+    let server = server().await;
+    let mut admin = admin_browser(&server).await;
+    let page = admin.get("/setup").await;
+    let token = csrf(&page);
+    let huge = "x".repeat(70 * 1024);
+    let too_big = admin
+        .post(
+            "/oauth2/clients",
+            &[("csrf_token".into(), token.clone()), ("name".into(), huge)],
+        )
+        .await;
+    assert_eq!(too_big.status, StatusCode::PAYLOAD_TOO_LARGE);
+    for missing in [
+        "/oauth2/clients/nope",
+        "/oauth2/clients/nope/edit",
+        "/oauth2/clients/nope/delete",
+        "/users/nope",
+    ] {
+        let page = admin.get(missing).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{missing}");
+        assert!(page.body.contains("There is no such"));
+    }
+    for action in [
+        "/oauth2/clients/nope",
+        "/oauth2/clients/nope/rotate_secret",
+        "/oauth2/clients/nope/deactivate",
+        "/oauth2/clients/nope/delete",
+        "/api_keys/nope/revoke",
+        "/users/nope/activate",
+    ] {
+        let page = admin
+            .post(action, &[("csrf_token".into(), token.clone())])
+            .await;
+        assert_eq!(
+            page.status,
+            StatusCode::NOT_FOUND,
+            "{action}: {}",
+            page.body
+        );
+    }
+    let malformed = admin
+        .post_raw("/oauth2/clients", &format!("csrf_token={token}&name=%zz"))
+        .await;
+    assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
+    assert!(malformed.body.contains("The form is malformed"));
+    let odd = admin.get("/setup?q=%ff").await;
+    assert_eq!(
+        odd.status,
+        StatusCode::OK,
+        "a query that is not UTF-8 finds nothing"
+    );
+    assert!(odd.body.contains("Nothing in Setup matches"));
+    let grant = admin
+        .get("/oauth2/clients/new?grant_type=%3Cbogus%3E")
+        .await;
+    assert_eq!(grant.status, StatusCode::OK);
+    assert!(
+        grant
+            .body
+            .contains("<option value=\"client_credentials\" selected>")
+    );
+}
+
+#[tokio::test]
+async fn scope_pages_for_browsers_and_the_catalogue_for_programs() {
+    let server = server().await;
+    let json = server
+        .http
+        .get(server.url("/oauth2/scopes"))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json.status(), 200);
+    let catalogue: Value = json.json().await.unwrap();
+    assert!(catalogue.as_array().unwrap().len() > 20);
+    let plain = reqwest::get(server.url("/oauth2/scopes/core.invoice.read"))
+        .await
+        .unwrap();
+    assert_eq!(
+        plain.json::<Value>().await.unwrap()["name"],
+        "core.invoice.read"
+    );
+
+    let html_request = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(server.url("/oauth2/scopes"))
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        html_request.status(),
+        StatusCode::SEE_OTHER,
+        "a stranger's browser signs in first"
+    );
+
+    let mut admin = admin_browser(&server).await;
+    create_client_by_form(&mut admin, INVOICE_SYNC).await;
+    // The test browser sends no Accept; a browser's navigation asks for HTML.
+    let page = html_get(&server, &mut admin, "/oauth2/scopes").await;
+    assert!(page.contains(
+        "<a href=\"/oauth2/scopes/core.invoice.read\"><code>core.invoice.read</code></a>"
+    ));
+    let scope = html_get(&server, &mut admin, "/oauth2/scopes/core.invoice.read").await;
+    assert!(
+        scope.contains(
+            "<td><span class=\"method\">GET</span></td><td><code>/api/invoices</code></td>"
+        ),
+        "{scope}"
+    );
+    assert!(
+        scope.contains(">Invoices sync</a>"),
+        "the clients holding it"
+    );
+    let user_scope = html_get(&server, &mut admin, "/oauth2/scopes/core.user.read").await;
+    assert!(user_scope.contains("No client holds this scope."));
+}
+
+/// A GET as a browser's navigation sends it: asking for HTML.
+async fn html_get(server: &TestServer, browser: &mut Browser, path: &str) -> String {
+    let page = browser
+        .get_with_accept(&server.url(path), "text/html,application/xhtml+xml")
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.body);
+    page.body
+}
+
+#[tokio::test]
+async fn api_keys_are_listed_revoked_and_reported_for_the_transition() {
+    let server = server().await;
+    let mut keys = Vec::new();
+    for name in ["Payroll export", "Old reporting", "Never used"] {
+        keys.push(
+            server
+                .admin
+                .create_api_key(&CreateApiKey {
+                    name: name.into(),
+                    ..Default::default()
+                })
+                .await
+                .unwrap(),
+        );
+    }
+    let payroll = keys[0].key.clone().unwrap();
+    let used = server
+        .http
+        .get(server.url("/api/invoices"))
+        .header("X-COUPA-API-KEY", &payroll)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(used.status(), 200);
+    let store = coupa_server::store::open(&server.database_url)
+        .await
+        .unwrap();
+    let now = coupa_server::domain::time::now_unix();
+    store
+        .touch_api_key(&keys[1].id, now - 40 * 86_400, "192.0.2.7")
+        .await
+        .unwrap();
+
+    let mut admin = admin_browser(&server).await;
+    let list = admin.get("/api_keys").await;
+    assert!(list.body.contains("Payroll export"));
+    assert!(list.body.contains("from 127.0.0.1"), "{}", list.body);
+    assert!(list.body.contains("Never"));
+
+    let report = admin.get("/setup/transition").await;
+    assert_eq!(report.status, StatusCode::OK);
+    for expected in [
+        "<span class=\"count\">1</span> key used in the last day",
+        "<span class=\"count\">1</span> key used in the last 7 days",
+        "<span class=\"count\">2</span> idle (no use in 30 days; 1 never used)",
+        "<span class=\"count\">0</span> revoked",
+        "<span class=\"count\">0</span> active OAuth clients",
+        "1 of 3 keys are still in use.",
+        "<code>127.0.0.1</code>",
+        "Idle (no use in 30 days)",
+    ] {
+        assert!(
+            report.body.contains(expected),
+            "{expected}: {}",
+            report.body
+        );
+    }
+    assert!(
+        !report.body.contains("192.0.2.7"),
+        "sources older than 30 days are not listed"
+    );
+
+    let revoked = submit(
+        &mut admin,
+        "/api_keys",
+        &format!("/api_keys/{}/revoke", keys[0].id),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        revoked.location.as_deref(),
+        Some("/api_keys?notice=revoked")
+    );
+    let refused = server
+        .http
+        .get(server.url("/api/invoices"))
+        .header("X-COUPA-API-KEY", &payroll)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    create_client_by_form(&mut admin, INVOICE_SYNC).await;
+    let report = admin.get("/setup/transition").await;
+    assert!(
+        report
+            .body
+            .contains("<span class=\"count\">1</span> revoked")
+    );
+    assert!(
+        report
+            .body
+            .contains("<span class=\"count\">1</span> active OAuth client<")
+    );
+
+    // What the report shows outlives the process: another server on the same database.
+    let replica = spawn_on(&server.database_url, ConfigLayer::default()).await;
+    let mut replica_admin = admin_browser(&replica).await;
+    let replayed = replica_admin.get("/setup/transition").await;
+    assert!(
+        replayed.body.contains("<code>127.0.0.1</code>"),
+        "{}",
+        replayed.body
+    );
+}
+
+#[tokio::test]
+async fn the_last_token_issued_is_recorded_for_every_replica() {
+    let server = server().await;
+    let (view, credentials) = server.create_client("recorded", "core.invoice.read").await;
+    assert!(view.last_token_at.is_none());
+    server.access_token(&credentials, None).await;
+    let shown = server.admin.client(&credentials.id).await.unwrap();
+    assert!(shown.last_token_at.is_some());
+    let replica = spawn_on(&server.database_url, ConfigLayer::default()).await;
+    let mut seen = None;
+    for _ in 0..50 {
+        seen = replica
+            .admin
+            .client(&credentials.id)
+            .await
+            .unwrap()
+            .last_token_at;
+        if seen.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        seen, shown.last_token_at,
+        "written to the database in the background"
+    );
+}
+
+#[tokio::test]
+async fn users_are_created_deactivated_and_their_passwords_reset() {
+    let server = server().await;
+    let mut admin = admin_browser(&server).await;
+    let short = submit(
+        &mut admin,
+        "/users/new",
+        "/users",
+        &[
+            ("login", "grace"),
+            ("name", "Grace Hopper"),
+            ("email", "grace@example.com"),
+            ("password", "short"),
+        ],
+    )
+    .await;
+    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        short.body.contains("Password is too short"),
+        "{}",
+        short.body
+    );
+    assert!(
+        !short.body.contains("value=\"short\""),
+        "a password is never sent back"
+    );
+    let taken = submit(
+        &mut admin,
+        "/users/new",
+        "/users",
+        &[
+            ("login", "ADA"),
+            ("name", "Another"),
+            ("email", "x@example.com"),
+            ("password", "long enough password"),
+        ],
+    )
+    .await;
+    assert!(taken.body.contains("Login has already been taken"));
+
+    let created = submit(
+        &mut admin,
+        "/users/new",
+        "/users",
+        &[
+            ("login", "grace"),
+            ("name", "Grace Hopper"),
+            ("email", "grace@example.com"),
+            ("password", "first password!!"),
+            ("admin", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER);
+    let user_path = created
+        .location
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let grace = server.admin.user("grace").await.unwrap();
+    assert!(grace.admin && grace.active);
+    let list = admin.get("/users").await;
+    assert!(list.body.contains("Grace Hopper"));
+    sign_in(&server, "grace", "first password!!").await;
+
+    let reset = submit(
+        &mut admin,
+        &user_path,
+        &format!("{user_path}/password"),
+        &[("password", "second password!!")],
+    )
+    .await;
+    assert_eq!(reset.status, StatusCode::SEE_OTHER);
+    let mut old = Browser::new(&server.url);
+    let login = old.get("/oauth2/login").await;
+    let refused = old
+        .post(
+            "/oauth2/login",
+            &[
+                ("csrf_token".into(), csrf(&login)),
+                ("login".into(), "grace".into()),
+                ("password".into(), "first password!!".into()),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    sign_in(&server, "grace", "second password!!").await;
+    let too_short = submit(
+        &mut admin,
+        &user_path,
+        &format!("{user_path}/password"),
+        &[("password", "x")],
+    )
+    .await;
+    assert_eq!(too_short.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(too_short.body.contains("id=\"password-error\""));
+
+    let deactivated = submit(
+        &mut admin,
+        &user_path,
+        &format!("{user_path}/deactivate"),
+        &[],
+    )
+    .await;
+    assert_eq!(deactivated.status, StatusCode::SEE_OTHER);
+    assert!(!server.admin.user("grace").await.unwrap().active);
+
+    let root = server.admin.user("root").await.unwrap();
+    let own = format!("/users/{}", root.user_id);
+    let page = admin.get(&own).await;
+    assert!(page.body.contains("You cannot deactivate yourself."));
+    let myself = submit(&mut admin, &own, &format!("{own}/deactivate"), &[]).await;
+    assert_eq!(myself.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(server.admin.user("root").await.unwrap().active);
+}
+
+#[tokio::test]
+async fn setup_sessions_expire() {
+    let server = server_with(ConfigLayer {
+        session_lifetime: Some("1s".into()),
+        ..ConfigLayer::default()
+    })
+    .await;
+    let mut admin = admin_browser(&server).await;
+    assert_eq!(admin.get("/setup").await.status, StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let expired = admin.get("/oauth2/clients").await;
+    assert_eq!(expired.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        expired.location.as_deref(),
+        Some("/oauth2/login?return_to=%2Foauth2%2Fclients")
+    );
+}
+
+#[tokio::test]
+async fn signing_out_from_setup_ends_the_session() {
+    let server = server().await;
+    let mut admin = admin_browser(&server).await;
+    let signed_out = submit(&mut admin, "/setup", "/oauth2/logout", &[]).await;
+    assert_eq!(signed_out.status, StatusCode::OK);
+    assert_eq!(admin.get("/setup").await.status, StatusCode::SEE_OTHER);
+}
+
+/// Chromium for the browser test: Debian's, as `.ci/run` installs it.
+fn chromium() -> Option<String> {
+    let path = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if std::path::Path::new(&path).exists() {
+        return Some(path);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("Chromium is required in CI at {path} (apt-get install chromium)");
+    }
+    eprintln!(
+        "\n!!! SKIPPING the browser test: no Chromium at {path} (apt-get install chromium)\n"
+    );
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_setup_pages_in_a_real_browser() {
+    if chromium().is_none() {
+        return;
+    }
+    let server = server().await;
+    let key = server
+        .admin
+        .create_api_key(&CreateApiKey {
+            name: "Payroll export".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut args = vec![
+        server.url.clone(),
+        "root".into(),
+        ADMIN_PASSWORD.into(),
+        key.key.unwrap(),
+    ];
+    if let Some(dir) = std::env::var_os("SETUP_SCREENSHOTS") {
+        args.push(dir.to_string_lossy().to_string());
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = crate::support::run_node("setup-ui.mjs", &args)
+        .await
+        .unwrap_or_else(|error| panic!("the browser run failed: {error}"));
+    let seen: Value = serde_json::from_str(output.trim()).unwrap();
+    assert_eq!(seen["find_it_fast"], 3);
+    let client_id = seen["client_id"].as_str().unwrap();
+    assert!(
+        server.admin.client(client_id).await.is_err(),
+        "deleted at the end"
+    );
+    assert!(
+        server.admin.list_api_keys().await.unwrap()[0]
+            .revoked_at
+            .is_some()
+    );
+    let grace = server.admin.user("grace").await.unwrap();
+    assert_eq!(grace.name, "Grace Hopper");
+    assert!(
+        server
+            .admin
+            .list_clients()
+            .await
+            .unwrap()
+            .iter()
+            .all(|client| client.login != "forged")
+    );
+}
