@@ -314,7 +314,9 @@ pub enum ProfilesCommand {
     after_help = "Settings come from, lowest first: defaults, the --config TOML file (keys as the \
 flags without dashes in front, e.g. token-lifetime = \"24h\"), COUPA_* environment variables, flags.\n\n\
 On first start without COUPA_ADMIN_TOKEN, the server prints a generated admin token once and \
-keeps only its digest."
+keeps only its digest.\n\n\
+The admin pages are at /setup: sign in as a user created with `coupa admin users create ... \
+--admin` (with --demo, as the demo-admin it prints)."
 )]
 pub struct ServeArgs {
     /// A TOML file with settings.
@@ -349,11 +351,11 @@ pub struct ServeArgs {
     /// (refused, the grant kept); later, for theft (the whole grant revoked) [default: 5s].
     #[arg(long, env = "COUPA_REFRESH_TOKEN_REUSE_GRACE", value_name = "DURATION")]
     pub refresh_token_reuse_grace: Option<String>,
-    /// How long a user's sign-in lasts [default: 8h].
+    /// How long a user's sign-in (also to Setup) lasts [default: 8h].
     #[arg(long, env = "COUPA_SESSION_LIFETIME", value_name = "DURATION")]
     pub session_lifetime: Option<String>,
     /// Load a demo data set (suppliers, invoices, purchase orders, expense reports, ...) once,
-    /// and print a demo client's token and API calls, ready to paste.
+    /// and print a demo client's token and API calls, ready to paste, and a sign-in to Setup.
     #[arg(long, env = "COUPA_DEMO")]
     pub demo: bool,
     /// Accept legacy X-COUPA-API-KEY keys: true, or false as from Coupa R35 [default: true].
@@ -421,7 +423,7 @@ pub enum UsersCommand {
         /// At least 12 characters; better passed in COUPA_USER_PASSWORD than on the command line.
         #[arg(long, env = "COUPA_USER_PASSWORD", hide_env_values = true)]
         password: String,
-        /// May sign in to Setup.
+        /// An administrator: may sign in to Setup, the admin pages at /setup.
         #[arg(long)]
         admin: bool,
     },

@@ -178,13 +178,13 @@ try {
   await page.getByRole("button", { name: "Rotate secret" }).click();
   await page.getByText("New secret generated").waitFor();
   await page.getByText(/The old secret keeps working until .* \(24 hours from now\)/).waitFor();
+  await shot("client-rotated");
   await page.getByRole("button", { name: "Show" }).click();
   const rotated = await page.getByLabel("Secret", { exact: true }).inputValue();
   assert.notEqual(rotated, secret);
   const withOld = await token(clientId, secret, "core.supplier.read");
   assert.equal(withOld.status, 200, "the old secret works within the grace period");
   assert.equal((await token(clientId, rotated, "core.supplier.read")).status, 200);
-  await shot("client-rotated");
 
   // Deactivate: tokens it holds are refused, and it gets no new ones.
   await page.goto(`${url}/oauth2/clients/${clientId}`);
