@@ -238,6 +238,10 @@ async fn clients(
                                 client.grant_type.clone(),
                                 client.scope.split_whitespace().count().to_string(),
                                 if client.active { "yes" } else { "no" }.to_string(),
+                                client
+                                    .last_token_at
+                                    .clone()
+                                    .unwrap_or_else(|| "never".to_string()),
                             ]
                         })
                         .collect();
@@ -249,6 +253,7 @@ async fn clients(
                             "GRANT TYPE",
                             "SCOPES",
                             "ACTIVE",
+                            "LAST TOKEN",
                         ],
                         &rows,
                     );
@@ -366,6 +371,10 @@ fn print_client(client: &ClientView, format: Output, url: &str) -> Result<(), Fa
     for uri in &client.redirect_uris {
         println!("  Redirect URI:  {uri}");
     }
+    println!(
+        "  Last token:    {}",
+        client.last_token_at.as_deref().unwrap_or("never issued")
+    );
     if let Some(secret) = &client.client_secret
         && client.grant_type == "client_credentials"
     {

@@ -127,7 +127,16 @@ function setUpConfirmations() {
   });
 }
 
+// After a refused save, keyboard and screen-reader users land on the list of what to fix.
+function focusErrors() {
+  const summary = document.querySelector(".error-summary");
+  if (summary) {
+    summary.focus();
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  focusErrors();
   setUpSecrets();
   setUpScopeChecklist();
   setUpGrantType();

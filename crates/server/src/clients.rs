@@ -169,7 +169,8 @@ async fn modify(
         client.version += 1;
         match state.store.update_client(&client).await {
             Ok(()) => {
-                let view = client.view(secret, now);
+                let last_tokens = last_token_times(state).await?;
+                let view = with_last_token(client.view(secret, now), &last_tokens);
                 state.clients.set(client_id, Some(client));
                 tracing::info!(%client_id, "client updated");
                 return Ok(view);

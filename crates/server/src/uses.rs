@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// How long a noted use may stay unwritten.
 pub const WRITE_INTERVAL_SECONDS: i64 = 60;
@@ -39,32 +39,42 @@ impl RecentUses {
     }
 }
 
-/// Notes a use of an API key, writing it in the background when due.
-pub fn note_api_key_use(uses: &RecentUses, store: &Arc<dyn Store>, key_id: &str, from: &str) {
+/// Notes a use of `key` from `from`; when it is due, starts `write` with the use's time in
+/// the background (a failed write is logged, and the next due use writes again).
+fn note_then_write<Write>(
+    uses: &RecentUses,
+    key: &str,
+    from: &str,
+    what: &'static str,
+    write: impl FnOnce(i64) -> Write,
+) where
+    Write: Future<Output = Result<(), StoreError>> + Send + 'static,
+{
     let now = crate::domain::time::now_unix();
-    if uses.note(key_id, now, from) {
-        let store = Arc::clone(store);
-        let (key_id, from) = (key_id.to_string(), from.to_string());
+    if uses.note(key, now, from) {
+        let writing = write(now);
         tokio::spawn(async move {
-            if let Err(error) = store.touch_api_key(&key_id, now, &from).await {
-                tracing::warn!(%error, "could not record an API key use");
+            if let Err(error) = writing.await {
+                tracing::warn!(%error, "could not record {what}");
             }
         });
     }
 }
 
+/// Notes a use of an API key, writing it in the background when due.
+pub fn note_api_key_use(uses: &RecentUses, store: &Arc<dyn Store>, key_id: &str, from: &str) {
+    note_then_write(uses, key_id, from, "an API key use", |at| {
+        let (store, key_id, from) = (Arc::clone(store), key_id.to_string(), from.to_string());
+        async move { store.touch_api_key(&key_id, at, &from).await }
+    });
+}
+
 /// Notes that a client was issued a token, writing it in the background when due.
 pub fn note_client_token(uses: &RecentUses, store: &Arc<dyn Store>, client_id: &str) {
-    let now = crate::domain::time::now_unix();
-    if uses.note(client_id, now, "") {
-        let store = Arc::clone(store);
-        let client_id = client_id.to_string();
-        tokio::spawn(async move {
-            if let Err(error) = store.touch_client_token(&client_id, now).await {
-                tracing::warn!(%error, "could not record when a client was issued a token");
-            }
-        });
-    }
+    note_then_write(uses, client_id, "", "a token issue", |at| {
+        let (store, client_id) = (Arc::clone(store), client_id.to_string());
+        async move { store.touch_client_token(&client_id, at).await }
+    });
 }
 
 #[cfg(test)]

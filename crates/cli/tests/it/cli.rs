@@ -99,9 +99,15 @@ async fn admin_clients_commands_drive_the_admin_api() {
 
     let listed = json(&coupa(&["admin", "clients", "list", "--output", "json"], &env).await);
     assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert!(
+        listed[0]["last_token_at"].as_str().is_some(),
+        "when it last got a token: {listed}"
+    );
     let text = coupa(&["admin", "clients", "list"], &env).await;
     assert!(
-        text.stdout.contains("IDENTIFIER") && text.stdout.contains("invoice-sync"),
+        text.stdout.contains("IDENTIFIER")
+            && text.stdout.contains("invoice-sync")
+            && text.stdout.contains("LAST TOKEN"),
         "{}",
         text.stdout
     );

@@ -488,10 +488,18 @@ async fn rotate_deactivate_activate_and_delete() {
             .contains("keeps working for 24 hours (the grace period)")
     );
 
+    assert_eq!(
+        token_status(&server, &client_id, &secret, None).await.0,
+        StatusCode::OK
+    );
     let rotated = submit(&mut admin, &path, &format!("{path}/rotate_secret"), &[]).await;
     assert_eq!(rotated.status, StatusCode::OK);
     assert!(rotated.body.contains("New secret generated"));
     assert!(rotated.body.contains("The old secret keeps working until"));
+    assert!(
+        rotated.body.contains("<dt>Last token issued</dt><dd>20"),
+        "rotating keeps the record of the last token"
+    );
     let new_secret = input_value(&rotated.body, "client-secret");
     assert_ne!(new_secret, secret);
     let (old_status, old_token) = token_status(&server, &client_id, &secret, None).await;

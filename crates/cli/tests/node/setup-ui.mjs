@@ -101,6 +101,7 @@ try {
   assert.match(await page.locator("#scope-error").innerText(), /select at least one scope/);
   assert.equal(await field("Login").getAttribute("aria-invalid"), "true");
   assert.equal(await field("Name").inputValue(), "Invoices sync", "what was typed stays");
+  assert.equal(await page.evaluate(() => document.activeElement.className), "error-summary", "focus lands on what to fix");
   await shot("client-form-errors");
 
   // Then rightly: the core.invoice group's "select all" box ticks its scopes.
