@@ -1072,6 +1072,10 @@ async fn the_setup_pages_in_a_real_browser() {
         .unwrap_or_else(|error| panic!("the browser run failed: {error}"));
     let seen: Value = serde_json::from_str(output.trim()).unwrap();
     assert_eq!(seen["find_it_fast"], 3);
+    assert_eq!(
+        seen["accessibility_checked"], 12,
+        "every page passed axe-core's WCAG 2.1 A and AA rules"
+    );
     let client_id = seen["client_id"].as_str().unwrap();
     assert!(
         server.admin.client(client_id).await.is_err(),

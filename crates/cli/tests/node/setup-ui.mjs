@@ -6,7 +6,8 @@
 
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { chromium } from "playwright-core";
@@ -17,6 +18,7 @@ if (!url || !adminLogin || !adminPassword || !apiKey) {
   process.exit(2);
 }
 const run = promisify(execFile);
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const seen = {};
 
 async function token(clientId, secret, scope) {
@@ -55,7 +57,16 @@ try {
   const scripts = [];
   page.on("pageerror", (error) => scripts.push(error.message));
   page.on("dialog", (dialog) => dialog.accept());
+  // Each page is checked by axe-core (WCAG 2 A and AA rules) as its screenshot is taken.
+  const accessibility = {};
   const shot = async (name) => {
+    await page.evaluate(axeSource);
+    const result = await page.evaluate(() =>
+      window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }),
+    );
+    const problems = result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+    assert.deepEqual(problems, [], `accessibility of ${name}`);
+    accessibility[name] = result.passes.length;
     if (screenshotDir) {
       mkdirSync(screenshotDir, { recursive: true });
       await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
@@ -68,11 +79,18 @@ try {
   // Sign in: Setup sends a stranger to the sign-in page and brings them back.
   await page.goto(`${url}/setup`);
   assert.match(page.url(), /\/oauth2\/login\?return_to=%2Fsetup/);
+  await shot("sign-in");
   await page.getByLabel("Login").fill(adminLogin);
   await page.getByLabel("Password").fill(adminPassword);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.waitForURL(`${url}/setup`);
   await page.getByRole("heading", { name: "Setup", level: 1 }).waitFor();
+
+  // The keyboard's first stop skips the navigation.
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), "Skip to content");
+  await page.keyboard.press("Enter");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "main");
 
   // Find it fast: typing "oauth" narrows the list to the OAuth pages, live and on submit.
   const finder = page.getByRole("searchbox", { name: "Find it fast" });
@@ -108,7 +126,8 @@ try {
   await field("Login").fill("invoice-sync");
   await page.getByLabel("Contact info").fill("Finance integrations team");
   await page.getByLabel("Contact email").fill("integrations@example.com");
-  await page.getByLabel("Select all core.invoice scopes").check();
+  await page.getByLabel("Select all core.invoice scopes").focus();
+  await page.keyboard.press("Space");
   assert.ok(await page.locator('input[name="scope"][value="core.invoice.read"]').isChecked());
   assert.ok(await page.locator('input[name="scope"][value="core.invoice.write"]').isChecked());
   await page.locator('input[name="scope"][value="core.expense.read"]').check();
@@ -265,6 +284,7 @@ try {
 
   assert.deepEqual(scripts, [], "no script errors");
   seen.client_id = clientId;
+  seen.accessibility_checked = Object.keys(accessibility).length;
   console.log(JSON.stringify(seen));
 } finally {
   await browser.close();
