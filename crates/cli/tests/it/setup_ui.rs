@@ -477,6 +477,31 @@ async fn editing_scopes_warns_and_changes_what_tokens_carry() {
 }
 
 #[tokio::test]
+async fn saving_the_same_scopes_in_another_order_is_no_scope_change() {
+    let server = server().await;
+    let (view, _) = server
+        .create_client("ordered", "core.invoice.read core.expense.read")
+        .await;
+    let mut admin = admin_browser(&server).await;
+    let path = format!("/oauth2/clients/{}", view.client_id);
+    let saved = submit(
+        &mut admin,
+        &format!("{path}/edit"),
+        &path,
+        &[
+            ("name", "Renamed"),
+            ("scope", "core.invoice.read"),
+            ("scope", "core.expense.read"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        saved.location.as_deref(),
+        Some(format!("{path}?notice=updated").as_str())
+    );
+}
+
+#[tokio::test]
 async fn rotate_deactivate_activate_and_delete() {
     let server = server().await;
     let mut admin = admin_browser(&server).await;

@@ -435,7 +435,7 @@ pub async fn update(
     let changes = client_changes_from_form(&fields, grant_type);
     match clients::update(&state, &client_id, changes.clone()).await {
         Ok(updated) => {
-            let notice = if updated.scope == client.scope {
+            let notice = if same_scopes(&updated.scope, &client.scope) {
                 "updated"
             } else {
                 "scopes_changed"
@@ -455,6 +455,16 @@ pub async fn update(
         }
         Err(error) => failure_page(error, "client"),
     }
+}
+
+/// Whether two scope lists hold the same scopes, in whatever order.
+fn same_scopes(a: &str, b: &str) -> bool {
+    fn sorted(list: &str) -> Vec<&str> {
+        let mut names: Vec<&str> = list.split_whitespace().collect();
+        names.sort_unstable();
+        names
+    }
+    sorted(a) == sorted(b)
 }
 
 /// What the administrator typed, to show again with the errors.
