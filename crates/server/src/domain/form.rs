@@ -60,6 +60,11 @@ impl FormFields {
             .map(|(_, value)| value.as_str())
     }
 
+    /// The first value of `name` as typed, or "" when the form has no such field.
+    pub fn text(&self, name: &str) -> String {
+        self.get(name).unwrap_or_default().to_string()
+    }
+
     /// Every value of `name`, in order.
     pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.pairs

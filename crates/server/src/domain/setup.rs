@@ -140,19 +140,15 @@ fn redirect_uris(fields: &FormFields) -> Vec<String> {
         .collect()
 }
 
-fn text(fields: &FormFields, name: &str) -> String {
-    fields.get(name).unwrap_or_default().to_string()
-}
-
 /// The create form of a client.
 pub fn client_from_form(fields: &FormFields) -> CreateClient {
     CreateClient {
-        name: text(fields, "name"),
-        login: text(fields, "login"),
-        grant_type: text(fields, "grant_type"),
+        name: fields.text("name"),
+        login: fields.text("login"),
+        grant_type: fields.text("grant_type"),
         scope: selected_scopes(fields),
-        contact_info: text(fields, "contact_info"),
-        contact_email: text(fields, "contact_email"),
+        contact_info: fields.text("contact_info"),
+        contact_email: fields.text("contact_email"),
         redirect_uris: redirect_uris(fields),
         pkce: fields.is_checked("pkce"),
         allow_plain_pkce: fields.is_checked("allow_plain_pkce"),
@@ -164,9 +160,9 @@ pub fn client_from_form(fields: &FormFields) -> CreateClient {
 pub fn client_changes_from_form(fields: &FormFields, grant_type: GrantType) -> UpdateClient {
     let authorization_code = grant_type == GrantType::AuthorizationCode;
     UpdateClient {
-        name: Some(text(fields, "name")),
-        contact_info: Some(text(fields, "contact_info")),
-        contact_email: Some(text(fields, "contact_email")),
+        name: Some(fields.text("name")),
+        contact_info: Some(fields.text("contact_info")),
+        contact_email: Some(fields.text("contact_email")),
         scope: Some(selected_scopes(fields)),
         redirect_uris: authorization_code.then(|| redirect_uris(fields)),
         active: None,

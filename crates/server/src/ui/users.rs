@@ -68,12 +68,11 @@ pub async fn create(
     admin: Admin,
     Submitted(fields): Submitted,
 ) -> Response {
-    let text = |name: &str| fields.get(name).unwrap_or_default().to_string();
     let input = CreateUser {
-        login: text("login"),
-        email: text("email"),
-        name: text("name"),
-        password: text("password"),
+        login: fields.text("login"),
+        email: fields.text("email"),
+        name: fields.text("name"),
+        password: fields.text("password"),
         admin: fields.is_checked("admin"),
     };
     match users::create(&state, input.clone()).await {
@@ -213,7 +212,7 @@ pub async fn reset_password(
     Submitted(fields): Submitted,
 ) -> Response {
     let changes = UpdateUser {
-        password: Some(fields.get("password").unwrap_or_default().to_string()),
+        password: Some(fields.text("password")),
         ..UpdateUser::default()
     };
     match change(&state, &user_id, changes, "password").await {
