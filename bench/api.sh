@@ -21,7 +21,7 @@ URL="http://127.0.0.1:$PORT"
 for tool in wrk sqlite3; do
   command -v "$tool" >/dev/null || { apt-get update -qq && apt-get install -y -qq "$tool"; }
 done
-cargo build --release --locked -p coupa-cli
+cargo build --release --locked -p coupa-cli --features bench-routes
 
 work=$(mktemp -d)
 server=""

@@ -208,6 +208,7 @@ async fn clients(
             redirect_uris,
             pkce,
             allow_plain_pkce,
+            introspect_any_token,
         } => {
             let input = CreateClient {
                 name,
@@ -219,6 +220,7 @@ async fn clients(
                 redirect_uris,
                 pkce,
                 allow_plain_pkce,
+                introspect_any_token,
             };
             let client = admin.create_client(&input).await.map_err(failure)?;
             print_client(&client, format, url)
@@ -273,6 +275,7 @@ async fn clients(
             contact_email,
             redirect_uris,
             allow_plain_pkce,
+            introspect_any_token,
         } => {
             let scope_changed = !scope.is_empty();
             let changes = UpdateClient {
@@ -283,6 +286,7 @@ async fn clients(
                 redirect_uris: (!redirect_uris.is_empty()).then_some(redirect_uris),
                 active: None,
                 allow_plain_pkce,
+                introspect_any_token,
             };
             let client = admin
                 .update_client(&client_id, &changes)

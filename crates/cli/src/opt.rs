@@ -370,9 +370,29 @@ pub struct ServeArgs {
     /// Send Retry-After with 429 answers (Coupa does not) [default: false].
     #[arg(long, env = "COUPA_RATE_LIMIT_RETRY_AFTER", value_name = "BOOL")]
     pub rate_limit_retry_after: Option<bool>,
-    /// For benchmarks only: also serve GET /bench/api/{object} WITHOUT authentication.
+    /// For benchmarks only: also serve GET /bench/api/{object} WITHOUT authentication
+    /// (only in builds with the `bench-routes` feature).
     #[arg(long, hide = true, env = "COUPA_UNAUTHENTICATED_API_FOR_BENCHMARKS")]
     pub unauthenticated_api_for_benchmarks: bool,
+    /// Accept http:// redirect URIs on any host; without it, http:// is for loopback hosts
+    /// only (http://127.0.0.1:PORT/..., as RFC 8252 native apps use) [default: false].
+    #[arg(long, env = "COUPA_ALLOW_HTTP_REDIRECT_URIS", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub allow_http_redirect_uris: Option<bool>,
+    /// A client must send a request head within this time, and the next one on a kept-alive
+    /// connection within this time of the last answer [default: 10s].
+    #[arg(long, env = "COUPA_HEADER_READ_TIMEOUT", value_name = "DURATION")]
+    pub header_read_timeout: Option<String>,
+    /// Reading a request's body and answering it may take at most this long; past it the
+    /// answer is 408 [default: 30s].
+    #[arg(long, env = "COUPA_REQUEST_TIMEOUT", value_name = "DURATION")]
+    pub request_timeout: Option<String>,
+    /// Connections served at once; more wait to be accepted [default: 1024].
+    #[arg(long, env = "COUPA_MAX_CONNECTIONS", value_name = "COUNT")]
+    pub max_connections: Option<usize>,
+    /// On SIGTERM or Ctrl-C, requests in flight get this long to finish; then the remaining
+    /// connections are dropped and the server exits 0 [default: 10s].
+    #[arg(long, env = "COUPA_SHUTDOWN_TIMEOUT", value_name = "DURATION")]
+    pub shutdown_timeout: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -502,6 +522,10 @@ pub enum ClientsCommand {
         /// Accept the PKCE `plain` method from this client (only S256 otherwise).
         #[arg(long)]
         allow_plain_pkce: bool,
+        /// Let this (confidential) client introspect tokens issued to other clients, as a
+        /// resource server does; otherwise it sees only its own tokens as active.
+        #[arg(long)]
+        introspect_any_token: bool,
     },
     /// List every client.
     List,
@@ -529,6 +553,9 @@ scope list your token scripts send."
         /// Accept (true) or refuse (false) the PKCE `plain` method.
         #[arg(long)]
         allow_plain_pkce: Option<bool>,
+        /// Let the client introspect other clients' tokens (true) or only its own (false).
+        #[arg(long)]
+        introspect_any_token: Option<bool>,
     },
     /// Issue a new secret; the old one keeps working for the server's grace period.
     RotateSecret { client_id: String },

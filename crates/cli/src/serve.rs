@@ -93,6 +93,11 @@ fn resolve_config(args: ServeArgs) -> Result<Config, Failure> {
         rate_limit_burst: args.rate_limit_burst,
         rate_limit_retry_after: args.rate_limit_retry_after,
         unauthenticated_api_for_benchmarks: args.unauthenticated_api_for_benchmarks.then_some(true),
+        allow_http_redirect_uris: args.allow_http_redirect_uris,
+        header_read_timeout: args.header_read_timeout,
+        request_timeout: args.request_timeout,
+        max_connections: args.max_connections,
+        shutdown_timeout: args.shutdown_timeout,
         profiles: None,
     };
     let admin_token = std::env::var("COUPA_ADMIN_TOKEN").ok();

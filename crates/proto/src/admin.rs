@@ -35,6 +35,10 @@ pub struct CreateClient {
     /// Accept the PKCE `plain` method from this client (S256 only by default).
     #[serde(default)]
     pub allow_plain_pkce: bool,
+    /// May introspect tokens issued to other clients (a resource server's right); by default
+    /// a client sees only its own tokens as active.
+    #[serde(default)]
+    pub introspect_any_token: bool,
 }
 
 /// A partial update: fields left out keep their value.
@@ -55,6 +59,8 @@ pub struct UpdateClient {
     pub active: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_plain_pkce: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introspect_any_token: Option<bool>,
 }
 
 /// An OAuth client as the admin API shows it. The secret appears only in
@@ -74,6 +80,8 @@ pub struct ClientView {
     pub pkce: bool,
     #[serde(default)]
     pub allow_plain_pkce: bool,
+    #[serde(default)]
+    pub introspect_any_token: bool,
     pub active: bool,
     /// Until this time (RFC 3339) the secret replaced by the last rotation still works.
     #[serde(default, skip_serializing_if = "Option::is_none")]

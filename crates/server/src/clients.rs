@@ -46,7 +46,7 @@ const UPDATE_ATTEMPTS: usize = 5;
 pub async fn create(state: &AppState, input: CreateClient) -> Result<ClientView, AdminError> {
     let now = now_unix();
     let login = input.login.clone();
-    let (record, secret) = match ClientRecord::create(input, now) {
+    let (record, secret) = match ClientRecord::create(input, now, state.config.client_rules) {
         Ok(created) => created,
         Err(error) => return Err(with_login_check(state, &login, error.into()).await),
     };
@@ -126,7 +126,7 @@ pub async fn update(
     changes: UpdateClient,
 ) -> Result<ClientView, AdminError> {
     modify(state, client_id, |client, now| {
-        client.update(changes.clone(), now)?;
+        client.update(changes.clone(), now, state.config.client_rules)?;
         Ok(None)
     })
     .await

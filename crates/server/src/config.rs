@@ -20,6 +20,16 @@ pub const DEFAULT_CLIENT_CACHE_REFRESH: Duration = Duration::from_secs(30);
 pub const DEFAULT_REFRESH_TOKEN_LIFETIME: Duration = Duration::from_secs(90 * 24 * 3600);
 pub const DEFAULT_REFRESH_TOKEN_REUSE_GRACE: Duration = Duration::from_secs(5);
 pub const DEFAULT_SESSION_LIFETIME: Duration = Duration::from_secs(8 * 3600);
+/// A client must send a request head within this time, and the next one on a kept-alive
+/// connection within this time of the last answer.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Reading the body and answering one request may take at most this long.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// On SIGTERM, requests in flight get this long to finish; then their connections are dropped.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+/// The shortest admin token accepted from the environment.
+pub const MIN_ADMIN_TOKEN_LENGTH: usize = 32;
 
 /// One layer of settings; every field optional. Also the schema of the TOML file.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -41,6 +51,11 @@ pub struct ConfigLayer {
     pub rate_limit_burst: Option<u32>,
     pub rate_limit_retry_after: Option<bool>,
     pub unauthenticated_api_for_benchmarks: Option<bool>,
+    pub allow_http_redirect_uris: Option<bool>,
+    pub header_read_timeout: Option<String>,
+    pub request_timeout: Option<String>,
+    pub max_connections: Option<usize>,
+    pub shutdown_timeout: Option<String>,
     /// Client profiles (`[profiles.NAME]`) may share the file; the server ignores them.
     #[serde(default, skip_serializing)]
     pub profiles: Option<toml::Table>,
@@ -70,6 +85,13 @@ impl ConfigLayer {
             unauthenticated_api_for_benchmarks: self
                 .unauthenticated_api_for_benchmarks
                 .or(lower.unauthenticated_api_for_benchmarks),
+            allow_http_redirect_uris: self
+                .allow_http_redirect_uris
+                .or(lower.allow_http_redirect_uris),
+            header_read_timeout: self.header_read_timeout.or(lower.header_read_timeout),
+            request_timeout: self.request_timeout.or(lower.request_timeout),
+            max_connections: self.max_connections.or(lower.max_connections),
+            shutdown_timeout: self.shutdown_timeout.or(lower.shutdown_timeout),
             profiles: None,
         }
     }
@@ -106,8 +128,20 @@ pub struct Config {
     /// Send `Retry-After` with 429 answers (Coupa does not).
     pub rate_limit_retry_after: bool,
     /// Also serve `GET /bench/api/{object}` without authentication, so a benchmark can
-    /// measure what authentication costs. Never on in production.
+    /// measure what authentication costs. Only in builds with the `bench-routes` feature.
     pub unauthenticated_api_for_benchmarks: bool,
+    /// What client validation allows (http:// redirect URIs beyond loopback).
+    pub client_rules: crate::domain::client::ClientRules,
+    pub connections: ConnectionLimits,
+}
+
+/// What one connection may hold, and how long shutdown waits for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    pub header_read_timeout: Duration,
+    pub request_timeout: Duration,
+    pub max_connections: usize,
+    pub shutdown_timeout: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -130,6 +164,8 @@ impl std::fmt::Debug for Config {
             .field("demo", &self.demo)
             .field("api_keys", &self.api_keys)
             .field("rate_limit", &self.rate_limit)
+            .field("client_rules", &self.client_rules)
+            .field("connections", &self.connections)
             .finish()
     }
 }
@@ -168,6 +204,41 @@ impl Config {
         if token_lifetime.is_zero() {
             return Err("token-lifetime: must be at least one second".into());
         }
+        let admin_token = admin_token.filter(|token| !token.is_empty());
+        if let Some(token) = &admin_token
+            && token.chars().count() < MIN_ADMIN_TOKEN_LENGTH
+        {
+            return Err(format!(
+                "COUPA_ADMIN_TOKEN is {} characters long; use at least {MIN_ADMIN_TOKEN_LENGTH} random ones \
+                 (for example the output of `openssl rand -hex 32`), or leave it unset and the server \
+                 generates one at first start",
+                token.chars().count()
+            ));
+        }
+        let connections = ConnectionLimits {
+            header_read_timeout: positive(duration(
+                "header-read-timeout",
+                layer.header_read_timeout,
+                DEFAULT_HEADER_READ_TIMEOUT,
+            )?)
+            .ok_or("header-read-timeout: must be at least one second")?,
+            request_timeout: positive(duration(
+                "request-timeout",
+                layer.request_timeout,
+                DEFAULT_REQUEST_TIMEOUT,
+            )?)
+            .ok_or("request-timeout: must be at least one second")?,
+            max_connections: match layer.max_connections {
+                Some(0) => return Err("max-connections: must be at least 1".into()),
+                Some(count) => count,
+                None => DEFAULT_MAX_CONNECTIONS,
+            },
+            shutdown_timeout: duration(
+                "shutdown-timeout",
+                layer.shutdown_timeout,
+                DEFAULT_SHUTDOWN_TIMEOUT,
+            )?,
+        };
         Ok(Self {
             listen,
             database_url: layer
@@ -201,7 +272,7 @@ impl Config {
                 layer.session_lifetime,
                 DEFAULT_SESSION_LIFETIME,
             )?,
-            admin_token: admin_token.filter(|token| !token.is_empty()),
+            admin_token,
             demo: layer.demo.unwrap_or(false),
             api_keys: layer.api_keys.unwrap_or(true),
             rate_limit: rate_limit(layer.rate_limit, layer.rate_limit_burst)?,
@@ -209,6 +280,10 @@ impl Config {
             unauthenticated_api_for_benchmarks: layer
                 .unauthenticated_api_for_benchmarks
                 .unwrap_or(false),
+            client_rules: crate::domain::client::ClientRules {
+                allow_http_redirect_uris: layer.allow_http_redirect_uris.unwrap_or(false),
+            },
+            connections,
         })
     }
 
@@ -240,6 +315,10 @@ fn rate_limit(
         return Err("rate-limit-burst: must be at least 1".into());
     }
     Ok(Some(crate::domain::rate_limit::Limit { per_second, burst }))
+}
+
+fn positive(duration: Duration) -> Option<Duration> {
+    (!duration.is_zero()).then_some(duration)
 }
 
 fn default_issuer(listen: SocketAddr) -> String {
@@ -322,6 +401,40 @@ mod tests {
                 .unwrap_err()
                 .contains("https://")
         );
+    }
+
+    #[test]
+    fn short_admin_tokens_are_refused_with_a_way_out() {
+        let error =
+            Config::resolve(ConfigLayer::default(), Some("short-token".into())).unwrap_err();
+        assert!(
+            error.contains("at least 32") && error.contains("openssl rand"),
+            "{error}"
+        );
+        let long = "x".repeat(32);
+        assert_eq!(
+            Config::resolve(ConfigLayer::default(), Some(long.clone()))
+                .unwrap()
+                .admin_token,
+            Some(long)
+        );
+    }
+
+    #[test]
+    fn connection_limits_have_defaults_and_refuse_zero() {
+        let config = Config::resolve(ConfigLayer::default(), None).unwrap();
+        assert_eq!(config.connections.header_read_timeout.as_secs(), 10);
+        assert_eq!(config.connections.max_connections, 1024);
+        let layer = ConfigLayer {
+            max_connections: Some(0),
+            ..ConfigLayer::default()
+        };
+        assert!(Config::resolve(layer, None).is_err());
+        let layer = ConfigLayer {
+            header_read_timeout: Some("0".into()),
+            ..ConfigLayer::default()
+        };
+        assert!(Config::resolve(layer, None).is_err());
     }
 
     #[test]

@@ -36,6 +36,10 @@ fn unavailable(error: impl std::fmt::Display) -> OAuthError {
     )
 }
 
+fn deactivated_since() -> OAuthError {
+    invalid_grant("the client was deactivated after this was issued; the user must authorize again")
+}
+
 fn require_client_of(
     client: &ClientRecord,
     allowed: &[GrantType],
@@ -85,7 +89,7 @@ pub async fn exchange_code(
     let now = now_unix();
     let (code, grant) = match state
         .store
-        .redeem_code(&secret::digest(code), now)
+        .redeem_code(&secret::digest(code), &client.client_id, now)
         .await
         .map_err(unavailable)?
     {
@@ -96,10 +100,19 @@ pub async fn exchange_code(
                 "the authorization code was already used; every token issued from it has been revoked",
             ));
         }
+        CodeRedemption::OtherClient => {
+            tracing::warn!(client_id = %client.client_id, "an authorization code of another client was presented");
+            return Err(invalid_grant(
+                "the authorization code was issued to another client",
+            ));
+        }
         CodeRedemption::Unknown => {
             return Err(invalid_grant("the authorization code is unknown"));
         }
     };
+    if !client.honours_grant_made_at(grant.created_at) {
+        return Err(deactivated_since());
+    }
     code.check(
         &grant,
         &client.client_id,
@@ -120,8 +133,9 @@ async fn first_tokens(
     now: i64,
 ) -> Result<TokenResponse, OAuthError> {
     let user = active_user(state, grant).await?;
-    let refresh_token = if grant.scopes.contains(OFFLINE_ACCESS) {
-        let (token, record) = new_refresh_token(state, &grant.grant_id, &grant.scopes, now)?;
+    let scopes = grant.scopes.intersection(&client.scopes);
+    let refresh_token = if scopes.contains(OFFLINE_ACCESS) {
+        let (token, record) = new_refresh_token(state, &grant.grant_id, &scopes, now)?;
         state
             .store
             .insert_refresh_token(&record)
@@ -137,7 +151,7 @@ async fn first_tokens(
         secret_generation,
         grant,
         &user,
-        &grant.scopes,
+        &scopes,
         refresh_token,
     )
 }
@@ -164,6 +178,10 @@ pub async fn device_token(
         .map_err(unavailable)?
         .filter(|device| device.client_id == client.client_id)
         .ok_or_else(|| invalid_grant("the device_code is unknown"))?;
+    let issued_at = device.expires_at - crate::domain::device::LIFETIME_SECONDS;
+    if !client.honours_grant_made_at(issued_at) {
+        return Err(deactivated_since());
+    }
     let now = now_unix();
     let poll = judge_poll(&device, now);
     let interval = if poll == Poll::SlowDown {
@@ -253,7 +271,12 @@ pub async fn refresh(
             "the refresh token has been revoked; the user must authorize again",
         ));
     }
-    let scopes = ScopeSet::grant(&token.scopes, params.get("scope")).map_err(
+    if !client.honours_grant_made_at(grant.created_at) {
+        return Err(deactivated_since());
+    }
+    // A scope the client no longer holds is not handed out again.
+    let held = token.scopes.intersection(&client.scopes);
+    let scopes = ScopeSet::grant(&held, params.get("scope")).map_err(
         |ScopeError::NotGranted(missing)| {
             OAuthError::new(
                 OAuthErrorCode::InvalidScope,
@@ -265,8 +288,9 @@ pub async fn refresh(
         },
     )?;
     let user = active_user(state, &grant).await?;
-    // The new refresh token keeps the scopes of the old one (RFC 6749 §6).
-    let (new_token, record) = new_refresh_token(state, &grant.grant_id, &token.scopes, now)?;
+    // The new refresh token keeps the scopes of the old one (RFC 6749 §6), less those the
+    // client lost.
+    let (new_token, record) = new_refresh_token(state, &grant.grant_id, &held, now)?;
     let grace = i64::try_from(state.config.refresh_token_reuse_grace.as_secs()).unwrap_or(0);
     match state
         .store

@@ -12,7 +12,7 @@ use crate::support::{Backend, TestServer, spawn_server_with};
 
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const REDIRECT: &str = "https://app.example/callback";
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub(crate) const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 /// A browser without JavaScript: keeps cookies, follows nothing by itself.
@@ -154,7 +154,7 @@ pub fn hidden_fields(html: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn query_of(url: &str) -> HashMap<String, String> {
+pub(crate) fn query_of(url: &str) -> HashMap<String, String> {
     let query = url
         .split_once('?')
         .map(|(_, query)| query)
@@ -192,7 +192,7 @@ pub async fn user_and_client(server: &TestServer, pkce: bool) -> (String, Option
     (client.client_id, client.client_secret)
 }
 
-fn authorize_url(client_id: &str, extra: &[(&str, &str)]) -> String {
+pub(crate) fn authorize_url(client_id: &str, extra: &[(&str, &str)]) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
     query
         .append_pair("client_id", client_id)
@@ -263,7 +263,10 @@ pub async fn authorize(browser: &mut Browser, url: &str, decision: &str) -> Stri
     decided.location.unwrap()
 }
 
-async fn token_request(server: &TestServer, form: &[(&str, &str)]) -> (StatusCode, Value) {
+pub(crate) async fn token_request(
+    server: &TestServer,
+    form: &[(&str, &str)],
+) -> (StatusCode, Value) {
     let response = server
         .http
         .post(server.url("/oauth2/token"))
@@ -276,7 +279,7 @@ async fn token_request(server: &TestServer, form: &[(&str, &str)]) -> (StatusCod
 }
 
 /// Ada signs in and allows the confidential client, which exchanges the code (with PKCE).
-async fn sign_in_for_tokens(
+pub(crate) async fn sign_in_for_tokens(
     server: &TestServer,
     browser: &mut Browser,
     client_id: &str,
@@ -290,6 +293,7 @@ async fn sign_in_for_tokens(
             ("grant_type", "authorization_code"),
             ("code", &code),
             ("code_verifier", VERIFIER),
+            ("redirect_uri", REDIRECT),
             ("client_id", client_id),
             ("client_secret", secret),
         ],
@@ -299,7 +303,7 @@ async fn sign_in_for_tokens(
     tokens
 }
 
-fn jwt_claims(token: &str) -> Value {
+pub(crate) fn jwt_claims(token: &str) -> Value {
     use base64::Engine;
     let payload = token.split('.').nth(1).unwrap();
     serde_json::from_slice(
@@ -487,6 +491,7 @@ async fn refresh_tokens_rotate_narrow_and_reuse_revokes_the_family() {
         .append_pair("grant_type", "authorization_code")
         .append_pair("code", &code)
         .append_pair("code_verifier", VERIFIER)
+        .append_pair("redirect_uri", REDIRECT)
         .append_pair("client_id", &client_id)
         .finish();
     let response = server
@@ -659,7 +664,12 @@ async fn forms_without_their_csrf_token_are_refused() {
     assert!(forged.location.is_none(), "no code for a cross-site post");
 }
 
-async fn introspect(server: &TestServer, client_id: &str, secret: &str, token: &str) -> Value {
+pub(crate) async fn introspect(
+    server: &TestServer,
+    client_id: &str,
+    secret: &str,
+    token: &str,
+) -> Value {
     server
         .http
         .post(server.url("/oauth2/introspect"))
@@ -813,7 +823,7 @@ async fn npm_openid_client_completes_the_flow_through_the_html_forms() {
     assert_eq!(seen["reuse_refused"], true);
 }
 
-async fn device_poll(
+pub(crate) async fn device_poll(
     server: &TestServer,
     client_id: &str,
     device_code: &str,

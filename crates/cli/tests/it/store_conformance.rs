@@ -15,6 +15,7 @@ fn record(login: &str) -> ClientRecord {
     ClientRecord::create(
         client_input(login, "core.invoice.read core.expense.read"),
         1_000,
+        Default::default(),
     )
     .unwrap()
     .0
@@ -345,6 +346,7 @@ fn grant_and_code(grant_id: &str, code: &[u8]) -> (GrantRecord, CodeRecord) {
             code_digest: code.to_vec(),
             grant_id: grant_id.into(),
             redirect_uri: "https://app.example/cb".into(),
+            redirect_uri_given: true,
             code_challenge: None,
             code_challenge_method: None,
             expires_at: 700,
@@ -370,10 +372,18 @@ async fn codes_are_spent_once_even_concurrently(backend: Backend) {
     };
     let (grant, code) = grant_and_code("g1", b"code-1");
     store.insert_grant_with_code(&grant, &code).await.unwrap();
+    assert_eq!(
+        store
+            .redeem_code(b"code-1", "another-client", 150)
+            .await
+            .unwrap(),
+        CodeRedemption::OtherClient,
+        "another client's attempt spends nothing"
+    );
     let attempts: Vec<_> = (0..8)
         .map(|_| {
             let store = std::sync::Arc::clone(&store);
-            tokio::spawn(async move { store.redeem_code(b"code-1", 200).await.unwrap() })
+            tokio::spawn(async move { store.redeem_code(b"code-1", "client", 200).await.unwrap() })
         })
         .collect();
     let mut redeemed = 0;
@@ -386,12 +396,14 @@ async fn codes_are_spent_once_even_concurrently(backend: Backend) {
                 assert_eq!(stored_grant, grant);
             }
             CodeRedemption::Replayed { grant_id } => assert_eq!(grant_id, "g1"),
-            CodeRedemption::Unknown => panic!("the code exists"),
+            CodeRedemption::Unknown | CodeRedemption::OtherClient => {
+                panic!("the code exists and is the client's")
+            }
         }
     }
     assert_eq!(redeemed, 1, "exactly one redemption");
     assert_eq!(
-        store.redeem_code(b"nope", 200).await.unwrap(),
+        store.redeem_code(b"nope", "client", 200).await.unwrap(),
         CodeRedemption::Unknown
     );
 }

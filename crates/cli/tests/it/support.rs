@@ -9,7 +9,7 @@ use coupa_server::store::{PostgresStore, SqliteStore, Store};
 use coupa_server::{App, Config, ConfigLayer};
 use tokio::sync::{OnceCell, oneshot};
 
-pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789abcdefghijklmnop";
 const POSTGRES_BASE: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

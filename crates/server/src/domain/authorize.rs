@@ -14,6 +14,8 @@ const MAX_NONCE: usize = 512;
 pub struct AuthorizeRequest {
     pub client_id: String,
     pub redirect_uri: String,
+    /// Whether the request named `redirect_uri` (rather than relying on the one registered).
+    pub redirect_uri_given: bool,
     pub scopes: ScopeSet,
     pub state: Option<String>,
     pub nonce: Option<String>,
@@ -116,6 +118,7 @@ pub fn validate(
             }
         },
     };
+    let redirect_uri_given = params.get("redirect_uri").is_some();
     let state = params.get("state").map(str::to_string);
     let redirect = |error: &'static str, description: String| {
         AuthorizeError::Redirect(RedirectError {
@@ -221,6 +224,7 @@ pub fn validate(
         AuthorizeRequest {
             client_id: client.client_id.clone(),
             redirect_uri,
+            redirect_uri_given,
             scopes,
             state,
             nonce,
@@ -237,9 +241,11 @@ impl AuthorizeRequest {
         let mut params = vec![
             ("client_id", self.client_id.clone()),
             ("response_type", "code".to_string()),
-            ("redirect_uri", self.redirect_uri.clone()),
-            ("scope", self.scopes.to_string()),
         ];
+        if self.redirect_uri_given {
+            params.push(("redirect_uri", self.redirect_uri.clone()));
+        }
+        params.push(("scope", self.scopes.to_string()));
         if let Some(state) = &self.state {
             params.push(("state", state.clone()));
         }
@@ -273,6 +279,7 @@ mod tests {
                 ..CreateClient::default()
             },
             0,
+            crate::domain::client::ClientRules::default(),
         )
         .unwrap();
         record.client_id = "c1".into();

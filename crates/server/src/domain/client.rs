@@ -66,6 +66,9 @@ pub struct ClientRecord {
     pub redirect_uris: Vec<String>,
     pub pkce: bool,
     pub allow_plain_pkce: bool,
+    /// May introspect tokens issued to other clients (an admin's choice; by default a
+    /// client sees only its own tokens as active).
+    pub introspect_any_token: bool,
     pub active: bool,
     /// None for public (PKCE) clients, which have no secret.
     pub secret_digest: Option<Vec<u8>>,
@@ -112,10 +115,21 @@ impl ClientTokenRejection {
     }
 }
 
+/// Server settings that client validation follows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientRules {
+    /// Accept `http://` redirect URIs for any host, not only loopback ones (RFC 8252 §7.3).
+    pub allow_http_redirect_uris: bool,
+}
+
 impl ClientRecord {
     /// Validates a create request. Returns the record and, for confidential clients, the
     /// secret in clear text: the only time it exists outside the caller.
-    pub fn create(input: CreateClient, now: i64) -> Result<(Self, Option<String>), ClientError> {
+    pub fn create(
+        input: CreateClient,
+        now: i64,
+        rules: ClientRules,
+    ) -> Result<(Self, Option<String>), ClientError> {
         let mut errors = CoupaErrors::new();
         let name = required_text(&mut errors, "name", &input.name);
         let login = required_text(&mut errors, "login", &input.login);
@@ -131,7 +145,7 @@ impl ClientRecord {
         }
         let scopes = validate_scopes(&mut errors, &input.scope);
         validate_contact(&mut errors, &input.contact_info, &input.contact_email);
-        let redirect_uris = validate_redirect_uris(&mut errors, &input.redirect_uris);
+        let redirect_uris = validate_redirect_uris(&mut errors, &input.redirect_uris, rules);
         if grant_type == Some(GrantType::AuthorizationCode) && input.redirect_uris.is_empty() {
             errors.add(
                 "redirect_uris",
@@ -155,6 +169,12 @@ impl ClientRecord {
                 "applies to authorization code clients only",
             );
         }
+        if input.introspect_any_token && input.pkce {
+            errors.add(
+                "introspect_any_token",
+                "applies to confidential clients only: a public client cannot introspect",
+            );
+        }
         let Some(grant_type) = grant_type.filter(|_| errors.is_empty()) else {
             return Err(ClientError::Invalid(errors));
         };
@@ -174,6 +194,7 @@ impl ClientRecord {
             redirect_uris,
             pkce: input.pkce,
             allow_plain_pkce: input.allow_plain_pkce,
+            introspect_any_token: input.introspect_any_token,
             active: true,
             secret_digest: secret.as_deref().map(|s| secret::digest(s).to_vec()),
             secret_generation: 1,
@@ -188,7 +209,12 @@ impl ClientRecord {
     }
 
     /// Applies a partial update; fields left out keep their value.
-    pub fn update(&mut self, changes: UpdateClient, now: i64) -> Result<(), ClientError> {
+    pub fn update(
+        &mut self,
+        changes: UpdateClient,
+        now: i64,
+        rules: ClientRules,
+    ) -> Result<(), ClientError> {
         let mut errors = CoupaErrors::new();
         if let Some(name) = &changes.name {
             self.name = required_text(&mut errors, "name", name);
@@ -210,7 +236,7 @@ impl ClientRecord {
             self.scopes = validate_scopes(&mut errors, scope);
         }
         if let Some(uris) = &changes.redirect_uris {
-            self.redirect_uris = validate_redirect_uris(&mut errors, uris);
+            self.redirect_uris = validate_redirect_uris(&mut errors, uris, rules);
             if self.grant_type == GrantType::AuthorizationCode && uris.is_empty() {
                 errors.add(
                     "redirect_uris",
@@ -226,6 +252,15 @@ impl ClientRecord {
                 );
             }
             self.allow_plain_pkce = allow;
+        }
+        if let Some(any) = changes.introspect_any_token {
+            if any && self.pkce {
+                errors.add(
+                    "introspect_any_token",
+                    "applies to confidential clients only: a public client cannot introspect",
+                );
+            }
+            self.introspect_any_token = any;
         }
         if let Some(active) = changes.active {
             if self.active && !active {
@@ -284,6 +319,12 @@ impl ClientRecord {
             .is_some_and(|until| now < until)
     }
 
+    /// Whether a grant (and so its codes, refresh tokens and device codes) made at
+    /// `created_at` may still yield tokens: not when the client was deactivated since.
+    pub fn honours_grant_made_at(&self, created_at: i64) -> bool {
+        self.active && created_at >= self.tokens_valid_after
+    }
+
     /// Whether a token this server signed for the client is still honoured.
     pub fn accepts_token(
         &self,
@@ -321,6 +362,7 @@ impl ClientRecord {
             redirect_uris: self.redirect_uris.clone(),
             pkce: self.pkce,
             allow_plain_pkce: self.allow_plain_pkce,
+            introspect_any_token: self.introspect_any_token,
             active: self.active,
             previous_secret_valid_until: self
                 .previous_secret_expires_at
@@ -405,7 +447,28 @@ fn is_private_use_uri(uri: &str) -> bool {
         && !rest.is_empty()
 }
 
-fn validate_redirect_uris(errors: &mut CoupaErrors, uris: &[String]) -> Vec<String> {
+/// RFC 8252 §7.3: a loopback redirect (`http://127.0.0.1:PORT/...`, `[::1]`, `localhost`).
+pub fn is_loopback_http_uri(uri: &str) -> bool {
+    let Some(rest) = uri.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    let host = host.to_ascii_lowercase();
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|address| address.is_loopback())
+}
+
+fn validate_redirect_uris(
+    errors: &mut CoupaErrors,
+    uris: &[String],
+    rules: ClientRules,
+) -> Vec<String> {
     if uris.len() > MAX_REDIRECT_URIS {
         errors.add(
             "redirect_uris",
@@ -428,6 +491,14 @@ fn validate_redirect_uris(errors: &mut CoupaErrors, uris: &[String]) -> Vec<Stri
             errors.add(
                 "redirect_uris",
                 format!("{uri} is not an absolute http(s) URI (or a reverse-domain app scheme such as com.example.app:/cb) without a fragment"),
+            );
+        } else if uri.starts_with("http://")
+            && !rules.allow_http_redirect_uris
+            && !is_loopback_http_uri(uri)
+        {
+            errors.add(
+                "redirect_uris",
+                format!("{uri} uses http:// on a host that is not loopback: use https://, a loopback address (http://127.0.0.1:PORT/...) or start the server with --allow-http-redirect-uris"),
             );
         } else if !kept.iter().any(|existing| existing == uri) {
             kept.push(uri.to_string());
@@ -461,7 +532,7 @@ mod tests {
 
     #[test]
     fn create_yields_a_secret_stored_as_a_digest() {
-        let (record, secret) = ClientRecord::create(input(), 1000).unwrap();
+        let (record, secret) = ClientRecord::create(input(), 1000, ClientRules::default()).unwrap();
         let secret = secret.unwrap();
         assert_eq!(record.authenticate(&secret, 1000), Some(1));
         assert_eq!(record.authenticate("wrong", 1000), None);
@@ -484,6 +555,7 @@ mod tests {
                 ..CreateClient::default()
             },
             0,
+            ClientRules::default(),
         ));
         for field in ["name", "login", "grant_type", "scope", "contact_email"] {
             assert!(
@@ -497,6 +569,7 @@ mod tests {
                 ..input()
             },
             0,
+            ClientRules::default(),
         ));
         assert_eq!(
             errors.errors["scope"],
@@ -512,6 +585,7 @@ mod tests {
                 ..input()
             },
             0,
+            ClientRules::default(),
         ));
         assert!(errors.errors.contains_key("redirect_uris"));
         let errors = invalid(ClientRecord::create(
@@ -521,6 +595,7 @@ mod tests {
                 ..input()
             },
             0,
+            ClientRules::default(),
         ));
         assert_eq!(errors.errors["redirect_uris"].len(), 2);
         let (record, secret) = ClientRecord::create(
@@ -531,6 +606,7 @@ mod tests {
                 ..input()
             },
             0,
+            ClientRules::default(),
         )
         .unwrap();
         assert!(secret.is_none() && record.secret_digest.is_none());
@@ -538,7 +614,8 @@ mod tests {
 
     #[test]
     fn rotation_keeps_the_old_secret_for_the_grace_period() {
-        let (mut record, old) = ClientRecord::create(input(), 1000).unwrap();
+        let (mut record, old) =
+            ClientRecord::create(input(), 1000, ClientRules::default()).unwrap();
         let old = old.unwrap();
         let new = record.rotate_secret(2000, 60).unwrap();
         assert_eq!(record.authenticate(&new, 2000), Some(2));
@@ -554,12 +631,12 @@ mod tests {
 
     #[test]
     fn deactivation_revokes_earlier_tokens_for_good() {
-        let (mut record, _) = ClientRecord::create(input(), 1000).unwrap();
+        let (mut record, _) = ClientRecord::create(input(), 1000, ClientRules::default()).unwrap();
         let off = UpdateClient {
             active: Some(false),
             ..UpdateClient::default()
         };
-        record.update(off, 1500).unwrap();
+        record.update(off, 1500, ClientRules::default()).unwrap();
         assert_eq!(
             record.accepts_token(1, 1400, 1600),
             Err(ClientTokenRejection::Inactive)
@@ -568,7 +645,7 @@ mod tests {
             active: Some(true),
             ..UpdateClient::default()
         };
-        record.update(on, 1700).unwrap();
+        record.update(on, 1700, ClientRules::default()).unwrap();
         assert_eq!(
             record.accepts_token(1, 1500, 1700),
             Err(ClientTokenRejection::RevokedByDeactivation)
@@ -578,21 +655,23 @@ mod tests {
 
     #[test]
     fn update_validates_and_keeps_untouched_fields() {
-        let (mut record, _) = ClientRecord::create(input(), 1000).unwrap();
+        let (mut record, _) = ClientRecord::create(input(), 1000, ClientRules::default()).unwrap();
         let change = UpdateClient {
             scope: Some("core.bogus".into()),
             ..UpdateClient::default()
         };
         assert!(matches!(
-            record.update(change, 1001),
+            record.update(change, 1001, ClientRules::default()),
             Err(ClientError::Invalid(_))
         ));
         let change = UpdateClient {
             name: Some("Renamed".into()),
             ..UpdateClient::default()
         };
-        let mut fresh = ClientRecord::create(input(), 1000).unwrap().0;
-        fresh.update(change, 1002).unwrap();
+        let mut fresh = ClientRecord::create(input(), 1000, ClientRules::default())
+            .unwrap()
+            .0;
+        fresh.update(change, 1002, ClientRules::default()).unwrap();
         assert_eq!(fresh.name, "Renamed");
         assert_eq!(fresh.contact_email, "team@example.com");
         assert_eq!(fresh.updated_at, 1002);
@@ -618,8 +697,67 @@ mod tests {
                 "com.example.app:/cb".into(),
                 "javascript:x".into(),
             ],
+            ClientRules::default(),
         );
         assert_eq!(kept, vec!["https://app.example/cb", "com.example.app:/cb"]);
         assert!(!errors.is_empty(), "javascript: is refused");
+    }
+
+    #[test]
+    fn http_redirect_uris_only_for_loopback_unless_allowed() {
+        let with_uris = |uris: &[&str]| CreateClient {
+            grant_type: "authorization_code".into(),
+            redirect_uris: uris.iter().map(|uri| uri.to_string()).collect(),
+            ..input()
+        };
+        for loopback in [
+            "http://127.0.0.1:8765/cb",
+            "http://localhost/cb",
+            "http://[::1]:9000/cb",
+            "http://127.1.2.3/cb",
+        ] {
+            assert!(
+                ClientRecord::create(with_uris(&[loopback]), 0, ClientRules::default()).is_ok(),
+                "{loopback}"
+            );
+        }
+        for remote in [
+            "http://app.example.com/cb",
+            "http://10.0.0.5/cb",
+            "http://localhost.evil.example/cb",
+        ] {
+            let errors = invalid(ClientRecord::create(
+                with_uris(&[remote]),
+                0,
+                ClientRules::default(),
+            ));
+            assert!(
+                errors.errors["redirect_uris"][0].contains("--allow-http-redirect-uris"),
+                "{remote}: {errors:?}"
+            );
+            let allowed = ClientRules {
+                allow_http_redirect_uris: true,
+            };
+            assert!(ClientRecord::create(with_uris(&[remote]), 0, allowed).is_ok());
+        }
+    }
+
+    #[test]
+    fn grants_made_before_a_deactivation_stay_dead_after_reactivation() {
+        let (mut record, _) = ClientRecord::create(input(), 1000, ClientRules::default()).unwrap();
+        assert!(record.honours_grant_made_at(1200));
+        let set_active = |active| UpdateClient {
+            active: Some(active),
+            ..UpdateClient::default()
+        };
+        record
+            .update(set_active(false), 1500, ClientRules::default())
+            .unwrap();
+        assert!(!record.honours_grant_made_at(1600));
+        record
+            .update(set_active(true), 1700, ClientRules::default())
+            .unwrap();
+        assert!(!record.honours_grant_made_at(1200));
+        assert!(record.honours_grant_made_at(1701));
     }
 }

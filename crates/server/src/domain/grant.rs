@@ -34,6 +34,9 @@ pub struct CodeRecord {
     pub code_digest: Vec<u8>,
     pub grant_id: String,
     pub redirect_uri: String,
+    /// Whether the authorization request named `redirect_uri`; then the token request must
+    /// name the same (RFC 6749 §4.1.3).
+    pub redirect_uri_given: bool,
     pub code_challenge: Option<String>,
     pub code_challenge_method: Option<String>,
     pub expires_at: i64,
@@ -59,6 +62,8 @@ pub enum CodeRedemption {
     Replayed {
         grant_id: String,
     },
+    /// Unspent, but issued to another client: left unspent for its rightful client.
+    OtherClient,
     Unknown,
 }
 
@@ -82,6 +87,7 @@ pub enum CodeError {
     Expired,
     WrongClient,
     RedirectMismatch,
+    RedirectMissing,
     Verifier(VerifierError),
 }
 
@@ -91,6 +97,7 @@ impl CodeError {
             Self::Expired => "the authorization code has expired (codes live 10 minutes); start the authorization again".into(),
             Self::WrongClient => "the authorization code was issued to another client".into(),
             Self::RedirectMismatch => "redirect_uri differs from the one of the authorization request".into(),
+            Self::RedirectMissing => "redirect_uri is missing: the authorization request named one, so the token request must send the same".into(),
             Self::Verifier(error) => error.describe().into(),
         }
     }
@@ -114,8 +121,10 @@ impl CodeRecord {
         }
         // The authorization request may have left redirect_uri out (one registered URI);
         // then the token request may too.
-        if redirect_uri.is_some_and(|uri| uri != self.redirect_uri) {
-            return Err(CodeError::RedirectMismatch);
+        match redirect_uri {
+            Some(uri) if uri != self.redirect_uri => return Err(CodeError::RedirectMismatch),
+            None if self.redirect_uri_given => return Err(CodeError::RedirectMissing),
+            _ => {}
         }
         let challenge = self.code_challenge.as_deref().map(|challenge| {
             let method =
@@ -148,6 +157,7 @@ mod tests {
             code_digest: vec![1],
             grant_id: "g".into(),
             redirect_uri: "https://app/cb".into(),
+            redirect_uri_given: false,
             code_challenge: challenge.map(str::to_string),
             code_challenge_method: challenge.map(|_| "S256".to_string()),
             expires_at: 600,
@@ -186,6 +196,18 @@ mod tests {
                 .unwrap_err()
                 .describe()
                 .contains("code_verifier is missing")
+        );
+        let named = CodeRecord {
+            redirect_uri_given: true,
+            ..code.clone()
+        };
+        assert_eq!(
+            named.check(&grant(), "c", None, Some(verifier), 10),
+            Err(CodeError::RedirectMissing)
+        );
+        assert_eq!(
+            named.check(&grant(), "c", Some("https://app/cb"), Some(verifier), 10),
+            Ok(())
         );
     }
 }

@@ -152,6 +152,7 @@ pub fn client_from_form(fields: &FormFields) -> CreateClient {
         redirect_uris: redirect_uris(fields),
         pkce: fields.is_checked("pkce"),
         allow_plain_pkce: fields.is_checked("allow_plain_pkce"),
+        introspect_any_token: false,
     }
 }
 
@@ -167,6 +168,7 @@ pub fn client_changes_from_form(fields: &FormFields, grant_type: GrantType) -> U
         redirect_uris: authorization_code.then(|| redirect_uris(fields)),
         active: None,
         allow_plain_pkce: authorization_code.then(|| fields.is_checked("allow_plain_pkce")),
+        introspect_any_token: None,
     }
 }
 

@@ -205,6 +205,7 @@ async fn issue_code(
         code_digest: secret::digest(&code).to_vec(),
         grant_id: grant.grant_id.clone(),
         redirect_uri: request.redirect_uri.clone(),
+        redirect_uri_given: request.redirect_uri_given,
         code_challenge: request
             .code_challenge
             .as_ref()

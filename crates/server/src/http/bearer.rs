@@ -88,13 +88,21 @@ fn check(state: &AppState, request: &Request, format: ResponseFormat) -> Result<
         }
         Err(error) => return Err(invalid(&error.to_string())),
     };
-    let claims = verify_access_token(state, &token).map_err(invalid)?;
+    let verified = verify_access_token(state, &token).map_err(invalid)?;
     let caller = Caller {
-        client_id: claims.client_id,
-        login: claims.sub,
-        scopes: ScopeSet::parse(&claims.scope),
+        client_id: verified.claims.client_id,
+        login: verified.claims.sub,
+        scopes: verified.scopes,
     };
     authorize_route(state, request, caller, format)
+}
+
+/// An access token that passed every check, with what it still grants.
+pub(crate) struct VerifiedToken {
+    pub claims: AccessTokenClaims,
+    /// The token's scopes that its client still holds: removing a scope from a client
+    /// takes it from the tokens already issued.
+    pub scopes: ScopeSet,
 }
 
 /// Every check an access token of this server must pass: signature and type, issuer,
@@ -102,7 +110,7 @@ fn check(state: &AppState, request: &Request, format: ResponseFormat) -> Result<
 pub(crate) fn verify_access_token(
     state: &AppState,
     token: &str,
-) -> Result<AccessTokenClaims, &'static str> {
+) -> Result<VerifiedToken, &'static str> {
     let claims: AccessTokenClaims = state
         .keys
         .verify(token, ACCESS_TOKEN_TYPE)
@@ -124,7 +132,8 @@ pub(crate) fn verify_access_token(
     {
         return Err("the access token has been revoked");
     }
-    Ok(claims)
+    let scopes = ScopeSet::parse(&claims.scope).intersection(&client.scopes);
+    Ok(VerifiedToken { claims, scopes })
 }
 
 /// Legacy `X-COUPA-API-KEY`: looked up by digest in the key cache; uses are recorded for the

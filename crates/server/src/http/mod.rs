@@ -49,14 +49,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             Arc::clone(&state),
             bearer::authorize,
         ));
-    let mut router = Router::new();
-    if state.config.unauthenticated_api_for_benchmarks {
-        tracing::warn!(
-            "serving GET /bench/api/{{object}} WITHOUT authentication, for benchmarks only"
-        );
-        router = router.route("/bench/api/{object}", get(resources::list));
-    }
-    router
+    benchmark_routes(&state, Router::new())
         .route("/healthz", get(meta::healthz))
         .route("/.well-known/openid-configuration", get(meta::discovery))
         .route(
@@ -105,6 +98,25 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(api)
         .fallback(meta::not_found)
         .with_state(state)
+}
+
+#[cfg(feature = "bench-routes")]
+fn benchmark_routes(state: &AppState, router: Router<Arc<AppState>>) -> Router<Arc<AppState>> {
+    if !state.config.unauthenticated_api_for_benchmarks {
+        return router;
+    }
+    tracing::warn!("serving GET /bench/api/{{object}} WITHOUT authentication, for benchmarks only");
+    router.route("/bench/api/{object}", get(resources::list))
+}
+
+#[cfg(not(feature = "bench-routes"))]
+fn benchmark_routes(state: &AppState, router: Router<Arc<AppState>>) -> Router<Arc<AppState>> {
+    if state.config.unauthenticated_api_for_benchmarks {
+        tracing::warn!(
+            "this build has no benchmark routes (cargo feature bench-routes): /bench/api is not served"
+        );
+    }
+    router
 }
 
 /// Reads a whole body, refusing more than `MAX_BODY_BYTES`.

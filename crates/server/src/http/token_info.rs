@@ -17,7 +17,6 @@ use super::token::authenticate_client;
 use crate::app::AppState;
 use crate::domain::authorization::{self, Authorization};
 use crate::domain::form::FormParams;
-use crate::domain::scope::ScopeSet;
 use crate::domain::secret;
 use crate::domain::time::now_unix;
 use crate::revocations::KIND_ACCESS_TOKEN;
@@ -74,9 +73,10 @@ pub async fn revoke(
             }
         }
         Ok(None) => {
-            if let Ok(claims) = verify_access_token(&state, token)
-                && claims.client_id == client.client_id
+            if let Ok(verified) = verify_access_token(&state, token)
+                && verified.claims.client_id == client.client_id
             {
+                let claims = verified.claims;
                 if let Err(error) = state
                     .store
                     .revoke_access_token(&claims.jti, claims.exp)
@@ -95,7 +95,8 @@ pub async fn revoke(
     no_store(StatusCode::OK.into_response())
 }
 
-/// `POST /oauth2/introspect` for authenticated clients.
+/// `POST /oauth2/introspect` for authenticated confidential clients. A client sees only
+/// its own tokens as active, unless an administrator let it introspect any token.
 pub async fn introspect(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -109,16 +110,28 @@ pub async fn introspect(
         Ok(client) => client,
         Err(error) => return error.into_response(),
     };
+    if client.secret_digest.is_none() {
+        return OAuthError::new(
+            OAuthErrorCode::InvalidClient,
+            "a public client cannot introspect tokens; use a confidential client with its secret",
+        )
+        .into_response();
+    }
     let Some(token) = params.get("token") else {
         return OAuthError::new(OAuthErrorCode::InvalidRequest, "token is missing").into_response();
     };
+    let may_see = |owner: &str| client.introspect_any_token || owner == client.client_id;
     let inactive = || no_store(axum::Json(json!({"active": false})).into_response());
-    if let Ok(claims) = verify_access_token(&state, token) {
+    if let Ok(verified) = verify_access_token(&state, token) {
+        let claims = verified.claims;
+        if !may_see(&claims.client_id) {
+            return inactive();
+        }
         return no_store(
             axum::Json(json!({
                 "active": true,
                 "token_type": "Bearer",
-                "scope": claims.scope,
+                "scope": verified.scopes.to_string(),
                 "client_id": claims.client_id,
                 "username": claims.sub,
                 "sub": claims.sub,
@@ -133,16 +146,23 @@ pub async fn introspect(
     }
     match state.store.refresh_token(&secret::digest(token)).await {
         Ok(Some((refresh, grant)))
-            if grant.client_id == client.client_id
+            if may_see(&grant.client_id)
                 && refresh.rotated_at.is_none()
                 && grant.revoked_at.is_none()
                 && refresh.expires_at > now_unix() =>
         {
+            let Some(owner) = state
+                .clients
+                .get(&grant.client_id)
+                .filter(|owner| owner.honours_grant_made_at(grant.created_at))
+            else {
+                return inactive();
+            };
             no_store(
                 axum::Json(json!({
                     "active": true,
                     "token_type": "refresh_token",
-                    "scope": refresh.scopes.to_string(),
+                    "scope": refresh.scopes.intersection(&owner.scopes).to_string(),
                     "client_id": grant.client_id,
                     "exp": refresh.expires_at,
                     "iat": refresh.issued_at,
@@ -187,11 +207,10 @@ pub async fn userinfo(State(state): State<Arc<AppState>>, headers: HeaderMap) ->
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         return no_store(response);
     };
-    let claims = match verify_access_token(&state, &token) {
-        Ok(claims) => claims,
+    let (claims, scopes) = match verify_access_token(&state, &token) {
+        Ok(verified) => (verified.claims, verified.scopes),
         Err(reason) => return bearer_error(StatusCode::UNAUTHORIZED, "invalid_token", reason),
     };
-    let scopes = ScopeSet::parse(&claims.scope);
     let Some(grant_id) = claims.gid.as_deref().filter(|_| scopes.contains("openid")) else {
         return bearer_error(
             StatusCode::FORBIDDEN,

@@ -111,8 +111,14 @@ pub trait Store: Send + Sync + 'static {
     async fn grant(&self, grant_id: &str) -> Result<Option<GrantRecord>, StoreError>;
     /// The ids of a user's grants not yet revoked.
     async fn live_grants_of_user(&self, user_id: &str) -> Result<Vec<String>, StoreError>;
-    /// Spends a code atomically: of concurrent callers exactly one gets `Redeemed`.
-    async fn redeem_code(&self, digest: &[u8], now: i64) -> Result<CodeRedemption, StoreError>;
+    /// Spends a code atomically if it was issued to `client_id`: of concurrent callers
+    /// exactly one gets `Redeemed`. Another client's attempt spends nothing (`OtherClient`).
+    async fn redeem_code(
+        &self,
+        digest: &[u8],
+        client_id: &str,
+        now: i64,
+    ) -> Result<CodeRedemption, StoreError>;
     async fn insert_refresh_token(&self, token: &RefreshTokenRecord) -> Result<(), StoreError>;
     /// A refresh token with its grant.
     async fn refresh_token(

@@ -19,6 +19,7 @@ pub(super) struct ClientRow {
     redirect_uris: String,
     pkce: bool,
     allow_plain_pkce: bool,
+    introspect_any_token: bool,
     active: bool,
     secret_digest: Option<Vec<u8>>,
     secret_generation: i64,
@@ -55,6 +56,7 @@ impl TryFrom<ClientRow> for ClientRecord {
                 .collect(),
             pkce: row.pkce,
             allow_plain_pkce: row.allow_plain_pkce,
+            introspect_any_token: row.introspect_any_token,
             active: row.active,
             secret_digest: row.secret_digest,
             secret_generation: row.secret_generation,
@@ -170,6 +172,7 @@ pub(super) struct CodeRow {
     code_digest: Vec<u8>,
     grant_id: String,
     redirect_uri: String,
+    redirect_uri_given: bool,
     code_challenge: Option<String>,
     code_challenge_method: Option<String>,
     expires_at: i64,
@@ -182,6 +185,7 @@ impl From<CodeRow> for crate::domain::grant::CodeRecord {
             code_digest: row.code_digest,
             grant_id: row.grant_id,
             redirect_uri: row.redirect_uri,
+            redirect_uri_given: row.redirect_uri_given,
             code_challenge: row.code_challenge,
             code_challenge_method: row.code_challenge_method,
             expires_at: row.expires_at,
@@ -266,7 +270,7 @@ pub(super) const DEVICE_COLUMNS: &str = "device_digest, user_code, client_id, sc
 
 pub(super) const CLIENT_COLUMNS: &str = "client_id, name, login, grant_type, contact_info, contact_email, scopes, \
      redirect_uris, pkce, active, secret_digest, secret_generation, previous_secret_digest, \
-     previous_secret_expires_at, tokens_valid_after, created_at, updated_at, version, allow_plain_pkce";
+     previous_secret_expires_at, tokens_valid_after, created_at, updated_at, version, allow_plain_pkce, introspect_any_token";
 
 pub(super) fn unique_violation_to_taken(error: sqlx::Error, field: &'static str) -> StoreError {
     match &error {
@@ -358,7 +362,7 @@ macro_rules! impl_sql_store {
                     .map_err(|e| unique_violation_to_taken(e, "login"))?;
                 let sql = format!(
                     "INSERT INTO oauth_clients ({}) VALUES \
-                     ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+                     ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
                     $crate::store::sql_store::CLIENT_COLUMNS
                 );
                 sqlx::query(&sql)
@@ -381,6 +385,7 @@ macro_rules! impl_sql_store {
                     .bind(client.updated_at)
                     .bind(client.version)
                     .bind(client.allow_plain_pkce)
+                    .bind(client.introspect_any_token)
                     .execute(&mut *tx)
                     .await
                     .map_err(|e| unique_violation_to_taken(e, "client_id"))?;
@@ -421,7 +426,8 @@ macro_rules! impl_sql_store {
                     "UPDATE oauth_clients SET name = $1, contact_info = $2, contact_email = $3, scopes = $4, \
                      redirect_uris = $5, active = $6, secret_digest = $7, secret_generation = $8, \
                      previous_secret_digest = $9, previous_secret_expires_at = $10, tokens_valid_after = $11, \
-                     updated_at = $12, version = $13, allow_plain_pkce = $16 WHERE client_id = $14 AND version = $15",
+                     updated_at = $12, version = $13, allow_plain_pkce = $16, introspect_any_token = $17 \
+                     WHERE client_id = $14 AND version = $15",
                 )
                 .bind(&client.name)
                 .bind(&client.contact_info)
@@ -439,6 +445,7 @@ macro_rules! impl_sql_store {
                 .bind(&client.client_id)
                 .bind(client.version - 1)
                 .bind(client.allow_plain_pkce)
+                .bind(client.introspect_any_token)
                 .execute(&self.pool)
                 .await?;
                 if result.rows_affected() == 1 { Ok(()) } else { Err($crate::store::StoreError::Stale) }
@@ -611,7 +618,8 @@ macro_rules! impl_sql_store {
                 Self::insert_grant_in(&mut tx, grant).await?;
                 sqlx::query(
                     "INSERT INTO authorization_codes (code_digest, grant_id, redirect_uri, code_challenge, \
-                     code_challenge_method, expires_at, used_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                     code_challenge_method, expires_at, used_at, redirect_uri_given) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 )
                 .bind(&code.code_digest)
                 .bind(&code.grant_id)
@@ -620,6 +628,7 @@ macro_rules! impl_sql_store {
                 .bind(code.code_challenge_method.as_deref())
                 .bind(code.expires_at)
                 .bind(code.used_at)
+                .bind(code.redirect_uri_given)
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
@@ -655,29 +664,32 @@ macro_rules! impl_sql_store {
             async fn redeem_code(
                 &self,
                 digest: &[u8],
+                client_id: &str,
                 now: i64,
             ) -> Result<$crate::domain::grant::CodeRedemption, $crate::store::StoreError> {
                 use $crate::domain::grant::CodeRedemption;
                 let mut tx = self.begin_write().await?;
+                // Only the client the code was issued to can spend it.
                 let spent = sqlx::query(
-                    "UPDATE authorization_codes SET used_at = $1 WHERE code_digest = $2 AND used_at IS NULL",
+                    "UPDATE authorization_codes SET used_at = $1 WHERE code_digest = $2 AND used_at IS NULL \
+                     AND grant_id IN (SELECT grant_id FROM grants WHERE client_id = $3)",
                 )
                 .bind(now)
                 .bind(digest)
+                .bind(client_id)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
                 let code: Option<$crate::store::sql_store::CodeRow> = sqlx::query_as(
-                    "SELECT code_digest, grant_id, redirect_uri, code_challenge, code_challenge_method, \
-                     expires_at, used_at FROM authorization_codes WHERE code_digest = $1",
+                    "SELECT code_digest, grant_id, redirect_uri, redirect_uri_given, code_challenge, \
+                     code_challenge_method, expires_at, used_at FROM authorization_codes WHERE code_digest = $1",
                 )
                 .bind(digest)
                 .fetch_optional(&mut *tx)
                 .await?;
-                let outcome = match code {
+                let outcome = match code.map($crate::domain::grant::CodeRecord::from) {
                     None => CodeRedemption::Unknown,
                     Some(code) if spent == 1 => {
-                        let code: $crate::domain::grant::CodeRecord = code.into();
                         let sql = format!(
                             "SELECT {} FROM grants WHERE grant_id = $1",
                             $crate::store::sql_store::GRANT_COLUMNS
@@ -689,8 +701,9 @@ macro_rules! impl_sql_store {
                             None => CodeRedemption::Unknown,
                         }
                     }
+                    Some(code) if code.used_at.is_none() => CodeRedemption::OtherClient,
                     Some(code) => CodeRedemption::Replayed {
-                        grant_id: $crate::domain::grant::CodeRecord::from(code).grant_id,
+                        grant_id: code.grant_id,
                     },
                 };
                 tx.commit().await?;

@@ -391,6 +391,7 @@ fn as_input(client: &ClientView) -> CreateClient {
         redirect_uris: client.redirect_uris.clone(),
         pkce: client.pkce,
         allow_plain_pkce: client.allow_plain_pkce,
+        introspect_any_token: client.introspect_any_token,
     }
 }
 
@@ -477,6 +478,7 @@ fn apply(input: &mut CreateClient, changes: UpdateClient) {
         redirect_uris,
         active: _,
         allow_plain_pkce,
+        introspect_any_token: _,
     } = changes;
     input.name = name.unwrap_or(std::mem::take(&mut input.name));
     input.contact_info = contact_info.unwrap_or(std::mem::take(&mut input.contact_info));

@@ -1,0 +1,452 @@
+//! What an attacker or an unlucky operator tried, kept closed: scope removal and client
+//! deactivation reaching issued tokens and grants, introspection rights, codes presented by
+//! the wrong client, http redirect URIs, the benchmark route.
+
+use coupa_proto::admin::{CreateClient, UpdateClient};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::interactive::{
+    Browser, REDIRECT, VERIFIER, authorize, authorize_url, device_poll, introspect, jwt_claims,
+    query_of, sign_in_for_tokens, token_request, user_and_client,
+};
+use crate::support::{Backend, spawn_server, spawn_server_with};
+
+fn scopes_of(token: &str) -> Vec<String> {
+    jwt_claims(token)["scope"]
+        .as_str()
+        .unwrap()
+        .split(' ')
+        .map(str::to_string)
+        .collect()
+}
+
+async fn set_scope(server: &crate::support::TestServer, client_id: &str, scope: &str) {
+    server
+        .admin
+        .update_client(
+            client_id,
+            &UpdateClient {
+                scope: Some(scope.into()),
+                ..UpdateClient::default()
+            },
+        )
+        .await
+        .unwrap();
+}
+
+async fn set_active(server: &crate::support::TestServer, client_id: &str, active: bool) {
+    server
+        .admin
+        .update_client(
+            client_id,
+            &UpdateClient {
+                active: Some(active),
+                ..UpdateClient::default()
+            },
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn removing_a_scope_takes_it_from_tokens_already_issued() {
+    let server = spawn_server().await;
+    let (view, client) = server
+        .create_client("sync", "core.invoice.read core.supplier.read")
+        .await;
+    let token = server.access_token(&client, None).await;
+    let suppliers = |token: String| {
+        let server = &server;
+        async move {
+            server
+                .api(reqwest::Method::GET, "/api/suppliers", Some(&token), None)
+                .await
+                .status()
+        }
+    };
+    assert_eq!(suppliers(token.clone()).await, StatusCode::OK);
+    set_scope(&server, &view.client_id, "core.invoice.read").await;
+    assert_eq!(
+        suppliers(token.clone()).await,
+        StatusCode::FORBIDDEN,
+        "a token minted before the change no longer reads suppliers"
+    );
+    assert_eq!(server.list_invoices(&token).await.status(), StatusCode::OK);
+    let seen = introspect(&server, &client.id, &client.secret, &token).await;
+    assert_eq!(seen["active"], true);
+    assert_eq!(seen["scope"], "core.invoice.read", "{seen}");
+}
+
+#[tokio::test]
+async fn a_refresh_never_hands_out_a_scope_the_client_lost() {
+    let server = spawn_server_with(Backend::Sqlite, Default::default())
+        .await
+        .unwrap();
+    let (client_id, secret) = user_and_client(&server, false).await;
+    let secret = secret.unwrap();
+    let mut browser = Browser::new(&server.url);
+    let tokens = sign_in_for_tokens(&server, &mut browser, &client_id, &secret).await;
+    assert!(
+        scopes_of(tokens["access_token"].as_str().unwrap()).contains(&"core.invoice.read".into())
+    );
+    set_scope(
+        &server,
+        &client_id,
+        "openid profile email login offline_access",
+    )
+    .await;
+    let refresh = |token: String, scope: Option<&'static str>| {
+        let server = &server;
+        let (client_id, secret) = (client_id.clone(), secret.clone());
+        async move {
+            let mut form = vec![
+                ("grant_type", "refresh_token".to_string()),
+                ("refresh_token", token),
+                ("client_id", client_id),
+                ("client_secret", secret),
+            ];
+            if let Some(scope) = scope {
+                form.push(("scope", scope.to_string()));
+            }
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            token_request(server, &form).await
+        }
+    };
+    let (status, refreshed) = refresh(tokens["refresh_token"].as_str().unwrap().into(), None).await;
+    assert_eq!(status, StatusCode::OK, "{refreshed}");
+    let scopes = scopes_of(refreshed["access_token"].as_str().unwrap());
+    assert!(!scopes.contains(&"core.invoice.read".into()), "{scopes:?}");
+    assert_eq!(refreshed["scope"], "openid profile email offline_access");
+    let (status, refused) = refresh(
+        refreshed["refresh_token"].as_str().unwrap().into(),
+        Some("core.invoice.read"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused["error"], "invalid_scope", "{refused}");
+}
+
+#[tokio::test]
+async fn refresh_tokens_codes_and_device_codes_die_with_a_deactivation() {
+    let server = spawn_server_with(Backend::Sqlite, Default::default())
+        .await
+        .unwrap();
+    let (client_id, secret) = user_and_client(&server, false).await;
+    let secret = secret.unwrap();
+    let mut browser = Browser::new(&server.url);
+    let tokens = sign_in_for_tokens(&server, &mut browser, &client_id, &secret).await;
+    let redirect = authorize(&mut browser, &authorize_url(&client_id, &[]), "allow").await;
+    let code = query_of(&redirect)["code"].clone();
+    let device_client = server
+        .admin
+        .create_client(&CreateClient {
+            name: "Scanner".into(),
+            login: "scanner".into(),
+            grant_type: "device_code".into(),
+            scope: "openid core.invoice.read".into(),
+            pkce: true,
+            ..CreateClient::default()
+        })
+        .await
+        .unwrap();
+    let started: Value = server
+        .http
+        .post(server.url(&format!(
+            "/oauth2/device_authorizations?client_id={}&scope=openid",
+            device_client.client_id
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // Off and on again, in a later second than every issue above.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    for id in [&client_id, &device_client.client_id] {
+        set_active(&server, id, false).await;
+        set_active(&server, id, true).await;
+    }
+    let (status, refused) = token_request(
+        &server,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+            ("client_id", &client_id),
+            ("client_secret", &secret),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_eq!(refused["error"], "invalid_grant");
+    assert!(
+        refused["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("deactivated")
+    );
+    let seen = introspect(
+        &server,
+        &client_id,
+        &secret,
+        tokens["refresh_token"].as_str().unwrap(),
+    )
+    .await;
+    assert_eq!(seen["active"], false, "{seen}");
+    let (status, refused) = token_request(
+        &server,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("code_verifier", VERIFIER),
+            ("redirect_uri", REDIRECT),
+            ("client_id", &client_id),
+            ("client_secret", &secret),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_eq!(refused["error"], "invalid_grant");
+    let (status, refused) = device_poll(
+        &server,
+        &device_client.client_id,
+        started["device_code"].as_str().unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_eq!(refused["error"], "invalid_grant", "{refused}");
+    // What the client is issued after the reactivation (from the next second on) works.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let fresh = sign_in_for_tokens(&server, &mut browser, &client_id, &secret).await;
+    assert!(fresh["refresh_token"].is_string());
+}
+
+#[tokio::test]
+async fn introspection_is_for_confidential_clients_and_their_own_tokens() {
+    let server = spawn_server().await;
+    let (_, owner) = server.create_client("owner", "core.invoice.read").await;
+    let (other_view, other) = server.create_client("other", "core.invoice.read").await;
+    let token = server.access_token(&owner, None).await;
+    let public = server
+        .admin
+        .create_client(&CreateClient {
+            name: "Public".into(),
+            login: "public-app".into(),
+            grant_type: "authorization_code".into(),
+            scope: "openid".into(),
+            redirect_uris: vec![REDIRECT.into()],
+            pkce: true,
+            ..CreateClient::default()
+        })
+        .await
+        .unwrap();
+    let by_public = server
+        .http
+        .post(server.url("/oauth2/introspect"))
+        .form(&[("token", token.as_str()), ("client_id", &public.client_id)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_public.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = by_public.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_client");
+    assert_eq!(
+        introspect(&server, &owner.id, &owner.secret, &token).await["active"],
+        true
+    );
+    assert_eq!(
+        introspect(&server, &other.id, &other.secret, &token).await,
+        serde_json::json!({"active": false}),
+        "another client's token looks inactive"
+    );
+    let changed = server
+        .admin
+        .update_client(
+            &other_view.client_id,
+            &UpdateClient {
+                introspect_any_token: Some(true),
+                ..UpdateClient::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(changed.introspect_any_token);
+    let seen = introspect(&server, &other.id, &other.secret, &token).await;
+    assert_eq!(seen["active"], true);
+    assert_eq!(seen["client_id"], owner.id.as_str());
+}
+
+#[tokio::test]
+async fn a_code_presented_by_another_client_is_not_spent_and_redirect_uri_must_repeat() {
+    let server = spawn_server_with(Backend::Sqlite, Default::default())
+        .await
+        .unwrap();
+    let (client_id, secret) = user_and_client(&server, false).await;
+    let secret = secret.unwrap();
+    let thief = server
+        .admin
+        .create_client(&CreateClient {
+            name: "Thief".into(),
+            login: "thief".into(),
+            grant_type: "authorization_code".into(),
+            scope: "openid offline_access core.invoice.read".into(),
+            redirect_uris: vec!["https://thief.example/cb".into()],
+            ..CreateClient::default()
+        })
+        .await
+        .unwrap();
+    let mut browser = Browser::new(&server.url);
+    let redirect = authorize(&mut browser, &authorize_url(&client_id, &[]), "allow").await;
+    let code = query_of(&redirect)["code"].clone();
+    let (status, stolen) = token_request(
+        &server,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("code_verifier", VERIFIER),
+            ("redirect_uri", REDIRECT),
+            ("client_id", &thief.client_id),
+            ("client_secret", thief.client_secret.as_deref().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(stolen["error"], "invalid_grant");
+    let exchange = |redirect_uri: Option<&'static str>| {
+        let (server, code, client_id, secret) =
+            (&server, code.clone(), client_id.clone(), secret.clone());
+        async move {
+            let mut form = vec![
+                ("grant_type", "authorization_code".to_string()),
+                ("code", code),
+                ("code_verifier", VERIFIER.to_string()),
+                ("client_id", client_id),
+                ("client_secret", secret),
+            ];
+            if let Some(uri) = redirect_uri {
+                form.push(("redirect_uri", uri.to_string()));
+            }
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            token_request(server, &form).await
+        }
+    };
+    let (status, missing) = exchange(None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        missing["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("redirect_uri is missing"),
+        "{missing}"
+    );
+    // The failed attempts above spent the code; the rightful client starts again.
+    let redirect = authorize(&mut browser, &authorize_url(&client_id, &[]), "allow").await;
+    let code = query_of(&redirect)["code"].clone();
+    let (status, _) = token_request(
+        &server,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("code_verifier", VERIFIER),
+            ("redirect_uri", REDIRECT),
+            ("client_id", &thief.client_id),
+            ("client_secret", thief.client_secret.as_deref().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, tokens) = token_request(
+        &server,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("code_verifier", VERIFIER),
+            ("redirect_uri", REDIRECT),
+            ("client_id", &client_id),
+            ("client_secret", &secret),
+        ],
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the rightful client still redeems it: {tokens}"
+    );
+    let seen = introspect(
+        &server,
+        &client_id,
+        &secret,
+        tokens["access_token"].as_str().unwrap(),
+    )
+    .await;
+    assert_eq!(
+        seen["active"], true,
+        "and its grant was not revoked as a replay"
+    );
+}
+
+#[tokio::test]
+async fn http_redirect_uris_are_for_loopback_hosts_unless_the_server_allows_them() {
+    let input = |uri: &str| CreateClient {
+        name: "Web app".into(),
+        login: "web-app".into(),
+        grant_type: "authorization_code".into(),
+        scope: "openid".into(),
+        redirect_uris: vec![uri.into()],
+        ..CreateClient::default()
+    };
+    let server = spawn_server().await;
+    let refused = server
+        .http
+        .post(server.url("/admin/api/clients"))
+        .bearer_auth(crate::support::ADMIN_TOKEN)
+        .json(&input("http://app.example.com/cb"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = refused.json().await.unwrap();
+    let message = body["errors"]["redirect_uris"][0].as_str().unwrap();
+    assert!(message.contains("--allow-http-redirect-uris"), "{message}");
+    server
+        .admin
+        .create_client(&input("http://127.0.0.1:8765/cb"))
+        .await
+        .expect("loopback http is fine");
+    let allowing = spawn_server_with(
+        Backend::Sqlite,
+        coupa_server::ConfigLayer {
+            allow_http_redirect_uris: Some(true),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    allowing
+        .admin
+        .create_client(&input("http://app.example.com/cb"))
+        .await
+        .expect("allowed by the setting");
+}
+
+#[tokio::test]
+async fn the_benchmark_route_is_not_in_a_build_without_its_feature() {
+    let server = spawn_server_with(
+        Backend::Sqlite,
+        coupa_server::ConfigLayer {
+            unauthenticated_api_for_benchmarks: Some(true),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let response = server
+        .http
+        .get(server.url("/bench/api/invoices"))
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
