@@ -29,6 +29,8 @@ pub struct AppState {
     pub admin_token_digest: Digest,
     pub audience: String,
     pub revocations: crate::revocations::Revocations,
+    /// Where every Argon2 computation runs (see `passwords`).
+    pub passwords: crate::passwords::PasswordWorkers,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +41,8 @@ pub enum StartError {
     Keys(#[from] keys::KeyError),
     #[error("{0}")]
     Admin(String),
+    #[error("cannot start the password workers: {0}")]
+    Threads(#[from] std::io::Error),
     #[error("cannot listen on {address}: {source}")]
     Listen {
         address: String,
@@ -91,6 +95,7 @@ impl App {
             admin_token_digest,
             audience,
             revocations,
+            passwords: crate::passwords::PasswordWorkers::for_this_machine()?,
         });
         let (demo_client, demo_admin) = if state.config.demo {
             (
@@ -127,11 +132,8 @@ impl App {
         let refresher = tokio::spawn(refresh_caches_periodically(Arc::clone(&self.state)));
         let follower = tokio::spawn(follow_revocations(Arc::clone(&self.state)));
         let router = crate::http::router(Arc::clone(&self.state));
-        // Peer addresses are kept for the API key worklist ("used from").
-        let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-        let result = axum::serve(listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let limits = self.state.config.connections;
+        let result = crate::http::connections::serve(listener, router, limits, shutdown).await;
         refresher.abort();
         follower.abort();
         result

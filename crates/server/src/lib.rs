@@ -12,6 +12,7 @@ pub mod domain;
 pub mod grants;
 pub mod http;
 pub mod keys;
+pub mod passwords;
 pub mod revocations;
 pub mod store;
 pub mod ui;

@@ -21,10 +21,12 @@ const UPDATE_ATTEMPTS: usize = 5;
 
 pub async fn create(state: &AppState, input: CreateUser) -> Result<UserView, AdminError> {
     let login = input.login.clone();
-    // Argon2 takes tens of milliseconds: off the async workers.
-    let created = tokio::task::spawn_blocking(move || UserRecord::create(input, now_unix()))
+    // Argon2 takes tens of milliseconds: on the password workers.
+    let created = state
+        .passwords
+        .run(move |memory| UserRecord::create(input, now_unix(), memory))
         .await
-        .map_err(|error| AdminError::Unavailable(error.to_string()))?;
+        .map_err(|busy| AdminError::Unavailable(busy.to_string()))?;
     let record = match created {
         Ok(record) => record,
         Err(error) => {
@@ -68,12 +70,14 @@ pub async fn update(
         let ends_access = changes.active == Some(false) || changes.password.is_some();
         let changes = changes.clone();
         let user_id = user.user_id.clone();
-        user = tokio::task::spawn_blocking(move || {
-            user.update(changes, now_unix())?;
-            Ok::<_, UserError>(user)
-        })
-        .await
-        .map_err(|error| AdminError::Unavailable(error.to_string()))??;
+        user = state
+            .passwords
+            .run(move |memory| {
+                user.update(changes, now_unix(), memory)?;
+                Ok::<_, UserError>(user)
+            })
+            .await
+            .map_err(|busy| AdminError::Unavailable(busy.to_string()))??;
         user.version += 1;
         match state.store.update_user(&user).await {
             Ok(()) => {

@@ -8,6 +8,7 @@ mod bearer;
 mod cli;
 mod client_sdk;
 mod discovery;
+mod floods;
 mod hardening;
 mod interactive;
 mod postman;

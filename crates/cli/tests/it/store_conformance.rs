@@ -285,6 +285,7 @@ fn user(login: &str) -> UserRecord {
             admin: false,
         },
         1_000,
+        &mut Default::default(),
     )
     .unwrap()
 }

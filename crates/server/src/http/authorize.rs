@@ -301,17 +301,36 @@ pub async fn login_post(
         Ok(found) => found,
         Err(error) => return unavailable(error),
     };
-    let verified = tokio::task::spawn_blocking(move || match found {
-        Some(user) if user.verify_password(&password) => Some(user),
-        Some(_) => None,
-        None => {
-            user::verify_nothing(&password);
-            None
+    let checked = state
+        .passwords
+        .run(move |memory| match found {
+            Some(user) if user.verify_password(&password, memory) => Some(user),
+            Some(_) => None,
+            None => {
+                user::verify_nothing(&password, memory);
+                None
+            }
+        })
+        .await;
+    let verified = match checked {
+        Ok(verified) => verified,
+        Err(busy) => {
+            tracing::warn!(%login, "sign-in refused: every password worker is busy");
+            let mut response = login_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &csrf,
+                &return_to,
+                &login,
+                Some(&format!(
+                    "The server is busy checking other sign-ins ({busy}). Wait a few seconds and sign in again."
+                )),
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            return response;
         }
-    })
-    .await
-    .ok()
-    .flatten();
+    };
     let Some(user) = verified.filter(|user| user.active) else {
         tracing::info!("sign-in refused");
         return login_page(

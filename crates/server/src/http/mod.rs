@@ -4,6 +4,7 @@ mod admin;
 pub(crate) mod authorize;
 mod bearer;
 pub(crate) mod browser;
+pub(crate) mod connections;
 mod device;
 pub(crate) mod errors;
 mod meta;
