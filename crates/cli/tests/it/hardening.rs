@@ -450,3 +450,68 @@ async fn the_benchmark_route_is_not_in_a_build_without_its_feature() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn thousands_of_parameters_are_refused_quickly_with_a_400() {
+    let server = spawn_server().await;
+    let mut body = String::from("grant_type=client_credentials");
+    for index in 0..7_000 {
+        body.push_str(&format!("&p{index}=x"));
+    }
+    assert!(body.len() > 50 * 1024 && body.len() < 64 * 1024);
+    let started = std::time::Instant::now();
+    let response = server
+        .http
+        .post(server.url("/oauth2/token"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(error["error"], "invalid_request");
+    assert!(
+        error["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("more than 500 parameters"),
+        "{error}"
+    );
+    assert!(
+        elapsed < std::time::Duration::from_millis(500),
+        "{elapsed:?}"
+    );
+}
+
+#[tokio::test]
+async fn deep_association_filters_are_a_400_naming_the_filter_never_a_503() {
+    let (server, token) = crate::support::api_server(Backend::Sqlite).await.unwrap();
+    let chain = |hops: usize| {
+        let mut name = String::from("invoice_lines");
+        for _ in 1..hops {
+            name.push_str("[invoice][invoice_lines]");
+        }
+        format!("/api/invoices?{name}[id]=1")
+    };
+    let shallow = server
+        .api(reqwest::Method::GET, &chain(2), Some(&token), None)
+        .await;
+    assert_eq!(
+        shallow.status(),
+        StatusCode::OK,
+        "{:?}",
+        shallow.text().await
+    );
+    let deep = server
+        .api(reqwest::Method::GET, &chain(60), Some(&token), None)
+        .await;
+    assert_eq!(deep.status(), StatusCode::BAD_REQUEST);
+    let body: Value = deep.json().await.unwrap();
+    let message = body["errors"]["base"][0].as_str().unwrap();
+    assert!(
+        message.starts_with("invoice_lines[invoice]") && message.contains("at most 4 associations"),
+        "{message}"
+    );
+}

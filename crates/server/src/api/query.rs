@@ -9,6 +9,8 @@ use crate::domain::time::parse_iso8601;
 
 pub const MAX_LIMIT: i64 = 50;
 const MAX_FILTERS: usize = 20;
+/// Association hops in one filter name (`invoice_lines[account][code]` has two).
+pub const MAX_HOPS: usize = 4;
 const MAX_IN_VALUES: usize = 200;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,6 +199,11 @@ fn parse_filter(root: &ObjectDef, name: &str, raw: &str) -> Result<Filter, Query
         }
         _ => Op::Eq,
     };
+    if segments.len() > MAX_HOPS + 1 {
+        return Err(QueryError(format!(
+            "{name}: a filter may follow at most {MAX_HOPS} associations"
+        )));
+    }
     let mut object = root;
     let mut hops = Vec::new();
     let mut target = None;

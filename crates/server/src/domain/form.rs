@@ -11,7 +11,11 @@ pub enum FormError {
     Repeated(String),
     BadPercentEncoding,
     NotUtf8,
+    TooManyFields,
 }
+
+/// The most fields one form or query string may hold; no form of this server comes near it.
+pub const MAX_FIELDS: usize = 500;
 
 impl fmt::Display for FormError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -19,6 +23,7 @@ impl fmt::Display for FormError {
             Self::Repeated(name) => write!(f, "parameter `{name}` is given more than once"),
             Self::BadPercentEncoding => f.write_str("the form contains malformed percent-encoding"),
             Self::NotUtf8 => f.write_str("the form is not valid UTF-8 once decoded"),
+            Self::TooManyFields => write!(f, "the form has more than {MAX_FIELDS} parameters"),
         }
     }
 }
@@ -42,6 +47,9 @@ impl FormFields {
         for pair in input.split(|&b| b == b'&') {
             if pair.is_empty() {
                 continue;
+            }
+            if pairs.len() == MAX_FIELDS {
+                return Err(FormError::TooManyFields);
             }
             let (raw_name, raw_value) = match pair.iter().position(|&b| b == b'=') {
                 Some(at) => (&pair[..at], &pair[at + 1..]),
@@ -87,29 +95,28 @@ impl FormParams {
     /// The OAuth reading of posted fields: a repeated name is an error, empty values are
     /// absent.
     pub fn from_fields(fields: FormFields) -> Result<Self, FormError> {
-        let mut params = Self::default();
-        for (name, value) in fields.pairs {
-            params.insert(name, value)?;
-        }
-        Ok(params)
+        Self::default().extend(fields.pairs)
     }
 
-    fn insert(&mut self, name: String, value: String) -> Result<(), FormError> {
-        if self.pairs.iter().any(|(existing, _)| *existing == name) {
-            return Err(FormError::Repeated(name));
+    /// Adds `pairs`; a name given twice is an error. Linear in the number of names.
+    fn extend(mut self, pairs: Vec<(String, String)>) -> Result<Self, FormError> {
+        let mut seen: std::collections::HashSet<String> =
+            self.pairs.iter().map(|(name, _)| name.clone()).collect();
+        for (name, value) in pairs {
+            if seen.contains(&name) {
+                return Err(FormError::Repeated(name));
+            }
+            if !value.is_empty() {
+                seen.insert(name.clone());
+                self.pairs.push((name, value));
+            }
         }
-        if !value.is_empty() {
-            self.pairs.push((name, value));
-        }
-        Ok(())
+        Ok(self)
     }
 
     /// Adds every parameter of `other`; a name present in both is an error.
-    pub fn merge(mut self, other: FormParams) -> Result<Self, FormError> {
-        for (name, value) in other.pairs {
-            self.insert(name, value)?;
-        }
-        Ok(self)
+    pub fn merge(self, other: FormParams) -> Result<Self, FormError> {
+        self.extend(other.pairs)
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
@@ -200,6 +207,29 @@ mod tests {
             Err(FormError::BadPercentEncoding)
         );
         assert_eq!(FormParams::parse(b"scope=%ff"), Err(FormError::NotUtf8));
+    }
+
+    #[test]
+    fn many_distinct_names_parse_in_linear_time_and_too_many_are_refused() {
+        let body: String = (0..MAX_FIELDS).map(|i| format!("p{i}=v&")).collect();
+        let started = std::time::Instant::now();
+        assert_eq!(
+            FormParams::parse(body.as_bytes())
+                .unwrap()
+                .into_pairs()
+                .len(),
+            MAX_FIELDS
+        );
+        assert!(started.elapsed() < std::time::Duration::from_millis(100));
+        let over = format!("{body}one=more");
+        assert_eq!(
+            FormParams::parse(over.as_bytes()),
+            Err(FormError::TooManyFields)
+        );
+        assert_eq!(
+            FormFields::parse(over.as_bytes()),
+            Err(FormError::TooManyFields)
+        );
     }
 
     #[test]
