@@ -39,14 +39,14 @@ async fn users(
         Output::Json | Output::Jsonl | Output::Csv => output::json(user),
         Output::Text => {
             let state = if user.active { "active" } else { "inactive" };
-            println!(
+            outln!(
                 "{} ({state}{})",
                 user.login,
                 if user.admin { ", admin" } else { "" }
             );
-            println!("  Id:     {}", user.user_id);
-            println!("  Name:   {}", user.name);
-            println!("  Email:  {}", user.email);
+            outln!("  Id:     {}", user.user_id);
+            outln!("  Name:   {}", user.name);
+            outln!("  Email:  {}", user.email);
             Ok(())
         }
     };
@@ -126,7 +126,7 @@ async fn api_keys(
     let print = |key: &ApiKeyView| match format {
         Output::Json | Output::Jsonl | Output::Csv => output::json(key),
         Output::Text => {
-            println!(
+            outln!(
                 "{} ({})",
                 key.name,
                 if key.revoked_at.is_some() {
@@ -135,13 +135,13 @@ async fn api_keys(
                     "active"
                 }
             );
-            println!("  Id:         {}", key.id);
+            outln!("  Id:         {}", key.id);
             if let Some(secret) = &key.key {
-                println!("  Key:        {secret}");
-                println!("              (shown only now; send it as X-COUPA-API-KEY)");
+                outln!("  Key:        {secret}");
+                outln!("              (shown only now; send it as X-COUPA-API-KEY)");
             }
-            println!("  Login:      {}", key.login);
-            println!("  Scopes:     {}", key.scope);
+            outln!("  Login:      {}", key.login);
+            outln!("  Scopes:     {}", key.scope);
             Ok(())
         }
     };
@@ -316,7 +316,7 @@ async fn clients(
                     output::json(&serde_json::json!({"client_id": client_id, "deleted": true}))
                 }
                 Output::Text => {
-                    println!("Deleted client {client_id}");
+                    outln!("Deleted client {client_id}");
                     Ok(())
                 }
             }
@@ -346,7 +346,7 @@ fn print_client(client: &ClientView, format: Output, url: &str) -> Result<(), Fa
     if format == Output::Json {
         return output::json(client);
     }
-    println!(
+    outln!(
         "{} ({})",
         client.name,
         if client.active {
@@ -355,35 +355,35 @@ fn print_client(client: &ClientView, format: Output, url: &str) -> Result<(), Fa
             "deactivated"
         }
     );
-    println!("  Identifier:    {}", client.client_id);
+    outln!("  Identifier:    {}", client.client_id);
     if let Some(secret) = &client.client_secret {
-        println!("  Secret:        {secret}");
-        println!("                 (shown only now: store it in your secret manager)");
+        outln!("  Secret:        {secret}");
+        outln!("                 (shown only now: store it in your secret manager)");
     }
     if let Some(until) = &client.previous_secret_valid_until {
-        println!("  Old secret:    still accepted until {until}");
+        outln!("  Old secret:    still accepted until {until}");
     }
-    println!("  Login:         {}", client.login);
-    println!("  Grant type:    {}", client.grant_type);
-    println!("  Scopes:        {}", client.scope);
+    outln!("  Login:         {}", client.login);
+    outln!("  Grant type:    {}", client.grant_type);
+    outln!("  Scopes:        {}", client.scope);
     if !client.contact_info.is_empty() {
-        println!("  Contact info:  {}", client.contact_info);
+        outln!("  Contact info:  {}", client.contact_info);
     }
     if !client.contact_email.is_empty() {
-        println!("  Contact email: {}", client.contact_email);
+        outln!("  Contact email: {}", client.contact_email);
     }
     for uri in &client.redirect_uris {
-        println!("  Redirect URI:  {uri}");
+        outln!("  Redirect URI:  {uri}");
     }
-    println!(
+    outln!(
         "  Last token:    {}",
         client.last_token_at.as_deref().unwrap_or("never issued")
     );
     if let Some(secret) = &client.client_secret
         && client.grant_type == "client_credentials"
     {
-        println!("\nGet a token:");
-        println!(
+        outln!("\nGet a token:");
+        outln!(
             "  {}",
             coupa_proto::admin::token_curl(url, &client.client_id, &client.scope, secret)
         );

@@ -194,7 +194,7 @@ pub async fn run(bridge: Bridge, listen: SocketAddr) -> Result<(), Failure> {
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
-    println!(
+    outln!(
         "coupa bridge: listening on http://{address} (forwarding to {})",
         bridge.default.profile().url
     );

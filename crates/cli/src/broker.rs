@@ -211,7 +211,7 @@ pub async fn run(broker: Broker, listen: SocketAddr, check_every: Duration) -> R
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
-    println!(
+    outln!(
         "coupa broker: listening on http://{address} ({} profiles)",
         broker.managers.len()
     );

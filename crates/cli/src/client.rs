@@ -1,6 +1,6 @@
 //! `coupa token`, `coupa api` and `coupa profiles`: the client side, over the SDK.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -67,7 +67,7 @@ pub async fn token(args: TokenArgs) -> Result<(), Failure> {
             "scope": info.scope,
         }));
     }
-    println!("{}", info.token.expose());
+    outln!("{}", info.token.expose());
     Ok(())
 }
 
@@ -118,7 +118,7 @@ pub async fn broker(args: crate::opt::BrokerArgs) -> Result<(), Failure> {
         None => {
             let secret = coupa_server::domain::secret::generate_secret()
                 .map_err(|error| Failure::new(error.to_string()))?;
-            println!(
+            outln!(
                 "Broker secret (send it as Authorization: Bearer; set COUPA_BROKER_SECRET to choose one):\n  {secret}"
             );
             secret
@@ -202,7 +202,7 @@ pub async fn api(args: ApiArgs, format: Output) -> Result<(), Failure> {
             match (accept, serde_json::from_str::<Value>(&answer.body)) {
                 (Format::Json, Ok(json)) => output::json(&json),
                 _ => {
-                    print!("{}", answer.body);
+                    out!("{}", answer.body);
                     Ok(())
                 }
             }
@@ -260,17 +260,15 @@ pub async fn api(args: ApiArgs, format: Output) -> Result<(), Failure> {
             let mut pages = client.pages(&object, filters(&raw)?);
             let started = Instant::now();
             let show_progress = std::io::stderr().is_terminal();
-            let mut stdout = std::io::stdout().lock();
             let mut count = 0usize;
             let mut columns: Option<Vec<String>> = None;
             while let Some(page) = pages.next().await.map_err(failure)? {
                 for record in &page {
                     let line = match format {
-                        Output::Csv => csv_line(record, &mut columns, &mut stdout),
+                        Output::Csv => csv_line(record, &mut columns),
                         _ => serde_json::to_string(record).unwrap_or_default(),
                     };
-                    writeln!(stdout, "{line}")
-                        .map_err(|error| Failure::new(format!("cannot write: {error}")))?;
+                    outln!("{line}");
                 }
                 count += page.len();
                 if show_progress {
@@ -310,7 +308,7 @@ fn print_answer(answer: coupa_client::api::Answer) -> Result<(), Failure> {
     match serde_json::from_str::<Value>(&answer.body) {
         Ok(json) => output::json(&json),
         Err(_) => {
-            print!("{}", answer.body);
+            out!("{}", answer.body);
             Ok(())
         }
     }
@@ -318,14 +316,14 @@ fn print_answer(answer: coupa_client::api::Answer) -> Result<(), Failure> {
 
 /// One CSV row; the first call writes the header from the first record's attributes.
 /// Associations appear as their id.
-fn csv_line(record: &Value, columns: &mut Option<Vec<String>>, out: &mut impl Write) -> String {
+/// A record as a CSV line; before the first, prints the header of its columns.
+fn csv_line(record: &Value, columns: &mut Option<Vec<String>>) -> String {
     let Some(map) = record.as_object() else {
         return String::new();
     };
     let header = columns.get_or_insert_with(|| {
         let names: Vec<String> = map.keys().cloned().collect();
-        let _ = writeln!(
-            out,
+        outln!(
             "{}",
             names
                 .iter()
@@ -398,7 +396,7 @@ pub fn profiles(args: ProfilesArgs, format: Output) -> Result<(), Failure> {
                 return output::json(&all);
             }
             if all.is_empty() {
-                println!(
+                outln!(
                     "No profiles in {}; add one with `coupa profiles add`.",
                     path.display()
                 );
@@ -462,7 +460,7 @@ pub fn profiles(args: ProfilesArgs, format: Output) -> Result<(), Failure> {
             file.profiles.insert(name.clone(), entry);
             file.save(&path)
                 .map_err(|error| Failure::new(error.to_string()))?;
-            println!("Profile {name} saved in {}", path.display());
+            outln!("Profile {name} saved in {}", path.display());
             // A secret from the environment may be set only where the profile is used.
             if let Err(error) = file.profile(&name) {
                 eprintln!("note: {error}");
@@ -476,7 +474,7 @@ pub fn profiles(args: ProfilesArgs, format: Output) -> Result<(), Failure> {
             }
             file.save(&path)
                 .map_err(|error| Failure::new(error.to_string()))?;
-            println!("Profile {name} removed");
+            outln!("Profile {name} removed");
             Ok(())
         }
     }

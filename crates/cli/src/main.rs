@@ -1,3 +1,21 @@
+/// `println!` that ends the command quietly, with status 0, once standard output is closed
+/// (as when piped into `head`).
+macro_rules! outln {
+    () => {
+        $crate::output::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!`, ending quietly on a closed standard output as `outln!` does.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::output::write_stdout(format_args!($($arg)*))
+    };
+}
+
 mod admin;
 mod bridge;
 mod broker;

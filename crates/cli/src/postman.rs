@@ -76,7 +76,7 @@ pub async fn run(args: PostmanArgs, target: OutputTarget) -> Result<(), Failure>
     let text = serde_json::to_string_pretty(&collection)
         .map_err(|error| Failure::new(error.to_string()))?;
     match target {
-        OutputTarget::Format(_) => println!("{text}"),
+        OutputTarget::Format(_) => outln!("{text}"),
         OutputTarget::File(path) => {
             write_private(&path, text.as_bytes()).map_err(|error| {
                 Failure::new(format!("cannot write {}: {error}", path.display()))

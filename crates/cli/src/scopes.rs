@@ -28,7 +28,7 @@ pub fn run(args: ScopesArgs, format: Output) -> Result<(), Failure> {
             let needed = needed(&objects, &ops)?;
             match format {
                 Output::Text => {
-                    println!("{}", needed.join(" "));
+                    outln!("{}", needed.join(" "));
                     Ok(())
                 }
                 _ => output::json(&needed),
@@ -39,13 +39,13 @@ pub fn run(args: ScopesArgs, format: Output) -> Result<(), Failure> {
             match format {
                 Output::Json | Output::Jsonl | Output::Csv => output::json(scope),
                 Output::Text => {
-                    println!("{}\n  {}\n", scope.name, scope.description);
+                    outln!("{}\n  {}\n", scope.name, scope.description);
                     if scope.permissions.is_empty() {
-                        println!("API permissions: none (an identity scope)");
+                        outln!("API permissions: none (an identity scope)");
                     } else {
-                        println!("API permissions:");
+                        outln!("API permissions:");
                         for permission in scope.permissions {
-                            println!("  {:<5} {}", permission.method, permission.path);
+                            outln!("  {:<5} {}", permission.method, permission.path);
                         }
                     }
                     Ok(())

@@ -12,7 +12,7 @@ pub async fn run(args: ServeArgs) -> Result<(), Failure> {
         .await
         .map_err(|error| Failure::new(error.to_string()).hint(start_hint(&config)))?;
     if let Some(token) = &app.generated_admin_token {
-        println!(
+        outln!(
             "Admin token (shown only now; the server keeps only its digest):\n  {token}\n\
              Use it as COUPA_ADMIN_TOKEN for `coupa admin`, e.g.\n  \
              COUPA_ADMIN_TOKEN={token} coupa admin clients list\n"
@@ -31,13 +31,13 @@ pub async fn run(args: ServeArgs) -> Result<(), Failure> {
         print_demo(client, &format!("http://{address}"));
     }
     if let Some((login, password)) = &app.demo_admin {
-        println!(
+        outln!(
             "Setup (the admin pages): http://{address}/setup\n  \
              sign in as {login} with the password {password}\n  \
              (renewed at each --demo start)\n"
         );
     }
-    println!(
+    outln!(
         "coupa serve: listening on http://{address} (issuer {})",
         config.issuer
     );
@@ -53,7 +53,7 @@ const DEMO_SCOPES: &str =
 
 fn print_demo(client: &coupa_proto::admin::ClientView, url: &str) {
     let secret = client.client_secret.as_deref().unwrap_or("<secret>");
-    println!(
+    outln!(
         "Demo data is loaded. The demo client {} holds every scope; its secret is renewed at each --demo start.\n\
          Get a token:\n  {}\n\
          Then call the API with its access_token:\n  \
@@ -117,8 +117,10 @@ fn start_hint(config: &Config) -> String {
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("COUPA_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    use std::io::IsTerminal;
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init();
 }

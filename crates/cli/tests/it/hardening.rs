@@ -515,3 +515,65 @@ async fn deep_association_filters_are_a_400_naming_the_filter_never_a_503() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn a_closed_stdout_ends_a_listing_quietly_and_logs_have_no_colours_off_a_terminal() {
+    let server = spawn_server_with(
+        Backend::Sqlite,
+        coupa_server::ConfigLayer {
+            demo: Some(true),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let (_, client) = server.create_client("lister", "core.invoice.read").await;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_coupa"))
+        .args(["api", "list", "invoices", "--all", "--output", "jsonl"])
+        .env("COUPA_URL", &server.url)
+        .env("COUPA_CLIENT_ID", &client.id)
+        .env("COUPA_CLIENT_SECRET", &client.secret)
+        .env_remove("COUPA_CONFIG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away before the first record is written, as `| head -0` would.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{:?}: {stderr}", output.status);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    let log = std::env::temp_dir().join(crate::support::unique_name("coupa-log-"));
+    let database = crate::support::fresh_sqlite_url();
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_coupa"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            &database,
+        ])
+        .env("COUPA_ADMIN_TOKEN", crate::support::ADMIN_TOKEN)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !std::fs::read_to_string(&log).unwrap().contains("listening") {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "never listened"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    crate::cli::terminate(child).await;
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("INFO"), "{logged}");
+    assert!(
+        !logged.contains('\u{1b}'),
+        "ANSI escapes in a log file: {logged:?}"
+    );
+}
