@@ -61,7 +61,7 @@ impl Bridge {
         Self {
             default,
             mapped,
-            http: reqwest::Client::new(),
+            http: coupa_client::http::client(),
             uses: Mutex::default(),
         }
     }

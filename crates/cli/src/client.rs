@@ -41,7 +41,7 @@ fn manager(profile: Profile, token_cache: Option<&std::path::Path>) -> Arc<Token
     let cache_file = token_cache.map(|dir| TokenManager::disk_cache_file(dir, &profile.name));
     let tokens = TokenManager::new(
         Arc::new(profile),
-        reqwest::Client::new(),
+        coupa_client::http::client(),
         RefreshPolicy::default(),
     );
     Arc::new(match cache_file {
@@ -108,6 +108,7 @@ pub async fn broker(args: crate::opt::BrokerArgs) -> Result<(), Failure> {
         managers.insert(name.clone(), manager(profile, None));
     }
     if let Some(profile) = profile::from_environment() {
+        let profile = profile.map_err(|error| Failure::new(error.to_string()))?;
         managers.insert(profile.name.clone(), manager(profile, None));
     }
     if managers.is_empty() {
@@ -148,7 +149,7 @@ pub async fn api(args: ApiArgs, format: Output) -> Result<(), Failure> {
     let profile = load_profile(&args.profile)?;
     let client = ApiClient::new(
         manager(profile, args.profile.token_cache.as_deref()),
-        reqwest::Client::new(),
+        coupa_client::http::client(),
         Arc::new(Limiter::new(Some(COUPA_LIMIT))),
     );
     let failure = |error: coupa_client::api::ApiError| {

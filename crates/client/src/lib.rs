@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod api;
 pub mod error;
+pub mod http;
 pub mod objects;
 pub mod profile;
 pub mod tokens;

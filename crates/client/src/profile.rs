@@ -221,6 +221,15 @@ fn resolve(name: &str, entry: &ProfileEntry) -> Result<Profile, ProfileError> {
             reason: format!("url {} is not an http(s) URL", entry.url),
         });
     }
+    if !crate::http::allows_secrets(&entry.url) {
+        return Err(ProfileError::Invalid {
+            path: name.to_string(),
+            reason: format!(
+                "url {} is plain http to another machine, which would send the client secret and tokens in clear; use https:// (http:// is accepted only for localhost, 127.0.0.1 and [::1])",
+                entry.url
+            ),
+        });
+    }
     Ok(Profile {
         name: name.to_string(),
         url: entry.url.trim_end_matches('/').to_string(),
@@ -253,8 +262,9 @@ fn read_secret_file(path: &Path) -> Result<String, String> {
 }
 
 /// A profile made entirely of `COUPA_URL`, `COUPA_CLIENT_ID`, `COUPA_CLIENT_SECRET` and
-/// optionally `COUPA_SCOPE`; None unless the first three are set.
-pub fn from_environment() -> Option<Profile> {
+/// optionally `COUPA_SCOPE`; None unless the first three are set, an error if they do not
+/// make a usable profile.
+pub fn from_environment() -> Option<Result<Profile, ProfileError>> {
     let url = std::env::var("COUPA_URL").ok()?;
     let client_id = std::env::var("COUPA_CLIENT_ID").ok()?;
     let secret = std::env::var("COUPA_CLIENT_SECRET").ok()?;
@@ -265,7 +275,7 @@ pub fn from_environment() -> Option<Profile> {
         scope: std::env::var("COUPA_SCOPE").ok(),
         ..ProfileEntry::default()
     };
-    resolve("environment", &entry).ok()
+    Some(resolve("environment", &entry))
 }
 
 /// The profile to use: the one named (flag or `COUPA_PROFILE`), else one made of the
@@ -275,7 +285,7 @@ pub fn choose(file: &ProfileFile, name: Option<&str>) -> Result<Profile, Profile
         return file.profile(name);
     }
     if let Some(profile) = from_environment() {
-        return Ok(profile);
+        return profile;
     }
     if file.profiles.len() == 1
         && let Some(name) = file.profiles.keys().next()

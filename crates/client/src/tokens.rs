@@ -47,6 +47,14 @@ pub enum TokenError {
     },
     #[error("the token endpoint answered {status} without a token: {body}")]
     Unexpected { status: u16, body: String },
+    #[error(
+        "the token endpoint {url} answered {status}, a redirect to {location}: token requests are never redirected, as that would send the client secret elsewhere; set the profile's url to the instance's own address"
+    )]
+    Redirected {
+        url: String,
+        status: u16,
+        location: String,
+    },
     #[error("the token endpoint is failing; the next attempt is in {0:?}: {1}")]
     BackingOff(Duration, Box<TokenError>),
 }
@@ -99,6 +107,8 @@ struct DiskEntry {
 }
 
 impl TokenManager {
+    /// `http` should follow `crate::http::redirect_policy()` (as `crate::http::client()` does):
+    /// a client that follows redirects would re-post the secret on a 307 or 308.
     pub fn new(profile: Arc<Profile>, http: reqwest::Client, policy: RefreshPolicy) -> Self {
         Self {
             profile,
@@ -341,6 +351,19 @@ impl TokenManager {
                     reason: error.to_string(),
                 })?;
         let status = response.status().as_u16();
+        let asked = reqwest::Url::parse(&profile.token_url()).ok();
+        if response.status().is_redirection() || asked.as_ref() != Some(response.url()) {
+            return Err(TokenError::Redirected {
+                url: profile.token_url(),
+                status,
+                location: response
+                    .headers()
+                    .get(reqwest::header::LOCATION)
+                    .and_then(|value| value.to_str().ok())
+                    .unwrap_or(response.url().as_str())
+                    .to_string(),
+            });
+        }
         let body = response.text().await.unwrap_or_default();
         if (200..300).contains(&status)
             && let Ok(token) = serde_json::from_str::<TokenResponse>(&body)

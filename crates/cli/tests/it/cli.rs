@@ -969,7 +969,7 @@ async fn the_broker_hands_tokens_to_local_programs_that_know_its_secret() {
     let bad = coupa(
         &["broker", "--listen", "0.0.0.0:0"],
         &[
-            ("COUPA_URL", "http://x"),
+            ("COUPA_URL", "http://127.0.0.1:9"),
             ("COUPA_CLIENT_ID", "a"),
             ("COUPA_CLIENT_SECRET", "b"),
         ],

@@ -577,3 +577,122 @@ async fn a_closed_stdout_ends_a_listing_quietly_and_logs_have_no_colours_off_a_t
         "ANSI escapes in a log file: {logged:?}"
     );
 }
+
+/// A server on 127.0.0.1 at its own port (so its own origin), built from `router`.
+async fn mock(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    url
+}
+
+#[tokio::test]
+async fn the_sdk_never_follows_a_token_redirect_and_keeps_api_redirects_on_one_origin() {
+    use axum::response::{IntoResponse, Redirect};
+    use axum::routing::{any, get, post};
+    use coupa_client::api::{ApiClient, Limiter};
+    use coupa_client::profile::{AuthMethod, Format, Profile, Secret};
+    use coupa_client::tokens::{RefreshPolicy, TokenError, TokenManager};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let stolen = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&stolen);
+    let attacker = mock(axum::Router::new().route(
+        "/{*path}",
+        any(move || {
+            seen.fetch_add(1, Ordering::SeqCst);
+            async { "[]" }
+        }),
+    ))
+    .await;
+    let token_to = format!("{attacker}/oauth2/token");
+    let redirecting = mock(axum::Router::new().route(
+        "/oauth2/token",
+        post(move || async move { Redirect::temporary(&token_to).into_response() }),
+    ))
+    .await;
+    let api_to = format!("{attacker}/api/invoices");
+    let instance = mock(
+        axum::Router::new()
+            .route(
+                "/oauth2/token",
+                post(|| async {
+                    axum::Json(serde_json::json!({
+                        "access_token": "t0k3n", "token_type": "bearer", "expires_in": 86399
+                    }))
+                }),
+            )
+            .route(
+                "/api/invoices",
+                get(move || async move { Redirect::to(&api_to).into_response() }),
+            )
+            .route(
+                "/api/suppliers",
+                get(|| async { Redirect::to("/api/moved") }),
+            )
+            .route(
+                "/api/moved",
+                get(|| async { axum::Json(serde_json::json!([])) }),
+            ),
+    )
+    .await;
+    let profile = |url: &str| {
+        Arc::new(Profile {
+            name: "test".into(),
+            url: url.into(),
+            client_id: "id".into(),
+            client_secret: Secret::new("the-secret"),
+            scope: None,
+            accept: Format::Json,
+            auth: AuthMethod::Body,
+        })
+    };
+    let tokens = TokenManager::new(
+        profile(&redirecting),
+        coupa_client::http::client(),
+        RefreshPolicy::default(),
+    );
+    let error = tokens.token().await.unwrap_err();
+    assert!(
+        matches!(&error, TokenError::Redirected { status: 307, .. }),
+        "{error}"
+    );
+    assert!(error.to_string().contains("never redirected"), "{error}");
+    let tokens = Arc::new(TokenManager::new(
+        profile(&instance),
+        coupa_client::http::client(),
+        RefreshPolicy::default(),
+    ));
+    let api = ApiClient::new(
+        tokens,
+        coupa_client::http::client(),
+        Arc::new(Limiter::new(None)),
+    );
+    assert!(
+        api.get_json("suppliers", &[]).await.is_ok(),
+        "same-origin redirects are followed"
+    );
+    assert!(api.get_json("invoices", &[]).await.is_err());
+    assert_eq!(
+        stolen.load(Ordering::SeqCst),
+        0,
+        "nothing reached the other origin"
+    );
+
+    let mut file = coupa_client::profile::ProfileFile::default();
+    file.profiles.insert(
+        "prod".into(),
+        coupa_client::profile::ProfileEntry {
+            url: "http://acme.coupahost.com".into(),
+            client_id: "id".into(),
+            client_secret: Some("s".into()),
+            ..Default::default()
+        },
+    );
+    let refused = file.profile("prod").unwrap_err().to_string();
+    assert!(
+        refused.contains("use https://") && refused.contains("127.0.0.1"),
+        "{refused}"
+    );
+}
