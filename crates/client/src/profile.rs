@@ -128,6 +128,15 @@ pub fn default_path() -> Option<PathBuf> {
 impl ProfileFile {
     /// Reads the file; a missing file is an empty set of profiles.
     pub fn load(path: &Path) -> Result<Self, ProfileError> {
+        // Someone who may write to the directory may have written the file.
+        if let Some(dir) = path.parent().filter(|_| path.exists())
+            && let Err(error) = refuse_shared_dir(dir)
+        {
+            return Err(ProfileError::Unreadable {
+                path: path.display().to_string(),
+                reason: error.to_string(),
+            });
+        }
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
@@ -168,23 +177,60 @@ impl ProfileFile {
 }
 
 /// Writes `bytes` to `path` with mode 0600 through a temporary file and a rename, so readers
-/// never see a half-written file.
+/// never see a half-written file. The temporary file has a random name and is created
+/// exclusively (a planted file or symlink cannot redirect it); a missing directory is created
+/// 0700, and a directory others may write to is refused.
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let temporary = path.with_extension(format!("tmp{}", std::process::id()));
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    create_private_dir(dir)?;
+    refuse_shared_dir(dir)?;
+    let mut file = tempfile::Builder::new()
+        .prefix(".coupa-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    #[cfg(unix)]
     {
-        use std::io::Write;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&temporary)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
+        use std::os::unix::fs::PermissionsExt;
+        file.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o600))?;
     }
-    std::fs::rename(&temporary, path)
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|error| error.error)?;
+    Ok(())
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// A directory that group or others may write to lets them swap the files in it.
+pub fn refuse_shared_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir)?.permissions().mode();
+        if mode & 0o022 != 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!(
+                    "{} is writable by other users (mode {:o}), who could replace the files kept there; run chmod 700 {} or choose another directory",
+                    dir.display(),
+                    mode & 0o777,
+                    dir.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn resolve(name: &str, entry: &ProfileEntry) -> Result<Profile, ProfileError> {

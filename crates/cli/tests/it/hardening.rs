@@ -696,3 +696,56 @@ async fn the_sdk_never_follows_a_token_redirect_and_keeps_api_redirects_on_one_o
         "{refused}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn private_files_cannot_be_redirected_by_a_planted_symlink_nor_kept_in_a_shared_directory() {
+    use coupa_client::profile::{ProfileFile, write_private};
+    use std::os::unix::fs::PermissionsExt;
+    let root = std::env::temp_dir().join(crate::support::unique_name("coupa-private-"));
+    std::fs::create_dir_all(&root).unwrap();
+    let victim = root.join("victim");
+    std::fs::write(&victim, "precious").unwrap();
+    let dir = root.join("config");
+    std::fs::create_dir_all(&dir).unwrap();
+    let target = dir.join("config.toml");
+    // The temporary name an earlier version used, planted as a symlink to the victim.
+    let planted = target.with_extension(format!("tmp{}", std::process::id()));
+    std::os::unix::fs::symlink(&victim, &planted).unwrap();
+    write_private(&target, b"[profiles]\n").unwrap();
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    assert!(
+        std::fs::symlink_metadata(&planted)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(
+        !std::fs::symlink_metadata(&target)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(
+        std::fs::metadata(&target).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
+    let nested = root.join("new").join("tokens").join("dev.json");
+    write_private(&nested, b"{}").unwrap();
+    for dir in [root.join("new"), root.join("new").join("tokens")] {
+        assert_eq!(
+            std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+    }
+
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let refused = write_private(&target, b"x").unwrap_err().to_string();
+    assert!(
+        refused.contains("writable by other users") && refused.contains("chmod 700"),
+        "{refused}"
+    );
+    let refused = ProfileFile::load(&target).unwrap_err().to_string();
+    assert!(refused.contains("writable by other users"), "{refused}");
+}
