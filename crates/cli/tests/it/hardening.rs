@@ -7,8 +7,8 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::interactive::{
-    Browser, REDIRECT, VERIFIER, authorize, authorize_url, device_poll, introspect, jwt_claims,
-    query_of, sign_in_for_tokens, token_request, user_and_client,
+    Browser, REDIRECT, VERIFIER, authorize, authorize_url, device_poll, hidden_fields, introspect,
+    jwt_claims, query_of, sign_in_for_tokens, token_request, user_and_client,
 };
 use crate::support::{Backend, spawn_server, spawn_server_with};
 
@@ -748,4 +748,120 @@ fn private_files_cannot_be_redirected_by_a_planted_symlink_nor_kept_in_a_shared_
     );
     let refused = ProfileFile::load(&target).unwrap_err().to_string();
     assert!(refused.contains("writable by other users"), "{refused}");
+}
+
+#[tokio::test]
+async fn sessions_bind_their_csrf_token_end_on_a_new_sign_in_and_pages_send_protective_headers() {
+    let https = spawn_server_with(
+        Backend::Sqlite,
+        coupa_server::ConfigLayer {
+            issuer: Some("https://coupa.example.com".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let login = https
+        .http
+        .get(https.url("/oauth2/login"))
+        .send()
+        .await
+        .unwrap();
+    let cookie = login.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.starts_with("__Host-coupa_csrf=")
+            && cookie.contains("; Secure")
+            && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+    assert_eq!(
+        login.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
+    let api = https
+        .http
+        .get(https.url("/api/invoices"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(api.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(
+        api.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
+
+    let server = spawn_server_with(Backend::Sqlite, Default::default())
+        .await
+        .unwrap();
+    let (client_id, _) = user_and_client(&server, false).await;
+    let (_, machine) = server.create_client("reader", "core.invoice.read").await;
+    let token = server.access_token(&machine, None).await;
+    let listed = server.list_invoices(&token).await;
+    assert_eq!(listed.headers()["x-content-type-options"], "nosniff");
+    assert!(
+        listed.headers().get("strict-transport-security").is_none(),
+        "no HSTS over http"
+    );
+
+    let mut browser = Browser::new(&server.url);
+    let first = sign_in(&mut browser).await;
+    let second = sign_in(&mut browser).await;
+    assert_ne!(first, second);
+    let with_first = server
+        .http
+        .get(server.url("/oauth2/signed-in"))
+        .header("Cookie", format!("coupa_session={first}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        with_first.url().path().starts_with("/oauth2/login"),
+        "the first session ended"
+    );
+
+    // Signed in, the form token comes from the session: the pre-sign-in cookie is not needed.
+    browser.forget_cookie("coupa_csrf");
+    let consent = browser.get(&authorize_url(&client_id, &[])).await;
+    assert_eq!(consent.status, StatusCode::OK, "{}", consent.body);
+    let policy = consent.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        policy.contains("form-action 'self' https://app.example"),
+        "{policy}"
+    );
+    let mut form = hidden_fields(&consent.body);
+    form.push(("decision".into(), "allow".into()));
+    let decided = browser.post("/oauth2/authorize", &form).await;
+    assert_eq!(decided.status, StatusCode::SEE_OTHER, "{}", decided.body);
+    assert!(decided.location.unwrap().starts_with(REDIRECT));
+}
+
+/// Signs Ada in through the login page (checking its CSP); the session cookie it got.
+async fn sign_in(browser: &mut Browser) -> String {
+    use crate::interactive::PASSWORD;
+    let page = browser.get("/oauth2/login").await;
+    let policy = page.headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        policy.contains("form-action 'self'") && policy.contains("base-uri 'none'"),
+        "{policy}"
+    );
+    let mut form = hidden_fields(&page.body);
+    form.push(("login".into(), "ada".into()));
+    form.push(("password".into(), PASSWORD.into()));
+    let signed_in = browser.post("/oauth2/login", &form).await;
+    assert_eq!(signed_in.status, StatusCode::SEE_OTHER);
+    signed_in
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .find_map(|value| {
+            let value = value.to_str().unwrap();
+            value
+                .strip_prefix("coupa_session=")
+                .map(|rest| rest.split(';').next().unwrap().to_string())
+        })
+        .unwrap()
 }

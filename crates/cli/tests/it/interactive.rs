@@ -656,9 +656,18 @@ async fn forms_without_their_csrf_token_are_refused() {
     form.push(("password".into(), PASSWORD.into()));
     let signed_in = browser.post("/oauth2/login", &form).await;
     let consent = browser.get(&signed_in.location.unwrap()).await;
-    let mut form = hidden_fields(&consent.body);
+    // A token this browser had before signing in (one a cross-site page could have made it
+    // fetch) is not the token of its session.
+    let before_sign_in = hidden_fields(&login.body)
+        .into_iter()
+        .find(|(name, _)| name == "csrf_token")
+        .unwrap();
+    let mut form: Vec<(String, String)> = hidden_fields(&consent.body)
+        .into_iter()
+        .filter(|(name, _)| name != "csrf_token")
+        .collect();
+    form.push(before_sign_in);
     form.push(("decision".into(), "allow".into()));
-    browser.forget_cookie("coupa_csrf");
     let forged = browser.post("/oauth2/authorize", &form).await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     assert!(forged.location.is_none(), "no code for a cross-site post");

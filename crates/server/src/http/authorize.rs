@@ -55,7 +55,7 @@ pub(crate) fn form_page(
     headers: &HeaderMap,
     render: impl FnOnce(&str) -> Response,
 ) -> Response {
-    match csrf_token(headers) {
+    match csrf_token(state, headers) {
         Ok((csrf, is_new)) => {
             let mut response = render(&csrf);
             remember_csrf(state, &mut response, &csrf, is_new);
@@ -124,6 +124,7 @@ pub async fn authorize_get(
                 user_name: &user.name,
                 scopes: request.scopes.iter().collect(),
                 hidden: request.params(),
+                redirects_to: Some(&request.redirect_uri),
             })
         }),
     }
@@ -135,7 +136,7 @@ pub async fn authorize_post(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let (form, _) = match read_submitted_form(&headers, body).await {
+    let (form, _) = match read_submitted_form(&state, &headers, body).await {
         Ok(submitted) => submitted,
         Err(response) => return *response,
     };
@@ -235,6 +236,7 @@ async fn issue_code(
 /// A form posted by one of this server's pages: read (capped), and refused unless its
 /// `csrf_token` matches this browser's cookie.
 pub(crate) async fn read_submitted_fields(
+    state: &AppState,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<FormFields, Box<Response>> {
@@ -242,7 +244,7 @@ pub(crate) async fn read_submitted_fields(
         .await
         .map_err(|message| Box::new(error_page(StatusCode::PAYLOAD_TOO_LARGE, &message)))?;
     let fields = FormFields::parse(&bytes).map_err(|error| Box::new(malformed_form(&error)))?;
-    if csrf_matches(headers, fields.get("csrf_token")) {
+    if csrf_matches(state, headers, fields.get("csrf_token")) {
         Ok(fields)
     } else {
         Err(Box::new(error_page(
@@ -262,10 +264,11 @@ fn malformed_form(error: &FormError) -> Response {
 /// `read_submitted_fields` for the OAuth pages' forms, read as OAuth parameters (no repeated
 /// names); answers the fields and the CSRF token.
 pub(super) async fn read_submitted_form(
+    state: &AppState,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<(FormParams, String), Box<Response>> {
-    let fields = read_submitted_fields(headers, body).await?;
+    let fields = read_submitted_fields(state, headers, body).await?;
     let csrf = fields.get("csrf_token").unwrap_or_default().to_string();
     let form = FormParams::from_fields(fields).map_err(|error| Box::new(malformed_form(&error)))?;
     Ok((form, csrf))
@@ -290,7 +293,7 @@ pub async fn login_post(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let (form, csrf) = match read_submitted_form(&headers, body).await {
+    let (form, csrf) = match read_submitted_form(&state, &headers, body).await {
         Ok(submitted) => submitted,
         Err(response) => return *response,
     };
@@ -341,7 +344,7 @@ pub async fn login_post(
             Some("Wrong login or password, or the account is deactivated."),
         );
     };
-    match browser::start_session(&state, &user).await {
+    match browser::start_session(&state, &headers, &user).await {
         Ok(cookie) => {
             tracing::info!(user_id = %user.user_id, "signed in");
             let mut response = see_other(&return_to);
@@ -360,7 +363,7 @@ pub async fn logout(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    if let Err(response) = read_submitted_form(&headers, body).await {
+    if let Err(response) = read_submitted_form(&state, &headers, body).await {
         return *response;
     }
     match browser::end_session(&state, &headers).await {

@@ -1,7 +1,10 @@
 //! What browser-facing pages share: the sign-in session cookie and CSRF protection.
 //!
-//! CSRF uses a double-submit token: a random value in an HttpOnly, SameSite=Lax cookie that
-//! every form repeats in a hidden field; a POST whose field does not match is refused.
+//! CSRF: every form repeats a token in a hidden field and a POST whose field does not match
+//! is refused. Before sign-in the token is a random value in an HttpOnly, SameSite=Lax
+//! cookie (double submit); once signed in it is derived from the session secret, so it is
+//! bound to the session and renewed by every sign-in. Behind https the cookies carry the
+//! `__Host-` prefix (Secure, Path=/, no Domain: no other host can set them).
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
@@ -17,6 +20,15 @@ use crate::store::StoreError;
 
 pub const SESSION_COOKIE: &str = "coupa_session";
 pub const CSRF_COOKIE: &str = "coupa_csrf";
+
+/// The cookie's name as set: `__Host-` prefixed when the issuer is https.
+fn cookie_name(state: &AppState, name: &str) -> String {
+    if state.config.issuer.starts_with("https://") {
+        format!("__Host-{name}")
+    } else {
+        name.to_string()
+    }
+}
 
 fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
@@ -42,14 +54,26 @@ fn set_cookie(
         .map(|seconds| format!("; Max-Age={seconds}"))
         .unwrap_or_default();
     HeaderValue::from_str(&format!(
-        "{name}={value}; Path=/; HttpOnly; SameSite=Lax{secure}{max_age}"
+        "{}={value}; Path=/; HttpOnly; SameSite=Lax{secure}{max_age}",
+        cookie_name(state, name)
     ))
     .ok()
 }
 
+/// A signed-in browser's CSRF token: a digest of its session secret, useless without it.
+fn session_csrf(session_token: &str) -> String {
+    crate::cache::hex(&secret::digest(&format!("csrf:{session_token}")))
+}
+
 /// The CSRF token of this browser, and whether it is new (then the response must set it).
-pub fn csrf_token(headers: &HeaderMap) -> Result<(String, bool), RandomnessUnavailable> {
-    match cookie_value(headers, CSRF_COOKIE) {
+pub fn csrf_token(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(String, bool), RandomnessUnavailable> {
+    if let Some(session) = cookie_value(headers, &cookie_name(state, SESSION_COOKIE)) {
+        return Ok((session_csrf(session), false));
+    }
+    match cookie_value(headers, &cookie_name(state, CSRF_COOKIE)) {
         Some(token) => Ok((token.to_string(), false)),
         None => Ok((secret::generate_secret()?, true)),
     }
@@ -62,10 +86,15 @@ pub fn remember_csrf(state: &AppState, response: &mut Response, token: &str, is_
     }
 }
 
-/// Whether a form's `csrf_token` matches this browser's cookie.
-pub fn csrf_matches(headers: &HeaderMap, submitted: Option<&str>) -> bool {
-    match (cookie_value(headers, CSRF_COOKIE), submitted) {
-        (Some(cookie), Some(field)) => bool::from(cookie.as_bytes().ct_eq(field.as_bytes())),
+/// Whether a form's `csrf_token` is this browser's: its session's, or before sign-in its
+/// cookie's.
+pub fn csrf_matches(state: &AppState, headers: &HeaderMap, submitted: Option<&str>) -> bool {
+    let expected = match cookie_value(headers, &cookie_name(state, SESSION_COOKIE)) {
+        Some(session) => Some(session_csrf(session)),
+        None => cookie_value(headers, &cookie_name(state, CSRF_COOKIE)).map(str::to_string),
+    };
+    match (expected, submitted) {
+        (Some(expected), Some(field)) => bool::from(expected.as_bytes().ct_eq(field.as_bytes())),
         _ => false,
     }
 }
@@ -75,7 +104,7 @@ pub async fn current_user(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
-    let Some(token) = cookie_value(headers, SESSION_COOKIE) else {
+    let Some(token) = cookie_value(headers, &cookie_name(state, SESSION_COOKIE)) else {
         return Ok(None);
     };
     let digest = secret::digest(token);
@@ -95,11 +124,19 @@ pub async fn current_user(
     Ok(Some((session, user)))
 }
 
-/// Starts a session for `user`; returns the cookie to set.
+/// Starts a session for `user`, ending the one this browser had; returns the cookie to set.
 pub async fn start_session(
     state: &AppState,
+    headers: &HeaderMap,
     user: &UserRecord,
 ) -> Result<Option<HeaderValue>, String> {
+    if let Some(previous) = cookie_value(headers, &cookie_name(state, SESSION_COOKIE)) {
+        state
+            .store
+            .delete_session(&secret::digest(previous))
+            .await
+            .map_err(|error| error.to_string())?;
+    }
     let token = secret::generate_secret().map_err(|error| error.to_string())?;
     let now = now_unix();
     let lifetime = state.config.session_lifetime.as_secs();
@@ -122,7 +159,7 @@ pub async fn end_session(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<HeaderValue>, StoreError> {
-    if let Some(token) = cookie_value(headers, SESSION_COOKIE) {
+    if let Some(token) = cookie_value(headers, &cookie_name(state, SESSION_COOKIE)) {
         state.store.delete_session(&secret::digest(token)).await?;
     }
     Ok(set_cookie(state, SESSION_COOKIE, "", Some(0)))

@@ -167,7 +167,7 @@ pub async fn verification_post(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let (form, csrf) = match read_submitted_form(&headers, body).await {
+    let (form, csrf) = match read_submitted_form(&state, &headers, body).await {
         Ok(submitted) => submitted,
         Err(response) => return *response,
     };
@@ -213,6 +213,7 @@ pub async fn verification_post(
         user_name: &user.name,
         scopes: device.scopes.iter().collect(),
         hidden: vec![("user_code", device.user_code.clone())],
+        redirects_to: None,
     })
 }
 
@@ -222,7 +223,7 @@ pub async fn decision(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let (form, _) = match read_submitted_form(&headers, body).await {
+    let (form, _) = match read_submitted_form(&state, &headers, body).await {
         Ok(submitted) => submitted,
         Err(response) => return *response,
     };

@@ -28,7 +28,29 @@ pub use errors::ResponseFormat;
 /// Largest request body read by any endpoint here (OAuth forms and admin JSON).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// Headers on every answer: `nosniff` (API answers included), and HSTS behind https.
+fn protective_headers(router: Router, https: bool) -> Router {
+    use tower_http::set_header::SetResponseHeaderLayer;
+    let router = router.layer(SetResponseHeaderLayer::if_not_present(
+        header::X_CONTENT_TYPE_OPTIONS,
+        axum::http::HeaderValue::from_static("nosniff"),
+    ));
+    if https {
+        router.layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            axum::http::HeaderValue::from_static("max-age=31536000"),
+        ))
+    } else {
+        router
+    }
+}
+
 pub fn router(state: Arc<AppState>) -> Router {
+    let https = state.config.issuer.starts_with("https://");
+    protective_headers(routes(state), https)
+}
+
+fn routes(state: Arc<AppState>) -> Router {
     let api = Router::new()
         .route(
             "/api/{object}",

@@ -30,24 +30,28 @@ button.primary{background:#0b5cad;color:#fff}button.secondary{background:#fff;co
 .error{background:#fde8e8;border:1px solid #e0a3a3;padding:.6rem;border-radius:4px}\
 ul.scopes li{margin:.4rem 0}code{background:#eef1f4;padding:0 .2rem}";
 
+/// Scripts nowhere, styles inline, forms only to this server, no `<base>`, no framing.
+const PAGE_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; \
+base-uri 'none'; frame-ancestors 'none'";
+
 /// A complete page with the headers every page gets: never cached, never framed.
 pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    page_with_policy(status, title, body, PAGE_POLICY.to_string())
+}
+
+fn page_with_policy(status: StatusCode, title: &str, body: &str, policy: String) -> Response {
     let html = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
 <title>{title}</title><style>{STYLE}</style></head><body><main>{body}</main></body></html>",
         title = escape(title)
     );
-    html_response(
-        status,
-        html,
-        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-    )
+    html_response(status, html, policy)
 }
 
 /// HTML with the headers every page gets: never cached, never framed, no referrer, and the
 /// page's own Content-Security-Policy.
-pub fn html_response(status: StatusCode, html: String, policy: &'static str) -> Response {
+pub fn html_response(status: StatusCode, html: String, policy: impl Into<String>) -> Response {
     let mut response = (status, html).into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -55,10 +59,9 @@ pub fn html_response(status: StatusCode, html: String, policy: &'static str) -> 
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(policy),
-    );
+    if let Ok(policy) = HeaderValue::from_str(&policy.into()) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(
         header::REFERRER_POLICY,
@@ -122,6 +125,28 @@ pub struct Consent<'a> {
     pub user_name: &'a str,
     pub scopes: Vec<&'a str>,
     pub hidden: Vec<(&'a str, String)>,
+    /// Where the decision is sent on to (the client's redirect URI), if anywhere: browsers
+    /// hold a form's redirects to its `form-action` too.
+    pub redirects_to: Option<&'a str>,
+}
+
+/// The CSP source of a redirect URI: its origin, or its scheme for a native app's.
+fn form_target_source(uri: &str) -> Option<String> {
+    let (scheme, rest) = uri.split_once(':')?;
+    let valid = |text: &str| {
+        !text.is_empty()
+            && text.chars().all(|c| {
+                c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+' | ':' | '[' | ']')
+            })
+    };
+    match rest.strip_prefix("//") {
+        Some(after) => {
+            let authority = after.split(['/', '?', '#']).next().unwrap_or_default();
+            let authority = authority.rsplit('@').next().unwrap_or_default();
+            (valid(scheme) && valid(authority)).then(|| format!("{scheme}://{authority}"))
+        }
+        None => valid(scheme).then(|| format!("{scheme}:")),
+    }
 }
 
 pub fn consent_page(consent: &Consent<'_>) -> Response {
@@ -144,7 +169,14 @@ pub fn consent_page(consent: &Consent<'_>) -> Response {
         .iter()
         .map(|(name, value)| hidden(name, value))
         .collect();
-    page(
+    let policy = match consent.redirects_to.and_then(form_target_source) {
+        Some(source) => PAGE_POLICY.replace(
+            "form-action 'self'",
+            &format!("form-action 'self' {source}"),
+        ),
+        None => PAGE_POLICY.to_string(),
+    };
+    page_with_policy(
         StatusCode::OK,
         "Allow access?",
         &format!(
@@ -158,12 +190,31 @@ pub fn consent_page(consent: &Consent<'_>) -> Response {
             action = escape(consent.action),
             csrf = hidden("csrf_token", consent.csrf),
         ),
+        policy,
     )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn form_targets_are_origins_or_app_schemes() {
+        assert_eq!(
+            form_target_source("https://app.example:8443/cb?x=1").as_deref(),
+            Some("https://app.example:8443")
+        );
+        assert_eq!(
+            form_target_source("http://127.0.0.1:9000/cb").as_deref(),
+            Some("http://127.0.0.1:9000")
+        );
+        assert_eq!(
+            form_target_source("com.example.app:/cb").as_deref(),
+            Some("com.example.app:")
+        );
+        assert_eq!(form_target_source("https://a b/"), None);
+        assert_eq!(form_target_source("https://x;script-src *"), None);
+    }
 
     #[test]
     fn escapes_markup() {

@@ -91,7 +91,7 @@ impl Admin {
     ) -> Result<Self, Response> {
         match browser::current_user(state, headers).await {
             Ok(Some((_, user))) if user.admin => {
-                let (csrf, csrf_is_new) = csrf_token(headers).map_err(unavailable)?;
+                let (csrf, csrf_is_new) = csrf_token(state, headers).map_err(unavailable)?;
                 Ok(Self {
                     user,
                     csrf,
@@ -160,12 +160,15 @@ impl FromRequestParts<Arc<AppState>> for Admin {
 /// A form posted by a Setup page, its CSRF token checked.
 pub struct Submitted(pub FormFields);
 
-impl<S: Send + Sync> FromRequest<S> for Submitted {
+impl FromRequest<Arc<AppState>> for Submitted {
     type Rejection = Response;
 
-    async fn from_request(request: Request, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(
+        request: Request,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
         let (parts, body) = request.into_parts();
-        read_submitted_fields(&parts.headers, body)
+        read_submitted_fields(state, &parts.headers, body)
             .await
             .map(Submitted)
             .map_err(|response| *response)
