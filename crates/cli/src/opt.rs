@@ -393,6 +393,12 @@ pub struct ServeArgs {
     /// connections are dropped and the server exits 0 [default: 10s].
     #[arg(long, env = "COUPA_SHUTDOWN_TIMEOUT", value_name = "DURATION")]
     pub shutdown_timeout: Option<String>,
+    /// A file (mode 0600) holding the key that seals the signing keys in the database: 32
+    /// random bytes in base64, e.g. from `openssl rand -base64 32`. COUPA_KEY_ENCRYPTION_KEY
+    /// may hold the key itself instead. Without either, a SQLite server generates one into
+    /// DATABASE.key-encryption-key; PostgreSQL replicas must all be given the same one.
+    #[arg(long, env = "COUPA_KEY_ENCRYPTION_KEY_FILE", value_name = "FILE")]
+    pub key_encryption_key_file: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -98,11 +98,16 @@ fn resolve_config(args: ServeArgs) -> Result<Config, Failure> {
         request_timeout: args.request_timeout,
         max_connections: args.max_connections,
         shutdown_timeout: args.shutdown_timeout,
+        key_encryption_key_file: args.key_encryption_key_file,
         profiles: None,
     };
     let admin_token = std::env::var("COUPA_ADMIN_TOKEN").ok();
-    Config::resolve(flags.over(file_layer), admin_token)
-        .map_err(|error| Failure::new(error).hint("see `coupa serve --help`"))
+    let mut config = Config::resolve(flags.over(file_layer), admin_token)
+        .map_err(|error| Failure::new(error).hint("see `coupa serve --help`"))?;
+    config.key_encryption_key = std::env::var("COUPA_KEY_ENCRYPTION_KEY")
+        .ok()
+        .filter(|key| !key.trim().is_empty());
+    Ok(config)
 }
 
 fn start_hint(config: &Config) -> String {

@@ -10,8 +10,9 @@ use crate::cache::{self, ApiKeyCache, ClientCache, hex};
 use crate::config::Config;
 use crate::domain::secret::{self, Digest};
 use crate::domain::time::now_unix;
+use crate::key_encryption::KeyEncryptionKey;
 use crate::keys::{self, KeyRing};
-use crate::store::{self, Store, StoreError};
+use crate::store::{self, Store, StoreError, StoredKey};
 
 const ADMIN_TOKEN_SETTING: &str = "admin_token_sha256";
 
@@ -41,6 +42,8 @@ pub enum StartError {
     Keys(#[from] keys::KeyError),
     #[error("{0}")]
     Admin(String),
+    #[error("key encryption key: {0}")]
+    Kek(#[from] crate::key_encryption::KekError),
     #[error("cannot start the password workers: {0}")]
     Threads(#[from] std::io::Error),
     #[error("cannot listen on {address}: {source}")]
@@ -67,7 +70,8 @@ impl App {
         if config.demo && crate::demo::load(store.as_ref()).await? {
             tracing::info!("demo data loaded");
         }
-        let keys = load_key_ring(store.as_ref(), &config).await?;
+        let kek = key_encryption_key(&config)?;
+        let keys = load_key_ring(store.as_ref(), &config, &kek).await?;
         let (admin_token_digest, generated_admin_token) =
             admin_token(store.as_ref(), &config).await?;
         let clients = ClientCache::default();
@@ -211,7 +215,43 @@ async fn demo_admin(state: &AppState) -> Result<(String, String), StartError> {
     Ok((login.to_string(), password))
 }
 
-async fn load_key_ring(store: &dyn Store, config: &Config) -> Result<KeyRing, StartError> {
+/// The key encryption key: given, or (SQLite only) kept next to the database.
+fn key_encryption_key(config: &Config) -> Result<KeyEncryptionKey, StartError> {
+    use crate::key_encryption::KekSource;
+    let default_file = store::database_file(&config.database_url).map(|database| {
+        let mut name = database.as_os_str().to_os_string();
+        name.push(".key-encryption-key");
+        std::path::PathBuf::from(name)
+    });
+    let (kek, source) = crate::key_encryption::load(
+        config.key_encryption_key.as_deref(),
+        config.key_encryption_key_file.as_deref(),
+        default_file.as_deref(),
+    )?;
+    match source {
+        KekSource::Generated(path) => tracing::warn!(
+            file = %path.display(),
+            "generated a key encryption key for the signing keys: back this file up with the database \
+             (without it the keys cannot be read), or set COUPA_KEY_ENCRYPTION_KEY"
+        ),
+        KekSource::File(path) => {
+            tracing::info!(file = %path.display(), kek_id = kek.id(), "signing keys sealed with the key encryption key from a file");
+        }
+        KekSource::Environment => {
+            tracing::info!(
+                kek_id = kek.id(),
+                "signing keys sealed with COUPA_KEY_ENCRYPTION_KEY"
+            );
+        }
+    }
+    Ok(kek)
+}
+
+async fn load_key_ring(
+    store: &dyn Store,
+    config: &Config,
+    kek: &KeyEncryptionKey,
+) -> Result<KeyRing, StartError> {
     // The configured algorithm signs access tokens; RS256 is always there too, as OpenID
     // Connect requires it for ID tokens.
     for alg in [config.signing_alg, keys::Algorithm::Rs256] {
@@ -222,16 +262,45 @@ async fn load_key_ring(store: &dyn Store, config: &Config) -> Result<KeyRing, St
             .any(|key| key.active && key.alg == alg.as_str());
         if !have_active {
             let key = keys::generate(alg, now_unix())?;
+            let sealed = StoredKey {
+                private_key: kek.seal(&key.private_key, &key.kid)?,
+                kek_id: Some(kek.id().to_string()),
+                ..key
+            };
             // Another replica may win this race; either way one active key results.
-            if store.insert_signing_key_if_none_active(&key).await? {
-                tracing::info!(kid = %key.kid, alg = alg.as_str(), "generated a signing key");
+            if store.insert_signing_key_if_none_active(&sealed).await? {
+                tracing::info!(kid = %sealed.kid, alg = alg.as_str(), "generated a signing key");
             }
         }
     }
-    Ok(KeyRing::new(
-        &store.signing_keys().await?,
-        config.signing_alg,
-    )?)
+    let mut opened = Vec::new();
+    for key in store.signing_keys().await? {
+        match key.kek_id.as_deref() {
+            None => {
+                let sealed = kek.seal(&key.private_key, &key.kid)?;
+                store.seal_signing_key(&key.kid, &sealed, kek.id()).await?;
+                tracing::info!(kid = %key.kid, "sealed a signing key stored in clear by an earlier version");
+                opened.push(key);
+            }
+            Some(id) if id == kek.id() => {
+                let private_key = kek.open(&key.private_key, &key.kid)?;
+                opened.push(StoredKey {
+                    private_key,
+                    kek_id: None,
+                    ..key
+                });
+            }
+            Some(id) => {
+                return Err(StartError::Admin(format!(
+                    "the signing key {} is sealed under the key encryption key {id}, but this server has {}: \
+                     start it with the same COUPA_KEY_ENCRYPTION_KEY (or key file) as the servers that made the key",
+                    key.kid,
+                    kek.id()
+                )));
+            }
+        }
+    }
+    Ok(KeyRing::new(&opened, config.signing_alg)?)
 }
 
 async fn admin_token(

@@ -56,6 +56,7 @@ pub struct ConfigLayer {
     pub request_timeout: Option<String>,
     pub max_connections: Option<usize>,
     pub shutdown_timeout: Option<String>,
+    pub key_encryption_key_file: Option<String>,
     /// Client profiles (`[profiles.NAME]`) may share the file; the server ignores them.
     #[serde(default, skip_serializing)]
     pub profiles: Option<toml::Table>,
@@ -92,6 +93,9 @@ impl ConfigLayer {
             request_timeout: self.request_timeout.or(lower.request_timeout),
             max_connections: self.max_connections.or(lower.max_connections),
             shutdown_timeout: self.shutdown_timeout.or(lower.shutdown_timeout),
+            key_encryption_key_file: self
+                .key_encryption_key_file
+                .or(lower.key_encryption_key_file),
             profiles: None,
         }
     }
@@ -133,6 +137,12 @@ pub struct Config {
     /// What client validation allows (http:// redirect URIs beyond loopback).
     pub client_rules: crate::domain::client::ClientRules,
     pub connections: ConnectionLimits,
+    /// The key encryption key itself, from `COUPA_KEY_ENCRYPTION_KEY` (never from a file of
+    /// settings); wins over `key_encryption_key_file`.
+    pub key_encryption_key: Option<String>,
+    /// A file holding the key encryption key. Without either, a SQLite server keeps a
+    /// generated one next to its database; PostgreSQL replicas must be given one.
+    pub key_encryption_key_file: Option<std::path::PathBuf>,
 }
 
 /// What one connection may hold, and how long shutdown waits for them.
@@ -166,6 +176,11 @@ impl std::fmt::Debug for Config {
             .field("rate_limit", &self.rate_limit)
             .field("client_rules", &self.client_rules)
             .field("connections", &self.connections)
+            .field(
+                "key_encryption_key",
+                &self.key_encryption_key.as_ref().map(|_| "<set>"),
+            )
+            .field("key_encryption_key_file", &self.key_encryption_key_file)
             .finish()
     }
 }
@@ -284,6 +299,8 @@ impl Config {
                 allow_http_redirect_uris: layer.allow_http_redirect_uris.unwrap_or(false),
             },
             connections,
+            key_encryption_key: None,
+            key_encryption_key_file: layer.key_encryption_key_file.map(Into::into),
         })
     }
 

@@ -102,6 +102,7 @@ pub fn generate(alg: Algorithm, now: i64) -> Result<StoredKey, KeyError> {
         private_key,
         created_at: now,
         active: true,
+        kek_id: None,
     })
 }
 

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod domain;
 pub mod grants;
 pub mod http;
+pub mod key_encryption;
 pub mod keys;
 pub mod passwords;
 pub mod revocations;

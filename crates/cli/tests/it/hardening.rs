@@ -865,3 +865,133 @@ async fn sign_in(browser: &mut Browser) -> String {
         })
         .unwrap()
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_database_is_private_and_its_signing_keys_sealed() {
+    use coupa_server::store::{SqliteStore, Store};
+    use std::os::unix::fs::PermissionsExt;
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let url = crate::support::fresh_sqlite_url();
+    let server = crate::support::spawn_on(&url, Default::default()).await;
+    let (_, client) = server.create_client("sealed", "core.invoice.read").await;
+    let token = server.access_token(&client, None).await;
+    assert_eq!(server.list_invoices(&token).await.status(), StatusCode::OK);
+    let database = coupa_server::store::database_file(&url).unwrap();
+    let name = database.to_str().unwrap().to_string();
+    for file in [name.clone(), format!("{name}-wal"), format!("{name}-shm")] {
+        assert_eq!(mode(std::path::Path::new(&file)), 0o600, "{file}");
+    }
+    let kek_file = format!("{name}.key-encryption-key");
+    assert_eq!(mode(std::path::Path::new(&kek_file)), 0o600);
+    let kek = coupa_server::key_encryption::KeyEncryptionKey::parse(
+        &std::fs::read_to_string(&kek_file).unwrap(),
+    )
+    .unwrap();
+    let store = SqliteStore::open(&url).await.unwrap();
+    let keys = store.signing_keys().await.unwrap();
+    assert_eq!(keys.len(), 2, "ES256 and RS256");
+    for key in &keys {
+        assert_eq!(key.kek_id.as_deref(), Some(kek.id()));
+        let opened = kek.open(&key.private_key, &key.kid).unwrap();
+        assert_ne!(
+            opened, key.private_key,
+            "what the database holds is not the key"
+        );
+        assert!(
+            key.alg != "ES256"
+                || aws_lc_rs::signature::EcdsaKeyPair::from_pkcs8(
+                    &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                    &key.private_key
+                )
+                .is_err()
+        );
+    }
+    drop(server);
+
+    // Another key encryption key cannot open them, and says which one can.
+    let config = |url: &str, kek: Option<&str>| {
+        let mut config = coupa_server::Config::resolve(
+            coupa_server::ConfigLayer {
+                database_url: Some(url.into()),
+                listen: Some("127.0.0.1:0".into()),
+                ..Default::default()
+            },
+            Some(crate::support::ADMIN_TOKEN.into()),
+        )
+        .unwrap();
+        config.key_encryption_key = kek.map(str::to_string);
+        config
+    };
+    let wrong = coupa_server::App::prepare(config(&url, Some(&"ab".repeat(32))))
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        wrong.contains(kek.id()) && wrong.contains("COUPA_KEY_ENCRYPTION_KEY"),
+        "{wrong}"
+    );
+
+    // A database others may read is refused at start, with the fix.
+    std::fs::set_permissions(&database, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let refused = coupa_server::App::prepare(config(&url, None))
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(refused.contains("chmod 600"), "{refused}");
+    std::fs::set_permissions(&database, std::fs::Permissions::from_mode(0o600)).unwrap();
+
+    // PostgreSQL replicas must be given the key.
+    if let Some(postgres) = crate::support::fresh_postgres_url().await {
+        let refused = coupa_server::App::prepare(config(&postgres, None))
+            .await
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(refused.contains("COUPA_KEY_ENCRYPTION_KEY"), "{refused}");
+    }
+}
+
+#[tokio::test]
+async fn a_signing_key_stored_in_clear_by_an_earlier_version_is_sealed_at_start() {
+    use coupa_server::store::{SqliteStore, Store};
+    let url = crate::support::fresh_sqlite_url();
+    let store = SqliteStore::open(&url).await.unwrap();
+    for alg in [
+        coupa_server::keys::Algorithm::Es256,
+        coupa_server::keys::Algorithm::Rs256,
+    ] {
+        let key = coupa_server::keys::generate(alg, 1).unwrap();
+        assert!(store.insert_signing_key_if_none_active(&key).await.unwrap());
+    }
+    let in_clear = store.signing_keys().await.unwrap();
+    let server = crate::support::spawn_on(&url, Default::default()).await;
+    let (_, client) = server.create_client("legacy", "core.invoice.read").await;
+    let token = server.access_token(&client, None).await;
+    let kid = jwt_header_kid(&token);
+    assert!(
+        in_clear.iter().any(|key| key.kid == kid),
+        "the old key still signs"
+    );
+    assert_eq!(server.list_invoices(&token).await.status(), StatusCode::OK);
+    for key in store.signing_keys().await.unwrap() {
+        let before = in_clear.iter().find(|old| old.kid == key.kid).unwrap();
+        assert!(key.kek_id.is_some());
+        assert_ne!(key.private_key, before.private_key);
+    }
+}
+
+fn jwt_header_kid(token: &str) -> String {
+    use base64::Engine;
+    let header = token.split('.').next().unwrap();
+    let header: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(header)
+            .unwrap(),
+    )
+    .unwrap();
+    header["kid"].as_str().unwrap().to_string()
+}

@@ -101,6 +101,7 @@ async fn one_active_signing_key_per_algorithm(backend: Backend) {
         private_key: vec![1, 2, 3],
         created_at: 5,
         active: true,
+        kek_id: None,
     };
     assert!(
         store
@@ -128,6 +129,14 @@ async fn one_active_signing_key_per_algorithm(backend: Backend) {
         .map(|k| k.kid)
         .collect();
     assert_eq!(kids, vec!["a".to_string(), "c".to_string()]);
+    store.seal_signing_key("a", &[9, 9], "kek-1").await.unwrap();
+    store.seal_signing_key("a", &[8, 8], "kek-2").await.unwrap();
+    let sealed = store.signing_keys().await.unwrap().remove(0);
+    assert_eq!(
+        (sealed.private_key, sealed.kek_id.as_deref()),
+        (vec![9, 9], Some("kek-1")),
+        "sealed once, never over a sealed key"
+    );
 }
 
 async fn settings_are_set_once(backend: Backend) {

@@ -9,6 +9,8 @@ use coupa_server::store::{PostgresStore, SqliteStore, Store};
 use coupa_server::{App, Config, ConfigLayer};
 use tokio::sync::{OnceCell, oneshot};
 
+/// 32 bytes, base64.
+pub const TEST_KEY_ENCRYPTION_KEY: &str = "dGVzdC1rZXktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM=";
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789abcdefghijklmnop";
 const POSTGRES_BASE: &str = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -139,7 +141,11 @@ pub async fn spawn_on(database_url: &str, settings: ConfigLayer) -> TestServer {
         rate_limit: settings.rate_limit.or(Some(0.0)),
         ..settings
     };
-    let config = Config::resolve(layer, Some(ADMIN_TOKEN.to_string())).expect("config");
+    let mut config = Config::resolve(layer, Some(ADMIN_TOKEN.to_string())).expect("config");
+    if database_url.starts_with("postgres") {
+        // Replicas on PostgreSQL share one key encryption key, given to each.
+        config.key_encryption_key = Some(TEST_KEY_ENCRYPTION_KEY.to_string());
+    }
     let app = App::prepare(config).await.expect("server starts");
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(async move {

@@ -23,7 +23,7 @@ use crate::domain::user::UserRecord;
 pub type Rows = Vec<Vec<Option<String>>>;
 
 pub use postgres::PostgresStore;
-pub use sqlite::SqliteStore;
+pub use sqlite::{SqliteStore, database_file};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -49,7 +49,9 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
     }
 }
 
-/// A signing key as kept in the database (PKCS#8 DER), shared by every replica.
+/// A signing key as kept in the database, shared by every replica: PKCS#8 DER sealed under
+/// the key encryption key `kek_id` (see `key_encryption`); None for a key stored in clear by
+/// an earlier version, which the next start seals.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct StoredKey {
     pub kid: String,
@@ -57,6 +59,7 @@ pub struct StoredKey {
     pub private_key: Vec<u8>,
     pub created_at: i64,
     pub active: bool,
+    pub kek_id: Option<String>,
 }
 
 /// A revoked access token (`kind` = `jti`) or grant (`grant`), as replicas follow them.
@@ -194,6 +197,13 @@ pub trait Store: Send + Sync + 'static {
     /// Inserts an active key unless one is already active for its algorithm.
     /// True if this key was inserted.
     async fn insert_signing_key_if_none_active(&self, key: &StoredKey) -> Result<bool, StoreError>;
+    /// Replaces a key stored in clear with its sealed form (only while it is still in clear).
+    async fn seal_signing_key(
+        &self,
+        kid: &str,
+        sealed: &[u8],
+        kek_id: &str,
+    ) -> Result<(), StoreError>;
 
     /// Runs a SELECT built by `api::sql`; every column is selected as text.
     async fn select_rows(&self, query: &SqlQuery) -> Result<Rows, StoreError>;

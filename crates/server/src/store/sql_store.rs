@@ -1072,7 +1072,7 @@ macro_rules! impl_sql_store {
 
             async fn signing_keys(&self) -> Result<Vec<$crate::store::StoredKey>, $crate::store::StoreError> {
                 Ok(sqlx::query_as(
-                    "SELECT kid, alg, private_key, created_at, active FROM signing_keys ORDER BY created_at, kid",
+                    "SELECT kid, alg, private_key, created_at, active, kek_id FROM signing_keys ORDER BY created_at, kid",
                 )
                 .fetch_all(&self.pool)
                 .await?)
@@ -1083,17 +1083,35 @@ macro_rules! impl_sql_store {
                 key: &$crate::store::StoredKey,
             ) -> Result<bool, $crate::store::StoreError> {
                 let result = sqlx::query(
-                    "INSERT INTO signing_keys (kid, alg, private_key, created_at, active) \
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                    "INSERT INTO signing_keys (kid, alg, private_key, created_at, active, kek_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
                 )
                 .bind(&key.kid)
                 .bind(&key.alg)
                 .bind(&key.private_key)
                 .bind(key.created_at)
                 .bind(key.active)
+                .bind(key.kek_id.as_deref())
                 .execute(&self.pool)
                 .await?;
                 Ok(result.rows_affected() == 1)
+            }
+
+            async fn seal_signing_key(
+                &self,
+                kid: &str,
+                sealed: &[u8],
+                kek_id: &str,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(
+                    "UPDATE signing_keys SET private_key = $1, kek_id = $2 WHERE kid = $3 AND kek_id IS NULL",
+                )
+                .bind(sealed)
+                .bind(kek_id)
+                .bind(kid)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
             }
 
             async fn select_rows(

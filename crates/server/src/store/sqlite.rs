@@ -1,3 +1,4 @@
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -17,7 +18,9 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     pub async fn open(url: &str) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str(url)?
+        let options = SqliteConnectOptions::from_str(url)?;
+        ensure_private_files(options.get_filename())?;
+        let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
@@ -37,6 +40,60 @@ impl SqliteStore {
     async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
         self.pool.begin_with("BEGIN IMMEDIATE").await
     }
+}
+
+/// The database holds secrets (sealed signing keys, digests): it, its `-wal` and its `-shm`
+/// are for the owner only. A missing database is created 0600 (SQLite gives the `-wal` and
+/// `-shm` files the database's mode); one that others may read is refused.
+fn ensure_private_files(path: &Path) -> Result<(), StoreError> {
+    let name = path.to_string_lossy();
+    if name.is_empty() || name == ":memory:" {
+        return Ok(());
+    }
+    if !path.exists() {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(path) {
+            Ok(_) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(error) => {
+                return Err(StoreError::Unavailable(format!(
+                    "cannot create {name}: {error}"
+                )));
+            }
+        }
+    }
+    #[cfg(unix)]
+    for file in [
+        path.to_path_buf(),
+        PathBuf::from(format!("{name}-wal")),
+        PathBuf::from(format!("{name}-shm")),
+    ] {
+        use std::os::unix::fs::PermissionsExt;
+        let Ok(metadata) = std::fs::metadata(&file) else {
+            continue;
+        };
+        let mode = metadata.permissions().mode();
+        if mode & 0o077 != 0 {
+            return Err(StoreError::Unavailable(format!(
+                "{} is readable or writable by other users (mode {:o}) and holds the server's secrets; \
+                 run chmod 600 {name} {name}-wal {name}-shm and start again",
+                file.display(),
+                mode & 0o777
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The file a `sqlite:` URL names, if it names one.
+pub fn database_file(url: &str) -> Option<PathBuf> {
+    let options = SqliteConnectOptions::from_str(url).ok()?;
+    let path = options.get_filename();
+    let name = path.to_string_lossy();
+    (!name.is_empty() && name != ":memory:").then(|| path.to_path_buf())
 }
 
 impl_sql_store!(SqliteStore, "sqlite", Sqlite, "INTEGER PRIMARY KEY");
