@@ -15,6 +15,7 @@ pub mod key_encryption;
 pub mod keys;
 pub mod passwords;
 pub mod revocations;
+pub mod sign_ins;
 pub mod store;
 pub mod ui;
 pub mod users;

@@ -279,29 +279,3 @@ async fn retry_after_can_be_sent() {
     assert_eq!(refused.status(), 429);
     assert_eq!(refused.headers()["retry-after"], "1");
 }
-
-#[tokio::test]
-async fn the_unauthenticated_benchmark_route_exists_only_when_asked_for() {
-    let server = spawn_server().await;
-    let response = server
-        .http
-        .get(server.url("/bench/api/invoices"))
-        .header("Accept", "application/json")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 404);
-    let settings = ConfigLayer {
-        unauthenticated_api_for_benchmarks: Some(true),
-        ..ConfigLayer::default()
-    };
-    let server = spawn_server_with(Backend::Sqlite, settings).await.unwrap();
-    let response = server
-        .http
-        .get(server.url("/bench/api/invoices"))
-        .header("Accept", "application/json")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-}

@@ -995,3 +995,202 @@ fn jwt_header_kid(token: &str) -> String {
     .unwrap();
     header["kid"].as_str().unwrap().to_string()
 }
+
+/// Posts the sign-in form with `password`; the status of the answer.
+async fn try_password(
+    browser: &mut Browser,
+    login: &str,
+    password: &str,
+) -> crate::interactive::Page {
+    let page = browser.get("/oauth2/login").await;
+    let mut form = hidden_fields(&page.body);
+    form.push(("login".into(), login.into()));
+    form.push(("password".into(), password.into()));
+    browser.post("/oauth2/login", &form).await
+}
+
+#[tokio::test]
+async fn repeated_failed_sign_ins_lock_the_login_and_the_address_on_every_replica() {
+    use crate::interactive::PASSWORD;
+    let server = spawn_server().await;
+    user_and_client(&server, false).await;
+    let mut browser = Browser::new(&server.url);
+    for _ in 0..5 {
+        let wrong = try_password(&mut browser, "ada", "not the password").await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    }
+    let locked = try_password(&mut browser, "ADA", PASSWORD).await;
+    assert_eq!(
+        locked.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password"
+    );
+    assert!(
+        locked.body.contains("Sign-in is locked for a minute"),
+        "{}",
+        locked.body
+    );
+    assert_eq!(locked.headers["retry-after"], "30");
+    let replica = crate::support::spawn_on(&server.database_url, Default::default()).await;
+    let mut elsewhere = Browser::new(&replica.url);
+    assert_eq!(
+        try_password(&mut elsewhere, "ada", PASSWORD).await.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the other replica sees the lock"
+    );
+    // The lock ends (its time moved into the past): the right password works again.
+    let pool = sqlx::SqlitePool::connect(&server.database_url)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE sign_in_failures SET locked_until = 0")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let signed_in = try_password(&mut browser, "ada", PASSWORD).await;
+    assert_eq!(
+        signed_in.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        signed_in.body
+    );
+
+    // One address trying many logins is locked for all of them (counted afresh here).
+    sqlx::query("DELETE FROM sign_in_failures")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let mut guesser = Browser::new(&server.url);
+    for index in 0..20 {
+        let status = try_password(&mut guesser, &format!("user{index}"), "guess")
+            .await
+            .status;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let status = try_password(&mut guesser, "ada", PASSWORD).await.status;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn sign_ins_and_wrong_admin_tokens_are_logged_and_throttled_and_short_admin_tokens_refused() {
+    use crate::interactive::PASSWORD;
+    let short = crate::cli::coupa(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            &crate::support::fresh_sqlite_url(),
+        ],
+        &[("COUPA_ADMIN_TOKEN", "short-admin-token")],
+    )
+    .await;
+    assert!(!short.success);
+    assert!(
+        short.stderr.contains("at least 32") && short.stderr.contains("openssl rand"),
+        "{}",
+        short.stderr
+    );
+
+    let log = std::env::temp_dir().join(crate::support::unique_name("coupa-log-"));
+    let database = crate::support::fresh_sqlite_url();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_coupa"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            &database,
+        ])
+        .env("COUPA_ADMIN_TOKEN", crate::support::ADMIN_TOKEN)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap());
+    let url = loop {
+        let mut line = String::new();
+        tokio::io::AsyncBufReadExt::read_line(&mut lines, &mut line)
+            .await
+            .unwrap();
+        if let Some(rest) = line.strip_prefix("coupa serve: listening on ") {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    let admin = coupa_client::AdminClient::new(&url, crate::support::ADMIN_TOKEN);
+    admin
+        .create_user(&coupa_proto::admin::CreateUser {
+            login: "ada".into(),
+            email: "ada@example.com".into(),
+            name: "Ada".into(),
+            password: PASSWORD.into(),
+            admin: false,
+        })
+        .await
+        .unwrap();
+    let mut browser = Browser::new(&url);
+    assert_eq!(
+        try_password(&mut browser, "ada", "hunter2-wrong")
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        try_password(&mut browser, "ada", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    let http = reqwest::Client::new();
+    for _ in 0..20 {
+        let wrong = http
+            .get(format!("{url}/admin/api/clients"))
+            .bearer_auth("a-wrong-admin-token-of-some-length-000")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    }
+    let locked = http
+        .get(format!("{url}/admin/api/clients"))
+        .bearer_auth(crate::support::ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        locked.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the right token too, while locked"
+    );
+    assert!(locked.headers().contains_key("retry-after"));
+    crate::cli::terminate(child).await;
+
+    let logged = std::fs::read_to_string(&log).unwrap();
+    let failed = logged
+        .lines()
+        .find(|line| line.contains("sign-in failed"))
+        .expect(&logged);
+    assert!(
+        failed.contains("login=ada") && failed.contains("peer=127.0.0.1"),
+        "{failed}"
+    );
+    let success = logged
+        .lines()
+        .find(|line| line.contains("signed in"))
+        .expect(&logged);
+    assert!(
+        success.contains("login=ada") && success.contains("peer=127.0.0.1"),
+        "{success}"
+    );
+    assert!(
+        logged.contains("admin API: wrong or missing admin token"),
+        "{logged}"
+    );
+    assert!(
+        !logged.contains("hunter2") && !logged.contains(PASSWORD),
+        "no password in the log"
+    );
+    assert!(
+        !logged.contains("a-wrong-admin-token"),
+        "no token in the log"
+    );
+}

@@ -604,6 +604,38 @@ async fn device_decisions_happen_once(backend: Backend) {
     assert_eq!(consumed, 1, "tokens are handed out once");
 }
 
+async fn sign_in_failures_count_lock_forget_and_clear(backend: Backend) {
+    let Some(store) = open_store(backend).await else {
+        return;
+    };
+    let key = "login:ada";
+    for expected in 1..=3 {
+        assert_eq!(
+            store
+                .record_sign_in_failure(key, 100 + expected, 0)
+                .await
+                .unwrap(),
+            expected
+        );
+    }
+    assert_eq!(
+        store.record_sign_in_failure(key, 1000, 500).await.unwrap(),
+        1,
+        "a failure after a quiet spell starts again"
+    );
+    let keys = vec![key.to_string(), "address:127.0.0.1".to_string()];
+    assert_eq!(store.sign_in_locked_until(&keys).await.unwrap(), 0);
+    store.lock_sign_in(key, 2000).await.unwrap();
+    store.lock_sign_in(key, 1500).await.unwrap();
+    assert_eq!(
+        store.sign_in_locked_until(&keys).await.unwrap(),
+        2000,
+        "a lock never shortens"
+    );
+    store.clear_sign_in_failures(key).await.unwrap();
+    assert_eq!(store.sign_in_locked_until(&keys).await.unwrap(), 0);
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -642,4 +674,5 @@ conformance!(
     revoking_a_grant_stops_its_refresh_tokens_and_is_followed,
     sessions_round_trip,
     device_decisions_happen_once,
+    sign_in_failures_count_lock_forget_and_clear,
 );

@@ -13,6 +13,7 @@ pub mod rate_limit;
 pub mod scope;
 pub mod secret;
 pub mod setup;
+pub mod throttle;
 pub mod time;
 pub mod token;
 pub mod user;

@@ -1,10 +1,11 @@
 //! The admin API: JSON under `/admin/api`, authenticated by the admin token.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -20,6 +21,9 @@ use crate::app::AppState;
 use crate::clients::{self, AdminError};
 use crate::domain::authorization::{self, Authorization};
 use crate::domain::secret;
+use crate::domain::throttle;
+use crate::domain::time::now_unix;
+use crate::sign_ins;
 use crate::users;
 
 pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
@@ -42,11 +46,32 @@ fn error(status: StatusCode, message: impl Into<String>) -> ApiError {
     ApiError::new(status, ResponseFormat::Json, "base", message)
 }
 
+/// The admin token, compared in constant time. Failures are counted per source address and
+/// logged; an address past the limit is refused (429) until its lock ends, whatever it sends.
 async fn require_admin(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
     next: Next,
 ) -> Response {
+    let peer = peer.ip().to_string();
+    let counters = [(throttle::admin_key(&peer), throttle::PER_ADDRESS)];
+    match sign_ins::locked_for(state.store.as_ref(), &counters, now_unix()).await {
+        Ok(None) => {}
+        Ok(Some(seconds)) => {
+            tracing::warn!(%peer, seconds, "admin API refused: locked after repeated wrong admin tokens");
+            return error(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "too many wrong admin tokens from this address; the admin API refuses it for {}",
+                    throttle::describe_wait(seconds)
+                ),
+            )
+            .with_header(header::RETRY_AFTER, seconds.to_string())
+            .into_response();
+        }
+        Err(store_error) => return AdminError::from(store_error).into_response(),
+    }
     let presented = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -65,6 +90,12 @@ async fn require_admin(
     if authorized {
         next.run(request).await
     } else {
+        match sign_ins::record_failure(state.store.as_ref(), &counters, now_unix()).await {
+            Ok(failures) => {
+                tracing::warn!(%peer, failures, "admin API: wrong or missing admin token")
+            }
+            Err(store_error) => return AdminError::from(store_error).into_response(),
+        }
         error(
             StatusCode::UNAUTHORIZED,
             "the admin API needs Authorization: Bearer <admin token> (COUPA_ADMIN_TOKEN, or the token printed at first start)",

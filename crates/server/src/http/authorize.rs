@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{RawQuery, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -18,8 +20,10 @@ use crate::domain::authorize::{
 use crate::domain::form::{FormError, FormFields, FormParams};
 use crate::domain::grant::{CODE_LIFETIME_SECONDS, CodeRecord, GrantRecord, SessionRecord};
 use crate::domain::secret;
+use crate::domain::throttle;
 use crate::domain::time::now_unix;
 use crate::domain::user::{self, UserRecord};
+use crate::sign_ins;
 
 pub const AUTHORIZE_PATH: &str = "/oauth2/authorize";
 
@@ -287,9 +291,11 @@ pub async fn login_get(
     })
 }
 
-/// `POST /oauth2/login`: fields `login`, `password`, `csrf_token`, `return_to`.
+/// `POST /oauth2/login`: fields `login`, `password`, `csrf_token`, `return_to`. Failures are
+/// counted per login and per source address; past a few, sign-ins are refused for a while.
 pub async fn login_post(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -300,6 +306,31 @@ pub async fn login_post(
     let return_to = browser::safe_return_to(form.get("return_to")).to_string();
     let login = form.get("login").unwrap_or_default().to_string();
     let password = form.get("password").unwrap_or_default().to_string();
+    let peer = peer.ip().to_string();
+    let counters = [
+        (throttle::login_key(&login), throttle::PER_LOGIN),
+        (throttle::address_key(&peer), throttle::PER_ADDRESS),
+    ];
+    let page = |status, message: &str| login_page(status, &csrf, &return_to, &login, Some(message));
+    match sign_ins::locked_for(state.store.as_ref(), &counters, now_unix()).await {
+        Ok(None) => {}
+        Ok(Some(seconds)) => {
+            tracing::warn!(%login, %peer, seconds, "sign-in refused: locked after repeated failures");
+            let mut response = page(
+                StatusCode::TOO_MANY_REQUESTS,
+                &format!(
+                    "Too many failed sign-ins for this account or from this address. Sign-in is locked for {}; \
+                     try again then, or ask an administrator to reset the password.",
+                    throttle::describe_wait(seconds)
+                ),
+            );
+            if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            return response;
+        }
+        Err(error) => return unavailable(error),
+    }
     let found = match state.store.user_by_login(&login).await {
         Ok(found) => found,
         Err(error) => return unavailable(error),
@@ -318,15 +349,12 @@ pub async fn login_post(
     let verified = match checked {
         Ok(verified) => verified,
         Err(busy) => {
-            tracing::warn!(%login, "sign-in refused: every password worker is busy");
-            let mut response = login_page(
+            tracing::warn!(%login, %peer, "sign-in refused: every password worker is busy");
+            let mut response = page(
                 StatusCode::SERVICE_UNAVAILABLE,
-                &csrf,
-                &return_to,
-                &login,
-                Some(&format!(
+                &format!(
                     "The server is busy checking other sign-ins ({busy}). Wait a few seconds and sign in again."
-                )),
+                ),
             );
             response
                 .headers_mut()
@@ -335,18 +363,21 @@ pub async fn login_post(
         }
     };
     let Some(user) = verified.filter(|user| user.active) else {
-        tracing::info!("sign-in refused");
-        return login_page(
+        match sign_ins::record_failure(state.store.as_ref(), &counters, now_unix()).await {
+            Ok(failures) => tracing::warn!(%login, %peer, failures, "sign-in failed"),
+            Err(error) => return unavailable(error),
+        }
+        return page(
             StatusCode::UNAUTHORIZED,
-            &csrf,
-            &return_to,
-            &login,
-            Some("Wrong login or password, or the account is deactivated."),
+            "Wrong login or password, or the account is deactivated.",
         );
     };
+    if let Err(error) = state.store.clear_sign_in_failures(&counters[0].0).await {
+        return unavailable(error);
+    }
     match browser::start_session(&state, &headers, &user).await {
         Ok(cookie) => {
-            tracing::info!(user_id = %user.user_id, "signed in");
+            tracing::info!(%login, %peer, user_id = %user.user_id, "signed in");
             let mut response = see_other(&return_to);
             if let Some(cookie) = cookie {
                 response.headers_mut().append(header::SET_COOKIE, cookie);

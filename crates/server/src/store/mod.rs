@@ -217,6 +217,20 @@ pub trait Store: Send + Sync + 'static {
     /// Runs an UPDATE built by `api::sql`; returns the number of rows changed.
     async fn execute(&self, query: &SqlQuery) -> Result<u64, StoreError>;
 
+    /// Counts a failed sign-in against `key` and returns the failures in a row, starting
+    /// again from one when the last failure is older than `forget_before`.
+    async fn record_sign_in_failure(
+        &self,
+        key: &str,
+        now: i64,
+        forget_before: i64,
+    ) -> Result<i64, StoreError>;
+    /// Refuses sign-ins for `key` until `until`.
+    async fn lock_sign_in(&self, key: &str, until: i64) -> Result<(), StoreError>;
+    /// The latest lock among `keys` (0 when none is locked).
+    async fn sign_in_locked_until(&self, keys: &[String]) -> Result<i64, StoreError>;
+    async fn clear_sign_in_failures(&self, key: &str) -> Result<(), StoreError>;
+
     async fn setting(&self, name: &str) -> Result<Option<String>, StoreError>;
     /// Sets a value unless it is already set. True if this call set it.
     async fn insert_setting_if_absent(&self, name: &str, value: &str) -> Result<bool, StoreError>;

@@ -1154,6 +1154,55 @@ macro_rules! impl_sql_store {
                     .await?)
             }
 
+            async fn record_sign_in_failure(
+                &self,
+                key: &str,
+                now: i64,
+                forget_before: i64,
+            ) -> Result<i64, $crate::store::StoreError> {
+                Ok(sqlx::query_scalar(
+                    "INSERT INTO sign_in_failures (throttle_key, failures, last_failed_at, locked_until) \
+                     VALUES ($1, 1, $2, 0) ON CONFLICT (throttle_key) DO UPDATE SET \
+                     failures = CASE WHEN sign_in_failures.last_failed_at < $3 THEN 1 \
+                     ELSE sign_in_failures.failures + 1 END, last_failed_at = $2 RETURNING failures",
+                )
+                .bind(key)
+                .bind(now)
+                .bind(forget_before)
+                .fetch_one(&self.pool)
+                .await?)
+            }
+
+            async fn lock_sign_in(&self, key: &str, until: i64) -> Result<(), $crate::store::StoreError> {
+                sqlx::query("UPDATE sign_in_failures SET locked_until = $1 WHERE throttle_key = $2 AND locked_until < $1")
+                    .bind(until)
+                    .bind(key)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn sign_in_locked_until(&self, keys: &[String]) -> Result<i64, $crate::store::StoreError> {
+                let mut latest = 0;
+                for key in keys {
+                    let until: Option<i64> =
+                        sqlx::query_scalar("SELECT locked_until FROM sign_in_failures WHERE throttle_key = $1")
+                            .bind(key)
+                            .fetch_optional(&self.pool)
+                            .await?;
+                    latest = latest.max(until.unwrap_or(0));
+                }
+                Ok(latest)
+            }
+
+            async fn clear_sign_in_failures(&self, key: &str) -> Result<(), $crate::store::StoreError> {
+                sqlx::query("DELETE FROM sign_in_failures WHERE throttle_key = $1")
+                    .bind(key)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
             async fn insert_setting_if_absent(
                 &self,
                 name: &str,

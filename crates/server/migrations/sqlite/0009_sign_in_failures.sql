@@ -1,0 +1,8 @@
+-- Failed sign-ins in a row per login, per source address and per admin-token caller, shared
+-- by every replica; a key is refused until locked_until.
+CREATE TABLE sign_in_failures (
+    throttle_key   TEXT PRIMARY KEY,
+    failures       INTEGER NOT NULL,
+    last_failed_at INTEGER NOT NULL,
+    locked_until   INTEGER NOT NULL
+);
