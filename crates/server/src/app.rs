@@ -32,6 +32,31 @@ pub struct AppState {
     pub revocations: crate::revocations::Revocations,
     /// Where every Argon2 computation runs (see `passwords`).
     pub passwords: crate::passwords::PasswordWorkers,
+    /// Device authorizations started, per client and per source address.
+    pub device_starts: DeviceStartLimits,
+}
+
+/// How fast device authorizations may be started: a public device client's id is no secret,
+/// so anyone could otherwise fill the store with them.
+pub struct DeviceStartLimits {
+    pub per_client: crate::domain::rate_limit::RateLimiter,
+    pub per_address: crate::domain::rate_limit::RateLimiter,
+}
+
+impl Default for DeviceStartLimits {
+    fn default() -> Self {
+        use crate::domain::rate_limit::{Limit, RateLimiter};
+        Self {
+            per_client: RateLimiter::new(Some(Limit {
+                per_second: 5.0,
+                burst: 50,
+            })),
+            per_address: RateLimiter::new(Some(Limit {
+                per_second: 1.0,
+                burst: 10,
+            })),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -100,6 +125,7 @@ impl App {
             audience,
             revocations,
             passwords: crate::passwords::PasswordWorkers::for_this_machine()?,
+            device_starts: DeviceStartLimits::default(),
         });
         let (demo_client, demo_admin) = if state.config.demo {
             (
@@ -135,11 +161,13 @@ impl App {
     ) -> std::io::Result<()> {
         let refresher = tokio::spawn(refresh_caches_periodically(Arc::clone(&self.state)));
         let follower = tokio::spawn(follow_revocations(Arc::clone(&self.state)));
+        let janitor = tokio::spawn(purge_expired_periodically(Arc::clone(&self.state)));
         let router = crate::http::router(Arc::clone(&self.state));
         let limits = self.state.config.connections;
         let result = crate::http::connections::serve(listener, router, limits, shutdown).await;
         refresher.abort();
         follower.abort();
+        janitor.abort();
         result
     }
 }
@@ -357,6 +385,24 @@ async fn follow_revocations(state: Arc<AppState>) {
             .await
         {
             tracing::warn!(%error, "cannot read the revocation feed; will retry");
+        }
+    }
+}
+
+/// How often expired rows are deleted (first at start).
+const PURGE_PERIOD: std::time::Duration = std::time::Duration::from_secs(300);
+
+async fn purge_expired_periodically(state: Arc<AppState>) {
+    let mut ticker = tokio::time::interval(PURGE_PERIOD);
+    loop {
+        ticker.tick().await;
+        match state.store.purge_expired(now_unix()).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(
+                deleted,
+                "deleted expired codes, sessions, tokens and revocations"
+            ),
+            Err(error) => tracing::warn!(%error, "cannot delete expired rows; will retry"),
         }
     }
 }

@@ -1194,3 +1194,66 @@ async fn sign_ins_and_wrong_admin_tokens_are_logged_and_throttled_and_short_admi
         "no token in the log"
     );
 }
+
+#[tokio::test]
+async fn the_server_purges_expired_rows_and_limits_device_authorizations() {
+    use coupa_server::domain::grant::SessionRecord;
+    use coupa_server::store::{SqliteStore, Store};
+    let url = crate::support::fresh_sqlite_url();
+    let store = SqliteStore::open(&url).await.unwrap();
+    store
+        .insert_session(&SessionRecord {
+            session_digest: vec![9; 32],
+            user_id: "u".into(),
+            auth_time: 1,
+            expires_at: 2,
+        })
+        .await
+        .unwrap();
+    let server = crate::support::spawn_on(&url, Default::default()).await;
+    let started = std::time::Instant::now();
+    while store.session(&[9; 32]).await.unwrap().is_some() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "never purged"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    let device_client = server
+        .admin
+        .create_client(&CreateClient {
+            name: "Scanner".into(),
+            login: "scanner".into(),
+            grant_type: "device_code".into(),
+            scope: "openid".into(),
+            pkce: true,
+            ..CreateClient::default()
+        })
+        .await
+        .unwrap();
+    let mut statuses = Vec::new();
+    for _ in 0..15 {
+        let response = server
+            .http
+            .post(server.url("/oauth2/device_authorizations"))
+            .form(&[("client_id", device_client.client_id.as_str())])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["error"], "slow_down");
+        }
+    }
+    assert_eq!(
+        statuses.iter().filter(|status| **status == 200).count(),
+        10,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses[10..].iter().all(|status| *status == 429),
+        "{statuses:?}"
+    );
+}

@@ -636,6 +636,108 @@ async fn sign_in_failures_count_lock_forget_and_clear(backend: Backend) {
     assert_eq!(store.sign_in_locked_until(&keys).await.unwrap(), 0);
 }
 
+async fn the_janitor_deletes_only_what_expired(backend: Backend) {
+    use coupa_server::domain::device::{DeviceRecord, DeviceStatus};
+    let Some(store) = open_store(backend).await else {
+        return;
+    };
+    let now = 10_000;
+    for (digest, expires_at) in [(vec![1; 32], now - 1), (vec![2; 32], now + 100)] {
+        let session = SessionRecord {
+            session_digest: digest,
+            user_id: "u".into(),
+            auth_time: 5,
+            expires_at,
+        };
+        store.insert_session(&session).await.unwrap();
+    }
+    // Codes of grant_and_code expire at 700, refresh tokens of refresh() at 10 000.
+    let (grant, code) = grant_and_code("g-old", b"old-code");
+    store.insert_grant_with_code(&grant, &code).await.unwrap();
+    store
+        .insert_refresh_token(&RefreshTokenRecord {
+            expires_at: now - 5,
+            ..refresh(b"old-refresh", "g-old")
+        })
+        .await
+        .unwrap();
+    store
+        .insert_refresh_token(&RefreshTokenRecord {
+            expires_at: now + 5,
+            ..refresh(b"live-refresh", "g-old")
+        })
+        .await
+        .unwrap();
+    for (digest, code, expires_at) in [
+        (b"dev-old", "BCDFGHJK", now - 1),
+        (b"dev-new", "BCDFGHJL", now + 1),
+    ] {
+        let device = DeviceRecord {
+            device_digest: digest.to_vec(),
+            user_code: code.into(),
+            client_id: "client".into(),
+            scopes: ScopeSet::parse("openid"),
+            expires_at,
+            interval: 5,
+            last_polled_at: None,
+            status: DeviceStatus::Pending,
+            grant_id: None,
+        };
+        store.insert_device_authorization(&device).await.unwrap();
+    }
+    store.revoke_access_token("old-jti", now - 1).await.unwrap();
+    store
+        .revoke_access_token("live-jti", now + 1)
+        .await
+        .unwrap();
+    store
+        .record_sign_in_failure("login:old", now - 2_000, 0)
+        .await
+        .unwrap();
+    store
+        .record_sign_in_failure("login:recent", now - 10, 0)
+        .await
+        .unwrap();
+
+    let deleted = store.purge_expired(now).await.unwrap();
+    assert_eq!(
+        deleted, 6,
+        "one each of session, code, refresh token, device, revocation and counter"
+    );
+    assert!(store.session(&[1; 32]).await.unwrap().is_none());
+    assert!(store.session(&[2; 32]).await.unwrap().is_some());
+    assert!(store.refresh_token(b"old-refresh").await.unwrap().is_none());
+    assert!(
+        store
+            .refresh_token(b"live-refresh")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(store.device(b"dev-old").await.unwrap().is_none());
+    assert!(store.device(b"dev-new").await.unwrap().is_some());
+    let revocations: Vec<String> = store
+        .revocations_since(0, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|revocation| revocation.value)
+        .collect();
+    assert_eq!(revocations, vec!["live-jti".to_string()]);
+    assert_eq!(
+        store
+            .record_sign_in_failure("login:recent", now, 0)
+            .await
+            .unwrap(),
+        2,
+        "a recent counter is kept"
+    );
+    assert_eq!(
+        store.redeem_code(b"old-code", "client", now).await.unwrap(),
+        CodeRedemption::Unknown
+    );
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -675,4 +777,5 @@ conformance!(
     sessions_round_trip,
     device_decisions_happen_once,
     sign_in_failures_count_lock_forget_and_clear,
+    the_janitor_deletes_only_what_expired,
 );

@@ -1,10 +1,11 @@
 //! The device authorization grant (RFC 8628): the device authorization endpoint and the
 //! verification pages where a signed-in user approves a device.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{RawQuery, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use coupa_proto::oauth::OAuthErrorCode;
@@ -21,6 +22,7 @@ use crate::domain::client::GrantType;
 use crate::domain::device::{self, DeviceRecord, DeviceStatus, INTERVAL_SECONDS, LIFETIME_SECONDS};
 use crate::domain::form::FormParams;
 use crate::domain::grant::GrantRecord;
+use crate::domain::rate_limit::Decision;
 use crate::domain::scope::{ScopeError, ScopeSet, describe_not_granted};
 use crate::domain::secret;
 use crate::domain::time::now_unix;
@@ -33,11 +35,12 @@ const USER_CODE_ATTEMPTS: usize = 5;
 /// `POST /oauth2/device_authorizations` (Coupa's path; RFC 8628 §3.1).
 pub async fn device_authorization(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
     body: Body,
 ) -> Response {
-    match start(&state, &headers, query.as_deref(), body).await {
+    match start(&state, peer, &headers, query.as_deref(), body).await {
         Ok(answer) => {
             let mut response = axum::Json(answer).into_response();
             response
@@ -45,18 +48,47 @@ pub async fn device_authorization(
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             response
         }
-        Err(error) => error.into_response(),
+        Err(error) => {
+            let limited = error.code == OAuthErrorCode::SlowDown;
+            let mut response = error.into_response();
+            if limited {
+                *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            }
+            response
+        }
     }
+}
+
+fn too_fast(retry_after: f64) -> OAuthError {
+    OAuthError::new(
+        OAuthErrorCode::SlowDown,
+        format!(
+            "too many device authorizations started; wait {} seconds",
+            retry_after.ceil().max(1.0)
+        ),
+    )
 }
 
 async fn start(
     state: &AppState,
+    peer: SocketAddr,
     headers: &HeaderMap,
     query: Option<&str>,
     body: Body,
 ) -> Result<serde_json::Value, OAuthError> {
+    if let Decision::Deny { retry_after } = state
+        .device_starts
+        .per_address
+        .check(&peer.ip().to_string())
+    {
+        return Err(too_fast(retry_after));
+    }
     let params = read_oauth_form(headers, query, body).await?;
     let (client, _) = authenticate_client(state, headers, &params)?;
+    if let Decision::Deny { retry_after } = state.device_starts.per_client.check(&client.client_id)
+    {
+        return Err(too_fast(retry_after));
+    }
     if client.grant_type != GrantType::DeviceCode {
         return Err(OAuthError::new(
             OAuthErrorCode::UnauthorizedClient,

@@ -231,6 +231,11 @@ pub trait Store: Send + Sync + 'static {
     async fn sign_in_locked_until(&self, keys: &[String]) -> Result<i64, StoreError>;
     async fn clear_sign_in_failures(&self, key: &str) -> Result<(), StoreError>;
 
+    /// Deletes what can no longer be used at `now`: expired codes, device authorizations,
+    /// sessions and refresh tokens, revocations of tokens that have expired anyway, and
+    /// sign-in counters that are neither locked nor recent. Returns the rows deleted.
+    async fn purge_expired(&self, now: i64) -> Result<u64, StoreError>;
+
     async fn setting(&self, name: &str) -> Result<Option<String>, StoreError>;
     /// Sets a value unless it is already set. True if this call set it.
     async fn insert_setting_if_absent(&self, name: &str, value: &str) -> Result<bool, StoreError>;

@@ -1203,6 +1203,28 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
+            async fn purge_expired(&self, now: i64) -> Result<u64, $crate::store::StoreError> {
+                let mut deleted = 0;
+                for statement in [
+                    "DELETE FROM authorization_codes WHERE expires_at < $1",
+                    "DELETE FROM device_authorizations WHERE expires_at < $1",
+                    "DELETE FROM sessions WHERE expires_at < $1",
+                    "DELETE FROM refresh_tokens WHERE expires_at < $1",
+                    "DELETE FROM revocations WHERE expires_at < $1",
+                ] {
+                    deleted += sqlx::query(statement).bind(now).execute(&self.pool).await?.rows_affected();
+                }
+                deleted += sqlx::query(
+                    "DELETE FROM sign_in_failures WHERE locked_until < $1 AND last_failed_at < $2",
+                )
+                .bind(now)
+                .bind(now - $crate::domain::throttle::PER_ADDRESS.forget_after_seconds)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+                Ok(deleted)
+            }
+
             async fn insert_setting_if_absent(
                 &self,
                 name: &str,
