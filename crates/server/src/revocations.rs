@@ -13,7 +13,15 @@ struct Revoked {
     access_tokens: HashMap<String, i64>,
     grants: HashMap<String, i64>,
     last_seq: i64,
+    /// When the last read of the feed started; None before the first.
+    last_read_at: Option<i64>,
 }
+
+/// Each read of the feed also takes again what was recorded this long before the previous
+/// read: a revocation whose transaction committed late (after one with a higher sequence
+/// number) is picked up then. Longer than any transaction takes, and than replicas' clocks
+/// drift apart.
+pub const FEED_OVERLAP_SECONDS: i64 = 60;
 
 #[derive(Default)]
 pub struct Revocations {
@@ -40,16 +48,20 @@ impl Revocations {
         map.insert(value.to_string(), expires_at);
     }
 
-    /// Reads what the feed holds past the last entry seen, and forgets entries whose tokens
-    /// have all expired.
+    /// Reads what the feed holds past the last entry seen and what was recorded shortly
+    /// before the last read (see `FEED_OVERLAP_SECONDS`), and forgets entries whose tokens
+    /// have all expired. The first read takes every unexpired revocation.
     pub async fn follow(&self, store: &dyn Store, now: i64) -> Result<(), StoreError> {
-        let since = self
-            .revoked
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .last_seq;
-        let fresh = store.revocations_since(since, now).await?;
+        let (since, recorded_since) = {
+            let revoked = self.revoked.read().unwrap_or_else(PoisonError::into_inner);
+            let recorded_since = revoked
+                .last_read_at
+                .map_or(i64::MIN, |at| at - FEED_OVERLAP_SECONDS);
+            (revoked.last_seq, recorded_since)
+        };
+        let fresh = store.revocations_since(since, recorded_since, now).await?;
         let mut revoked = self.revoked.write().unwrap_or_else(PoisonError::into_inner);
+        revoked.last_read_at = Some(now);
         for entry in fresh {
             revoked.last_seq = revoked.last_seq.max(entry.seq);
             let map = if entry.kind == KIND_GRANT {

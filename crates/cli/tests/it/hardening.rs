@@ -1257,3 +1257,80 @@ async fn the_server_purges_expired_rows_and_limits_device_authorizations() {
         "{statuses:?}"
     );
 }
+
+/// Waits until `server` refuses `token` on the API; false if it still accepts it after `within`.
+async fn refused_within(
+    server: &crate::support::TestServer,
+    token: &str,
+    within: std::time::Duration,
+) -> bool {
+    let started = std::time::Instant::now();
+    while started.elapsed() < within {
+        if server.list_invoices(token).await.status() == StatusCode::UNAUTHORIZED {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn a_revocation_committed_out_of_order_still_reaches_the_other_replicas() {
+    let Some(url) = crate::support::fresh_postgres_url().await else {
+        return;
+    };
+    let a = crate::support::spawn_on(&url, replica()).await;
+    let (_, client) = a.create_client("revoker", "core.invoice.read").await;
+    // Started after the client exists: B has it without waiting for its cache refresh.
+    let b = crate::support::spawn_on(&url, replica()).await;
+    let first = a.access_token(&client, None).await;
+    let second = a.access_token(&client, None).await;
+    let accepted = b.list_invoices(&first).await;
+    assert_eq!(
+        accepted.status(),
+        StatusCode::OK,
+        "{:?}",
+        accepted.text().await
+    );
+    let claims = jwt_claims(&first);
+    // A revocation of the first token whose transaction takes its sequence number now...
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let mut slow = pool.begin().await.unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    sqlx::query(
+        "INSERT INTO revocations (kind, value, expires_at, recorded_at) VALUES ('jti', $1, $2, $3)",
+    )
+    .bind(claims["jti"].as_str().unwrap())
+    .bind(claims["exp"].as_i64().unwrap())
+    .bind(now)
+    .execute(&mut *slow)
+    .await
+    .unwrap();
+    // ...while a later one commits first and replica B reads it.
+    let revoked = a
+        .http
+        .post(a.url("/oauth2/revoke"))
+        .basic_auth(&client.id, Some(&client.secret))
+        .form(&[("token", second.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::OK);
+    assert!(refused_within(&b, &second, std::time::Duration::from_secs(5)).await);
+    slow.commit().await.unwrap();
+    assert!(
+        refused_within(&b, &first, std::time::Duration::from_secs(5)).await,
+        "replica B never learnt the revocation that committed late"
+    );
+}
+
+/// Settings of a replica: every replica of one deployment has the same issuer.
+fn replica() -> coupa_server::ConfigLayer {
+    coupa_server::ConfigLayer {
+        issuer: Some("https://coupa.replicas.test".into()),
+        ..Default::default()
+    }
+}

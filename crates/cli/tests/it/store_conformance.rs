@@ -491,7 +491,7 @@ async fn revoking_a_grant_stops_its_refresh_tokens_and_is_followed(backend: Back
         .insert_refresh_token(&refresh(b"rt-3", "g3"))
         .await
         .unwrap();
-    let before = store.revocations_since(0, 0).await.unwrap();
+    let before = store.revocations_since(0, i64::MAX, 0).await.unwrap();
     let last = before.last().map_or(0, |r| r.seq);
     assert!(store.revoke_grant("g3", 600, 90_000).await.unwrap());
     assert!(
@@ -508,15 +508,26 @@ async fn revoking_a_grant_stops_its_refresh_tokens_and_is_followed(backend: Back
         },
         "a revoked grant's token cannot rotate"
     );
-    store.revoke_access_token("jti-9", 80_000).await.unwrap();
-    let followed = store.revocations_since(last, 1_000).await.unwrap();
+    store
+        .revoke_access_token("jti-9", 80_000, 650)
+        .await
+        .unwrap();
+    let followed = store
+        .revocations_since(last, i64::MAX, 1_000)
+        .await
+        .unwrap();
     let kinds: Vec<(&str, &str)> = followed
         .iter()
         .map(|r| (r.kind.as_str(), r.value.as_str()))
         .collect();
     assert_eq!(kinds, vec![("grant", "g3"), ("jti", "jti-9")]);
     assert!(
-        store.revocations_since(last, 85_000).await.unwrap().len() == 1,
+        store
+            .revocations_since(last, i64::MAX, 85_000)
+            .await
+            .unwrap()
+            .len()
+            == 1,
         "expired ones drop out"
     );
     assert_eq!(
@@ -685,9 +696,12 @@ async fn the_janitor_deletes_only_what_expired(backend: Backend) {
         };
         store.insert_device_authorization(&device).await.unwrap();
     }
-    store.revoke_access_token("old-jti", now - 1).await.unwrap();
     store
-        .revoke_access_token("live-jti", now + 1)
+        .revoke_access_token("old-jti", now - 1, now - 100)
+        .await
+        .unwrap();
+    store
+        .revoke_access_token("live-jti", now + 1, now - 100)
         .await
         .unwrap();
     store
@@ -717,7 +731,7 @@ async fn the_janitor_deletes_only_what_expired(backend: Backend) {
     assert!(store.device(b"dev-old").await.unwrap().is_none());
     assert!(store.device(b"dev-new").await.unwrap().is_some());
     let revocations: Vec<String> = store
-        .revocations_since(0, 0)
+        .revocations_since(0, i64::MAX, 0)
         .await
         .unwrap()
         .into_iter()

@@ -79,7 +79,7 @@ pub async fn revoke(
                 let claims = verified.claims;
                 if let Err(error) = state
                     .store
-                    .revoke_access_token(&claims.jti, claims.exp)
+                    .revoke_access_token(&claims.jti, claims.exp, now_unix())
                     .await
                 {
                     return unavailable(error);

@@ -146,10 +146,22 @@ pub trait Store: Send + Sync + 'static {
         now: i64,
         tokens_expire_by: i64,
     ) -> Result<bool, StoreError>;
-    /// Records a revoked access token until it would have expired anyway.
-    async fn revoke_access_token(&self, jti: &str, expires_at: i64) -> Result<(), StoreError>;
-    /// Revocations recorded after `seq`, oldest first, not yet expired at `now`.
-    async fn revocations_since(&self, seq: i64, now: i64) -> Result<Vec<Revocation>, StoreError>;
+    /// Records a revoked access token (at `now`) until it would have expired anyway.
+    async fn revoke_access_token(
+        &self,
+        jti: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// Revocations after `seq` or recorded at `recorded_since` or later, by `seq`, not yet
+    /// expired at `now`. Reading a recent window again catches a revocation whose
+    /// transaction committed after one with a higher `seq`.
+    async fn revocations_since(
+        &self,
+        seq: i64,
+        recorded_since: i64,
+        now: i64,
+    ) -> Result<Vec<Revocation>, StoreError>;
 
     /// `Taken("user_code")` when the user code is in use.
     async fn insert_device_authorization(&self, device: &DeviceRecord) -> Result<(), StoreError>;

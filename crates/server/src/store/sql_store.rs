@@ -813,9 +813,12 @@ macro_rules! impl_sql_store {
                     .await?
                     .rows_affected();
                 if revoked == 1 {
-                    sqlx::query("INSERT INTO revocations (kind, value, expires_at) VALUES ('grant', $1, $2)")
+                    sqlx::query(
+                        "INSERT INTO revocations (kind, value, expires_at, recorded_at) VALUES ('grant', $1, $2, $3)",
+                    )
                         .bind(grant_id)
                         .bind(tokens_expire_by)
+                        .bind(now)
                         .execute(&mut *tx)
                         .await?;
                 }
@@ -823,10 +826,16 @@ macro_rules! impl_sql_store {
                 Ok(revoked == 1)
             }
 
-            async fn revoke_access_token(&self, jti: &str, expires_at: i64) -> Result<(), $crate::store::StoreError> {
-                sqlx::query("INSERT INTO revocations (kind, value, expires_at) VALUES ('jti', $1, $2)")
+            async fn revoke_access_token(
+                &self,
+                jti: &str,
+                expires_at: i64,
+                now: i64,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query("INSERT INTO revocations (kind, value, expires_at, recorded_at) VALUES ('jti', $1, $2, $3)")
                     .bind(jti)
                     .bind(expires_at)
+                    .bind(now)
                     .execute(&self.pool)
                     .await?;
                 Ok(())
@@ -835,12 +844,15 @@ macro_rules! impl_sql_store {
             async fn revocations_since(
                 &self,
                 seq: i64,
+                recorded_since: i64,
                 now: i64,
             ) -> Result<Vec<$crate::store::Revocation>, $crate::store::StoreError> {
                 Ok(sqlx::query_as(
-                    "SELECT seq, kind, value, expires_at FROM revocations WHERE seq > $1 AND expires_at > $2 ORDER BY seq",
+                    "SELECT seq, kind, value, expires_at FROM revocations \
+                     WHERE (seq > $1 OR recorded_at >= $2) AND expires_at > $3 ORDER BY seq",
                 )
                 .bind(seq)
+                .bind(recorded_since)
                 .bind(now)
                 .fetch_all(&self.pool)
                 .await?)
