@@ -1334,3 +1334,35 @@ fn replica() -> coupa_server::ConfigLayer {
         ..Default::default()
     }
 }
+
+/// A replica's configuration on `url`, as `coupa serve` would resolve it.
+fn replica_config(url: &str) -> coupa_server::Config {
+    let mut config = coupa_server::Config::resolve(
+        coupa_server::ConfigLayer {
+            database_url: Some(url.into()),
+            listen: Some("127.0.0.1:0".into()),
+            ..replica()
+        },
+        Some(crate::support::ADMIN_TOKEN.into()),
+    )
+    .unwrap();
+    config.key_encryption_key = Some(crate::support::TEST_KEY_ENCRYPTION_KEY.into());
+    config
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_replicas_started_together_on_a_fresh_database_all_come_up() {
+    for round in 0..10 {
+        let Some(url) = crate::support::fresh_postgres_url().await else {
+            return;
+        };
+        let starts: Vec<_> = (0..3)
+            .map(|_| tokio::spawn(coupa_server::App::prepare(replica_config(&url))))
+            .collect();
+        for start in starts {
+            if let Err(error) = start.await.unwrap() {
+                panic!("round {round}: a replica failed to start: {error}");
+            }
+        }
+    }
+}

@@ -6,6 +6,9 @@ use sqlx::{Postgres, Transaction};
 use super::StoreError;
 use super::sql_store::impl_sql_store;
 
+/// The advisory lock held while the schema is brought up to date.
+const SCHEMA_LOCK: i64 = 0x636f_7570_6173_6368; // "coupasch"
+
 /// For several replicas sharing one database.
 pub struct PostgresStore {
     pool: PgPool,
@@ -18,10 +21,29 @@ impl PostgresStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await?;
-        sqlx::migrate!("migrations/postgres").run(&pool).await?;
         let store = Self { pool };
-        store.create_object_tables().await?;
+        // Replicas starting together would race on the catalogue (`relation already
+        // exists`, duplicate keys in pg_type): one at a time migrates and creates the tables.
+        let mut lock = store.pool.acquire().await?;
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(SCHEMA_LOCK)
+            .execute(&mut *lock)
+            .await?;
+        let prepared = store.prepare_schema().await;
+        let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(SCHEMA_LOCK)
+            .execute(&mut *lock)
+            .await;
+        prepared?;
+        unlocked?;
         Ok(store)
+    }
+
+    async fn prepare_schema(&self) -> Result<(), StoreError> {
+        sqlx::migrate!("migrations/postgres")
+            .run(&self.pool)
+            .await?;
+        self.create_object_tables().await
     }
 
     async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
