@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::domain::secret::{self, Digest};
 use crate::domain::time::now_unix;
 use crate::key_encryption::KeyEncryptionKey;
-use crate::keys::{self, KeyRing};
+use crate::keys::{self, KeyRing, SharedKeyRing};
 use crate::store::{self, Store, StoreError, StoredKey};
 
 const ADMIN_TOKEN_SETTING: &str = "admin_token_sha256";
@@ -25,7 +25,9 @@ pub struct AppState {
     /// Recent uses of API keys and tokens issued to clients (see `uses`).
     pub api_key_uses: crate::uses::RecentUses,
     pub client_tokens: crate::uses::RecentUses,
-    pub keys: KeyRing,
+    pub keys: SharedKeyRing,
+    /// Opens the signing keys the store holds (see `key_encryption`).
+    pub kek: KeyEncryptionKey,
     pub rate_limiter: crate::domain::rate_limit::RateLimiter,
     pub admin_token_digest: Digest,
     pub audience: String,
@@ -120,7 +122,8 @@ impl App {
             api_key_uses: Default::default(),
             client_tokens: Default::default(),
             rate_limiter,
-            keys,
+            keys: SharedKeyRing::new(keys),
+            kek,
             admin_token_digest,
             audience,
             revocations,
@@ -301,34 +304,23 @@ async fn load_key_ring(
             }
         }
     }
-    let mut opened = Vec::new();
     for key in store.signing_keys().await? {
-        match key.kek_id.as_deref() {
-            None => {
-                let sealed = kek.seal(&key.private_key, &key.kid)?;
-                store.seal_signing_key(&key.kid, &sealed, kek.id()).await?;
-                tracing::info!(kid = %key.kid, "sealed a signing key stored in clear by an earlier version");
-                opened.push(key);
-            }
-            Some(id) if id == kek.id() => {
-                let private_key = kek.open(&key.private_key, &key.kid)?;
-                opened.push(StoredKey {
-                    private_key,
-                    kek_id: None,
-                    ..key
-                });
-            }
-            Some(id) => {
-                return Err(StartError::Admin(format!(
-                    "the signing key {} is sealed under the key encryption key {id}, but this server has {}: \
-                     start it with the same COUPA_KEY_ENCRYPTION_KEY (or key file) as the servers that made the key",
-                    key.kid,
-                    kek.id()
-                )));
-            }
+        if key.kek_id.is_none() {
+            let sealed = kek.seal(&key.private_key, &key.kid)?;
+            store.seal_signing_key(&key.kid, &sealed, kek.id()).await?;
+            tracing::info!(kid = %key.kid, "sealed a signing key stored in clear by an earlier version");
         }
     }
+    let opened = crate::key_encryption::open_all(kek, store.signing_keys().await?)?;
     Ok(KeyRing::new(&opened, config.signing_alg)?)
+}
+
+/// Reads the key ring again: keys other replicas added since are learnt.
+pub async fn reload_key_ring(state: &AppState) -> Result<(), StartError> {
+    let opened = crate::key_encryption::open_all(&state.kek, state.store.signing_keys().await?)?;
+    let ring = KeyRing::new(&opened, state.config.signing_alg)?;
+    state.keys.replace(ring);
+    Ok(())
 }
 
 async fn admin_token(
@@ -429,6 +421,9 @@ async fn refresh_caches_periodically(state: Arc<AppState>) {
             .await
         {
             tracing::warn!(%error, "API key cache refresh failed; serving the cached keys");
+        }
+        if let Err(error) = reload_key_ring(&state).await {
+            tracing::warn!(%error, "key ring reload failed; using the keys already loaded");
         }
     }
 }

@@ -378,6 +378,7 @@ fn issue(
     };
     let access_token = state
         .keys
+        .current()
         .sign(ACCESS_TOKEN_TYPE, &claims)
         .map_err(unavailable)?;
     let id_token = if scopes.contains(OPENID) {
@@ -395,6 +396,7 @@ fn issue(
         Some(
             state
                 .keys
+                .current()
                 .sign_as(Algorithm::Rs256, ID_TOKEN_TYPE, &id_claims)
                 .map_err(unavailable)?,
         )

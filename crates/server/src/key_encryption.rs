@@ -34,6 +34,38 @@ pub enum KekError {
         "the signing key {kid} does not decrypt with this key encryption key: it was damaged or sealed under another one"
     )]
     Undecryptable { kid: String },
+    #[error(
+        "the signing key {kid} is sealed under the key encryption key {sealed_with}, but this server has {ours}: \
+         start it with the same COUPA_KEY_ENCRYPTION_KEY (or key file) as the servers that made the key"
+    )]
+    Foreign {
+        kid: String,
+        sealed_with: String,
+        ours: String,
+    },
+}
+
+/// The stored keys with their private keys opened (a key still in clear is taken as it is).
+pub fn open_all(
+    kek: &KeyEncryptionKey,
+    stored: Vec<crate::store::StoredKey>,
+) -> Result<Vec<crate::store::StoredKey>, KekError> {
+    stored
+        .into_iter()
+        .map(|key| match key.kek_id.as_deref() {
+            None => Ok(key),
+            Some(id) if id == kek.id() => Ok(crate::store::StoredKey {
+                private_key: kek.open(&key.private_key, &key.kid)?,
+                kek_id: None,
+                ..key
+            }),
+            Some(id) => Err(KekError::Foreign {
+                kid: key.kid.clone(),
+                sealed_with: id.to_string(),
+                ours: kek.id().to_string(),
+            }),
+        })
+        .collect()
 }
 
 impl KeyEncryptionKey {

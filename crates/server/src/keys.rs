@@ -177,6 +177,56 @@ impl JwtError {
 /// Longest token the verifier looks at; ours are well under 2 KiB.
 const MAX_TOKEN_LENGTH: usize = 16 * 1024;
 
+/// A token naming a key this replica does not know makes it read the key ring again, at most
+/// this often (another replica may just have added the key).
+pub const UNKNOWN_KID_RELOAD_GAP: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// The key ring handlers use, replaced whole when it is read again.
+pub struct SharedKeyRing {
+    ring: std::sync::RwLock<std::sync::Arc<KeyRing>>,
+    last_unknown_kid_reload: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+impl SharedKeyRing {
+    pub fn new(ring: KeyRing) -> Self {
+        Self {
+            ring: std::sync::RwLock::new(std::sync::Arc::new(ring)),
+            last_unknown_kid_reload: std::sync::Mutex::new(None),
+        }
+    }
+
+    pub fn current(&self) -> std::sync::Arc<KeyRing> {
+        let ring = self
+            .ring
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        std::sync::Arc::clone(&ring)
+    }
+
+    pub fn replace(&self, ring: KeyRing) {
+        *self
+            .ring
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = std::sync::Arc::new(ring);
+    }
+
+    /// Whether an unknown `kid` may trigger a reload now; true at most once per
+    /// `UNKNOWN_KID_RELOAD_GAP`, so tokens with made-up kids cannot make it read the store
+    /// more often.
+    pub fn may_reload_for_unknown_kid(&self) -> bool {
+        let mut last = self
+            .last_unknown_kid_reload
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = std::time::Instant::now();
+        if last.is_some_and(|at| now.duration_since(at) < UNKNOWN_KID_RELOAD_GAP) {
+            return false;
+        }
+        *last = Some(now);
+        true
+    }
+}
+
 pub struct KeyRing {
     keys: HashMap<String, LoadedKey>,
     signing_kid: String,
@@ -344,6 +394,22 @@ mod tests {
 
     fn ring(alg: Algorithm) -> KeyRing {
         KeyRing::new(&[generate(alg, 0).unwrap()], alg).unwrap()
+    }
+
+    #[test]
+    fn a_shared_ring_is_replaced_whole_and_unknown_kids_reload_it_rarely() {
+        let shared = SharedKeyRing::new(ring(Algorithm::Es256));
+        let token = shared.current().sign("at+jwt", &json!({"a": 1})).unwrap();
+        shared.replace(ring(Algorithm::EdDsa));
+        assert!(matches!(
+            shared.current().verify::<Value>(&token, "at+jwt"),
+            Err(JwtError::UnknownKey)
+        ));
+        assert!(shared.may_reload_for_unknown_kid());
+        assert!(
+            !shared.may_reload_for_unknown_kid(),
+            "not again within the gap"
+        );
     }
 
     #[test]

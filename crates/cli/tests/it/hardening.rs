@@ -1366,3 +1366,69 @@ async fn three_replicas_started_together_on_a_fresh_database_all_come_up() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_signing_key_added_by_another_replica_is_learnt_without_a_restart() {
+    let Some(url) = crate::support::fresh_postgres_url().await else {
+        return;
+    };
+    let a = crate::support::spawn_on(&url, replica()).await;
+    let (_, client) = a.create_client("keyed", "core.invoice.read").await;
+    // B signs with another algorithm: it adds an EdDSA key A has never seen.
+    let b = crate::support::spawn_on(
+        &url,
+        coupa_server::ConfigLayer {
+            signing_alg: Some("EdDSA".into()),
+            ..replica()
+        },
+    )
+    .await;
+    let token = b.access_token(&client, None).await;
+    let kid = jwt_header_kid(&token);
+    let jwks: Value = a
+        .http
+        .get(a.url("/oauth2/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        !jwks.to_string().contains(&kid),
+        "A does not know the key yet"
+    );
+    let accepted = a.list_invoices(&token).await;
+    assert_eq!(
+        accepted.status(),
+        StatusCode::OK,
+        "{:?}",
+        accepted.text().await
+    );
+    let jwks: Value = a
+        .http
+        .get(a.url("/oauth2/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(jwks.to_string().contains(&kid), "and publishes it now");
+
+    // Made-up key ids are refused and cannot make A read the store again and again.
+    let forged = format!(
+        "{}.{}",
+        base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            br#"{"alg":"ES256","typ":"at+jwt","kid":"made-up"}"#
+        ),
+        token.split_once('.').unwrap().1
+    );
+    for _ in 0..20 {
+        assert_eq!(
+            a.list_invoices(&forged).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+}

@@ -17,6 +17,7 @@ use crate::domain::rate_limit::Decision;
 use crate::domain::scope::ScopeSet;
 use crate::domain::time::now_unix;
 use crate::domain::token::{ACCESS_TOKEN_TYPE, AccessTokenClaims};
+use crate::keys::JwtError;
 
 /// Who is calling, for handlers (`created-by`, `updated-by`).
 #[derive(Debug, Clone)]
@@ -50,7 +51,21 @@ pub async fn authorize(
     next: Next,
 ) -> Response {
     let format = ResponseFormat::from_accept(request.headers());
-    match check(&state, &request, format) {
+    let caller = match presented(&state, &request, format) {
+        Ok(Presented::Bearer(token)) => match verify_access_token(&state, &token).await {
+            Ok(verified) => Caller {
+                client_id: verified.claims.client_id,
+                login: verified.claims.sub,
+                scopes: verified.scopes,
+            },
+            Err(description) => {
+                return unauthorized(format, Some("invalid_token"), description).into_response();
+            }
+        },
+        Ok(Presented::ApiKey(caller)) => caller,
+        Err(error) => return error.into_response(),
+    };
+    match authorize_route(&state, &request, caller, format) {
         Ok(caller) => {
             request.extensions_mut().insert(caller);
             next.run(request).await
@@ -61,12 +76,22 @@ pub async fn authorize(
 
 pub const API_KEY_HEADER: &str = "x-coupa-api-key";
 
-fn check(state: &AppState, request: &Request, format: ResponseFormat) -> Result<Caller, ApiError> {
+/// What a request authenticates with: a bearer token still to verify, or a legacy API key
+/// already looked up.
+enum Presented {
+    Bearer(String),
+    ApiKey(Caller),
+}
+
+fn presented(
+    state: &AppState,
+    request: &Request,
+    format: ResponseFormat,
+) -> Result<Presented, ApiError> {
     let invalid = |description: &str| unauthorized(format, Some("invalid_token"), description);
     let Some(header) = request.headers().get(header::AUTHORIZATION) else {
         if let Some(key) = request.headers().get(API_KEY_HEADER) {
-            let caller = check_api_key(state, request, key.as_bytes(), format)?;
-            return authorize_route(state, request, caller, format);
+            return check_api_key(state, request, key.as_bytes(), format).map(Presented::ApiKey);
         }
         return Err(unauthorized(
             format,
@@ -77,24 +102,15 @@ fn check(state: &AppState, request: &Request, format: ResponseFormat) -> Result<
     let header = header
         .to_str()
         .map_err(|_| invalid("the Authorization header is not ASCII"))?;
-    let token = match authorization::parse(header) {
-        Ok(Authorization::Bearer(token)) => token,
-        Ok(_) => {
-            return Err(unauthorized(
-                format,
-                Some("invalid_request"),
-                "the API takes Authorization: Bearer <access token>",
-            ));
-        }
-        Err(error) => return Err(invalid(&error.to_string())),
-    };
-    let verified = verify_access_token(state, &token).map_err(invalid)?;
-    let caller = Caller {
-        client_id: verified.claims.client_id,
-        login: verified.claims.sub,
-        scopes: verified.scopes,
-    };
-    authorize_route(state, request, caller, format)
+    match authorization::parse(header) {
+        Ok(Authorization::Bearer(token)) => Ok(Presented::Bearer(token)),
+        Ok(_) => Err(unauthorized(
+            format,
+            Some("invalid_request"),
+            "the API takes Authorization: Bearer <access token>",
+        )),
+        Err(error) => Err(invalid(&error.to_string())),
+    }
 }
 
 /// An access token that passed every check, with what it still grants.
@@ -107,14 +123,23 @@ pub(crate) struct VerifiedToken {
 
 /// Every check an access token of this server must pass: signature and type, issuer,
 /// audience and time, its client still honouring it, not revoked. The error says why not.
-pub(crate) fn verify_access_token(
+/// A key this replica does not know yet (another replica just added it) makes it read the
+/// key ring again, at most once every few seconds.
+pub(crate) async fn verify_access_token(
     state: &AppState,
     token: &str,
 ) -> Result<VerifiedToken, &'static str> {
-    let claims: AccessTokenClaims = state
-        .keys
-        .verify(token, ACCESS_TOKEN_TYPE)
-        .map_err(|error| error.describe())?;
+    let verified = state.keys.current().verify(token, ACCESS_TOKEN_TYPE);
+    let verified = match verified {
+        Err(JwtError::UnknownKey) if state.keys.may_reload_for_unknown_kid() => {
+            if let Err(error) = crate::app::reload_key_ring(state).await {
+                tracing::warn!(%error, "cannot read the key ring again");
+            }
+            state.keys.current().verify(token, ACCESS_TOKEN_TYPE)
+        }
+        other => other,
+    };
+    let claims: AccessTokenClaims = verified.map_err(|error| error.describe())?;
     let now = now_unix();
     claims
         .check_time_and_origin(&state.config.issuer, &state.audience, now)

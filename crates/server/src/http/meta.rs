@@ -51,7 +51,7 @@ pub async fn discovery(State(state): State<Arc<AppState>>) -> Response {
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "access_token_signing_alg_values_supported": [state.keys.signing_algorithm().as_str()],
+        "access_token_signing_alg_values_supported": [state.keys.current().signing_algorithm().as_str()],
         "claims_parameter_supported": false,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
@@ -60,7 +60,7 @@ pub async fn discovery(State(state): State<Arc<AppState>>) -> Response {
 }
 
 pub async fn jwks(State(state): State<Arc<AppState>>) -> Response {
-    let mut response = axum::Json(state.keys.jwks()).into_response();
+    let mut response = axum::Json(state.keys.current().jwks().clone()).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/jwk-set+json"),

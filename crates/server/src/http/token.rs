@@ -282,6 +282,7 @@ fn client_credentials(
     };
     let access_token = state
         .keys
+        .current()
         .sign(ACCESS_TOKEN_TYPE, &claims)
         .map_err(|_| unavailable("signing the token failed"))?;
     Ok(TokenResponse {

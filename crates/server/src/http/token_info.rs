@@ -73,7 +73,7 @@ pub async fn revoke(
             }
         }
         Ok(None) => {
-            if let Ok(verified) = verify_access_token(&state, token)
+            if let Ok(verified) = verify_access_token(&state, token).await
                 && verified.claims.client_id == client.client_id
             {
                 let claims = verified.claims;
@@ -122,7 +122,7 @@ pub async fn introspect(
     };
     let may_see = |owner: &str| client.introspect_any_token || owner == client.client_id;
     let inactive = || no_store(axum::Json(json!({"active": false})).into_response());
-    if let Ok(verified) = verify_access_token(&state, token) {
+    if let Ok(verified) = verify_access_token(&state, token).await {
         let claims = verified.claims;
         if !may_see(&claims.client_id) {
             return inactive();
@@ -207,7 +207,7 @@ pub async fn userinfo(State(state): State<Arc<AppState>>, headers: HeaderMap) ->
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         return no_store(response);
     };
-    let (claims, scopes) = match verify_access_token(&state, &token) {
+    let (claims, scopes) = match verify_access_token(&state, &token).await {
         Ok(verified) => (verified.claims, verified.scopes),
         Err(reason) => return bearer_error(StatusCode::UNAUTHORIZED, "invalid_token", reason),
     };
