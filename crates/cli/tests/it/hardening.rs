@@ -1432,3 +1432,126 @@ async fn a_signing_key_added_by_another_replica_is_learnt_without_a_restart() {
         );
     }
 }
+
+/// A small tmpfs, unmounted when dropped: a disk that can be filled.
+struct SmallDisk {
+    path: std::path::PathBuf,
+}
+
+impl SmallDisk {
+    /// None (loudly) where mounting is not allowed, outside CI.
+    fn mount(megabytes: u32) -> Option<Self> {
+        let path = std::env::temp_dir().join(crate::support::unique_name("coupa-disk-"));
+        std::fs::create_dir_all(&path).unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={megabytes}M"), "tmpfs"])
+            .arg(&path)
+            .status()
+            .is_ok_and(|status| status.success());
+        if !mounted {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must be able to mount a tmpfs (run as root)"
+            );
+            eprintln!("\n!!! SKIPPING the full-disk test: cannot mount a tmpfs (needs root)\n");
+            return None;
+        }
+        Some(Self { path })
+    }
+
+    /// Writes a file until the disk is full.
+    fn fill(&self) -> std::path::PathBuf {
+        use std::io::Write;
+        let filler = self.path.join("filler");
+        let mut file = std::fs::File::create(&filler).unwrap();
+        let block = vec![0u8; 64 * 1024];
+        while file
+            .write_all(&block)
+            .and_then(|()| file.sync_data())
+            .is_ok()
+        {}
+        let small = [0u8; 512];
+        while file
+            .write_all(&small)
+            .and_then(|()| file.sync_data())
+            .is_ok()
+        {}
+        filler
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.path)
+            .status();
+    }
+}
+
+#[tokio::test]
+async fn sqlite_writes_recover_within_a_second_once_a_full_disk_has_space_again() {
+    let Some(disk) = SmallDisk::mount(16) else {
+        return;
+    };
+    let url = format!("sqlite://{}", disk.path.join("coupa.db").display());
+    let server = crate::support::spawn_on(&url, Default::default()).await;
+    let create = |login: String| {
+        let server = &server;
+        async move {
+            server
+                .http
+                .post(server.url("/admin/api/clients"))
+                .bearer_auth(crate::support::ADMIN_TOKEN)
+                .json(&crate::support::client_input(&login, "core.invoice.read"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(create("before".into()).await, StatusCode::CREATED);
+    let filler = disk.fill();
+    let mut refused = 0;
+    for attempt in 0..20 {
+        let status = create(format!("full-{attempt}")).await;
+        assert!(
+            status == StatusCode::CREATED || status == StatusCode::SERVICE_UNAVAILABLE,
+            "{status}"
+        );
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            refused += 1;
+        }
+    }
+    assert!(refused > 0, "the disk was never full");
+    std::fs::remove_file(filler).unwrap();
+    let freed = std::time::Instant::now();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        if create(format!("after-{attempt}")).await == StatusCode::CREATED {
+            break;
+        }
+        assert!(
+            freed.elapsed() < std::time::Duration::from_secs(1),
+            "writes still fail a second after space came back"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let logins: Vec<String> = server
+        .admin
+        .list_clients()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|client| client.login)
+        .collect();
+    assert!(
+        logins.contains(&"before".to_string()),
+        "nothing committed is lost: {logins:?}"
+    );
+    for ok in 0..5 {
+        assert_eq!(create(format!("later-{ok}")).await, StatusCode::CREATED);
+    }
+    drop(server);
+}

@@ -29,6 +29,12 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))
+            // A COMMIT that failed (a full disk) can leave a connection inside a transaction
+            // SQLite has already rolled back, so that every later BEGIN fails: such a
+            // connection is closed rather than handed out again.
+            .before_acquire(|connection, _| {
+                Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(connection)) })
+            })
             .connect_with(options)
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
