@@ -1,7 +1,8 @@
 //! `coupa broker`: keeps a fresh token for every profile and hands it to local programs that
 //! cannot do OAuth: `GET /token/{profile}` on 127.0.0.1 with the local secret, and optionally
 //! a token file per profile, rewritten atomically (0600). When a token endpoint fails, the
-//! still-valid token keeps being served; `/status` and `/metrics` (Prometheus) tell.
+//! still-valid token keeps being served; `/status` and `/metrics` (Prometheus) tell. Every
+//! route needs the local secret and a `Host` of this machine.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -11,13 +12,14 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use coupa_client::tokens::TokenManager;
 use serde_json::json;
 
 use crate::Failure;
+use crate::local::{LocalSecret, host_allowed};
 
 #[derive(Default, Clone)]
 struct Health {
@@ -28,7 +30,7 @@ struct Health {
 
 pub struct Broker {
     managers: BTreeMap<String, Arc<TokenManager>>,
-    secret_digest: [u8; 32],
+    secret: LocalSecret,
     token_dir: Option<PathBuf>,
     health: Mutex<BTreeMap<String, Health>>,
 }
@@ -41,24 +43,10 @@ impl Broker {
     ) -> Self {
         Self {
             managers,
-            secret_digest: coupa_server::domain::secret::digest(secret),
+            secret: LocalSecret::new(secret),
             token_dir,
             health: Mutex::default(),
         }
-    }
-
-    fn authorized(&self, headers: &HeaderMap) -> bool {
-        let presented = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| {
-                value
-                    .strip_prefix("Bearer ")
-                    .or_else(|| value.strip_prefix("bearer "))
-            });
-        presented.is_some_and(|secret| {
-            coupa_server::domain::secret::matches(secret, &self.secret_digest)
-        })
     }
 
     /// Refreshes every profile that is due and rewrites its token file.
@@ -90,18 +78,30 @@ impl Broker {
     }
 }
 
-async fn token(
+/// A `Host` of this machine and the local secret, on every route.
+async fn local_callers_only(
     State(broker): State<Arc<Broker>>,
-    Path(profile): Path<String>,
-    headers: HeaderMap,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
 ) -> Response {
-    if !broker.authorized(&headers) {
+    if !host_allowed(request.headers(), &[]) {
+        return (
+            StatusCode::FORBIDDEN,
+            "the broker answers only to localhost and loopback addresses\n",
+        )
+            .into_response();
+    }
+    if !broker.secret.admits(request.headers()) {
         return (
             StatusCode::UNAUTHORIZED,
             "send Authorization: Bearer <the broker's local secret>\n",
         )
             .into_response();
     }
+    next.run(request).await
+}
+
+async fn token(State(broker): State<Arc<Broker>>, Path(profile): Path<String>) -> Response {
     let Some(manager) = broker.managers.get(&profile) else {
         return (
             StatusCode::NOT_FOUND,
@@ -119,10 +119,7 @@ async fn token(
     }
 }
 
-async fn status(State(broker): State<Arc<Broker>>, headers: HeaderMap) -> Response {
-    if !broker.authorized(&headers) {
-        return StatusCode::UNAUTHORIZED.into_response();
-    }
+async fn status(State(broker): State<Arc<Broker>>) -> Response {
     let health = broker
         .health
         .lock()
@@ -219,6 +216,10 @@ pub async fn run(broker: Broker, listen: SocketAddr, check_every: Duration) -> R
         .route("/token/{profile}", get(token))
         .route("/status", get(status))
         .route("/metrics", get(metrics))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&broker),
+            local_callers_only,
+        ))
         .with_state(broker);
     let result = axum::serve(listener, router)
         .with_graceful_shutdown(crate::serve::shutdown_signal())

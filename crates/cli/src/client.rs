@@ -75,25 +75,47 @@ pub async fn bridge(args: crate::opt::BridgeArgs) -> Result<(), Failure> {
     crate::serve::init_tracing();
     let path = config_path(args.profile.config.as_deref())?;
     let file = ProfileFile::load(&path).map_err(|error| Failure::new(error.to_string()))?;
-    let default = manager(
-        profile::choose(&file, args.profile.profile.as_deref())
-            .map_err(|error| Failure::new(error.to_string()))?,
-        args.profile.token_cache.as_deref(),
-    );
-    let mut mapped = std::collections::HashMap::new();
-    for mapping in &args.map_keys {
-        let (fingerprint, name) = mapping.split_once('=').ok_or_else(|| {
-            Failure::new(format!("--map-key {mapping}: write FINGERPRINT=PROFILE"))
-        })?;
-        let profile = file
-            .profile(name)
-            .map_err(|error| Failure::new(error.to_string()))?;
-        mapped.insert(
-            fingerprint.to_string(),
-            manager(profile, args.profile.token_cache.as_deref()),
-        );
+    let default = profile::choose(&file, args.profile.profile.as_deref())
+        .map_err(|error| Failure::new(error.to_string()))?;
+    let instance = default.url.clone();
+    let default = manager(default, args.profile.token_cache.as_deref());
+    let mut keys = std::collections::HashMap::new();
+    for entry in &args.keys {
+        let (fingerprint, tokens) = match entry.split_once('=') {
+            Some((fingerprint, name)) => {
+                let profile = file
+                    .profile(name)
+                    .map_err(|error| Failure::new(format!("--key {entry}: {error}")))?;
+                (
+                    fingerprint,
+                    manager(profile, args.profile.token_cache.as_deref()),
+                )
+            }
+            None => (entry.as_str(), std::sync::Arc::clone(&default)),
+        };
+        let fingerprint = fingerprint.trim().to_ascii_lowercase();
+        if fingerprint.len() != 32 || !fingerprint.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(Failure::new(format!(
+                "--key {entry}: a fingerprint is the first 32 hex digits of the key's SHA-256"
+            ))
+            .hint("printf %s \"$KEY\" | sha256sum | cut -c1-32"));
+        }
+        keys.insert(fingerprint, tokens);
     }
-    crate::bridge::run(crate::bridge::Bridge::new(default, mapped), args.listen).await
+    let secret = crate::local::secret_or_generate(args.secret, "Bridge", "COUPA_BRIDGE_SECRET")?;
+    let settings = crate::bridge::BridgeSettings {
+        keys,
+        instance,
+        secret,
+        allowed_hosts: args.allowed_hosts,
+        max_concurrent: args.max_concurrent,
+    };
+    crate::bridge::run(
+        crate::bridge::Bridge::new(settings),
+        args.listen,
+        args.allow_remote,
+    )
+    .await
 }
 
 pub async fn broker(args: crate::opt::BrokerArgs) -> Result<(), Failure> {
@@ -114,17 +136,7 @@ pub async fn broker(args: crate::opt::BrokerArgs) -> Result<(), Failure> {
     if managers.is_empty() {
         return Err(Failure::new("no profiles to broker").hint("add one with `coupa profiles add`, or set COUPA_URL, COUPA_CLIENT_ID and COUPA_CLIENT_SECRET"));
     }
-    let secret = match args.secret.filter(|secret| !secret.is_empty()) {
-        Some(secret) => secret,
-        None => {
-            let secret = coupa_server::domain::secret::generate_secret()
-                .map_err(|error| Failure::new(error.to_string()))?;
-            outln!(
-                "Broker secret (send it as Authorization: Bearer; set COUPA_BROKER_SECRET to choose one):\n  {secret}"
-            );
-            secret
-        }
-    };
+    let secret = crate::local::secret_or_generate(args.secret, "Broker", "COUPA_BROKER_SECRET")?;
     let check_every = coupa_server::config::parse_duration(&args.check_every)
         .map_err(|error| Failure::new(format!("--check-every: {error}")))?
         .max(std::time::Duration::from_secs(1));

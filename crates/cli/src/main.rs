@@ -20,6 +20,7 @@ mod admin;
 mod bridge;
 mod broker;
 mod client;
+mod local;
 mod opt;
 mod output;
 mod postman;

@@ -140,21 +140,45 @@ pub struct BrokerArgs {
 #[derive(Debug, Args)]
 #[command(
     after_help = "Point a legacy integration at the bridge instead of the instance:\n  \
-coupa bridge --profile prod --listen 127.0.0.1:8089\n  \
+coupa bridge --profile prod --key 3f2a...e9=prod --listen 127.0.0.1:8089\n  \
 curl -H 'X-COUPA-API-KEY: <old key>' http://127.0.0.1:8089/api/invoices?limit=1\n\n\
-Each call is logged with a fingerprint of its legacy key; GET /_bridge/status lists them: the worklist of\n\
-integrations still to migrate."
+Only the keys given with --key are forwarded. A key's fingerprint is the first 32 hex digits of its\n\
+SHA-256 (printf %s \"$KEY\" | sha256sum | cut -c1-32); a refused key is logged with its fingerprint,\n\
+and GET /_bridge/status (with the local secret as a bearer) lists the keys seen and refused: the\n\
+worklist of integrations still to migrate. Only /api/... is forwarded, only for Host names of this\n\
+machine (and --allowed-host ones)."
 )]
 pub struct BridgeArgs {
     #[command(flatten)]
     pub profile: ProfileArgs,
-    /// Where to listen; keep it on 127.0.0.1.
+    /// Where to listen; loopback only unless --allow-remote.
     #[arg(long, default_value = "127.0.0.1:8089")]
     pub listen: std::net::SocketAddr,
-    /// Send the calls of one legacy key as another profile: FINGERPRINT=PROFILE, with the
-    /// fingerprint the bridge logs for that key. May be given several times.
-    #[arg(long = "map-key", value_name = "FINGERPRINT=PROFILE")]
-    pub map_keys: Vec<String>,
+    /// A legacy key to forward: FINGERPRINT to send its calls as the --profile profile, or
+    /// FINGERPRINT=PROFILE for another one. May be given several times; keys not given are
+    /// refused (401).
+    #[arg(
+        long = "key",
+        alias = "map-key",
+        value_name = "FINGERPRINT[=PROFILE]",
+        required = true
+    )]
+    pub keys: Vec<String>,
+    /// The local secret that GET /_bridge/status needs as a bearer; without it one is
+    /// generated and printed.
+    #[arg(long, env = "COUPA_BRIDGE_SECRET", hide_env_values = true)]
+    pub secret: Option<String>,
+    /// Also answer to this Host name (besides localhost and loopback addresses); may be given
+    /// several times.
+    #[arg(long = "allowed-host", value_name = "NAME")]
+    pub allowed_hosts: Vec<String>,
+    /// Listen beyond loopback (other machines can then call the API through the bridge with
+    /// the keys given).
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// Calls forwarded at once; more get 503.
+    #[arg(long, default_value_t = 32, value_name = "COUNT")]
+    pub max_concurrent: usize,
 }
 
 /// Which instance to talk to.

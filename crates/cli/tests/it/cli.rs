@@ -939,8 +939,25 @@ async fn the_broker_hands_tokens_to_local_programs_that_know_its_secret() {
         .await
         .unwrap();
     assert_eq!(unknown.status(), 404);
+    for path in ["/metrics", "/status"] {
+        let refused = http.get(format!("{address}{path}")).send().await.unwrap();
+        assert_eq!(refused.status(), 401, "{path} needs the local secret");
+    }
+    let rebound = http
+        .get(format!("{address}/token/environment"))
+        .header("Host", "attacker.example")
+        .bearer_auth("local-secret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        rebound.status(),
+        403,
+        "a DNS-rebound page names another host"
+    );
     let metrics = http
         .get(format!("{address}/metrics"))
+        .bearer_auth("local-secret")
         .send()
         .await
         .unwrap()

@@ -137,6 +137,8 @@ struct Mock {
     revoked_token: std::sync::Mutex<Option<String>>,
     /// The headers of every API call received.
     seen: std::sync::Mutex<Vec<HeaderMap>>,
+    /// The API answers this much later.
+    api_delay: std::sync::Mutex<Option<Duration>>,
     /// The first token's lifetime in seconds (0: the usual 86399).
     first_token_expires_in: AtomicUsize,
 }
@@ -172,6 +174,10 @@ async fn mock_token(State(mock): State<Arc<Mock>>, body: String) -> Response {
 
 async fn mock_api(State(mock): State<Arc<Mock>>, headers: HeaderMap) -> Response {
     mock.api_requests.fetch_add(1, Ordering::SeqCst);
+    let delay = *mock.api_delay.lock().unwrap();
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
     mock.seen.lock().unwrap().push(headers.clone());
     let token = headers
         .get("authorization")
@@ -372,21 +378,38 @@ async fn the_client_limiter_spreads_calls_at_the_rate() {
 async fn the_bridge_swaps_legacy_keys_for_bearer_tokens() {
     use tokio::io::AsyncBufReadExt;
     let (url, mock) = spawn_mock().await;
-    let mut bridge = tokio::process::Command::new(env!("CARGO_BIN_EXE_coupa"))
-        .args(["bridge", "--listen", "127.0.0.1:0"])
-        .env("COUPA_URL", &url)
-        .env("COUPA_CLIENT_ID", "id")
-        .env("COUPA_CLIENT_SECRET", "secret")
-        .env_remove("COUPA_PROFILE")
-        .env(
-            "COUPA_CONFIG",
-            std::env::temp_dir().join(crate::support::unique_name("no-config-")),
-        )
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let fingerprint =
+        coupa_server::cache::hex(&coupa_server::domain::secret::digest("legacy-key-1"))[..32]
+            .to_string();
+    let start = |args: Vec<String>| {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_coupa"));
+        command
+            .arg("bridge")
+            .args(args)
+            .env("COUPA_URL", &url)
+            .env("COUPA_CLIENT_ID", "id")
+            .env("COUPA_CLIENT_SECRET", "secret")
+            .env("COUPA_BRIDGE_SECRET", "bridge-secret")
+            .env_remove("COUPA_PROFILE")
+            .env(
+                "COUPA_CONFIG",
+                std::env::temp_dir().join(crate::support::unique_name("no-config-")),
+            )
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true);
+        command
+    };
+    let mut bridge = start(vec![
+        "--listen".into(),
+        "127.0.0.1:0".into(),
+        "--key".into(),
+        fingerprint.clone(),
+        "--max-concurrent".into(),
+        "2".into(),
+    ])
+    .spawn()
+    .unwrap();
     let mut lines = tokio::io::BufReader::new(bridge.stdout.take().unwrap()).lines();
     let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
         .await
@@ -401,13 +424,24 @@ async fn the_bridge_swaps_legacy_keys_for_bearer_tokens() {
         .unwrap()
         .to_string();
     let http = reqwest::Client::new();
-    let call = || {
-        http.get(format!("{address}/api/things?limit=1"))
-            .header("X-COUPA-API-KEY", "legacy-key-1")
-            .send()
+    let call = |key: Option<&'static str>, path: &str| {
+        let mut request = http
+            .get(format!("{address}{path}"))
+            .header("Connection", "keep-alive, x-hop")
+            .header("X-Hop", "private to this hop")
+            .header("X-End-To-End", "kept");
+        if let Some(key) = key {
+            request = request.header("X-COUPA-API-KEY", key);
+        }
+        request.send()
     };
 
-    let answer: serde_json::Value = call().await.unwrap().json().await.unwrap();
+    let answer: serde_json::Value = call(Some("legacy-key-1"), "/api/things?limit=1")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(answer[0]["token"], "t1");
     let seen = mock.seen.lock().unwrap().last().cloned().unwrap();
     assert_eq!(seen["authorization"], "Bearer t1");
@@ -415,38 +449,130 @@ async fn the_bridge_swaps_legacy_keys_for_bearer_tokens() {
         seen.get("x-coupa-api-key").is_none(),
         "the legacy key never reaches the instance"
     );
+    assert!(
+        seen.get("x-hop").is_none(),
+        "a header named in Connection stops here: {seen:?}"
+    );
+    assert_eq!(seen["x-end-to-end"], "kept");
 
     *mock.revoked_token.lock().unwrap() = Some("t1".into());
-    let answer = call().await.unwrap();
+    let answer = call(Some("legacy-key-1"), "/api/things?limit=1")
+        .await
+        .unwrap();
     assert_eq!(answer.status(), 200, "one refresh and one retry on a 401");
     assert_eq!(
         answer.json::<serde_json::Value>().await.unwrap()[0]["token"],
         "t2"
     );
 
+    let forwarded_before = mock.api_requests.load(Ordering::SeqCst);
+    for key in [Some("someone-elses-key"), None] {
+        let refused = call(key, "/api/things").await.unwrap();
+        assert_eq!(refused.status(), 401, "{key:?}");
+        let body: serde_json::Value = refused.json().await.unwrap();
+        assert!(
+            body["errors"]["base"][0]
+                .as_str()
+                .unwrap()
+                .contains("not valid"),
+            "{body}"
+        );
+    }
+    let outside = call(Some("legacy-key-1"), "/oauth2/token").await.unwrap();
+    assert_eq!(outside.status(), 404, "only /api/... is forwarded");
+    let rebound = http
+        .get(format!("{address}/api/things"))
+        .header("Host", "attacker.example")
+        .header("X-COUPA-API-KEY", "legacy-key-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebound.status(), 403);
+    let huge = http
+        .post(format!("{address}/api/things"))
+        .header("X-COUPA-API-KEY", "legacy-key-1")
+        .body(vec![b'x'; 5 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(huge.status(), 413);
+    assert_eq!(
+        mock.api_requests.load(Ordering::SeqCst),
+        forwarded_before,
+        "nothing refused reached the instance"
+    );
+
+    *mock.api_delay.lock().unwrap() = Some(Duration::from_millis(700));
+    let parallel: Vec<_> = (0..5)
+        .map(|_| {
+            let request = http
+                .get(format!("{address}/api/things"))
+                .header("X-COUPA-API-KEY", "legacy-key-1");
+            tokio::spawn(async move { request.send().await.unwrap().status().as_u16() })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for call in parallel {
+        statuses.push(call.await.unwrap());
+    }
+    *mock.api_delay.lock().unwrap() = None;
+    assert_eq!(
+        statuses.iter().filter(|status| **status == 200).count(),
+        2,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|status| **status == 503).count(),
+        3,
+        "{statuses:?}"
+    );
+
+    let refused = http
+        .get(format!("{address}/_bridge/status"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401, "the worklist needs the local secret");
     let status: serde_json::Value = http
         .get(format!("{address}/_bridge/status"))
+        .bearer_auth("bridge-secret")
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    let fingerprint =
-        coupa_server::cache::hex(&coupa_server::domain::secret::digest("legacy-key-1"))[..12]
-            .to_string();
     let key = status["legacy_keys"]
         .as_array()
         .unwrap()
         .iter()
         .find(|key| key["key"] == fingerprint.as_str())
         .expect("the worklist names the key");
-    assert_eq!(key["calls"], 2);
+    assert!(key["calls"].as_u64().unwrap() >= 2);
+    let other =
+        coupa_server::cache::hex(&coupa_server::domain::secret::digest("someone-elses-key"))[..32]
+            .to_string();
+    assert!(
+        status["refused_keys"].to_string().contains(&other),
+        "{status}"
+    );
     assert!(
         !status.to_string().contains("legacy-key-1"),
         "only fingerprints, never the key"
     );
     bridge.kill().await.unwrap();
+
+    let remote = start(vec![
+        "--listen".into(),
+        "0.0.0.0:0".into(),
+        "--key".into(),
+        fingerprint,
+    ])
+    .output()
+    .await
+    .unwrap();
+    assert!(!remote.status.success());
+    assert!(String::from_utf8_lossy(&remote.stderr).contains("--allow-remote"));
 }
 
 #[tokio::test]
