@@ -10,6 +10,7 @@
 #   PG_URL=postgres://postgres@127.0.0.1:5432/test bench/api.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10s}
@@ -18,9 +19,7 @@ PORT=${PORT:-18191}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/test}
 URL="http://127.0.0.1:$PORT"
 
-for tool in wrk sqlite3; do
-  command -v "$tool" >/dev/null || { apt-get update -qq && apt-get install -y -qq "$tool"; }
-done
+ensure_tools wrk sqlite3 jq
 cargo build --release --locked -p coupa-cli --features bench-routes
 
 work=$(mktemp -d)
@@ -29,7 +28,8 @@ stop_server() {
   if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; server=""; fi
 }
 trap 'stop_server; rm -rf "$work"' EXIT
-export COUPA_ADMIN_TOKEN="bench-admin-token-$RANDOM$RANDOM"
+COUPA_ADMIN_TOKEN=$(random_admin_token)
+export COUPA_ADMIN_TOKEN
 
 start_server() {
   COUPA_LOG=warn target/release/coupa serve --listen "127.0.0.1:$PORT" --database-url "$1" --demo \
@@ -48,14 +48,10 @@ token() {
     -d "grant_type=client_credentials&client_id=$(jq -r .client_id <<<"$client")&client_secret=$(jq -r .client_secret <<<"$client")" \
     "$URL/oauth2/token" | jq -r .access_token
 }
-command -v jq >/dev/null || { apt-get update -qq && apt-get install -y -qq jq; }
 
-# wrk once; prints "requests/s p50 p99", failing on any non-2xx answer.
+# wrk once: CONNECTIONS DURATION then wrk's other arguments.
 measure() {
-  local out
-  out=$(wrk -t1 -c"$1" -d"$2" --latency "${@:3}")
-  if grep -q "Non-2xx" <<<"$out"; then echo "$out" >&2; exit 1; fi
-  echo "$(awk '/Requests\/sec/ {print $2}' <<<"$out") $(awk '$1 == "50%" {print $2}' <<<"$out") $(awk '$1 == "99%" {print $2}' <<<"$out")"
+  wrk_round -t1 -c"$1" -d"$2" "${@:3}"
 }
 
 echo "== 1. authentication cost (SQLite, demo data, limit=50, JSON)"

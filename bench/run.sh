@@ -7,6 +7,7 @@
 #   ROUNDS=5 DURATION=20s bench/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10s}
@@ -15,9 +16,7 @@ COUPA_PORT=${COUPA_PORT:-18181}
 PEER_PORT=${PEER_PORT:-18182}
 SCOPE="core.invoice.read core.expense.read"
 
-if ! command -v wrk >/dev/null; then
-  apt-get update -qq && apt-get install -y -qq wrk
-fi
+ensure_tools wrk
 npm ci --prefix bench/peer --no-audit --no-fund --silent
 cargo build --release --locked -p coupa-cli
 
@@ -29,16 +28,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-wait_for() {
-  for _ in $(seq 1 100); do
-    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "no answer from $1" >&2
-  exit 1
-}
-
-export COUPA_ADMIN_TOKEN="bench-admin-token-$RANDOM$RANDOM"
+COUPA_ADMIN_TOKEN=$(random_admin_token)
+export COUPA_ADMIN_TOKEN
 COUPA_LOG=warn target/release/coupa serve --listen "127.0.0.1:$COUPA_PORT" \
   --database-url "sqlite://$work/bench.db" >"$work/coupa.log" 2>&1 &
 pids+=($!)
@@ -55,20 +46,9 @@ wait_for "http://127.0.0.1:$PEER_PORT/.well-known/openid-configuration"
 
 export BENCH_BODY="client_id=$client_id&grant_type=client_credentials&scope=${SCOPE// /+}&client_secret=$client_secret"
 
-# One wrk round; prints requests/s, fails on any non-2xx answer.
+# One wrk round against a token endpoint.
 measure() {
-  local url=$1 out
-  out=$(wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/token.lua "$url")
-  if grep -q "Non-2xx" <<<"$out"; then
-    echo "$url answered errors:" >&2
-    echo "$out" >&2
-    exit 1
-  fi
-  local rate p50 p99
-  rate=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
-  p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
-  echo "$rate $p50 $p99"
+  wrk_round -t1 -c"$CONNECTIONS" -d"$DURATION" -s bench/token.lua "$1"
 }
 
 # Sanity: both answer a token to the same form.

@@ -7,8 +7,8 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::interactive::{
-    Browser, REDIRECT, VERIFIER, authorize, authorize_url, device_poll, hidden_fields, introspect,
-    jwt_claims, query_of, sign_in_for_tokens, token_request, user_and_client,
+    Browser, REDIRECT, authorize, authorize_url, device_poll, exchange_code, hidden_fields,
+    introspect, jwt_claims, query_of, refresh_tokens, sign_in_for_tokens, user_and_client,
 };
 use crate::support::{Backend, spawn_server, spawn_server_with};
 
@@ -96,30 +96,23 @@ async fn a_refresh_never_hands_out_a_scope_the_client_lost() {
         "openid profile email login offline_access",
     )
     .await;
-    let refresh = |token: String, scope: Option<&'static str>| {
-        let server = &server;
-        let (client_id, secret) = (client_id.clone(), secret.clone());
-        async move {
-            let mut form = vec![
-                ("grant_type", "refresh_token".to_string()),
-                ("refresh_token", token),
-                ("client_id", client_id),
-                ("client_secret", secret),
-            ];
-            if let Some(scope) = scope {
-                form.push(("scope", scope.to_string()));
-            }
-            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            token_request(server, &form).await
-        }
-    };
-    let (status, refreshed) = refresh(tokens["refresh_token"].as_str().unwrap().into(), None).await;
+    let (status, refreshed) = refresh_tokens(
+        &server,
+        tokens["refresh_token"].as_str().unwrap(),
+        &client_id,
+        &secret,
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{refreshed}");
     let scopes = scopes_of(refreshed["access_token"].as_str().unwrap());
     assert!(!scopes.contains(&"core.invoice.read".into()), "{scopes:?}");
     assert_eq!(refreshed["scope"], "openid profile email offline_access");
-    let (status, refused) = refresh(
-        refreshed["refresh_token"].as_str().unwrap().into(),
+    let (status, refused) = refresh_tokens(
+        &server,
+        refreshed["refresh_token"].as_str().unwrap(),
+        &client_id,
+        &secret,
         Some("core.invoice.read"),
     )
     .await;
@@ -168,14 +161,12 @@ async fn refresh_tokens_codes_and_device_codes_die_with_a_deactivation() {
         set_active(&server, id, false).await;
         set_active(&server, id, true).await;
     }
-    let (status, refused) = token_request(
+    let (status, refused) = refresh_tokens(
         &server,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
-            ("client_id", &client_id),
-            ("client_secret", &secret),
-        ],
+        tokens["refresh_token"].as_str().unwrap(),
+        &client_id,
+        &secret,
+        None,
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
@@ -194,18 +185,8 @@ async fn refresh_tokens_codes_and_device_codes_die_with_a_deactivation() {
     )
     .await;
     assert_eq!(seen["active"], false, "{seen}");
-    let (status, refused) = token_request(
-        &server,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("code_verifier", VERIFIER),
-            ("redirect_uri", REDIRECT),
-            ("client_id", &client_id),
-            ("client_secret", &secret),
-        ],
-    )
-    .await;
+    let (status, refused) =
+        exchange_code(&server, &code, &client_id, Some(&secret), Some(REDIRECT)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
     assert_eq!(refused["error"], "invalid_grant");
     let (status, refused) = device_poll(
@@ -299,39 +280,17 @@ async fn a_code_presented_by_another_client_is_not_spent_and_redirect_uri_must_r
     let mut browser = Browser::new(&server.url);
     let redirect = authorize(&mut browser, &authorize_url(&client_id, &[]), "allow").await;
     let code = query_of(&redirect)["code"].clone();
-    let (status, stolen) = token_request(
+    let (status, stolen) = exchange_code(
         &server,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("code_verifier", VERIFIER),
-            ("redirect_uri", REDIRECT),
-            ("client_id", &thief.client_id),
-            ("client_secret", thief.client_secret.as_deref().unwrap()),
-        ],
+        &code,
+        &thief.client_id,
+        thief.client_secret.as_deref(),
+        Some(REDIRECT),
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(stolen["error"], "invalid_grant");
-    let exchange = |redirect_uri: Option<&'static str>| {
-        let (server, code, client_id, secret) =
-            (&server, code.clone(), client_id.clone(), secret.clone());
-        async move {
-            let mut form = vec![
-                ("grant_type", "authorization_code".to_string()),
-                ("code", code),
-                ("code_verifier", VERIFIER.to_string()),
-                ("client_id", client_id),
-                ("client_secret", secret),
-            ];
-            if let Some(uri) = redirect_uri {
-                form.push(("redirect_uri", uri.to_string()));
-            }
-            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            token_request(server, &form).await
-        }
-    };
-    let (status, missing) = exchange(None).await;
+    let (status, missing) = exchange_code(&server, &code, &client_id, Some(&secret), None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(
         missing["error_description"]
@@ -343,31 +302,17 @@ async fn a_code_presented_by_another_client_is_not_spent_and_redirect_uri_must_r
     // The failed attempts above spent the code; the rightful client starts again.
     let redirect = authorize(&mut browser, &authorize_url(&client_id, &[]), "allow").await;
     let code = query_of(&redirect)["code"].clone();
-    let (status, _) = token_request(
+    let (status, _) = exchange_code(
         &server,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("code_verifier", VERIFIER),
-            ("redirect_uri", REDIRECT),
-            ("client_id", &thief.client_id),
-            ("client_secret", thief.client_secret.as_deref().unwrap()),
-        ],
+        &code,
+        &thief.client_id,
+        thief.client_secret.as_deref(),
+        Some(REDIRECT),
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, tokens) = token_request(
-        &server,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("code_verifier", VERIFIER),
-            ("redirect_uri", REDIRECT),
-            ("client_id", &client_id),
-            ("client_secret", &secret),
-        ],
-    )
-    .await;
+    let (status, tokens) =
+        exchange_code(&server, &code, &client_id, Some(&secret), Some(REDIRECT)).await;
     assert_eq!(
         status,
         StatusCode::OK,

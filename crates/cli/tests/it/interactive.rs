@@ -278,6 +278,44 @@ pub(crate) async fn token_request(
     (status, response.json().await.unwrap())
 }
 
+/// `grant_type=authorization_code` for `code` as `client_id` (with its secret when given),
+/// with the PKCE verifier, and `redirect_uri` when given.
+pub(crate) async fn exchange_code(
+    server: &TestServer,
+    code: &str,
+    client_id: &str,
+    secret: Option<&str>,
+    redirect_uri: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("code_verifier", VERIFIER),
+        ("client_id", client_id),
+    ];
+    form.extend(secret.map(|secret| ("client_secret", secret)));
+    form.extend(redirect_uri.map(|uri| ("redirect_uri", uri)));
+    token_request(server, &form).await
+}
+
+/// `grant_type=refresh_token` as a confidential client, narrowed to `scope` when given.
+pub(crate) async fn refresh_tokens(
+    server: &TestServer,
+    refresh_token: &str,
+    client_id: &str,
+    secret: &str,
+    scope: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut form = vec![
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token),
+        ("client_id", client_id),
+        ("client_secret", secret),
+    ];
+    form.extend(scope.map(|scope| ("scope", scope)));
+    token_request(server, &form).await
+}
+
 /// Ada signs in and allows the confidential client, which exchanges the code (with PKCE).
 pub(crate) async fn sign_in_for_tokens(
     server: &TestServer,
