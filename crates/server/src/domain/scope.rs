@@ -14,15 +14,25 @@ pub enum ScopeError {
 
 impl ScopeSet {
     /// Splits on any white space, as clients paste scope lists in many ways.
-    /// Linear in the input, however many names it repeats.
+    /// Linear in the input however many names it holds: a short list (every real one) is
+    /// deduplicated by scanning, a long one through a set.
     pub fn parse(text: &str) -> Self {
-        let mut seen = std::collections::HashSet::new();
-        Self(
-            text.split_whitespace()
-                .filter(|name| seen.insert(*name))
-                .map(str::to_string)
-                .collect(),
-        )
+        const SCAN_UP_TO: usize = 64;
+        let mut names: Vec<String> = Vec::new();
+        let mut seen: Option<std::collections::HashSet<String>> = None;
+        for name in text.split_whitespace() {
+            let fresh = match &mut seen {
+                Some(seen) => seen.insert(name.to_string()),
+                None => !names.iter().any(|existing| existing == name),
+            };
+            if fresh {
+                names.push(name.to_string());
+                if seen.is_none() && names.len() == SCAN_UP_TO {
+                    seen = Some(names.iter().cloned().collect());
+                }
+            }
+        }
+        Self(names)
     }
 
     /// The names of `self` that `other` also holds, in the order of `self`: what a token
@@ -117,6 +127,14 @@ mod tests {
         let client = ScopeSet::parse("a c d");
         assert_eq!(token.intersection(&client).to_string(), "c a");
         assert!(token.intersection(&ScopeSet::default()).is_empty());
+    }
+
+    #[test]
+    fn long_lists_dedupe_across_the_switch_to_a_set() {
+        let text: String = (0..100).chain(0..100).map(|i| format!("s{i} ")).collect();
+        let set = ScopeSet::parse(&text);
+        let expected: Vec<String> = (0..100).map(|i| format!("s{i}")).collect();
+        assert_eq!(set.iter().collect::<Vec<_>>(), expected);
     }
 
     #[test]
