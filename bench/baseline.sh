@@ -13,8 +13,8 @@ source bench/lib.sh
 
 : "${BASELINE:?set BASELINE to the coupa binary to compare with}"
 CANDIDATE=${CANDIDATE:-target/release/coupa}
-ROUNDS=${ROUNDS:-5}
-DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-10}
+DURATION=${DURATION:-5s}
 CONNECTIONS=${CONNECTIONS:-32}
 SCOPE="core.invoice.read core.expense.read"
 
@@ -32,39 +32,54 @@ trap cleanup EXIT
 COUPA_ADMIN_TOKEN=$(random_admin_token)
 export COUPA_ADMIN_TOKEN
 
-# Starts one server and prints the form body of a token request for a fresh client.
+# Starts one server (in this shell, so that cleanup stops it).
 start() {
   local binary=$1 port=$2 name=$3
   mkdir -p "$work/$name"
   COUPA_LOG=warn "$binary" serve --listen "127.0.0.1:$port" \
     --database-url "sqlite://$work/$name/bench.db" >"$work/$name/log" 2>&1 &
   pids+=($!)
-  wait_for "http://127.0.0.1:$port/healthz" >&2
-  local client
-  client=$("$binary" admin clients create --url "http://127.0.0.1:$port" \
-    --name bench --login bench --scope "$SCOPE" --output json)
-  python3 -c 'import json,sys; c=json.load(sys.stdin); print(f"client_id={c[\"client_id\"]}&grant_type=client_credentials&scope='"${SCOPE// /+}"'&client_secret={c[\"client_secret\"]}")' <<<"$client"
+  wait_for "http://127.0.0.1:$port/healthz"
 }
 
-baseline_body=$(start "$BASELINE" 18191 baseline)
-candidate_body=$(start "$CANDIDATE" 18192 candidate)
+# The form body of a token request for a fresh client of the server on PORT.
+token_body() {
+  local binary=$1 port=$2 client id secret
+  client=$("$binary" admin clients create --url "http://127.0.0.1:$port" \
+    --name bench --login bench --scope "$SCOPE" --output json)
+  id=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["client_id"])' <<<"$client")
+  secret=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["client_secret"])' <<<"$client")
+  echo "client_id=$id&grant_type=client_credentials&scope=${SCOPE// /+}&client_secret=$secret"
+}
+
+start "$BASELINE" 18191 baseline
+start "$CANDIDATE" 18192 candidate
+baseline_body=$(token_body "$BASELINE" 18191)
+candidate_body=$(token_body "$CANDIDATE" 18192)
 
 measure() {
-  BENCH_BODY=$2 wrk_round -t1 -c"$CONNECTIONS" -d"$DURATION" -s bench/token.lua \
+  export BENCH_BODY=$2
+  wrk_round -t1 -c"$CONNECTIONS" -d"$DURATION" -s bench/token.lua \
     "http://127.0.0.1:$1/oauth2/token"
 }
 
-best_baseline=0
-best_candidate=0
+baseline_rates=()
+candidate_rates=()
 echo "round  build      tokens/s   p50       p99"
 for round in $(seq 1 "$ROUNDS"); do
   read -r rate p50 p99 < <(measure 18191 "$baseline_body")
   printf "%-6s %-10s %-10s %-9s %s\n" "$round" "baseline" "$rate" "$p50" "$p99"
-  best_baseline=$(python3 -c "print(max($best_baseline, $rate))")
+  baseline_rates+=("$rate")
   read -r rate p50 p99 < <(measure 18192 "$candidate_body")
   printf "%-6s %-10s %-10s %-9s %s\n" "$round" "candidate" "$rate" "$p50" "$p99"
-  best_candidate=$(python3 -c "print(max($best_candidate, $rate))")
+  candidate_rates+=("$rate")
 done
-ratio=$(python3 -c "print(f'{$best_candidate / $best_baseline:.3f}')")
 echo
-echo "best: candidate $best_candidate tokens/s, baseline $best_baseline tokens/s, ratio ${ratio}"
+python3 - "${baseline_rates[*]}" "${candidate_rates[*]}" <<'PY'
+import statistics, sys
+baseline = [float(x) for x in sys.argv[1].split()]
+candidate = [float(x) for x in sys.argv[2].split()]
+print(f"median: candidate {statistics.median(candidate):.0f} tokens/s, baseline {statistics.median(baseline):.0f}, "
+      f"ratio {statistics.median(candidate) / statistics.median(baseline):.3f}")
+print(f"best:   candidate {max(candidate):.0f} tokens/s, baseline {max(baseline):.0f}, ratio {max(candidate) / max(baseline):.3f}")
+PY

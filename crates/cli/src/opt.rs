@@ -406,10 +406,10 @@ pub struct ServeArgs {
     /// connection within this time of the last answer [default: 10s].
     #[arg(long, env = "COUPA_HEADER_READ_TIMEOUT", value_name = "DURATION")]
     pub header_read_timeout: Option<String>,
-    /// Reading a request's body and answering it may take at most this long; past it the
-    /// answer is 408 [default: 30s].
-    #[arg(long, env = "COUPA_REQUEST_TIMEOUT", value_name = "DURATION")]
-    pub request_timeout: Option<String>,
+    /// A request's body must have arrived this long after the request began; past it the
+    /// request is refused and its connection closed [default: 30s].
+    #[arg(long, env = "COUPA_BODY_READ_TIMEOUT", value_name = "DURATION")]
+    pub body_read_timeout: Option<String>,
     /// Connections served at once; more wait to be accepted [default: 1024].
     #[arg(long, env = "COUPA_MAX_CONNECTIONS", value_name = "COUNT")]
     pub max_connections: Option<usize>,

@@ -95,7 +95,7 @@ fn resolve_config(args: ServeArgs) -> Result<Config, Failure> {
         unauthenticated_api_for_benchmarks: args.unauthenticated_api_for_benchmarks.then_some(true),
         allow_http_redirect_uris: args.allow_http_redirect_uris,
         header_read_timeout: args.header_read_timeout,
-        request_timeout: args.request_timeout,
+        body_read_timeout: args.body_read_timeout,
         max_connections: args.max_connections,
         shutdown_timeout: args.shutdown_timeout,
         key_encryption_key_file: args.key_encryption_key_file,

@@ -23,8 +23,8 @@ pub const DEFAULT_SESSION_LIFETIME: Duration = Duration::from_secs(8 * 3600);
 /// A client must send a request head within this time, and the next one on a kept-alive
 /// connection within this time of the last answer.
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// Reading the body and answering one request may take at most this long.
-pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// A request's body must have arrived this long after the request began.
+pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 /// On SIGTERM, requests in flight get this long to finish; then their connections are dropped.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -53,7 +53,7 @@ pub struct ConfigLayer {
     pub unauthenticated_api_for_benchmarks: Option<bool>,
     pub allow_http_redirect_uris: Option<bool>,
     pub header_read_timeout: Option<String>,
-    pub request_timeout: Option<String>,
+    pub body_read_timeout: Option<String>,
     pub max_connections: Option<usize>,
     pub shutdown_timeout: Option<String>,
     pub key_encryption_key_file: Option<String>,
@@ -90,7 +90,7 @@ impl ConfigLayer {
                 .allow_http_redirect_uris
                 .or(lower.allow_http_redirect_uris),
             header_read_timeout: self.header_read_timeout.or(lower.header_read_timeout),
-            request_timeout: self.request_timeout.or(lower.request_timeout),
+            body_read_timeout: self.body_read_timeout.or(lower.body_read_timeout),
             max_connections: self.max_connections.or(lower.max_connections),
             shutdown_timeout: self.shutdown_timeout.or(lower.shutdown_timeout),
             key_encryption_key_file: self
@@ -149,7 +149,7 @@ pub struct Config {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConnectionLimits {
     pub header_read_timeout: Duration,
-    pub request_timeout: Duration,
+    pub body_read_timeout: Duration,
     pub max_connections: usize,
     pub shutdown_timeout: Duration,
 }
@@ -237,12 +237,12 @@ impl Config {
                 DEFAULT_HEADER_READ_TIMEOUT,
             )?)
             .ok_or("header-read-timeout: must be at least one second")?,
-            request_timeout: positive(duration(
-                "request-timeout",
-                layer.request_timeout,
-                DEFAULT_REQUEST_TIMEOUT,
+            body_read_timeout: positive(duration(
+                "body-read-timeout",
+                layer.body_read_timeout,
+                DEFAULT_BODY_READ_TIMEOUT,
             )?)
-            .ok_or("request-timeout: must be at least one second")?,
+            .ok_or("body-read-timeout: must be at least one second")?,
             max_connections: match layer.max_connections {
                 Some(0) => return Err("max-connections: must be at least 1".into()),
                 Some(count) => count,

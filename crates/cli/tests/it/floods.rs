@@ -143,7 +143,7 @@ async fn closed_within(stream: &mut TcpStream, within: Duration) -> bool {
 #[tokio::test]
 #[ignore = "200 slow connections held for several seconds; .ci/run runs it"]
 async fn slow_heads_and_trickled_bodies_are_cut_off() {
-    let (child, url) = serve(&["--header-read-timeout", "2s", "--request-timeout", "3s"]).await;
+    let (child, url) = serve(&["--header-read-timeout", "2s", "--body-read-timeout", "3s"]).await;
     let address = url.trim_start_matches("http://").to_string();
     let mut slow = Vec::new();
     for index in 0..200 {
@@ -233,7 +233,7 @@ async fn connections_past_the_cap_wait_for_a_free_one() {
 
 #[tokio::test]
 async fn a_stalled_client_does_not_hold_shutdown_past_its_deadline() {
-    let (child, url) = serve(&["--request-timeout", "120s", "--shutdown-timeout", "2s"]).await;
+    let (child, url) = serve(&["--body-read-timeout", "120s", "--shutdown-timeout", "2s"]).await;
     let mut stalled = TcpStream::connect(url.trim_start_matches("http://"))
         .await
         .unwrap();

@@ -1,11 +1,13 @@
 //! The accept loop: what one connection may hold. A request head must arrive within the
-//! header read timeout (also between requests on a kept-alive connection), a request must be
-//! read and answered within the request timeout, at most `max_connections` are served at
-//! once, and on shutdown the connections still busy after the shutdown timeout are dropped.
+//! header read timeout (also between requests on a kept-alive connection), its body within the
+//! body read timeout, at most `max_connections` are served at once, and on shutdown the
+//! connections still busy after the shutdown timeout are dropped.
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
@@ -26,10 +28,6 @@ pub async fn serve(
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let router = router.layer(tower_http::timeout::TimeoutLayer::with_status_code(
-        axum::http::StatusCode::REQUEST_TIMEOUT,
-        limits.request_timeout,
-    ));
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
@@ -61,11 +59,19 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let router = router.clone();
+        let body_read_timeout = limits.body_read_timeout;
         let service = hyper::service::service_fn(move |mut request: hyper::Request<_>| {
             request
                 .extensions_mut()
                 .insert(ConnectInfo::<SocketAddr>(peer));
-            router.clone().oneshot(request.map(axum::body::Body::new))
+            let deadline = tokio::time::Instant::now() + body_read_timeout;
+            router.clone().oneshot(request.map(|body| {
+                axum::body::Body::new(DeadlineBody {
+                    inner: body,
+                    deadline,
+                    timer: None,
+                })
+            }))
         });
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         connections.spawn(async move {
@@ -89,4 +95,52 @@ pub async fn serve(
     }
     connections.shutdown().await;
     Ok(())
+}
+
+/// A request body that must have arrived by `deadline`. The timer is armed only when the body
+/// is not already there, so a request whose body came with its head (most of them) costs no
+/// timer at all.
+struct DeadlineBody<B> {
+    inner: B,
+    deadline: tokio::time::Instant,
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the request body did not arrive in time")]
+struct BodyTooSlow;
+
+impl<B> http_body::Body for DeadlineBody<B>
+where
+    B: http_body::Body<Data = axum::body::Bytes> + Unpin,
+    B::Error: Into<axum::BoxError>,
+{
+    type Data = axum::body::Bytes;
+    type Error = axum::BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let this = self.get_mut();
+        if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
+            return Poll::Ready(frame.map(|frame| frame.map_err(Into::into)));
+        }
+        let deadline = this.deadline;
+        let timer = this
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        match timer.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(BodyTooSlow)))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
 }
