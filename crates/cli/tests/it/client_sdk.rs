@@ -488,14 +488,18 @@ async fn the_bridge_swaps_legacy_keys_for_bearer_tokens() {
         .await
         .unwrap();
     assert_eq!(rebound.status(), 403);
-    let huge = http
+    // Its own client: the bridge closes this connection, which must not go back to a pool.
+    let huge = reqwest::Client::new()
         .post(format!("{address}/api/things"))
         .header("X-COUPA-API-KEY", "legacy-key-1")
         .body(vec![b'x'; 5 * 1024 * 1024])
         .send()
-        .await
-        .unwrap();
-    assert_eq!(huge.status(), 413);
+        .await;
+    match huge {
+        Ok(answer) => assert_eq!(answer.status(), 413),
+        // The bridge may answer and close before the client has written the whole body.
+        Err(error) => assert!(error.is_request(), "{error}"),
+    }
     assert_eq!(
         mock.api_requests.load(Ordering::SeqCst),
         forwarded_before,
@@ -505,7 +509,7 @@ async fn the_bridge_swaps_legacy_keys_for_bearer_tokens() {
     *mock.api_delay.lock().unwrap() = Some(Duration::from_millis(700));
     let parallel: Vec<_> = (0..5)
         .map(|_| {
-            let request = http
+            let request = reqwest::Client::new()
                 .get(format!("{address}/api/things"))
                 .header("X-COUPA-API-KEY", "legacy-key-1");
             tokio::spawn(async move { request.send().await.unwrap().status().as_u16() })

@@ -490,30 +490,7 @@ async fn a_closed_stdout_ends_a_listing_quietly_and_logs_have_no_colours_off_a_t
     assert!(output.status.success(), "{:?}: {stderr}", output.status);
     assert!(!stderr.contains("panicked"), "{stderr}");
 
-    let log = std::env::temp_dir().join(crate::support::unique_name("coupa-log-"));
-    let database = crate::support::fresh_sqlite_url();
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_coupa"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--database-url",
-            &database,
-        ])
-        .env("COUPA_ADMIN_TOKEN", crate::support::ADMIN_TOKEN)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let started = std::time::Instant::now();
-    while !std::fs::read_to_string(&log).unwrap().contains("listening") {
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(30),
-            "never listened"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let (child, _, log) = serve_logging_to_a_file().await;
     crate::cli::terminate(child).await;
     let logged = std::fs::read_to_string(&log).unwrap();
     assert!(logged.contains("INFO"), "{logged}");
@@ -1036,32 +1013,7 @@ async fn sign_ins_and_wrong_admin_tokens_are_logged_and_throttled_and_short_admi
         short.stderr
     );
 
-    let log = std::env::temp_dir().join(crate::support::unique_name("coupa-log-"));
-    let database = crate::support::fresh_sqlite_url();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_coupa"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--database-url",
-            &database,
-        ])
-        .env("COUPA_ADMIN_TOKEN", crate::support::ADMIN_TOKEN)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap());
-    let url = loop {
-        let mut line = String::new();
-        tokio::io::AsyncBufReadExt::read_line(&mut lines, &mut line)
-            .await
-            .unwrap();
-        if let Some(rest) = line.strip_prefix("coupa serve: listening on ") {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-    };
+    let (child, url, log) = serve_logging_to_a_file().await;
     let admin = coupa_client::AdminClient::new(&url, crate::support::ADMIN_TOKEN);
     admin
         .create_user(&coupa_proto::admin::CreateUser {
@@ -1499,4 +1451,38 @@ async fn sqlite_writes_recover_within_a_second_once_a_full_disk_has_space_again(
         assert_eq!(create(format!("later-{ok}")).await, StatusCode::CREATED);
     }
     drop(server);
+}
+
+/// `coupa serve` as a process on a fresh database, its log (stderr) going to a file, as when
+/// run under a service manager: the process, its URL and the log file.
+async fn serve_logging_to_a_file() -> (tokio::process::Child, String, std::path::PathBuf) {
+    use tokio::io::AsyncBufReadExt;
+    let log = std::env::temp_dir().join(crate::support::unique_name("coupa-log-"));
+    let database = crate::support::fresh_sqlite_url();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_coupa"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            &database,
+        ])
+        .env("COUPA_ADMIN_TOKEN", crate::support::ADMIN_TOKEN)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(rest) = line.strip_prefix("coupa serve: listening on ") {
+                return rest.split_whitespace().next().unwrap().to_string();
+            }
+        }
+        panic!("coupa serve exited before listening");
+    })
+    .await
+    .expect("listens within 30 s");
+    (child, url, log)
 }
