@@ -327,9 +327,8 @@ fn print_answer(answer: coupa_client::api::Answer) -> Result<(), Failure> {
     }
 }
 
-/// One CSV row; the first call writes the header from the first record's attributes.
+/// One CSV row; the first call prints the header from the first record's attributes.
 /// Associations appear as their id.
-/// A record as a CSV line; before the first, prints the header of its columns.
 fn csv_line(record: &Value, columns: &mut Option<Vec<String>>) -> String {
     let Some(map) = record.as_object() else {
         return String::new();

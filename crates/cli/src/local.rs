@@ -30,22 +30,6 @@ impl LocalSecret {
     }
 }
 
-/// The host of a `Host` header, without its port, lower-cased.
-fn host_name(value: &str) -> String {
-    let value = value.trim();
-    let host = match value.strip_prefix('[') {
-        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
-        None => value.rsplit_once(':').map_or(value, |(host, port)| {
-            if port.chars().all(|c| c.is_ascii_digit()) {
-                host
-            } else {
-                value
-            }
-        }),
-    };
-    host.to_ascii_lowercase()
-}
-
 /// Whether `Host` names this machine (`localhost`, a loopback address) or one of `allowed`.
 pub fn host_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
     let Some(value) = headers
@@ -54,12 +38,9 @@ pub fn host_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
     else {
         return false;
     };
-    let host = host_name(value);
-    host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|address| address.is_loopback())
-        || allowed.iter().any(|name| name.eq_ignore_ascii_case(&host))
+    let host = coupa_proto::hosts::host_of_authority(value);
+    coupa_proto::hosts::is_loopback_host(host)
+        || allowed.iter().any(|name| name.eq_ignore_ascii_case(host))
 }
 
 /// A local secret from the flag or environment, else a fresh one printed once.

@@ -44,16 +44,8 @@ pub fn allows_secrets(url: &str) -> bool {
     let Ok(parsed) = reqwest::Url::parse(url) else {
         return false;
     };
-    let host = parsed
-        .host_str()
-        .unwrap_or_default()
-        .trim_start_matches('[')
-        .trim_end_matches(']');
     parsed.scheme() == "http"
-        && (host.eq_ignore_ascii_case("localhost")
-            || host
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|address| address.is_loopback()))
+        && coupa_proto::hosts::is_loopback_host(parsed.host_str().unwrap_or_default())
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod errors;
+pub mod hosts;
 pub mod oauth;
 pub mod rate;
 pub mod scopes;

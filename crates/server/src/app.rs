@@ -311,14 +311,22 @@ async fn load_key_ring(
             tracing::info!(kid = %key.kid, "sealed a signing key stored in clear by an earlier version");
         }
     }
+    open_key_ring(store, kek, config).await
+}
+
+/// Every stored signing key, opened, as a ring signing with the configured algorithm.
+async fn open_key_ring(
+    store: &dyn Store,
+    kek: &KeyEncryptionKey,
+    config: &Config,
+) -> Result<KeyRing, StartError> {
     let opened = crate::key_encryption::open_all(kek, store.signing_keys().await?)?;
     Ok(KeyRing::new(&opened, config.signing_alg)?)
 }
 
 /// Reads the key ring again: keys other replicas added since are learnt.
 pub async fn reload_key_ring(state: &AppState) -> Result<(), StartError> {
-    let opened = crate::key_encryption::open_all(&state.kek, state.store.signing_keys().await?)?;
-    let ring = KeyRing::new(&opened, state.config.signing_alg)?;
+    let ring = open_key_ring(state.store.as_ref(), &state.kek, &state.config).await?;
     state.keys.replace(ring);
     Ok(())
 }

@@ -205,21 +205,12 @@ pub fn load(
 }
 
 fn read_file(file: &Path) -> Result<KeyEncryptionKey, KekError> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(file)
-            .map_err(|error| KekError::File(format!("cannot read {}: {error}", file.display())))?
-            .permissions()
-            .mode();
-        if mode & 0o077 != 0 {
-            return Err(KekError::File(format!(
-                "{} is readable by other users (mode {:o}); run chmod 600 {}",
-                file.display(),
-                mode & 0o777,
-                file.display()
-            )));
-        }
+    if let Some(mode) = crate::private_files::open_to_others(file) {
+        return Err(KekError::File(format!(
+            "{} is readable by other users (mode {mode:o}); run chmod 600 {}",
+            file.display(),
+            file.display()
+        )));
     }
     let text = std::fs::read_to_string(file)
         .map_err(|error| KekError::File(format!("cannot read {}: {error}", file.display())))?;

@@ -14,6 +14,7 @@ pub mod http;
 pub mod key_encryption;
 pub mod keys;
 pub mod passwords;
+pub mod private_files;
 pub mod revocations;
 pub mod sign_ins;
 pub mod store;

@@ -453,15 +453,7 @@ pub fn is_loopback_http_uri(uri: &str) -> bool {
         return false;
     };
     let authority = rest.split(['/', '?']).next().unwrap_or_default();
-    let host = match authority.strip_prefix('[') {
-        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
-        None => authority.split(':').next().unwrap_or_default(),
-    };
-    let host = host.to_ascii_lowercase();
-    host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|address| address.is_loopback())
+    coupa_proto::hosts::is_loopback_host(coupa_proto::hosts::host_of_authority(authority))
 }
 
 fn validate_redirect_uris(

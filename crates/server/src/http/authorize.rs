@@ -1,11 +1,10 @@
 //! The authorization endpoint (RFC 6749 §4.1, OpenID Connect Core §3.1.2) and the sign-in
 //! pages it leads through.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Body;
-use std::net::SocketAddr;
-
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -30,6 +30,11 @@ fn cookie_name(state: &AppState, name: &str) -> String {
     }
 }
 
+/// The session secret this browser sent, if any.
+fn session_cookie<'a>(state: &AppState, headers: &'a HeaderMap) -> Option<&'a str> {
+    cookie_value(headers, &cookie_name(state, SESSION_COOKIE))
+}
+
 fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
@@ -70,7 +75,7 @@ pub fn csrf_token(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<(String, bool), RandomnessUnavailable> {
-    if let Some(session) = cookie_value(headers, &cookie_name(state, SESSION_COOKIE)) {
+    if let Some(session) = session_cookie(state, headers) {
         return Ok((session_csrf(session), false));
     }
     match cookie_value(headers, &cookie_name(state, CSRF_COOKIE)) {
@@ -89,7 +94,7 @@ pub fn remember_csrf(state: &AppState, response: &mut Response, token: &str, is_
 /// Whether a form's `csrf_token` is this browser's: its session's, or before sign-in its
 /// cookie's.
 pub fn csrf_matches(state: &AppState, headers: &HeaderMap, submitted: Option<&str>) -> bool {
-    let expected = match cookie_value(headers, &cookie_name(state, SESSION_COOKIE)) {
+    let expected = match session_cookie(state, headers) {
         Some(session) => Some(session_csrf(session)),
         None => cookie_value(headers, &cookie_name(state, CSRF_COOKIE)).map(str::to_string),
     };
@@ -104,7 +109,7 @@ pub async fn current_user(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
-    let Some(token) = cookie_value(headers, &cookie_name(state, SESSION_COOKIE)) else {
+    let Some(token) = session_cookie(state, headers) else {
         return Ok(None);
     };
     let digest = secret::digest(token);
@@ -130,7 +135,7 @@ pub async fn start_session(
     headers: &HeaderMap,
     user: &UserRecord,
 ) -> Result<Option<HeaderValue>, String> {
-    if let Some(previous) = cookie_value(headers, &cookie_name(state, SESSION_COOKIE)) {
+    if let Some(previous) = session_cookie(state, headers) {
         state
             .store
             .delete_session(&secret::digest(previous))
@@ -159,7 +164,7 @@ pub async fn end_session(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<HeaderValue>, StoreError> {
-    if let Some(token) = cookie_value(headers, &cookie_name(state, SESSION_COOKIE)) {
+    if let Some(token) = session_cookie(state, headers) {
         state.store.delete_session(&secret::digest(token)).await?;
     }
     Ok(set_cookie(state, SESSION_COOKIE, "", Some(0)))

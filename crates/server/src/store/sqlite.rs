@@ -71,23 +71,16 @@ fn ensure_private_files(path: &Path) -> Result<(), StoreError> {
             }
         }
     }
-    #[cfg(unix)]
     for file in [
         path.to_path_buf(),
         PathBuf::from(format!("{name}-wal")),
         PathBuf::from(format!("{name}-shm")),
     ] {
-        use std::os::unix::fs::PermissionsExt;
-        let Ok(metadata) = std::fs::metadata(&file) else {
-            continue;
-        };
-        let mode = metadata.permissions().mode();
-        if mode & 0o077 != 0 {
+        if let Some(mode) = crate::private_files::open_to_others(&file) {
             return Err(StoreError::Unavailable(format!(
-                "{} is readable or writable by other users (mode {:o}) and holds the server's secrets; \
+                "{} is readable or writable by other users (mode {mode:o}) and holds the server's secrets; \
                  run chmod 600 {name} {name}-wal {name}-shm and start again",
                 file.display(),
-                mode & 0o777
             )));
         }
     }
