@@ -1,14 +1,17 @@
 //! What an attacker or an unlucky operator tried, kept closed: scope removal and client
 //! deactivation reaching issued tokens and grants, introspection rights, codes presented by
-//! the wrong client, http redirect URIs, the benchmark route.
+//! the wrong client, http redirect URIs, the benchmark route, parameter floods, cookies and
+//! headers, throttled sign-ins, sealed keys and a private database, the SDK's redirects and
+//! files, replicas, and a full disk.
 
 use coupa_proto::admin::{CreateClient, UpdateClient};
 use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::interactive::{
-    Browser, REDIRECT, authorize, authorize_url, device_poll, exchange_code, hidden_fields,
-    introspect, jwt_claims, query_of, refresh_tokens, sign_in_for_tokens, user_and_client,
+    Browser, REDIRECT, ada_signed_in, authorize, authorize_url, device_poll, exchange_code,
+    hidden_fields, introspect, jwt_claims, public_device_client, query_of, refresh_tokens,
+    sign_in_for_tokens, user_and_client,
 };
 use crate::support::{Backend, spawn_server, spawn_server_with};
 
@@ -80,13 +83,8 @@ async fn removing_a_scope_takes_it_from_tokens_already_issued() {
 
 #[tokio::test]
 async fn a_refresh_never_hands_out_a_scope_the_client_lost() {
-    let server = spawn_server_with(Backend::Sqlite, Default::default())
-        .await
-        .unwrap();
-    let (client_id, secret) = user_and_client(&server, false).await;
-    let secret = secret.unwrap();
-    let mut browser = Browser::new(&server.url);
-    let tokens = sign_in_for_tokens(&server, &mut browser, &client_id, &secret).await;
+    let server = spawn_server().await;
+    let (client_id, secret, _, tokens) = ada_signed_in(&server).await;
     assert!(
         scopes_of(tokens["access_token"].as_str().unwrap()).contains(&"core.invoice.read".into())
     );
@@ -122,27 +120,11 @@ async fn a_refresh_never_hands_out_a_scope_the_client_lost() {
 
 #[tokio::test]
 async fn refresh_tokens_codes_and_device_codes_die_with_a_deactivation() {
-    let server = spawn_server_with(Backend::Sqlite, Default::default())
-        .await
-        .unwrap();
-    let (client_id, secret) = user_and_client(&server, false).await;
-    let secret = secret.unwrap();
-    let mut browser = Browser::new(&server.url);
-    let tokens = sign_in_for_tokens(&server, &mut browser, &client_id, &secret).await;
+    let server = spawn_server().await;
+    let (client_id, secret, mut browser, tokens) = ada_signed_in(&server).await;
     let redirect = authorize(&mut browser, &authorize_url(&client_id, &[]), "allow").await;
     let code = query_of(&redirect)["code"].clone();
-    let device_client = server
-        .admin
-        .create_client(&CreateClient {
-            name: "Scanner".into(),
-            login: "scanner".into(),
-            grant_type: "device_code".into(),
-            scope: "openid core.invoice.read".into(),
-            pkce: true,
-            ..CreateClient::default()
-        })
-        .await
-        .unwrap();
+    let device_client = public_device_client(&server, "openid core.invoice.read").await;
     let started: Value = server
         .http
         .post(server.url(&format!(
@@ -260,9 +242,7 @@ async fn introspection_is_for_confidential_clients_and_their_own_tokens() {
 
 #[tokio::test]
 async fn a_code_presented_by_another_client_is_not_spent_and_redirect_uri_must_repeat() {
-    let server = spawn_server_with(Backend::Sqlite, Default::default())
-        .await
-        .unwrap();
+    let server = spawn_server().await;
     let (client_id, secret) = user_and_client(&server, false).await;
     let secret = secret.unwrap();
     let thief = server
@@ -713,9 +693,7 @@ async fn sessions_bind_their_csrf_token_end_on_a_new_sign_in_and_pages_send_prot
         "max-age=31536000"
     );
 
-    let server = spawn_server_with(Backend::Sqlite, Default::default())
-        .await
-        .unwrap();
+    let server = spawn_server().await;
     let (client_id, _) = user_and_client(&server, false).await;
     let (_, machine) = server.create_client("reader", "core.invoice.read").await;
     let token = server.access_token(&machine, None).await;
@@ -1117,18 +1095,7 @@ async fn the_server_purges_expired_rows_and_limits_device_authorizations() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 
-    let device_client = server
-        .admin
-        .create_client(&CreateClient {
-            name: "Scanner".into(),
-            login: "scanner".into(),
-            grant_type: "device_code".into(),
-            scope: "openid".into(),
-            pkce: true,
-            ..CreateClient::default()
-        })
-        .await
-        .unwrap();
+    let device_client = public_device_client(&server, "openid").await;
     let mut statuses = Vec::new();
     for _ in 0..15 {
         let response = server

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use coupa_proto::admin::{CreateClient, CreateUser};
+use coupa_proto::admin::{ClientView, CreateClient, CreateUser};
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::Value;
@@ -276,6 +276,32 @@ pub(crate) async fn token_request(
         .unwrap();
     let status = response.status();
     (status, response.json().await.unwrap())
+}
+
+/// Ada, her confidential client (id and secret), a browser she signed in with, and the tokens
+/// the client got from her consent.
+pub(crate) async fn ada_signed_in(server: &TestServer) -> (String, String, Browser, Value) {
+    let (client_id, secret) = user_and_client(server, false).await;
+    let secret = secret.unwrap();
+    let mut browser = Browser::new(&server.url);
+    let tokens = sign_in_for_tokens(server, &mut browser, &client_id, &secret).await;
+    (client_id, secret, browser, tokens)
+}
+
+/// A public device code client holding `scope`.
+pub(crate) async fn public_device_client(server: &TestServer, scope: &str) -> ClientView {
+    server
+        .admin
+        .create_client(&CreateClient {
+            name: "Warehouse Scanner".into(),
+            login: "scanner".into(),
+            grant_type: "device_code".into(),
+            scope: scope.into(),
+            pkce: true,
+            ..CreateClient::default()
+        })
+        .await
+        .unwrap()
 }
 
 /// `grant_type=authorization_code` for `code` as `client_id` (with its secret when given),
@@ -749,10 +775,7 @@ async fn revocation_and_introspection_of_active_expired_and_revoked_tokens() {
         ..Default::default()
     };
     let server = spawn_server_with(Backend::Sqlite, settings).await.unwrap();
-    let (client_id, secret) = user_and_client(&server, false).await;
-    let secret = secret.unwrap();
-    let mut browser = Browser::new(&server.url);
-    let tokens = sign_in_for_tokens(&server, &mut browser, &client_id, &secret).await;
+    let (client_id, secret, _, tokens) = ada_signed_in(&server).await;
     let access = tokens["access_token"].as_str().unwrap();
     let refresh = tokens["refresh_token"].as_str().unwrap();
 
@@ -892,18 +915,8 @@ async fn device_flow_states_from_pending_to_tokens_and_denial() {
         .await
         .unwrap();
     user_and_client(&server, false).await;
-    let device_client = server
-        .admin
-        .create_client(&CreateClient {
-            name: "Warehouse Scanner".into(),
-            login: "scanner".into(),
-            grant_type: "device_code".into(),
-            scope: "openid profile offline_access core.invoice.read".into(),
-            pkce: true,
-            ..CreateClient::default()
-        })
-        .await
-        .unwrap();
+    let device_client =
+        public_device_client(&server, "openid profile offline_access core.invoice.read").await;
     assert!(
         device_client.client_secret.is_none(),
         "a public device client"
@@ -1085,10 +1098,7 @@ async fn deactivating_a_user_ends_what_they_authorized() {
     let server = spawn_server_with(Backend::Sqlite, Default::default())
         .await
         .unwrap();
-    let (client_id, secret) = user_and_client(&server, false).await;
-    let secret = secret.unwrap();
-    let mut browser = Browser::new(&server.url);
-    let tokens = sign_in_for_tokens(&server, &mut browser, &client_id, &secret).await;
+    let (client_id, secret, mut browser, tokens) = ada_signed_in(&server).await;
     let access = tokens["access_token"].as_str().unwrap();
     server
         .admin
