@@ -11,60 +11,18 @@ use crate::config::Config;
 use crate::domain::secret::{self, Digest};
 use crate::domain::time::now_unix;
 use crate::key_encryption::KeyEncryptionKey;
-use crate::keys::{self, KeyRing, SharedKeyRing};
-use crate::store::{self, Store, StoreError, StoredKey};
+use crate::keys::{self, SharedKeyRing};
+use crate::state::AppState;
+use crate::store::{self, Store, StoreError};
 
 const ADMIN_TOKEN_SETTING: &str = "admin_token_sha256";
-
-/// What every handler shares.
-pub struct AppState {
-    pub config: Config,
-    pub store: Arc<dyn Store>,
-    pub clients: ClientCache,
-    pub api_keys: ApiKeyCache,
-    /// Recent uses of API keys and tokens issued to clients (see `uses`).
-    pub api_key_uses: crate::uses::RecentUses,
-    pub client_tokens: crate::uses::RecentUses,
-    pub keys: SharedKeyRing,
-    /// Opens the signing keys the store holds (see `key_encryption`).
-    pub kek: KeyEncryptionKey,
-    pub rate_limiter: crate::domain::rate_limit::RateLimiter,
-    pub admin_token_digest: Digest,
-    pub audience: String,
-    pub revocations: crate::revocations::Revocations,
-    /// Where every Argon2 computation runs (see `passwords`).
-    pub passwords: crate::passwords::PasswordWorkers,
-    /// Device authorizations started, per client and per source address.
-    pub device_starts: DeviceStartLimits,
-}
-
-/// How fast device authorizations may be started: a public device client's id is no secret,
-/// so anyone could otherwise fill the store with them.
-pub struct DeviceStartLimits {
-    pub per_client: crate::domain::rate_limit::RateLimiter,
-    pub per_address: crate::domain::rate_limit::RateLimiter,
-}
-
-impl Default for DeviceStartLimits {
-    fn default() -> Self {
-        use crate::domain::rate_limit::{Limit, RateLimiter};
-        Self {
-            per_client: RateLimiter::new(Some(Limit {
-                per_second: 5.0,
-                burst: 50,
-            })),
-            per_address: RateLimiter::new(Some(Limit {
-                per_second: 1.0,
-                burst: 10,
-            })),
-        }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("{0}")]
     Store(#[from] StoreError),
+    #[error("{0}")]
+    KeyRing(#[from] crate::signing_keys::KeyRingError),
     #[error("signing keys: {0}")]
     Keys(#[from] keys::KeyError),
     #[error("{0}")]
@@ -98,7 +56,7 @@ impl App {
             tracing::info!("demo data loaded");
         }
         let kek = key_encryption_key(&config)?;
-        let keys = load_key_ring(store.as_ref(), &config, &kek).await?;
+        let keys = crate::signing_keys::ensure(store.as_ref(), config.signing_alg, &kek).await?;
         let (admin_token_digest, generated_admin_token) =
             admin_token(store.as_ref(), &config).await?;
         let clients = ClientCache::default();
@@ -114,13 +72,21 @@ impl App {
         let rate_limiter = crate::domain::rate_limit::RateLimiter::new(config.rate_limit);
         let revocations = crate::revocations::Revocations::default();
         revocations.follow(store.as_ref(), now_unix()).await?;
+        let token_settings = crate::grants::TokenSettings {
+            issuer: config.issuer.clone(),
+            audience: audience.clone(),
+            access_token_lifetime: config.token_lifetime,
+            refresh_token_lifetime: config.refresh_token_lifetime,
+            refresh_token_reuse_grace: config.refresh_token_reuse_grace,
+        };
         let state = Arc::new(AppState {
+            token_settings,
             config,
             store,
             clients,
             api_keys,
             api_key_uses: Default::default(),
-            client_tokens: Default::default(),
+            token_issue_times: Default::default(),
             rate_limiter,
             keys: SharedKeyRing::new(keys),
             kek,
@@ -128,7 +94,7 @@ impl App {
             audience,
             revocations,
             passwords: crate::passwords::PasswordWorkers::for_this_machine()?,
-            device_starts: DeviceStartLimits::default(),
+            device_starts: Default::default(),
         });
         let (demo_client, demo_admin) = if state.config.demo {
             (
@@ -178,7 +144,7 @@ impl App {
 /// The demo client, created on the first demo start; its secret is renewed at every demo
 /// start so that it can be shown.
 async fn demo_client(state: &AppState) -> Result<coupa_proto::admin::ClientView, StartError> {
-    use crate::clients::{self, AdminError};
+    use crate::admin::{AdminError, clients};
     let failed = |error: AdminError| StartError::Admin(format!("demo client: {error:?}"));
     let existing = state
         .store
@@ -187,7 +153,7 @@ async fn demo_client(state: &AppState) -> Result<coupa_proto::admin::ClientView,
         .into_iter()
         .find(|client| client.login == crate::demo::DEMO_CLIENT_LOGIN);
     match existing {
-        Some(client) => clients::rotate_secret(state, &client.client_id)
+        Some(client) => clients::rotate_secret(&state.admin(), &client.client_id)
             .await
             .map_err(failed),
         None => {
@@ -205,7 +171,7 @@ async fn demo_client(state: &AppState) -> Result<coupa_proto::admin::ClientView,
                 contact_email: "integrations@example.com".into(),
                 ..Default::default()
             };
-            clients::create(state, input).await.map_err(failed)
+            clients::create(&state.admin(), input).await.map_err(failed)
         }
     }
 }
@@ -213,8 +179,8 @@ async fn demo_client(state: &AppState) -> Result<coupa_proto::admin::ClientView,
 /// The demo administrator, created on the first demo start; like the demo client's secret,
 /// its password is renewed at every demo start so that it can be shown.
 async fn demo_admin(state: &AppState) -> Result<(String, String), StartError> {
-    use crate::users;
-    let failed = |error: crate::clients::AdminError| {
+    use crate::admin::users;
+    let failed = |error: crate::admin::AdminError| {
         StartError::Admin(format!("demo administrator: {error:?}"))
     };
     let login = crate::demo::DEMO_ADMIN_LOGIN;
@@ -228,7 +194,7 @@ async fn demo_admin(state: &AppState) -> Result<(String, String), StartError> {
                 admin: Some(true),
                 ..Default::default()
             };
-            users::update(state, &user.user_id, changes)
+            users::update(&state.admin(), &user.user_id, changes)
                 .await
                 .map_err(failed)?;
         }
@@ -240,7 +206,7 @@ async fn demo_admin(state: &AppState) -> Result<(String, String), StartError> {
                 password: password.clone(),
                 admin: true,
             };
-            users::create(state, input).await.map_err(failed)?;
+            users::create(&state.admin(), input).await.map_err(failed)?;
         }
     }
     Ok((login.to_string(), password))
@@ -276,59 +242,6 @@ fn key_encryption_key(config: &Config) -> Result<KeyEncryptionKey, StartError> {
         }
     }
     Ok(kek)
-}
-
-async fn load_key_ring(
-    store: &dyn Store,
-    config: &Config,
-    kek: &KeyEncryptionKey,
-) -> Result<KeyRing, StartError> {
-    // The configured algorithm signs access tokens; RS256 is always there too, as OpenID
-    // Connect requires it for ID tokens.
-    for alg in [config.signing_alg, keys::Algorithm::Rs256] {
-        let have_active = store
-            .signing_keys()
-            .await?
-            .iter()
-            .any(|key| key.active && key.alg == alg.as_str());
-        if !have_active {
-            let key = keys::generate(alg, now_unix())?;
-            let sealed = StoredKey {
-                private_key: kek.seal(&key.private_key, &key.kid)?,
-                kek_id: Some(kek.id().to_string()),
-                ..key
-            };
-            // Another replica may win this race; either way one active key results.
-            if store.insert_signing_key_if_none_active(&sealed).await? {
-                tracing::info!(kid = %sealed.kid, alg = alg.as_str(), "generated a signing key");
-            }
-        }
-    }
-    for key in store.signing_keys().await? {
-        if key.kek_id.is_none() {
-            let sealed = kek.seal(&key.private_key, &key.kid)?;
-            store.seal_signing_key(&key.kid, &sealed, kek.id()).await?;
-            tracing::info!(kid = %key.kid, "sealed a signing key stored in clear by an earlier version");
-        }
-    }
-    open_key_ring(store, kek, config).await
-}
-
-/// Every stored signing key, opened, as a ring signing with the configured algorithm.
-async fn open_key_ring(
-    store: &dyn Store,
-    kek: &KeyEncryptionKey,
-    config: &Config,
-) -> Result<KeyRing, StartError> {
-    let opened = crate::key_encryption::open_all(kek, store.signing_keys().await?)?;
-    Ok(KeyRing::new(&opened, config.signing_alg)?)
-}
-
-/// Reads the key ring again: keys other replicas added since are learnt.
-pub async fn reload_key_ring(state: &AppState) -> Result<(), StartError> {
-    let ring = open_key_ring(state.store.as_ref(), &state.kek, &state.config).await?;
-    state.keys.replace(ring);
-    Ok(())
 }
 
 async fn admin_token(
@@ -430,7 +343,7 @@ async fn refresh_caches_periodically(state: Arc<AppState>) {
         {
             tracing::warn!(%error, "API key cache refresh failed; serving the cached keys");
         }
-        if let Err(error) = reload_key_ring(&state).await {
+        if let Err(error) = state.reload_key_ring().await {
             tracing::warn!(%error, "key ring reload failed; using the keys already loaded");
         }
     }

@@ -7,7 +7,6 @@ use super::model::{FieldType, ObjectDef};
 use super::sql::columns;
 use super::view::{Depth, Selection, View};
 use crate::domain::time::format_rfc3339;
-use crate::http::errors::escape_xml;
 
 /// One record as read from the store, with its associations attached.
 #[derive(Debug, Clone, PartialEq)]
@@ -307,6 +306,24 @@ fn xml_of(out: &mut String, record: &Record, element: &str, shape: &Shape, depth
         }
     }
     out.push_str(&format!("{indent}</{element}>\n"));
+}
+
+/// Text escaped for an XML element or attribute; control characters XML 1.0 cannot carry
+/// are dropped.
+pub fn escape_xml(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&apos;"),
+            c if c.is_control() && !matches!(c, '\n' | '\t' | '\r') => {}
+            c => escaped.push(c),
+        }
+    }
+    escaped
 }
 
 #[cfg(test)]

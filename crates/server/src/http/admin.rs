@@ -16,15 +16,15 @@ use subtle::ConstantTimeEq;
 
 use super::errors::{ApiError, ResponseFormat};
 use super::{content_type, read_body};
-use crate::api_keys;
-use crate::app::AppState;
-use crate::clients::{self, AdminError};
+use crate::admin::api_keys;
+use crate::admin::users;
+use crate::admin::{AdminError, clients};
 use crate::domain::authorization::{self, Authorization};
 use crate::domain::secret;
 use crate::domain::throttle;
 use crate::domain::time::now_unix;
 use crate::sign_ins;
-use crate::users;
+use crate::state::AppState;
 
 pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
     Router::new()
@@ -154,7 +154,7 @@ fn respond<T: serde::Serialize>(status: StatusCode, result: Result<T, AdminError
 }
 
 async fn list_clients(State(state): State<Arc<AppState>>) -> Response {
-    respond(StatusCode::OK, clients::list(&state).await)
+    respond(StatusCode::OK, clients::list(&state.admin()).await)
 }
 
 async fn create_client(
@@ -163,7 +163,10 @@ async fn create_client(
     body: Body,
 ) -> Response {
     match json_body::<CreateClient>(&headers, body).await {
-        Ok(input) => respond(StatusCode::CREATED, clients::create(&state, input).await),
+        Ok(input) => respond(
+            StatusCode::CREATED,
+            clients::create(&state.admin(), input).await,
+        ),
         Err(error) => error.into_response(),
     }
 }
@@ -172,7 +175,10 @@ async fn show_client(
     State(state): State<Arc<AppState>>,
     Path(client_id): Path<String>,
 ) -> Response {
-    respond(StatusCode::OK, clients::show(&state, &client_id).await)
+    respond(
+        StatusCode::OK,
+        clients::show(&state.admin(), &client_id).await,
+    )
 }
 
 async fn update_client(
@@ -184,7 +190,7 @@ async fn update_client(
     match json_body::<UpdateClient>(&headers, body).await {
         Ok(changes) => respond(
             StatusCode::OK,
-            clients::update(&state, &client_id, changes).await,
+            clients::update(&state.admin(), &client_id, changes).await,
         ),
         Err(error) => error.into_response(),
     }
@@ -196,7 +202,7 @@ async fn rotate_secret(
 ) -> Response {
     respond(
         StatusCode::OK,
-        clients::rotate_secret(&state, &client_id).await,
+        clients::rotate_secret(&state.admin(), &client_id).await,
     )
 }
 
@@ -204,14 +210,14 @@ async fn delete_client(
     State(state): State<Arc<AppState>>,
     Path(client_id): Path<String>,
 ) -> Response {
-    match clients::delete(&state, &client_id).await {
+    match clients::delete(&state.admin(), &client_id).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(error) => error.into_response(),
     }
 }
 
 async fn list_api_keys(State(state): State<Arc<AppState>>) -> Response {
-    respond(StatusCode::OK, api_keys::list(&state).await)
+    respond(StatusCode::OK, api_keys::list(&state.admin()).await)
 }
 
 async fn create_api_key(
@@ -220,7 +226,10 @@ async fn create_api_key(
     body: Body,
 ) -> Response {
     match json_body::<CreateApiKey>(&headers, body).await {
-        Ok(input) => respond(StatusCode::CREATED, api_keys::create(&state, input).await),
+        Ok(input) => respond(
+            StatusCode::CREATED,
+            api_keys::create(&state.admin(), input).await,
+        ),
         Err(error) => error.into_response(),
     }
 }
@@ -229,11 +238,14 @@ async fn revoke_api_key(
     State(state): State<Arc<AppState>>,
     Path(key_id): Path<String>,
 ) -> Response {
-    respond(StatusCode::OK, api_keys::revoke(&state, &key_id).await)
+    respond(
+        StatusCode::OK,
+        api_keys::revoke(&state.admin(), &key_id).await,
+    )
 }
 
 async fn list_users(State(state): State<Arc<AppState>>) -> Response {
-    respond(StatusCode::OK, users::list(&state).await)
+    respond(StatusCode::OK, users::list(&state.admin()).await)
 }
 
 async fn create_user(
@@ -242,7 +254,10 @@ async fn create_user(
     body: Body,
 ) -> Response {
     match json_body::<CreateUser>(&headers, body).await {
-        Ok(input) => respond(StatusCode::CREATED, users::create(&state, input).await),
+        Ok(input) => respond(
+            StatusCode::CREATED,
+            users::create(&state.admin(), input).await,
+        ),
         Err(error) => error.into_response(),
     }
 }
@@ -251,7 +266,9 @@ async fn create_user(
 async fn show_user(State(state): State<Arc<AppState>>, Path(user): Path<String>) -> Response {
     respond(
         StatusCode::OK,
-        users::find(&state, &user).await.map(|user| user.view()),
+        users::find(&state.admin(), &user)
+            .await
+            .map(|user| user.view()),
     )
 }
 
@@ -262,7 +279,10 @@ async fn update_user(
     body: Body,
 ) -> Response {
     match json_body::<UpdateUser>(&headers, body).await {
-        Ok(changes) => respond(StatusCode::OK, users::update(&state, &user, changes).await),
+        Ok(changes) => respond(
+            StatusCode::OK,
+            users::update(&state.admin(), &user, changes).await,
+        ),
         Err(error) => error.into_response(),
     }
 }

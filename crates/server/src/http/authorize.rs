@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Response};
 use super::browser::{self, csrf_matches, csrf_token, remember_csrf};
 use super::pages::{self, Consent, error_page, login_page};
 use super::read_body;
-use crate::app::AppState;
 use crate::domain::authorize::{
     self, AuthorizeError, AuthorizeRequest, Prompt, RedirectError, with_query,
 };
@@ -23,6 +22,7 @@ use crate::domain::throttle;
 use crate::domain::time::now_unix;
 use crate::domain::user::{self, UserRecord};
 use crate::sign_ins;
+use crate::state::AppState;
 
 pub const AUTHORIZE_PATH: &str = "/oauth2/authorize";
 

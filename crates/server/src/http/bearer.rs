@@ -11,13 +11,13 @@ use axum::response::{IntoResponse, Response};
 use coupa_proto::scopes;
 
 use super::errors::{ApiError, ResponseFormat};
-use crate::app::AppState;
 use crate::domain::authorization::{self, Authorization};
 use crate::domain::rate_limit::Decision;
 use crate::domain::scope::ScopeSet;
 use crate::domain::time::now_unix;
 use crate::domain::token::{ACCESS_TOKEN_TYPE, AccessTokenClaims};
 use crate::keys::JwtError;
+use crate::state::AppState;
 
 /// Who is calling, for handlers (`created-by`, `updated-by`).
 #[derive(Debug, Clone)]
@@ -132,7 +132,7 @@ pub(crate) async fn verify_access_token(
     let verified = state.keys.current().verify(token, ACCESS_TOKEN_TYPE);
     let verified = match verified {
         Err(JwtError::UnknownKey) if state.keys.may_reload_for_unknown_kid() => {
-            if let Err(error) = crate::app::reload_key_ring(state).await {
+            if let Err(error) = state.reload_key_ring().await {
                 tracing::warn!(%error, "cannot read the key ring again");
             }
             state.keys.current().verify(token, ACCESS_TOKEN_TYPE)

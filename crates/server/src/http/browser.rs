@@ -10,12 +10,12 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
 use subtle::ConstantTimeEq;
 
-use crate::app::AppState;
 use crate::domain::cookie;
 use crate::domain::grant::SessionRecord;
 use crate::domain::secret::{self, RandomnessUnavailable};
 use crate::domain::time::now_unix;
 use crate::domain::user::UserRecord;
+use crate::state::AppState;
 use crate::store::StoreError;
 
 pub const SESSION_COOKIE: &str = "coupa_session";

@@ -5,144 +5,45 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use coupa_proto::oauth::OAuthErrorCode;
-use serde_json::json;
+use axum::extract::{ConnectInfo, FromRequest, RawQuery, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 
 use super::authorize::{form_page, read_submitted_form, see_other, unavailable};
 use super::browser;
-use super::errors::OAuthError;
+use super::oauth_form::OAuthRequest;
 use super::pages::{self, Consent, escape};
-use super::token::{authenticate_client, read_oauth_form};
-use crate::app::AppState;
+use super::token::Json;
 use crate::domain::authorize::with_query;
-use crate::domain::client::GrantType;
-use crate::domain::device::{self, DeviceRecord, DeviceStatus, INTERVAL_SECONDS, LIFETIME_SECONDS};
+use crate::domain::device::{self, DeviceStatus};
 use crate::domain::form::FormParams;
 use crate::domain::grant::GrantRecord;
-use crate::domain::rate_limit::Decision;
-use crate::domain::scope::{ScopeError, ScopeSet, describe_not_granted};
 use crate::domain::secret;
 use crate::domain::time::now_unix;
-use crate::store::StoreError;
+use crate::grants::{DeviceAuthorization, OAuthError, start_device_authorization};
+use crate::state::AppState;
 
-pub const VERIFICATION_PATH: &str = "/oauth2/device";
+pub use crate::grants::VERIFICATION_PATH;
 const DECISION_PATH: &str = "/oauth2/device/decision";
-const USER_CODE_ATTEMPTS: usize = 5;
 
 /// `POST /oauth2/device_authorizations` (Coupa's path; RFC 8628 §3.1).
 pub async fn device_authorization(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-    body: Body,
-) -> Response {
-    match start(&state, peer, &headers, query.as_deref(), body).await {
-        Ok(answer) => {
-            let mut response = axum::Json(answer).into_response();
-            response
-                .headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            response
-        }
-        Err(error) => {
-            let limited = error.code == OAuthErrorCode::SlowDown;
-            let mut response = error.into_response();
-            if limited {
-                *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-            }
-            response
-        }
-    }
-}
-
-fn too_fast(retry_after: f64) -> OAuthError {
-    OAuthError::new(
-        OAuthErrorCode::SlowDown,
-        format!(
-            "too many device authorizations started; wait {} seconds",
-            retry_after.ceil().max(1.0)
-        ),
+    request: Request,
+) -> Result<Json<DeviceAuthorization>, OAuthError> {
+    // Before the request is read: a flood from one address costs nothing more.
+    state.device_starts.check_address(&peer.ip().to_string())?;
+    let request = OAuthRequest::from_request(request, &()).await?;
+    let client = request.authenticate(&state.clients)?;
+    let started = start_device_authorization(
+        &state.grant_context(),
+        &state.device_starts,
+        &client,
+        &request.params,
     )
-}
-
-async fn start(
-    state: &AppState,
-    peer: SocketAddr,
-    headers: &HeaderMap,
-    query: Option<&str>,
-    body: Body,
-) -> Result<serde_json::Value, OAuthError> {
-    if let Decision::Deny { retry_after } = state
-        .device_starts
-        .per_address
-        .check(&peer.ip().to_string())
-    {
-        return Err(too_fast(retry_after));
-    }
-    let params = read_oauth_form(headers, query, body).await?;
-    let (client, _) = authenticate_client(state, headers, &params)?;
-    if let Decision::Deny { retry_after } = state.device_starts.per_client.check(&client.client_id)
-    {
-        return Err(too_fast(retry_after));
-    }
-    if client.grant_type != GrantType::DeviceCode {
-        return Err(OAuthError::new(
-            OAuthErrorCode::UnauthorizedClient,
-            format!(
-                "this client is registered for the {} grant; register a device code client",
-                client.grant_type.as_str()
-            ),
-        ));
-    }
-    let scopes = ScopeSet::grant(&client.scopes, params.get("scope")).map_err(
-        |ScopeError::NotGranted(missing)| {
-            OAuthError::new(OAuthErrorCode::InvalidScope, describe_not_granted(&missing))
-        },
-    )?;
-    let unavailable = |error: &dyn std::fmt::Display| {
-        tracing::error!(%error, "device authorization failed");
-        OAuthError::new(
-            OAuthErrorCode::TemporarilyUnavailable,
-            "the server cannot start a device authorization right now; try again shortly",
-        )
-    };
-    let device_code = secret::generate_secret().map_err(|e| unavailable(&e))?;
-    let now = now_unix();
-    for _ in 0..USER_CODE_ATTEMPTS {
-        let user_code = device::generate_user_code().map_err(|e| unavailable(&e))?;
-        let record = DeviceRecord {
-            device_digest: secret::digest(&device_code).to_vec(),
-            user_code: user_code.clone(),
-            client_id: client.client_id.clone(),
-            scopes: scopes.clone(),
-            expires_at: now + LIFETIME_SECONDS,
-            interval: INTERVAL_SECONDS,
-            last_polled_at: None,
-            status: DeviceStatus::Pending,
-            grant_id: None,
-        };
-        match state.store.insert_device_authorization(&record).await {
-            Ok(()) => {
-                let verification_uri = format!("{}{VERIFICATION_PATH}", state.config.issuer);
-                let shown = device::display_user_code(&user_code);
-                return Ok(json!({
-                    "device_code": device_code,
-                    "user_code": shown,
-                    "verification_uri": verification_uri,
-                    "verification_uri_complete": with_query(&verification_uri, &[("user_code", shown.clone())]),
-                    "expires_in": LIFETIME_SECONDS,
-                    "interval": INTERVAL_SECONDS,
-                }));
-            }
-            Err(StoreError::Taken(_)) => continue,
-            Err(error) => return Err(unavailable(&error)),
-        }
-    }
-    Err(unavailable(&"no free user code"))
+    .await?;
+    Ok(Json(started))
 }
 
 fn code_form(csrf: &str, user_code: &str, error: Option<&str>) -> Response {

@@ -6,39 +6,25 @@ use axum::response::{IntoResponse, Response};
 use coupa_proto::errors::CoupaErrors;
 use coupa_proto::oauth::{OAuthErrorBody, OAuthErrorCode};
 
-/// An RFC 6749 error from the token endpoint.
-#[derive(Debug)]
-pub struct OAuthError {
-    pub code: OAuthErrorCode,
-    pub description: String,
-    /// The client tried HTTP Basic: a 401 must name the scheme (RFC 6749 §5.2).
-    pub basic_challenge: bool,
-}
+use crate::api::render::escape_xml;
+use crate::grants::OAuthError;
 
-impl OAuthError {
-    pub fn new(code: OAuthErrorCode, description: impl Into<String>) -> Self {
-        Self {
-            code,
-            description: description.into(),
-            basic_challenge: false,
-        }
-    }
-
-    fn status(&self) -> StatusCode {
-        match self.code {
-            OAuthErrorCode::InvalidClient | OAuthErrorCode::InvalidToken => {
-                StatusCode::UNAUTHORIZED
-            }
-            OAuthErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
-            OAuthErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-            _ => StatusCode::BAD_REQUEST,
-        }
+/// HTTP status of an OAuth error (RFC 6749 §5.2, RFC 6750 §3.1).
+fn oauth_status(code: OAuthErrorCode) -> StatusCode {
+    match code {
+        OAuthErrorCode::InvalidClient | OAuthErrorCode::InvalidToken => StatusCode::UNAUTHORIZED,
+        OAuthErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
+        OAuthErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::BAD_REQUEST,
     }
 }
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
-        let status = self.status();
+        let status = match self.retry_after {
+            Some(_) => StatusCode::TOO_MANY_REQUESTS,
+            None => oauth_status(self.code),
+        };
         let body = OAuthErrorBody {
             error: self.code.as_str().to_string(),
             error_description: Some(self.description),
@@ -47,6 +33,9 @@ impl IntoResponse for OAuthError {
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         if self.basic_challenge && status == StatusCode::UNAUTHORIZED {
             headers.insert(
                 header::WWW_AUTHENTICATE,
@@ -139,22 +128,6 @@ pub fn errors_xml(errors: &CoupaErrors) -> String {
     }
     xml.push_str("</errors>\n");
     xml
-}
-
-pub fn escape_xml(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&apos;"),
-            c if c.is_control() && !matches!(c, '\n' | '\t' | '\r') => {}
-            c => escaped.push(c),
-        }
-    }
-    escaped
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use coupa_proto::scopes;
 use serde_json::json;
 
 use super::errors::{ApiError, ResponseFormat};
-use crate::app::AppState;
+use crate::state::AppState;
 
 pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     match state.store.ping().await {
@@ -39,7 +39,7 @@ pub async fn discovery(State(state): State<Arc<AppState>>) -> Response {
         "revocation_endpoint": format!("{issuer}/oauth2/revoke"),
         "device_authorization_endpoint": format!("{issuer}/oauth2/device_authorizations"),
         "introspection_endpoint": format!("{issuer}/oauth2/introspect"),
-        "grant_types_supported": ["client_credentials", "authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"],
+        "grant_types_supported": crate::grants::grant_type_names(),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "code_challenge_methods_supported": ["S256", "plain"],
@@ -84,7 +84,7 @@ fn wants_html(headers: &HeaderMap) -> bool {
 /// The scope catalogue: JSON for programs, the Setup page for browsers.
 pub async fn scopes(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     if wants_html(&headers) {
-        return crate::ui::scopes::index(&state, &headers).await;
+        return crate::http::setup::scopes::index(&state, &headers).await;
     }
     axum::Json(scopes::CATALOGUE).into_response()
 }
@@ -95,7 +95,7 @@ pub async fn scope(
     Path(name): Path<String>,
 ) -> Response {
     if wants_html(&headers) {
-        return crate::ui::scopes::show(&state, &headers, &name).await;
+        return crate::http::setup::scopes::show(&state, &headers, &name).await;
     }
     match scopes::find(&name) {
         Some(scope) => axum::Json(scope).into_response(),

@@ -8,8 +8,10 @@ pub(crate) mod connections;
 mod device;
 pub(crate) mod errors;
 mod meta;
+mod oauth_form;
 pub(crate) mod pages;
 mod resources;
+pub mod setup;
 mod token;
 mod token_info;
 
@@ -20,7 +22,7 @@ use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, header};
 use axum::routing::{any, get, post, put};
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 pub use bearer::Caller;
 pub use errors::ResponseFormat;
@@ -117,7 +119,7 @@ fn routes(state: Arc<AppState>) -> Router {
         )
         .route("/oauth2/signed-in", get(authorize::signed_in))
         .nest("/admin/api", admin::router(Arc::clone(&state)))
-        .merge(crate::ui::router())
+        .merge(crate::http::setup::router())
         .merge(api)
         .fallback(meta::not_found)
         .with_state(state)

@@ -19,9 +19,9 @@ use crate::api::records::{self, Input};
 use crate::api::render::{self, Record};
 use crate::api::sql;
 use crate::api::view::{self, Depth, View};
-use crate::app::AppState;
 use crate::domain::form::FormParams;
 use crate::domain::time::now_unix;
+use crate::state::AppState;
 use crate::store::StoreError;
 
 type Result<T> = std::result::Result<T, ApiError>;

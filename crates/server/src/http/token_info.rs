@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -11,15 +10,14 @@ use coupa_proto::oauth::OAuthErrorCode;
 use serde_json::{Map, Value, json};
 
 use super::bearer::verify_access_token;
-use super::errors::OAuthError;
-use super::read_body;
-use super::token::authenticate_client;
-use crate::app::AppState;
+use super::oauth_form::OAuthRequest;
+use super::token::Json;
 use crate::domain::authorization::{self, Authorization};
-use crate::domain::form::FormParams;
 use crate::domain::secret;
 use crate::domain::time::now_unix;
+use crate::grants::OAuthError;
 use crate::revocations::KIND_ACCESS_TOKEN;
+use crate::state::AppState;
 
 fn no_store(mut response: Response) -> Response {
     let headers = response.headers_mut();
@@ -28,124 +26,96 @@ fn no_store(mut response: Response) -> Response {
     response
 }
 
-fn unavailable(error: impl std::fmt::Display) -> Response {
-    tracing::error!(%error, "token request failed");
-    OAuthError::new(
-        OAuthErrorCode::TemporarilyUnavailable,
-        "the server cannot answer right now; try again shortly",
-    )
-    .into_response()
-}
-
-async fn form(body: Body) -> Result<FormParams, Response> {
-    let bytes = read_body(body).await.map_err(|message| {
-        OAuthError::new(OAuthErrorCode::InvalidRequest, message).into_response()
-    })?;
-    FormParams::parse(&bytes).map_err(|error| {
-        OAuthError::new(OAuthErrorCode::InvalidRequest, error.to_string()).into_response()
-    })
-}
-
 /// `POST /oauth2/revoke`: refresh tokens revoke their whole grant; access tokens are refused
 /// from now on. Unknown tokens and other clients' tokens are answered 200 too (RFC 7009 §2.2).
 pub async fn revoke(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let params = match form(body).await {
-        Ok(params) => params,
-        Err(response) => return response,
-    };
-    let (client, _) = match authenticate_client(&state, &headers, &params) {
-        Ok(client) => client,
-        Err(error) => return error.into_response(),
-    };
-    let Some(token) = params.get("token") else {
-        return OAuthError::new(OAuthErrorCode::InvalidRequest, "token is missing").into_response();
-    };
-    match state.store.refresh_token(&secret::digest(token)).await {
-        Ok(Some((_, grant))) => {
-            if grant.client_id == client.client_id
-                && let Err(error) = crate::grants::revoke_grant(&state, &grant.grant_id).await
-            {
-                return unavailable(error);
+    request: OAuthRequest,
+) -> Result<Response, OAuthError> {
+    let client = request.authenticate(&state.clients)?;
+    let token = required_token(&request)?;
+    let refresh = state
+        .store
+        .refresh_token(&secret::digest(token))
+        .await
+        .map_err(OAuthError::unavailable)?;
+    match refresh {
+        Some((_, grant)) => {
+            if grant.client_id == client.client_id {
+                crate::grants::revoke_grant(&state.grant_context(), &grant.grant_id)
+                    .await
+                    .map_err(OAuthError::unavailable)?;
             }
         }
-        Ok(None) => {
+        None => {
             if let Ok(verified) = verify_access_token(&state, token).await
                 && verified.claims.client_id == client.client_id
             {
                 let claims = verified.claims;
-                if let Err(error) = state
+                state
                     .store
                     .revoke_access_token(&claims.jti, claims.exp, now_unix())
                     .await
-                {
-                    return unavailable(error);
-                }
+                    .map_err(OAuthError::unavailable)?;
                 state
                     .revocations
                     .add(KIND_ACCESS_TOKEN, &claims.jti, claims.exp);
                 tracing::info!(client_id = %client.client_id, "access token revoked");
             }
         }
-        Err(error) => return unavailable(error),
     }
-    no_store(StatusCode::OK.into_response())
+    Ok(no_store(StatusCode::OK.into_response()))
+}
+
+fn required_token(request: &OAuthRequest) -> Result<&str, OAuthError> {
+    request
+        .params
+        .get("token")
+        .ok_or_else(|| OAuthError::invalid_request("token is missing"))
 }
 
 /// `POST /oauth2/introspect` for authenticated confidential clients. A client sees only
 /// its own tokens as active, unless an administrator let it introspect any token.
 pub async fn introspect(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let params = match form(body).await {
-        Ok(params) => params,
-        Err(response) => return response,
-    };
-    let (client, _) = match authenticate_client(&state, &headers, &params) {
-        Ok(client) => client,
-        Err(error) => return error.into_response(),
-    };
+    request: OAuthRequest,
+) -> Result<Json<Value>, OAuthError> {
+    let client = request.authenticate(&state.clients)?;
     if client.secret_digest.is_none() {
-        return OAuthError::new(
+        return Err(OAuthError::new(
             OAuthErrorCode::InvalidClient,
             "a public client cannot introspect tokens; use a confidential client with its secret",
-        )
-        .into_response();
+        ));
     }
-    let Some(token) = params.get("token") else {
-        return OAuthError::new(OAuthErrorCode::InvalidRequest, "token is missing").into_response();
-    };
+    let token = required_token(&request)?;
     let may_see = |owner: &str| client.introspect_any_token || owner == client.client_id;
-    let inactive = || no_store(axum::Json(json!({"active": false})).into_response());
+    let inactive = || Ok(Json(json!({"active": false})));
     if let Ok(verified) = verify_access_token(&state, token).await {
         let claims = verified.claims;
         if !may_see(&claims.client_id) {
             return inactive();
         }
-        return no_store(
-            axum::Json(json!({
-                "active": true,
-                "token_type": "Bearer",
-                "scope": verified.scopes.to_string(),
-                "client_id": claims.client_id,
-                "username": claims.sub,
-                "sub": claims.sub,
-                "aud": claims.aud,
-                "iss": claims.iss,
-                "exp": claims.exp,
-                "iat": claims.iat,
-                "jti": claims.jti,
-            }))
-            .into_response(),
-        );
+        return Ok(Json(json!({
+            "active": true,
+            "token_type": "Bearer",
+            "scope": verified.scopes.to_string(),
+            "client_id": claims.client_id,
+            "username": claims.sub,
+            "sub": claims.sub,
+            "aud": claims.aud,
+            "iss": claims.iss,
+            "exp": claims.exp,
+            "iat": claims.iat,
+            "jti": claims.jti,
+        })));
     }
-    match state.store.refresh_token(&secret::digest(token)).await {
-        Ok(Some((refresh, grant)))
+    let refresh = state
+        .store
+        .refresh_token(&secret::digest(token))
+        .await
+        .map_err(OAuthError::unavailable)?;
+    match refresh {
+        Some((refresh, grant))
             if may_see(&grant.client_id)
                 && refresh.rotated_at.is_none()
                 && grant.revoked_at.is_none()
@@ -158,21 +128,17 @@ pub async fn introspect(
             else {
                 return inactive();
             };
-            no_store(
-                axum::Json(json!({
-                    "active": true,
-                    "token_type": "refresh_token",
-                    "scope": refresh.scopes.intersection(&owner.scopes).to_string(),
-                    "client_id": grant.client_id,
-                    "exp": refresh.expires_at,
-                    "iat": refresh.issued_at,
-                    "iss": state.config.issuer,
-                }))
-                .into_response(),
-            )
+            Ok(Json(json!({
+                "active": true,
+                "token_type": "refresh_token",
+                "scope": refresh.scopes.intersection(&owner.scopes).to_string(),
+                "client_id": grant.client_id,
+                "exp": refresh.expires_at,
+                "iat": refresh.issued_at,
+                "iss": state.config.issuer,
+            })))
         }
-        Ok(_) => inactive(),
-        Err(error) => unavailable(error),
+        _ => inactive(),
     }
 }
 
@@ -227,7 +193,7 @@ pub async fn userinfo(State(state): State<Arc<AppState>>, headers: HeaderMap) ->
                 "the grant of this token no longer exists",
             );
         }
-        Err(error) => return unavailable(error),
+        Err(error) => return OAuthError::unavailable(error).into_response(),
     };
     let user = match state.store.user(&grant.user_id).await {
         Ok(Some(user)) if user.active => user,
@@ -238,7 +204,7 @@ pub async fn userinfo(State(state): State<Arc<AppState>>, headers: HeaderMap) ->
                 "the user of this token is deactivated",
             );
         }
-        Err(error) => return unavailable(error),
+        Err(error) => return OAuthError::unavailable(error).into_response(),
     };
     let mut info = Map::new();
     info.insert("sub".into(), Value::String(user.user_id.clone()));

@@ -9,10 +9,10 @@ use coupa_proto::admin::ClientView;
 use coupa_proto::scopes::{self, ScopeDef};
 
 use super::{Admin, Chrome, failure_page};
-use crate::app::AppState;
-use crate::clients;
+use crate::admin::clients;
 use crate::domain::setup::scope_groups;
 use crate::http::pages::error_page;
+use crate::state::AppState;
 
 const SECTION: &str = "scopes";
 
@@ -46,7 +46,7 @@ pub async fn index(state: &AppState, headers: &HeaderMap) -> Response {
         Ok(admin) => admin,
         Err(response) => return response,
     };
-    let clients = match clients::list(state).await {
+    let clients = match clients::list(&state.admin()).await {
         Ok(clients) => clients,
         Err(error) => return failure_page(error, "client"),
     };
@@ -92,7 +92,7 @@ pub async fn show(state: &AppState, headers: &HeaderMap, name: &str) -> Response
             "There is no such scope. The Scopes page lists them all.",
         );
     };
-    let clients = match clients::list(state).await {
+    let clients = match clients::list(&state.admin()).await {
         Ok(clients) => clients,
         Err(error) => return failure_page(error, "client"),
     };

@@ -1,71 +1,45 @@
-//! Client administration: domain rules + store + cache, one call per admin operation.
+//! Client administration.
 
 use std::collections::HashMap;
 
 use coupa_proto::admin::{ClientView, CreateClient, UpdateClient};
-use coupa_proto::errors::CoupaErrors;
 
-use crate::app::AppState;
+use super::{AdminContext, AdminError};
 use crate::domain::client::{ClientError, ClientRecord};
 use crate::domain::time::{format_rfc3339, now_unix};
-use crate::store::StoreError;
-
-#[derive(Debug)]
-pub enum AdminError {
-    NotFound,
-    Invalid(CoupaErrors),
-    Unavailable(String),
-}
-
-impl From<StoreError> for AdminError {
-    fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::Taken(field) => {
-                Self::Invalid(CoupaErrors::single(field, "has already been taken"))
-            }
-            StoreError::Stale => Self::Unavailable(
-                "the record is being changed by another request; try again".into(),
-            ),
-            StoreError::Unavailable(message) => Self::Unavailable(message),
-        }
-    }
-}
-
-impl From<ClientError> for AdminError {
-    fn from(error: ClientError) -> Self {
-        match error {
-            ClientError::Invalid(errors) => Self::Invalid(errors),
-            ClientError::Randomness(error) => Self::Unavailable(error.to_string()),
-        }
-    }
-}
+use crate::store::{Store, StoreError};
 
 /// Read-modify-write retries when another writer got in between.
 const UPDATE_ATTEMPTS: usize = 5;
 
-pub async fn create(state: &AppState, input: CreateClient) -> Result<ClientView, AdminError> {
+pub async fn create(
+    context: &AdminContext<'_>,
+    input: CreateClient,
+) -> Result<ClientView, AdminError> {
     let now = now_unix();
     let login = input.login.clone();
-    let (record, secret) = match ClientRecord::create(input, now, state.config.client_rules) {
+    let (record, secret) = match ClientRecord::create(input, now, context.client_rules) {
         Ok(created) => created,
-        Err(error) => return Err(with_login_check(state, &login, error.into()).await),
+        Err(error) => {
+            return Err(with_login_check(context.store.as_ref(), &login, error.into()).await);
+        }
     };
-    state.store.insert_client(&record).await?;
+    context.store.insert_client(&record).await?;
     let view = record.view(secret, now);
-    state.clients.set(&view.client_id, Some(record));
+    context.clients.set(&view.client_id, Some(record));
     tracing::info!(client_id = %view.client_id, login = %view.login, "client created");
     Ok(view)
 }
 
 /// A refused create names every problem at once: a login already in use too, which only
 /// the store can tell.
-pub async fn with_login_check(state: &AppState, login: &str, error: AdminError) -> AdminError {
+pub async fn with_login_check(store: &dyn Store, login: &str, error: AdminError) -> AdminError {
     let AdminError::Invalid(mut errors) = error else {
         return error;
     };
     let login = login.trim();
     if !login.is_empty() && !errors.errors.contains_key("login") {
-        match state.store.login_taken(login).await {
+        match store.login_taken(login).await {
             Ok(true) => errors.add("login", "has already been taken"),
             Ok(false) => {}
             Err(error) => return error.into(),
@@ -74,10 +48,10 @@ pub async fn with_login_check(state: &AppState, login: &str, error: AdminError) 
     AdminError::Invalid(errors)
 }
 
-pub async fn list(state: &AppState) -> Result<Vec<ClientView>, AdminError> {
+pub async fn list(context: &AdminContext<'_>) -> Result<Vec<ClientView>, AdminError> {
     let now = now_unix();
-    let last_tokens = last_token_times(state).await?;
-    Ok(state
+    let last_tokens = last_token_times(context).await?;
+    Ok(context
         .store
         .clients()
         .await?
@@ -86,26 +60,26 @@ pub async fn list(state: &AppState) -> Result<Vec<ClientView>, AdminError> {
         .collect())
 }
 
-pub async fn show(state: &AppState, client_id: &str) -> Result<ClientView, AdminError> {
-    let client = state
+pub async fn show(context: &AdminContext<'_>, client_id: &str) -> Result<ClientView, AdminError> {
+    let client = context
         .store
         .client(client_id)
         .await?
         .ok_or(AdminError::NotFound)?;
-    let last_tokens = last_token_times(state).await?;
+    let last_tokens = last_token_times(context).await?;
     Ok(with_last_token(client.view(None, now_unix()), &last_tokens))
 }
 
 /// When each client was last issued a token: the database, with this process's uses not
 /// yet written merged in.
-async fn last_token_times(state: &AppState) -> Result<HashMap<String, i64>, AdminError> {
-    let mut times: HashMap<String, i64> = state
+async fn last_token_times(context: &AdminContext<'_>) -> Result<HashMap<String, i64>, AdminError> {
+    let mut times: HashMap<String, i64> = context
         .store
         .client_token_times()
         .await?
         .into_iter()
         .collect();
-    for (client_id, (at, _)) in state.client_tokens.snapshot() {
+    for (client_id, (at, _)) in context.token_issue_times.snapshot() {
         let time = times.entry(client_id).or_insert(at);
         *time = (*time).max(at);
     }
@@ -121,28 +95,31 @@ fn with_last_token(mut view: ClientView, last_tokens: &HashMap<String, i64>) -> 
 }
 
 pub async fn update(
-    state: &AppState,
+    context: &AdminContext<'_>,
     client_id: &str,
     changes: UpdateClient,
 ) -> Result<ClientView, AdminError> {
-    modify(state, client_id, |client, now| {
-        client.update(changes.clone(), now, state.config.client_rules)?;
+    modify(context, client_id, |client, now| {
+        client.update(changes.clone(), now, context.client_rules)?;
         Ok(None)
     })
     .await
 }
 
-pub async fn rotate_secret(state: &AppState, client_id: &str) -> Result<ClientView, AdminError> {
-    let grace = i64::try_from(state.config.secret_grace_period.as_secs()).unwrap_or(i64::MAX);
-    modify(state, client_id, |client, now| {
+pub async fn rotate_secret(
+    context: &AdminContext<'_>,
+    client_id: &str,
+) -> Result<ClientView, AdminError> {
+    let grace = i64::try_from(context.secret_grace_period.as_secs()).unwrap_or(i64::MAX);
+    modify(context, client_id, |client, now| {
         Ok(Some(client.rotate_secret(now, grace)?))
     })
     .await
 }
 
-pub async fn delete(state: &AppState, client_id: &str) -> Result<(), AdminError> {
-    let deleted = state.store.delete_client(client_id).await?;
-    state.clients.set(client_id, None);
+pub async fn delete(context: &AdminContext<'_>, client_id: &str) -> Result<(), AdminError> {
+    let deleted = context.store.delete_client(client_id).await?;
+    context.clients.set(client_id, None);
     if deleted {
         tracing::info!(%client_id, "client deleted");
         Ok(())
@@ -154,12 +131,12 @@ pub async fn delete(state: &AppState, client_id: &str) -> Result<(), AdminError>
 /// Applies `change` to the stored client with compare-and-swap, retrying on a concurrent
 /// write. `change` may return a new secret to show once.
 async fn modify(
-    state: &AppState,
+    context: &AdminContext<'_>,
     client_id: &str,
     change: impl Fn(&mut ClientRecord, i64) -> Result<Option<String>, ClientError>,
 ) -> Result<ClientView, AdminError> {
     for _ in 0..UPDATE_ATTEMPTS {
-        let mut client = state
+        let mut client = context
             .store
             .client(client_id)
             .await?
@@ -167,11 +144,11 @@ async fn modify(
         let now = now_unix();
         let secret = change(&mut client, now)?;
         client.version += 1;
-        match state.store.update_client(&client).await {
+        match context.store.update_client(&client).await {
             Ok(()) => {
-                let last_tokens = last_token_times(state).await?;
+                let last_tokens = last_token_times(context).await?;
                 let view = with_last_token(client.view(secret, now), &last_tokens);
-                state.clients.set(client_id, Some(client));
+                context.clients.set(client_id, Some(client));
                 tracing::info!(%client_id, "client updated");
                 return Ok(view);
             }

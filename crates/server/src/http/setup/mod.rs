@@ -19,8 +19,7 @@ use axum::routing::{get, post};
 use coupa_proto::errors::CoupaErrors;
 use serde::Deserialize;
 
-use crate::app::AppState;
-use crate::clients::AdminError;
+use crate::admin::AdminError;
 use crate::domain::authorize::with_query;
 use crate::domain::form::FormFields;
 use crate::domain::setup::{SetupEntry, find_setup_entries};
@@ -28,6 +27,7 @@ use crate::domain::user::UserRecord;
 use crate::http::authorize::{read_submitted_fields, see_other, unavailable};
 use crate::http::browser::{self, csrf_token, remember_csrf};
 use crate::http::pages::{error_page, html_response};
+use crate::state::AppState;
 
 /// Scripts and styles come from this server only; forms post only to it.
 const SETUP_POLICY: &str = "default-src 'none'; style-src 'self'; script-src 'self'; \
@@ -320,13 +320,13 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
 async fn stylesheet() -> Response {
     asset(
         "text/css; charset=utf-8",
-        include_str!("../../assets/setup.css"),
+        include_str!("../../../assets/setup.css"),
     )
 }
 
 async fn script() -> Response {
     asset(
         "text/javascript; charset=utf-8",
-        include_str!("../../assets/setup.js"),
+        include_str!("../../../assets/setup.js"),
     )
 }

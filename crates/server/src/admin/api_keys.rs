@@ -1,14 +1,16 @@
-//! Legacy API key administration: domain rule + store write + cache update.
+//! Legacy API key administration.
 
 use coupa_proto::admin::{ApiKeyView, CreateApiKey};
 
-use crate::app::AppState;
+use super::{AdminContext, AdminError};
 use crate::cache::hex;
-use crate::clients::AdminError;
 use crate::domain::api_key::{ApiKeyError, ApiKeyRecord, ApiKeySource};
 use crate::domain::time::now_unix;
 
-pub async fn create(state: &AppState, input: CreateApiKey) -> Result<ApiKeyView, AdminError> {
+pub async fn create(
+    context: &AdminContext<'_>,
+    input: CreateApiKey,
+) -> Result<ApiKeyView, AdminError> {
     let (record, key) = ApiKeyRecord::create(
         &input.name,
         input.login.as_deref(),
@@ -19,16 +21,16 @@ pub async fn create(state: &AppState, input: CreateApiKey) -> Result<ApiKeyView,
         ApiKeyError::Invalid(errors) => AdminError::Invalid(errors),
         ApiKeyError::Randomness(error) => AdminError::Unavailable(error.to_string()),
     })?;
-    state.store.insert_api_key(&record).await?;
+    context.store.insert_api_key(&record).await?;
     let view = record.view(Some(key));
-    state.api_keys.set(&hex(&record.key_digest), Some(record));
+    context.api_keys.set(&hex(&record.key_digest), Some(record));
     tracing::info!(key_id = %view.id, name = %view.name, "API key created");
     Ok(view)
 }
 
 /// Every key, with uses not yet written to the database merged in.
-pub async fn list(state: &AppState) -> Result<Vec<ApiKeyView>, AdminError> {
-    Ok(records(state)
+pub async fn list(context: &AdminContext<'_>) -> Result<Vec<ApiKeyView>, AdminError> {
+    Ok(records(context)
         .await?
         .iter()
         .map(|record| record.view(None))
@@ -36,9 +38,9 @@ pub async fn list(state: &AppState) -> Result<Vec<ApiKeyView>, AdminError> {
 }
 
 /// Every key record, its last use merged with this process's uses not yet written.
-pub async fn records(state: &AppState) -> Result<Vec<ApiKeyRecord>, AdminError> {
-    let uses = state.api_key_uses.snapshot();
-    Ok(state
+pub async fn records(context: &AdminContext<'_>) -> Result<Vec<ApiKeyRecord>, AdminError> {
+    let uses = context.api_key_uses.snapshot();
+    Ok(context
         .store
         .api_keys()
         .await?
@@ -56,9 +58,9 @@ pub async fn records(state: &AppState) -> Result<Vec<ApiKeyRecord>, AdminError> 
 }
 
 /// Every address each key was used from, with this process's uses not yet written.
-pub async fn sources(state: &AppState) -> Result<Vec<ApiKeySource>, AdminError> {
-    let mut sources = state.store.api_key_sources().await?;
-    for (key_id, (at, address)) in state.api_key_uses.snapshot() {
+pub async fn sources(context: &AdminContext<'_>) -> Result<Vec<ApiKeySource>, AdminError> {
+    let mut sources = context.store.api_key_sources().await?;
+    for (key_id, (at, address)) in context.api_key_uses.snapshot() {
         match sources
             .iter_mut()
             .find(|source| source.key_id == key_id && source.address == address)
@@ -75,11 +77,11 @@ pub async fn sources(state: &AppState) -> Result<Vec<ApiKeySource>, AdminError> 
     Ok(sources)
 }
 
-pub async fn revoke(state: &AppState, key_id: &str) -> Result<ApiKeyView, AdminError> {
-    if !state.store.revoke_api_key(key_id, now_unix()).await? {
+pub async fn revoke(context: &AdminContext<'_>, key_id: &str) -> Result<ApiKeyView, AdminError> {
+    if !context.store.revoke_api_key(key_id, now_unix()).await? {
         return Err(AdminError::NotFound);
     }
-    let record = state
+    let record = context
         .store
         .api_keys()
         .await?
@@ -87,7 +89,7 @@ pub async fn revoke(state: &AppState, key_id: &str) -> Result<ApiKeyView, AdminE
         .find(|record| record.key_id == key_id)
         .ok_or(AdminError::NotFound)?;
     let view = record.view(None);
-    state.api_keys.set(&hex(&record.key_digest), Some(record));
+    context.api_keys.set(&hex(&record.key_digest), Some(record));
     tracing::info!(%key_id, "API key revoked");
     Ok(view)
 }

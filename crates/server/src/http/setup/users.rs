@@ -9,11 +9,11 @@ use axum::response::Response;
 use coupa_proto::admin::{CreateUser, UpdateUser, UserView};
 
 use super::{Admin, Chrome, FieldErrors, NoticeQuery, Submitted, failure_page};
-use crate::app::AppState;
-use crate::clients::AdminError;
+use crate::admin::AdminError;
+use crate::admin::users;
 use crate::domain::user::MIN_PASSWORD;
 use crate::http::authorize::see_other;
-use crate::users;
+use crate::state::AppState;
 
 const SECTION: &str = "users";
 
@@ -26,7 +26,7 @@ struct UsersPage {
 
 /// `GET /users`
 pub async fn index(State(state): State<Arc<AppState>>, admin: Admin) -> Response {
-    match users::list(&state).await {
+    match users::list(&state.admin()).await {
         Ok(users) => {
             let page = UsersPage {
                 chrome: admin.chrome("Users", SECTION),
@@ -75,7 +75,7 @@ pub async fn create(
         password: fields.text("password"),
         admin: fields.is_checked("admin"),
     };
-    match users::create(&state, input.clone()).await {
+    match users::create(&state.admin(), input.clone()).await {
         Ok(user) => see_other(&format!("/users/{}?notice=created", user.user_id)),
         Err(AdminError::Invalid(errors)) => {
             let form = CreateUser {
@@ -133,7 +133,7 @@ pub async fn show(
     Path(user_id): Path<String>,
     Query(query): Query<NoticeQuery>,
 ) -> Response {
-    match users::find(&state, &user_id).await {
+    match users::find(&state.admin(), &user_id).await {
         Ok(user) => {
             let page = user_page(
                 &admin,
@@ -153,7 +153,7 @@ async fn change(
     changes: UpdateUser,
     notice: &str,
 ) -> Result<Response, AdminError> {
-    let user = users::update(state, user_id, changes).await?;
+    let user = users::update(&state.admin(), user_id, changes).await?;
     Ok(see_other(&format!(
         "/users/{}?notice={notice}",
         user.user_id
@@ -167,7 +167,7 @@ pub async fn deactivate(
     Path(user_id): Path<String>,
     _form: Submitted,
 ) -> Response {
-    let is_self = users::find(&state, &user_id)
+    let is_self = users::find(&state.admin(), &user_id)
         .await
         .is_ok_and(|user| user.user_id == admin.user.user_id);
     if is_self {
@@ -217,7 +217,7 @@ pub async fn reset_password(
     };
     match change(&state, &user_id, changes, "password").await {
         Ok(response) => response,
-        Err(AdminError::Invalid(errors)) => match users::find(&state, &user_id).await {
+        Err(AdminError::Invalid(errors)) => match users::find(&state.admin(), &user_id).await {
             Ok(user) => {
                 let page = user_page(&admin, user.view(), None, FieldErrors::new(errors));
                 admin.render(&state, StatusCode::UNPROCESSABLE_ENTITY, &page)

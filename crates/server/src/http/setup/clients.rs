@@ -12,8 +12,7 @@ use coupa_proto::scopes;
 use serde::Deserialize;
 
 use super::{Admin, Chrome, FieldErrors, NoticeQuery, Submitted, failure_page};
-use crate::app::AppState;
-use crate::clients::{self, AdminError};
+use crate::admin::{AdminError, clients};
 use crate::domain::client::GrantType;
 use crate::domain::setup::{
     client_changes_from_form, client_from_form, describe_duration, display_age, display_time,
@@ -21,6 +20,7 @@ use crate::domain::setup::{
 };
 use crate::domain::time::{now_unix, parse_iso8601};
 use crate::http::authorize::see_other;
+use crate::state::AppState;
 
 const SECTION: &str = "clients";
 
@@ -59,7 +59,7 @@ pub async fn index(
     admin: Admin,
     Query(query): Query<NoticeQuery>,
 ) -> Response {
-    let clients = match clients::list(&state).await {
+    let clients = match clients::list(&state.admin()).await {
         Ok(clients) => clients,
         Err(error) => return failure_page(error, "client"),
     };
@@ -227,7 +227,7 @@ pub async fn create(
     Submitted(fields): Submitted,
 ) -> Response {
     let input = client_from_form(&fields);
-    match clients::create(&state, input.clone()).await {
+    match clients::create(&state.admin(), input.clone()).await {
         Ok(client) => {
             let page = ClientPage::new(&state, &admin, client, Shown::Created);
             admin.render(&state, StatusCode::CREATED, &page)
@@ -350,7 +350,7 @@ pub async fn show(
     Path(client_id): Path<String>,
     Query(query): Query<NoticeQuery>,
 ) -> Response {
-    let client = match clients::show(&state, &client_id).await {
+    let client = match clients::show(&state.admin(), &client_id).await {
         Ok(client) => client,
         Err(error) => return failure_page(error, "client"),
     };
@@ -401,7 +401,7 @@ pub async fn edit(
     admin: Admin,
     Path(client_id): Path<String>,
 ) -> Response {
-    match clients::show(&state, &client_id).await {
+    match clients::show(&state.admin(), &client_id).await {
         Ok(client) => {
             let page = ClientFormPage::new(
                 &admin,
@@ -426,7 +426,7 @@ pub async fn update(
     Path(client_id): Path<String>,
     Submitted(fields): Submitted,
 ) -> Response {
-    let client = match clients::show(&state, &client_id).await {
+    let client = match clients::show(&state.admin(), &client_id).await {
         Ok(client) => client,
         Err(error) => return failure_page(error, "client"),
     };
@@ -434,7 +434,7 @@ pub async fn update(
         return failure_page(AdminError::NotFound, "client");
     };
     let changes = client_changes_from_form(&fields, grant_type);
-    match clients::update(&state, &client_id, changes.clone()).await {
+    match clients::update(&state.admin(), &client_id, changes.clone()).await {
         Ok(updated) => {
             let notice = if same_scopes(&updated.scope, &client.scope) {
                 "updated"
@@ -493,7 +493,7 @@ async fn set_active(state: &AppState, client_id: &str, active: bool) -> Response
         active: Some(active),
         ..UpdateClient::default()
     };
-    match clients::update(state, client_id, changes).await {
+    match clients::update(&state.admin(), client_id, changes).await {
         Ok(_) => see_other(&client_path(
             client_id,
             if active { "activated" } else { "deactivated" },
@@ -530,7 +530,7 @@ pub async fn rotate_secret(
     Path(client_id): Path<String>,
     _form: Submitted,
 ) -> Response {
-    match clients::rotate_secret(&state, &client_id).await {
+    match clients::rotate_secret(&state.admin(), &client_id).await {
         Ok(client) => {
             let page = ClientPage::new(&state, &admin, client, Shown::Rotated);
             admin.render(&state, StatusCode::OK, &page)
@@ -552,7 +552,7 @@ pub async fn confirm_delete(
     admin: Admin,
     Path(client_id): Path<String>,
 ) -> Response {
-    match clients::show(&state, &client_id).await {
+    match clients::show(&state.admin(), &client_id).await {
         Ok(client) => {
             let page = DeletePage {
                 chrome: admin.chrome(format!("Delete {}", client.name), SECTION),
@@ -571,7 +571,7 @@ pub async fn delete(
     Path(client_id): Path<String>,
     _form: Submitted,
 ) -> Response {
-    match clients::delete(&state, &client_id).await {
+    match clients::delete(&state.admin(), &client_id).await {
         Ok(()) => see_other("/oauth2/clients?notice=deleted"),
         Err(error) => failure_page(error, "client"),
     }

@@ -9,12 +9,12 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::{Admin, Chrome, NoticeQuery, Submitted, failure_page};
-use crate::api_keys;
-use crate::app::AppState;
+use crate::admin::api_keys;
 use crate::domain::api_key::ApiKeyRecord;
 use crate::domain::setup::{TransitionReport, display_age, display_time, transition_report};
 use crate::domain::time::now_unix;
 use crate::http::authorize::see_other;
+use crate::state::AppState;
 
 struct KeyRow {
     key_id: String,
@@ -61,7 +61,7 @@ pub async fn index(
     admin: Admin,
     Query(query): Query<NoticeQuery>,
 ) -> Response {
-    let keys = match api_keys::records(&state).await {
+    let keys = match api_keys::records(&state.admin()).await {
         Ok(keys) => keys,
         Err(error) => return failure_page(error, "API key"),
     };
@@ -84,7 +84,7 @@ pub async fn revoke(
     Path(key_id): Path<String>,
     _form: Submitted,
 ) -> Response {
-    match api_keys::revoke(&state, &key_id).await {
+    match api_keys::revoke(&state.admin(), &key_id).await {
         Ok(_) => see_other("/api_keys?notice=revoked"),
         Err(error) => failure_page(error, "API key"),
     }
@@ -114,10 +114,10 @@ struct TransitionPage {
 /// `GET /setup/transition`
 pub async fn transition(State(state): State<Arc<AppState>>, admin: Admin) -> Response {
     let loaded = async {
-        Ok::<_, crate::clients::AdminError>((
-            api_keys::records(&state).await?,
-            api_keys::sources(&state).await?,
-            crate::clients::list(&state).await?,
+        Ok::<_, crate::admin::AdminError>((
+            api_keys::records(&state.admin()).await?,
+            api_keys::sources(&state.admin()).await?,
+            crate::admin::clients::list(&state.admin()).await?,
         ))
     };
     let (keys, sources, clients) = match loaded.await {

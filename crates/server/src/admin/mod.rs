@@ -1,0 +1,75 @@
+//! Administrative operations, shared by the JSON admin API and Setup: each is a domain
+//! rule, the store write and the cache update.
+
+pub mod api_keys;
+pub mod clients;
+pub mod users;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use coupa_proto::errors::CoupaErrors;
+
+use crate::cache::{ApiKeyCache, ClientCache};
+use crate::domain::client::{ClientError, ClientRules};
+use crate::domain::user::UserError;
+use crate::grants::GrantContext;
+use crate::passwords::PasswordWorkers;
+use crate::store::{Store, StoreError};
+use crate::uses::RecentUses;
+
+/// What the administrative operations work with.
+pub struct AdminContext<'s> {
+    pub store: &'s Arc<dyn Store>,
+    pub clients: &'s ClientCache,
+    pub api_keys: &'s ApiKeyCache,
+    pub api_key_uses: &'s RecentUses,
+    /// When each client was last issued a token (see `uses`).
+    pub token_issue_times: &'s RecentUses,
+    pub passwords: &'s PasswordWorkers,
+    /// Revoking a user's grants, when the user is deactivated or their password changes.
+    pub grants: GrantContext<'s>,
+    pub client_rules: ClientRules,
+    /// How long a rotated client secret keeps working.
+    pub secret_grace_period: Duration,
+}
+
+/// Why an administrative operation did not happen.
+#[derive(Debug)]
+pub enum AdminError {
+    NotFound,
+    Invalid(CoupaErrors),
+    Unavailable(String),
+}
+
+impl From<StoreError> for AdminError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Taken(field) => {
+                Self::Invalid(CoupaErrors::single(field, "has already been taken"))
+            }
+            StoreError::Stale => Self::Unavailable(
+                "the record is being changed by another request; try again".into(),
+            ),
+            StoreError::Unavailable(message) => Self::Unavailable(message),
+        }
+    }
+}
+
+impl From<ClientError> for AdminError {
+    fn from(error: ClientError) -> Self {
+        match error {
+            ClientError::Invalid(errors) => Self::Invalid(errors),
+            ClientError::Randomness(error) => Self::Unavailable(error.to_string()),
+        }
+    }
+}
+
+impl From<UserError> for AdminError {
+    fn from(error: UserError) -> Self {
+        match error {
+            UserError::Invalid(errors) => Self::Invalid(errors),
+            UserError::Randomness(error) => Self::Unavailable(error.to_string()),
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! The grants of the token endpoint. Each grant is one file with one entry point of the same
+//! shape; `GRANTS` lists them, and drives dispatch, `grant_types_supported` in discovery, the
+//! error naming what is supported and which kinds of client may use each grant. Adding a
+//! grant is a new file and a row of `GRANTS`.
+
+mod authorization_code;
+mod client_auth;
+mod client_credentials;
+mod device_code;
+mod error;
+mod refresh_token;
+mod tokens;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use coupa_proto::oauth::{OAuthErrorCode, TokenResponse};
+
+use crate::domain::client::GrantType;
+use crate::domain::form::FormParams;
+use crate::keys::SharedKeyRing;
+use crate::revocations::Revocations;
+use crate::store::Store;
+use crate::uses::RecentUses;
+
+pub use client_auth::{AuthenticatedClient, authenticate};
+pub use device_code::{
+    DeviceAuthorization, DeviceStartLimits, VERIFICATION_PATH, start_device_authorization,
+};
+pub use error::OAuthError;
+pub use tokens::revoke_grant;
+
+/// What issuing tokens needs, fixed at start.
+#[derive(Debug, Clone)]
+pub struct TokenSettings {
+    pub issuer: String,
+    pub audience: String,
+    pub access_token_lifetime: Duration,
+    pub refresh_token_lifetime: Duration,
+    /// How long a just-rotated refresh token may be presented again (a retried request)
+    /// before its reuse revokes the grant.
+    pub refresh_token_reuse_grace: Duration,
+}
+
+/// What the grants work with.
+pub struct GrantContext<'s> {
+    pub store: &'s Arc<dyn Store>,
+    pub keys: &'s SharedKeyRing,
+    pub revocations: &'s Revocations,
+    pub settings: &'s TokenSettings,
+    /// When each client was last issued a token (see `uses`).
+    pub token_issue_times: &'s RecentUses,
+}
+
+pub type Issued<'a> = Pin<Box<dyn Future<Output = Result<TokenResponse, OAuthError>> + Send + 'a>>;
+
+/// One grant type of the token endpoint.
+pub struct Grant {
+    /// Its `grant_type` value.
+    pub name: &'static str,
+    /// The kinds of client that may use it.
+    pub client_kinds: &'static [GrantType],
+    pub issue:
+        for<'a, 's> fn(&'a GrantContext<'s>, &'a AuthenticatedClient, &'a FormParams) -> Issued<'a>,
+}
+
+pub const GRANTS: [Grant; 4] = [
+    client_credentials::GRANT,
+    authorization_code::GRANT,
+    refresh_token::GRANT,
+    device_code::GRANT,
+];
+
+/// The `grant_type` values served, in the order of `GRANTS`.
+pub fn grant_type_names() -> Vec<&'static str> {
+    GRANTS.iter().map(|grant| grant.name).collect()
+}
+
+/// `POST /oauth2/token` once the client is authenticated: the grant named by `grant_type`.
+pub async fn issue(
+    context: &GrantContext<'_>,
+    client: &AuthenticatedClient,
+    params: &FormParams,
+) -> Result<TokenResponse, OAuthError> {
+    let grant_type = grant_type_of(params)?;
+    let grant = GRANTS
+        .iter()
+        .find(|grant| grant.name == grant_type)
+        .ok_or_else(|| {
+            OAuthError::new(
+                OAuthErrorCode::UnsupportedGrantType,
+                format!(
+                    "grant_type {grant_type} is not supported; supported: {}",
+                    grant_type_names().join(", ")
+                ),
+            )
+        })?;
+    if !grant.client_kinds.contains(&client.grant_type) {
+        return Err(OAuthError::new(
+            OAuthErrorCode::UnauthorizedClient,
+            format!(
+                "this client is registered for the {} grant, not {grant_type}",
+                client.grant_type.as_str()
+            ),
+        ));
+    }
+    let issued = (grant.issue)(context, client, params).await?;
+    crate::uses::note_client_token(context.token_issue_times, context.store, &client.client_id);
+    Ok(issued)
+}
+
+/// The `grant_type` parameter, which the token endpoint checks before authenticating.
+pub fn grant_type_of(params: &FormParams) -> Result<&str, OAuthError> {
+    params.get("grant_type").ok_or_else(|| {
+        OAuthError::invalid_request("grant_type is missing; send grant_type=client_credentials")
+    })
+}
+
+/// A parameter a grant cannot do without.
+fn required<'p>(params: &'p FormParams, name: &str) -> Result<&'p str, OAuthError> {
+    params
+        .get(name)
+        .ok_or_else(|| OAuthError::invalid_request(format!("{name} is missing")))
+}

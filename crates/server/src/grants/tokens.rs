@@ -1,0 +1,180 @@
+//! What every grant hands out: access tokens (one minting function), and for the user grants
+//! refresh tokens and ID tokens; and what revoking a grant does.
+
+use coupa_proto::oauth::TokenResponse;
+
+use super::{AuthenticatedClient, GrantContext, OAuthError};
+use crate::domain::grant::{GrantRecord, RefreshTokenRecord};
+use crate::domain::scope::ScopeSet;
+use crate::domain::secret::{self, generate_identifier};
+use crate::domain::time::now_unix;
+use crate::domain::token::{
+    ACCESS_TOKEN_TYPE, AccessTokenClaims, ID_TOKEN_TYPE, IdTokenClaims, at_hash,
+};
+use crate::domain::user::UserRecord;
+use crate::keys::Algorithm;
+use crate::revocations::KIND_GRANT;
+use crate::store::StoreError;
+
+/// ID tokens prove a sign-in; they need not live as long as access tokens.
+const ID_TOKEN_LIFETIME: u64 = 3600;
+pub const OFFLINE_ACCESS: &str = "offline_access";
+const OPENID: &str = "openid";
+
+fn seconds(duration: std::time::Duration) -> i64 {
+    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
+}
+
+/// The one place access tokens are minted: for `subject`, with `scopes`, under the user grant
+/// `grant` if any.
+pub fn mint_access_token(
+    context: &GrantContext<'_>,
+    client: &AuthenticatedClient,
+    subject: &str,
+    scopes: &ScopeSet,
+    grant: Option<&GrantRecord>,
+    now: i64,
+) -> Result<TokenResponse, OAuthError> {
+    let settings = context.settings;
+    let lifetime = settings.access_token_lifetime.as_secs();
+    let claims = AccessTokenClaims {
+        iss: settings.issuer.clone(),
+        sub: subject.to_string(),
+        aud: settings.audience.clone(),
+        client_id: client.client_id.clone(),
+        scope: scopes.to_string(),
+        iat: now,
+        exp: now.saturating_add(seconds(settings.access_token_lifetime)),
+        jti: generate_identifier().map_err(OAuthError::unavailable)?,
+        secret_generation: client.secret_generation,
+        gid: grant.map(|grant| grant.grant_id.clone()),
+    };
+    let access_token = context
+        .keys
+        .current()
+        .sign(ACCESS_TOKEN_TYPE, &claims)
+        .map_err(OAuthError::unavailable)?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "bearer".to_string(),
+        expires_in: lifetime,
+        scope: Some(claims.scope),
+        refresh_token: None,
+        id_token: None,
+    })
+}
+
+/// Tokens for a user's grant: an access token, an ID token with `openid`, and the refresh
+/// token given.
+pub fn user_tokens(
+    context: &GrantContext<'_>,
+    client: &AuthenticatedClient,
+    grant: &GrantRecord,
+    user: &UserRecord,
+    scopes: &ScopeSet,
+    refresh_token: Option<String>,
+) -> Result<TokenResponse, OAuthError> {
+    let now = now_unix();
+    let mut tokens = mint_access_token(context, client, &user.login, scopes, Some(grant), now)?;
+    if scopes.contains(OPENID) {
+        let lifetime = context.settings.access_token_lifetime.as_secs();
+        let id_claims = IdTokenClaims {
+            iss: context.settings.issuer.clone(),
+            sub: user.user_id.clone(),
+            aud: client.client_id.clone(),
+            azp: client.client_id.clone(),
+            iat: now,
+            exp: now.saturating_add(i64::try_from(lifetime.min(ID_TOKEN_LIFETIME)).unwrap_or(0)),
+            auth_time: grant.auth_time,
+            nonce: grant.nonce.clone(),
+            at_hash: at_hash(&tokens.access_token),
+        };
+        tokens.id_token = Some(
+            context
+                .keys
+                .current()
+                .sign_as(Algorithm::Rs256, ID_TOKEN_TYPE, &id_claims)
+                .map_err(OAuthError::unavailable)?,
+        );
+    }
+    tokens.refresh_token = refresh_token;
+    Ok(tokens)
+}
+
+/// The first tokens of a grant (code exchange, approved device): a refresh token only with
+/// `offline_access`.
+pub async fn first_tokens(
+    context: &GrantContext<'_>,
+    client: &AuthenticatedClient,
+    grant: &GrantRecord,
+    now: i64,
+) -> Result<TokenResponse, OAuthError> {
+    let user = active_user(context, grant).await?;
+    let scopes = grant.scopes.intersection(&client.scopes);
+    let refresh_token = if scopes.contains(OFFLINE_ACCESS) {
+        let (token, record) = new_refresh_token(context, &grant.grant_id, &scopes, now)?;
+        context
+            .store
+            .insert_refresh_token(&record)
+            .await
+            .map_err(OAuthError::unavailable)?;
+        Some(token)
+    } else {
+        None
+    };
+    user_tokens(context, client, grant, &user, &scopes, refresh_token)
+}
+
+/// The user behind a grant, while the grant still speaks for them.
+pub async fn active_user(
+    context: &GrantContext<'_>,
+    grant: &GrantRecord,
+) -> Result<UserRecord, OAuthError> {
+    context
+        .store
+        .user(&grant.user_id)
+        .await
+        .map_err(OAuthError::unavailable)?
+        .filter(|user| user.active && grant.auth_time >= user.sessions_valid_after)
+        .ok_or_else(|| {
+            OAuthError::invalid_grant(
+                "the user who authorized this is deactivated or has changed their password",
+            )
+        })
+}
+
+pub fn new_refresh_token(
+    context: &GrantContext<'_>,
+    grant_id: &str,
+    scopes: &ScopeSet,
+    now: i64,
+) -> Result<(String, RefreshTokenRecord), OAuthError> {
+    let token = secret::generate_secret().map_err(OAuthError::unavailable)?;
+    let record = RefreshTokenRecord {
+        token_digest: secret::digest(&token).to_vec(),
+        grant_id: grant_id.to_string(),
+        scopes: scopes.clone(),
+        issued_at: now,
+        expires_at: now.saturating_add(seconds(context.settings.refresh_token_lifetime)),
+        rotated_at: None,
+    };
+    Ok((token, record))
+}
+
+pub fn deactivated_since() -> OAuthError {
+    OAuthError::invalid_grant(
+        "the client was deactivated after this was issued; the user must authorize again",
+    )
+}
+
+/// Revokes a grant: its refresh tokens stop at once everywhere, its access tokens on this
+/// replica at once and on the others within seconds.
+pub async fn revoke_grant(context: &GrantContext<'_>, grant_id: &str) -> Result<(), StoreError> {
+    let now = now_unix();
+    let until = now.saturating_add(seconds(context.settings.access_token_lifetime));
+    if context.store.revoke_grant(grant_id, now, until).await? {
+        tracing::warn!(%grant_id, "grant revoked");
+    }
+    context.revocations.add(KIND_GRANT, grant_id, until);
+    Ok(())
+}

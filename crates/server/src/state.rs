@@ -1,0 +1,72 @@
+//! What every handler shares, and the contexts the services are given out of it.
+
+use std::sync::Arc;
+
+use crate::cache::{ApiKeyCache, ClientCache};
+use crate::config::Config;
+use crate::domain::secret::Digest;
+use crate::key_encryption::KeyEncryptionKey;
+use crate::keys::SharedKeyRing;
+use crate::store::Store;
+
+/// What every handler shares.
+pub struct AppState {
+    pub config: Config,
+    pub store: Arc<dyn Store>,
+    pub clients: ClientCache,
+    pub api_keys: ApiKeyCache,
+    /// When API keys were last used, and clients last issued a token (see `uses`).
+    pub api_key_uses: crate::uses::RecentUses,
+    pub token_issue_times: crate::uses::RecentUses,
+    pub keys: SharedKeyRing,
+    /// Opens the signing keys the store holds (see `key_encryption`).
+    pub kek: KeyEncryptionKey,
+    pub rate_limiter: crate::domain::rate_limit::RateLimiter,
+    pub admin_token_digest: Digest,
+    pub audience: String,
+    pub revocations: crate::revocations::Revocations,
+    /// Where every Argon2 computation runs (see `passwords`).
+    pub passwords: crate::passwords::PasswordWorkers,
+    /// Device authorizations started, per client and per source address.
+    pub device_starts: crate::grants::DeviceStartLimits,
+    pub token_settings: crate::grants::TokenSettings,
+}
+
+impl AppState {
+    /// What the administrative operations work with.
+    pub fn admin(&self) -> crate::admin::AdminContext<'_> {
+        crate::admin::AdminContext {
+            store: &self.store,
+            clients: &self.clients,
+            api_keys: &self.api_keys,
+            api_key_uses: &self.api_key_uses,
+            token_issue_times: &self.token_issue_times,
+            passwords: &self.passwords,
+            grants: self.grant_context(),
+            client_rules: self.config.client_rules,
+            secret_grace_period: self.config.secret_grace_period,
+        }
+    }
+
+    /// What the grants of the token endpoint work with.
+    pub fn grant_context(&self) -> crate::grants::GrantContext<'_> {
+        crate::grants::GrantContext {
+            store: &self.store,
+            keys: &self.keys,
+            revocations: &self.revocations,
+            settings: &self.token_settings,
+            token_issue_times: &self.token_issue_times,
+        }
+    }
+}
+
+impl AppState {
+    /// Reads the key ring again: keys other replicas added since are learnt.
+    pub async fn reload_key_ring(&self) -> Result<(), crate::signing_keys::KeyRingError> {
+        let ring =
+            crate::signing_keys::open(self.store.as_ref(), &self.kek, self.config.signing_alg)
+                .await?;
+        self.keys.replace(ring);
+        Ok(())
+    }
+}
