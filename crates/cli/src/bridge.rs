@@ -310,12 +310,13 @@ pub async fn run(bridge: Bridge, listen: SocketAddr, allow_remote: bool) -> Resu
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
+    let shutdown = crate::serve::shutdown_signal();
     outln!(
         "coupa bridge: listening on http://{address} (forwarding to {})",
         bridge.instance
     );
     axum::serve(listener, Arc::new(bridge).router())
-        .with_graceful_shutdown(crate::serve::shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await
         .map_err(|error| Failure::new(format!("the bridge stopped: {error}")))
 }

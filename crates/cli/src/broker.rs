@@ -208,6 +208,7 @@ pub async fn run(broker: Broker, listen: SocketAddr, check_every: Duration) -> R
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
+    let shutdown = crate::serve::shutdown_signal();
     outln!(
         "coupa broker: listening on http://{address} ({} profiles)",
         broker.managers.len()
@@ -222,7 +223,7 @@ pub async fn run(broker: Broker, listen: SocketAddr, check_every: Duration) -> R
         ))
         .with_state(broker);
     let result = axum::serve(listener, router)
-        .with_graceful_shutdown(crate::serve::shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await;
     refresher.abort();
     result.map_err(|error| Failure::new(format!("the broker stopped: {error}")))

@@ -26,6 +26,7 @@ pub async fn run(args: ServeArgs) -> Result<(), Failure> {
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
+    let shutdown = shutdown_signal();
     tracing::info!(%address, issuer = %config.issuer, "listening");
     if let Some(client) = &app.demo_client {
         print_demo(client, &format!("http://{address}"));
@@ -41,7 +42,7 @@ pub async fn run(args: ServeArgs) -> Result<(), Failure> {
         "coupa serve: listening on http://{address} (issuer {})",
         config.issuer
     );
-    app.serve(listener, shutdown_signal())
+    app.serve(listener, shutdown)
         .await
         .map_err(|error| Failure::new(format!("the server stopped: {error}")))?;
     tracing::info!("stopped");
@@ -130,24 +131,31 @@ pub fn init_tracing() {
         .try_init();
 }
 
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Completes on Ctrl-C or SIGTERM. SIGTERM is listened for from the moment this is called,
+/// so call it before saying the server listens: a SIGTERM sent right after that line then
+/// still stops the server gracefully rather than killing it.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let terminate = async {
+            match terminate {
+                Some(mut signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            () = ctrl_c => {},
+            () = terminate => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+        tracing::info!("shutting down: finishing requests in flight");
     }
-    tracing::info!("shutting down: finishing requests in flight");
 }

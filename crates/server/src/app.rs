@@ -52,6 +52,9 @@ pub struct App {
 impl App {
     pub async fn prepare(config: Config) -> Result<Self, StartError> {
         let store = store::open(&config.database_url).await?;
+        store
+            .ensure_record_tables(&crate::api::sql::create_tables)
+            .await?;
         if config.demo && crate::demo::load(store.as_ref()).await? {
             tracing::info!("demo data loaded");
         }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock};
 
-use crate::store::{Store, StoreError};
+use crate::store::{RevocationKind, Store, StoreError};
 
 #[derive(Default)]
 struct Revoked {
@@ -28,9 +28,6 @@ pub struct Revocations {
     revoked: RwLock<Revoked>,
 }
 
-pub const KIND_ACCESS_TOKEN: &str = "jti";
-pub const KIND_GRANT: &str = "grant";
-
 impl Revocations {
     pub fn is_revoked(&self, jti: &str, grant_id: Option<&str>) -> bool {
         let revoked = self.revoked.read().unwrap_or_else(PoisonError::into_inner);
@@ -38,9 +35,9 @@ impl Revocations {
             || grant_id.is_some_and(|grant_id| revoked.grants.contains_key(grant_id))
     }
 
-    pub fn add(&self, kind: &str, value: &str, expires_at: i64) {
+    pub fn add(&self, kind: RevocationKind, value: &str, expires_at: i64) {
         let mut revoked = self.revoked.write().unwrap_or_else(PoisonError::into_inner);
-        let map = if kind == KIND_GRANT {
+        let map = if kind == RevocationKind::Grant {
             &mut revoked.grants
         } else {
             &mut revoked.access_tokens
@@ -64,7 +61,7 @@ impl Revocations {
         revoked.last_read_at = Some(now);
         for entry in fresh {
             revoked.last_seq = revoked.last_seq.max(entry.seq);
-            let map = if entry.kind == KIND_GRANT {
+            let map = if entry.kind == RevocationKind::Grant {
                 &mut revoked.grants
             } else {
                 &mut revoked.access_tokens

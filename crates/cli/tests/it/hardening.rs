@@ -769,7 +769,6 @@ async fn sign_in(browser: &mut Browser) -> String {
 #[cfg(unix)]
 #[tokio::test]
 async fn the_database_is_private_and_its_signing_keys_sealed() {
-    use coupa_server::store::{SqliteStore, Store};
     use std::os::unix::fs::PermissionsExt;
     let mode =
         |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
@@ -789,7 +788,7 @@ async fn the_database_is_private_and_its_signing_keys_sealed() {
         &std::fs::read_to_string(&kek_file).unwrap(),
     )
     .unwrap();
-    let store = SqliteStore::open(&url).await.unwrap();
+    let store = coupa_server::store::open(&url).await.unwrap();
     let keys = store.signing_keys().await.unwrap();
     assert_eq!(keys.len(), 2, "ES256 and RS256");
     for key in &keys {
@@ -857,9 +856,8 @@ async fn the_database_is_private_and_its_signing_keys_sealed() {
 
 #[tokio::test]
 async fn a_signing_key_stored_in_clear_by_an_earlier_version_is_sealed_at_start() {
-    use coupa_server::store::{SqliteStore, Store};
     let url = crate::support::fresh_sqlite_url();
-    let store = SqliteStore::open(&url).await.unwrap();
+    let store = coupa_server::store::open(&url).await.unwrap();
     for alg in [
         coupa_server::keys::Algorithm::Es256,
         coupa_server::keys::Algorithm::Rs256,
@@ -1073,9 +1071,8 @@ async fn sign_ins_and_wrong_admin_tokens_are_logged_and_throttled_and_short_admi
 #[tokio::test]
 async fn the_server_purges_expired_rows_and_limits_device_authorizations() {
     use coupa_server::domain::grant::SessionRecord;
-    use coupa_server::store::{SqliteStore, Store};
     let url = crate::support::fresh_sqlite_url();
-    let store = SqliteStore::open(&url).await.unwrap();
+    let store = coupa_server::store::open(&url).await.unwrap();
     store
         .insert_session(&SessionRecord {
             session_digest: vec![9; 32],

@@ -271,6 +271,56 @@ async fn find_it_fast_works_without_a_script() {
     );
 }
 
+/// The registry of Setup pages drives the navigation, Find it fast and where a sign-in may
+/// return: every page it lists is served, shows itself as current, and is a return path.
+#[tokio::test]
+async fn every_page_of_the_setup_registry_is_routed_and_in_the_navigation() {
+    use coupa_server::http::setup::registry::{HOME_PATH, SETUP_PAGES};
+    let server = server().await;
+    let mut admin = admin_browser(&server).await;
+    let home = admin.get(HOME_PATH).await;
+    assert_eq!(home.status, StatusCode::OK);
+    for page in SETUP_PAGES {
+        let served = admin
+            .get_with_accept(page.path, "text/html,application/xhtml+xml")
+            .await;
+        assert_eq!(
+            served.status,
+            StatusCode::OK,
+            "{}: {}",
+            page.path,
+            served.body
+        );
+        assert!(
+            served.body.contains(&format!(
+                "<a href=\"{}\" aria-current=\"page\">{}</a>",
+                page.path, page.nav_label
+            )),
+            "{} is not current in its own navigation",
+            page.path
+        );
+        assert!(
+            home.body.contains(&format!("<a href=\"{}\">", page.path)),
+            "{} is missing from the navigation",
+            page.path
+        );
+        let mut browser = Browser::new(&server.url);
+        let login_page = browser.get("/oauth2/login").await;
+        let signed_in = browser
+            .post(
+                "/oauth2/login",
+                &[
+                    ("csrf_token".into(), csrf(&login_page)),
+                    ("return_to".into(), page.path.into()),
+                    ("login".into(), "root".into()),
+                    ("password".into(), ADMIN_PASSWORD.into()),
+                ],
+            )
+            .await;
+        assert_eq!(signed_in.location.as_deref(), Some(page.path));
+    }
+}
+
 #[tokio::test]
 async fn a_client_created_through_the_form_gets_tokens_as_its_page_says() {
     let server = server().await;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use coupa_client::AdminClient;
 use coupa_proto::admin::{ClientView, CreateClient};
-use coupa_server::store::{PostgresStore, SqliteStore, Store};
+use coupa_server::store::Store;
 use coupa_server::{App, Config, ConfigLayer};
 use tokio::sync::{OnceCell, oneshot};
 
@@ -109,10 +109,11 @@ pub async fn fresh_database_url(backend: Backend) -> Option<String> {
 
 pub async fn open_store(backend: Backend) -> Option<Arc<dyn Store>> {
     let url = fresh_database_url(backend).await?;
-    Some(match backend {
-        Backend::Sqlite => Arc::new(SqliteStore::open(&url).await.expect("sqlite store")),
-        Backend::Postgres => Arc::new(PostgresStore::open(&url).await.expect("postgres store")),
-    })
+    Some(
+        coupa_server::store::open(&url)
+            .await
+            .unwrap_or_else(|error| panic!("{backend:?} store: {error}")),
+    )
 }
 
 pub async fn spawn_server() -> TestServer {

@@ -6,10 +6,20 @@
 use super::model::{self, FieldType, ObjectDef};
 use super::query::{Filter, Hop, ListQuery, Op, Value};
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct SqlQuery {
-    pub sql: String,
-    pub binds: Vec<Value>,
+pub use crate::store::{SqlQuery, SqlValue};
+
+impl From<Value> for SqlValue {
+    fn from(value: Value) -> Self {
+        match value {
+            Value::Integer(number) => Self::Integer(number),
+            // Bound as text and cast to NUMERIC by the placeholder.
+            Value::Decimal(text) | Value::Text(text) => Self::Text(text),
+            Value::Boolean(flag) => Self::Boolean(flag),
+            Value::Null(FieldType::Integer | FieldType::DateTime) => Self::NullInteger,
+            Value::Null(FieldType::Boolean) => Self::NullBoolean,
+            Value::Null(FieldType::String | FieldType::Decimal) => Self::NullText,
+        }
+    }
 }
 
 /// A column of an object's table, in the order `select` returns them.
@@ -61,6 +71,14 @@ fn build_columns(object: &ObjectDef) -> Vec<Column> {
 }
 
 /// DDL for an object's table and indexes. `id_column` is the backend's auto-increment key.
+/// The DDL of every object's table and indexes.
+pub fn create_tables(id_column: &str) -> Vec<String> {
+    model::OBJECTS
+        .iter()
+        .flat_map(|object| create_table(object, id_column))
+        .collect()
+}
+
 pub fn create_table(object: &ObjectDef, id_column: &str) -> Vec<String> {
     let table = model::table(object);
     let mut definitions = vec![format!("id {id_column}")];
@@ -101,13 +119,13 @@ pub fn create_table(object: &ObjectDef, id_column: &str) -> Vec<String> {
 }
 
 struct Builder {
-    binds: Vec<Value>,
+    binds: Vec<SqlValue>,
 }
 
 impl Builder {
     fn placeholder(&mut self, value: Value) -> String {
         let decimal = matches!(value, Value::Decimal(_) | Value::Null(FieldType::Decimal));
-        self.binds.push(value);
+        self.binds.push(value.into());
         let placeholder = format!("${}", self.binds.len());
         if decimal {
             format!("CAST({placeholder} AS NUMERIC)")
@@ -276,7 +294,7 @@ pub fn insert(
     let mut names = Vec::new();
     let mut placeholders = Vec::new();
     if let Some(parent_column) = parent_column {
-        builder.binds.push(Value::Null(FieldType::Integer));
+        builder.binds.push(SqlValue::NullInteger);
         names.push(parent_column.to_string());
         placeholders.push("$1".to_string());
     }
@@ -368,7 +386,7 @@ mod tests {
             "{}",
             sql.sql
         );
-        assert_eq!(sql.binds[0], Value::Text("%50\\%\\_off%".into()));
+        assert_eq!(sql.binds[0], SqlValue::Text("%50\\%\\_off%".into()));
         assert_eq!(sql.binds.len(), 5);
     }
 
@@ -384,7 +402,7 @@ mod tests {
             sql.sql,
             "INSERT INTO api_invoice_lines (invoice_id, description) VALUES ($1, $2) RETURNING id"
         );
-        assert_eq!(sql.binds, vec![Value::Text("x".into())]);
+        assert_eq!(sql.binds, vec![SqlValue::Text("x".into())]);
     }
 
     #[test]

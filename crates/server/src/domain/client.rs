@@ -12,14 +12,14 @@ const MAX_CONTACT_INFO: usize = 2000;
 const MAX_REDIRECT_URIS: usize = 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GrantType {
+pub enum ClientKind {
     ClientCredentials,
     AuthorizationCode,
     /// RFC 8628, for devices without a browser.
     DeviceCode,
 }
 
-impl GrantType {
+impl ClientKind {
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "client_credentials" => Some(Self::ClientCredentials),
@@ -59,7 +59,9 @@ pub struct ClientRecord {
     pub client_id: String,
     pub name: String,
     pub login: String,
-    pub grant_type: GrantType,
+    /// Which grant the client is registered for (its kind; the admin API calls it
+    /// `grant_type`).
+    pub kind: ClientKind,
     pub contact_info: String,
     pub contact_email: String,
     pub scopes: ScopeSet,
@@ -136,8 +138,8 @@ impl ClientRecord {
         if login.chars().any(|c| c.is_whitespace() || c.is_control()) {
             errors.add("login", "must not contain spaces");
         }
-        let grant_type = GrantType::parse(input.grant_type.trim());
-        if grant_type.is_none() {
+        let kind = ClientKind::parse(input.grant_type.trim());
+        if kind.is_none() {
             errors.add(
                 "grant_type",
                 format!("must be one of: {}", GRANT_TYPES.join(", ")),
@@ -146,7 +148,7 @@ impl ClientRecord {
         let scopes = validate_scopes(&mut errors, &input.scope);
         validate_contact(&mut errors, &input.contact_info, &input.contact_email);
         let redirect_uris = validate_redirect_uris(&mut errors, &input.redirect_uris, rules);
-        if grant_type == Some(GrantType::AuthorizationCode) && input.redirect_uris.is_empty() {
+        if kind == Some(ClientKind::AuthorizationCode) && input.redirect_uris.is_empty() {
             errors.add(
                 "redirect_uris",
                 "must hold at least one URI for an authorization code client",
@@ -154,8 +156,8 @@ impl ClientRecord {
         }
         if input.pkce
             && !matches!(
-                grant_type,
-                Some(GrantType::AuthorizationCode | GrantType::DeviceCode)
+                kind,
+                Some(ClientKind::AuthorizationCode | ClientKind::DeviceCode)
             )
         {
             errors.add(
@@ -163,7 +165,7 @@ impl ClientRecord {
                 "applies to authorization code and device code clients only",
             );
         }
-        if input.allow_plain_pkce && grant_type != Some(GrantType::AuthorizationCode) {
+        if input.allow_plain_pkce && kind != Some(ClientKind::AuthorizationCode) {
             errors.add(
                 "allow_plain_pkce",
                 "applies to authorization code clients only",
@@ -175,7 +177,7 @@ impl ClientRecord {
                 "applies to confidential clients only: a public client cannot introspect",
             );
         }
-        let Some(grant_type) = grant_type.filter(|_| errors.is_empty()) else {
+        let Some(kind) = kind.filter(|_| errors.is_empty()) else {
             return Err(ClientError::Invalid(errors));
         };
         let secret = if input.pkce {
@@ -187,7 +189,7 @@ impl ClientRecord {
             client_id: secret::generate_identifier()?,
             name,
             login,
-            grant_type,
+            kind,
             contact_info: input.contact_info.trim().to_string(),
             contact_email: input.contact_email.trim().to_string(),
             scopes,
@@ -237,7 +239,7 @@ impl ClientRecord {
         }
         if let Some(uris) = &changes.redirect_uris {
             self.redirect_uris = validate_redirect_uris(&mut errors, uris, rules);
-            if self.grant_type == GrantType::AuthorizationCode && uris.is_empty() {
+            if self.kind == ClientKind::AuthorizationCode && uris.is_empty() {
                 errors.add(
                     "redirect_uris",
                     "must hold at least one URI for an authorization code client",
@@ -245,7 +247,7 @@ impl ClientRecord {
             }
         }
         if let Some(allow) = changes.allow_plain_pkce {
-            if allow && self.grant_type != GrantType::AuthorizationCode {
+            if allow && self.kind != ClientKind::AuthorizationCode {
                 errors.add(
                     "allow_plain_pkce",
                     "applies to authorization code clients only",
@@ -355,7 +357,7 @@ impl ClientRecord {
             client_secret: secret,
             name: self.name.clone(),
             login: self.login.clone(),
-            grant_type: self.grant_type.as_str().to_string(),
+            grant_type: self.kind.as_str().to_string(),
             scope: self.scopes.to_string(),
             contact_info: self.contact_info.clone(),
             contact_email: self.contact_email.clone(),

@@ -1,8 +1,8 @@
 //! Pure rules: no HTTP, no SQL. Everything here is unit-tested on its own.
 
 pub mod api_key;
-pub mod authorization;
-pub mod authorize;
+pub mod authorization_header;
+pub mod authorization_request;
 pub mod client;
 pub mod cookie;
 pub mod device;

@@ -1,4 +1,4 @@
-//! The rules behind the Setup pages: the "Find it fast" index, scopes grouped by
+//! The rules behind the Setup pages: scopes grouped by
 //! service.object, reading the client form (select-all boxes work without a script), the API
 //! key transition report, and how times and durations read.
 
@@ -6,75 +6,9 @@ use coupa_proto::admin::{CreateClient, UpdateClient};
 use coupa_proto::scopes::{CATALOGUE, ScopeDef};
 
 use super::api_key::{ApiKeyRecord, ApiKeySource};
-use super::client::GrantType;
+use super::client::ClientKind;
 use super::form::FormFields;
 use super::time::format_rfc3339;
-
-/// One page of Setup, as "Find it fast" knows it.
-#[derive(Debug, PartialEq, Eq)]
-pub struct SetupEntry {
-    pub title: &'static str,
-    pub path: &'static str,
-    pub section: &'static str,
-    pub description: &'static str,
-    /// Other words an administrator may type for it.
-    pub keywords: &'static str,
-}
-
-pub static SETUP_ENTRIES: &[SetupEntry] = &[
-    SetupEntry {
-        title: "OAuth2/OpenID Connect Clients",
-        path: "/oauth2/clients",
-        section: "Integrations",
-        description: "Create and manage the OAuth 2.0 clients integrations use to call the API.",
-        keywords: "oauth oidc openid connect client credentials authorization code device secret integration api",
-    },
-    SetupEntry {
-        title: "Scopes",
-        path: "/oauth2/scopes",
-        section: "Integrations",
-        description: "Every scope, the API permissions it grants and the clients that hold it.",
-        keywords: "oauth scope permission service.object.right api",
-    },
-    SetupEntry {
-        title: "API Keys",
-        path: "/api_keys",
-        section: "Integrations",
-        description: "Legacy X-COUPA-API-KEY keys: when and from where each was last used; revoke them.",
-        keywords: "api key legacy x-coupa-api-key revoke integration",
-    },
-    SetupEntry {
-        title: "API Key Transition Report",
-        path: "/setup/transition",
-        section: "Integrations",
-        description: "Which API keys are still in use, from where, and how far the move to OAuth has come.",
-        keywords: "oauth migration transition api key worklist idle usage",
-    },
-    SetupEntry {
-        title: "Users",
-        path: "/users",
-        section: "Users",
-        description: "People who sign in: create them, deactivate them, reset their passwords.",
-        keywords: "user admin administrator password login people account",
-    },
-];
-
-/// The entries matching every word of `query`, case-insensitively; all of them for an empty
-/// query.
-pub fn find_setup_entries(query: &str) -> Vec<&'static SetupEntry> {
-    let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
-    SETUP_ENTRIES
-        .iter()
-        .filter(|entry| {
-            let text = format!(
-                "{} {} {} {}",
-                entry.title, entry.section, entry.description, entry.keywords
-            )
-            .to_lowercase();
-            words.iter().all(|word| text.contains(word.as_str()))
-        })
-        .collect()
-}
 
 /// The scopes of one service.object (`core.invoice`), or the OpenID Connect scopes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,8 +92,8 @@ pub fn client_from_form(fields: &FormFields) -> CreateClient {
 
 /// The edit form of a client of `grant_type`: it always carries name, contact and scopes;
 /// redirect URIs and the plain-PKCE box only for authorization code clients.
-pub fn client_changes_from_form(fields: &FormFields, grant_type: GrantType) -> UpdateClient {
-    let authorization_code = grant_type == GrantType::AuthorizationCode;
+pub fn client_changes_from_form(fields: &FormFields, grant_type: ClientKind) -> UpdateClient {
+    let authorization_code = grant_type == ClientKind::AuthorizationCode;
     UpdateClient {
         name: Some(fields.text("name")),
         contact_info: Some(fields.text("contact_info")),
@@ -348,20 +282,6 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
-    fn typing_oauth_finds_the_clients_page() {
-        let found = find_setup_entries("oauth");
-        assert_eq!(found[0].title, "OAuth2/OpenID Connect Clients");
-        assert_eq!(found[0].path, "/oauth2/clients");
-        assert_eq!(
-            find_setup_entries("  OAUTH   clients ")[0].path,
-            "/oauth2/clients"
-        );
-        assert_eq!(find_setup_entries("password")[0].path, "/users");
-        assert!(find_setup_entries("no such page").is_empty());
-        assert_eq!(find_setup_entries("").len(), SETUP_ENTRIES.len());
-    }
-
-    #[test]
     fn scopes_group_by_service_object() {
         assert_eq!(scope_group_key("core.invoice.read"), "core.invoice");
         assert_eq!(scope_group_key("core.invoice.write"), "core.invoice");
@@ -410,7 +330,7 @@ mod tests {
         assert!(create.pkce && !create.allow_plain_pkce);
         assert_eq!(create.scope, "openid");
 
-        let changes = client_changes_from_form(&fields, GrantType::AuthorizationCode);
+        let changes = client_changes_from_form(&fields, ClientKind::AuthorizationCode);
         assert_eq!(
             changes.contact_info.as_deref(),
             Some(""),
@@ -418,7 +338,7 @@ mod tests {
         );
         assert_eq!(changes.allow_plain_pkce, Some(false));
         assert_eq!(changes.redirect_uris.map(|uris| uris.len()), Some(2));
-        let changes = client_changes_from_form(&fields, GrantType::ClientCredentials);
+        let changes = client_changes_from_form(&fields, ClientKind::ClientCredentials);
         assert_eq!(
             (changes.redirect_uris, changes.allow_plain_pkce),
             (None, None)
@@ -506,13 +426,8 @@ mod tests {
         fn form_readers_never_panic(input in proptest::collection::vec(any::<u8>(), 0..512)) {
             if let Ok(fields) = FormFields::parse(&input) {
                 let _ = client_from_form(&fields);
-                let _ = client_changes_from_form(&fields, GrantType::AuthorizationCode);
+                let _ = client_changes_from_form(&fields, ClientKind::AuthorizationCode);
             }
-        }
-
-        #[test]
-        fn find_never_panics(query in "\\PC{0,40}") {
-            let _ = find_setup_entries(&query);
         }
     }
 }

@@ -3,8 +3,8 @@
 use coupa_proto::oauth::TokenResponse;
 
 use super::tokens::{deactivated_since, first_tokens, revoke_grant};
-use super::{AuthenticatedClient, Grant, GrantContext, Issued, OAuthError, required};
-use crate::domain::client::GrantType;
+use super::{AuthenticatedClient, Grant, GrantContext, OAuthError, required};
+use crate::domain::client::ClientKind;
 use crate::domain::form::FormParams;
 use crate::domain::grant::CodeRedemption;
 use crate::domain::secret;
@@ -12,17 +12,9 @@ use crate::domain::time::now_unix;
 
 pub const GRANT: Grant = Grant {
     name: "authorization_code",
-    client_kinds: &[GrantType::AuthorizationCode],
-    issue: start,
+    client_kinds: &[ClientKind::AuthorizationCode],
+    issue: |context, client, params| Box::pin(exchange_code(context, client, params)),
 };
-
-fn start<'a>(
-    context: &'a GrantContext<'_>,
-    client: &'a AuthenticatedClient,
-    params: &'a FormParams,
-) -> Issued<'a> {
-    Box::pin(exchange_code(context, client, params))
-}
 
 async fn exchange_code(
     context: &GrantContext<'_>,

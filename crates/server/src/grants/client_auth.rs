@@ -9,7 +9,7 @@ use coupa_proto::oauth::OAuthErrorCode;
 
 use super::OAuthError;
 use crate::cache::ClientCache;
-use crate::domain::authorization::{self, Authorization};
+use crate::domain::authorization_header::{self, Authorization};
 use crate::domain::client::ClientRecord;
 use crate::domain::form::FormParams;
 use crate::domain::time::now_unix;
@@ -115,7 +115,7 @@ fn presented_credentials(
 ) -> Result<Presented, OAuthError> {
     let body_id = params.get("client_id");
     let body_secret = params.get("client_secret");
-    match authorization.map(authorization::parse) {
+    match authorization.map(authorization_header::parse) {
         Some(Ok(Authorization::Basic {
             client_id,
             client_secret,

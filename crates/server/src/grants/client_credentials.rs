@@ -2,25 +2,17 @@
 
 use coupa_proto::oauth::{OAuthErrorCode, TokenResponse};
 
-use super::{AuthenticatedClient, Grant, GrantContext, Issued, OAuthError, tokens};
-use crate::domain::client::GrantType;
+use super::{AuthenticatedClient, Grant, GrantContext, OAuthError, tokens};
+use crate::domain::client::ClientKind;
 use crate::domain::form::FormParams;
 use crate::domain::scope::{ScopeError, ScopeSet, describe_not_granted};
 use crate::domain::time::now_unix;
 
 pub const GRANT: Grant = Grant {
     name: "client_credentials",
-    client_kinds: &[GrantType::ClientCredentials],
-    issue: start,
+    client_kinds: &[ClientKind::ClientCredentials],
+    issue: |context, client, params| Box::pin(async move { issue(context, client, params) }),
 };
-
-fn start<'a>(
-    context: &'a GrantContext<'_>,
-    client: &'a AuthenticatedClient,
-    params: &'a FormParams,
-) -> Issued<'a> {
-    Box::pin(async move { issue(context, client, params) })
-}
 
 fn issue(
     context: &GrantContext<'_>,

@@ -6,9 +6,9 @@ use coupa_proto::oauth::{OAuthErrorCode, TokenResponse};
 use serde::Serialize;
 
 use super::tokens::{deactivated_since, first_tokens};
-use super::{AuthenticatedClient, Grant, GrantContext, Issued, OAuthError, required};
-use crate::domain::authorize::with_query;
-use crate::domain::client::GrantType;
+use super::{AuthenticatedClient, Grant, GrantContext, OAuthError, required};
+use crate::domain::authorization_request::with_query;
+use crate::domain::client::ClientKind;
 use crate::domain::device::{
     self, DeviceRecord, DeviceStatus, INTERVAL_SECONDS, LIFETIME_SECONDS, Poll, SLOW_DOWN_STEP,
     judge_poll,
@@ -22,8 +22,8 @@ use crate::store::StoreError;
 
 pub const GRANT: Grant = Grant {
     name: "urn:ietf:params:oauth:grant-type:device_code",
-    client_kinds: &[GrantType::DeviceCode],
-    issue: start_poll,
+    client_kinds: &[ClientKind::DeviceCode],
+    issue: |context, client, params| Box::pin(poll(context, client, params)),
 };
 
 /// Where users enter the code a device shows.
@@ -96,12 +96,12 @@ pub async fn start_device_authorization(
     params: &FormParams,
 ) -> Result<DeviceAuthorization, OAuthError> {
     limits.check_client(&client.client_id)?;
-    if client.grant_type != GrantType::DeviceCode {
+    if client.kind != ClientKind::DeviceCode {
         return Err(OAuthError::new(
             OAuthErrorCode::UnauthorizedClient,
             format!(
                 "this client is registered for the {} grant; register a device code client",
-                client.grant_type.as_str()
+                client.kind.as_str()
             ),
         ));
     }
@@ -146,14 +146,6 @@ pub async fn start_device_authorization(
         }
     }
     Err(OAuthError::unavailable("no free user code"))
-}
-
-fn start_poll<'a>(
-    context: &'a GrantContext<'_>,
-    client: &'a AuthenticatedClient,
-    params: &'a FormParams,
-) -> Issued<'a> {
-    Box::pin(poll(context, client, params))
 }
 
 async fn poll(

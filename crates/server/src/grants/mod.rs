@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use coupa_proto::oauth::{OAuthErrorCode, TokenResponse};
 
-use crate::domain::client::GrantType;
+use crate::domain::client::ClientKind;
 use crate::domain::form::FormParams;
 use crate::keys::SharedKeyRing;
 use crate::revocations::Revocations;
@@ -61,7 +61,7 @@ pub struct Grant {
     /// Its `grant_type` value.
     pub name: &'static str,
     /// The kinds of client that may use it.
-    pub client_kinds: &'static [GrantType],
+    pub client_kinds: &'static [ClientKind],
     pub issue:
         for<'a, 's> fn(&'a GrantContext<'s>, &'a AuthenticatedClient, &'a FormParams) -> Issued<'a>,
 }
@@ -97,12 +97,12 @@ pub async fn issue(
                 ),
             )
         })?;
-    if !grant.client_kinds.contains(&client.grant_type) {
+    if !grant.client_kinds.contains(&client.kind) {
         return Err(OAuthError::new(
             OAuthErrorCode::UnauthorizedClient,
             format!(
                 "this client is registered for the {} grant, not {grant_type}",
-                client.grant_type.as_str()
+                client.kind.as_str()
             ),
         ));
     }

@@ -3,8 +3,8 @@
 use coupa_proto::oauth::{OAuthErrorCode, TokenResponse};
 
 use super::tokens::{active_user, deactivated_since, new_refresh_token, revoke_grant, user_tokens};
-use super::{AuthenticatedClient, Grant, GrantContext, Issued, OAuthError, required};
-use crate::domain::client::GrantType;
+use super::{AuthenticatedClient, Grant, GrantContext, OAuthError, required};
+use crate::domain::client::ClientKind;
 use crate::domain::form::FormParams;
 use crate::domain::grant::Rotation;
 use crate::domain::scope::{ScopeError, ScopeSet, describe_not_granted};
@@ -13,17 +13,9 @@ use crate::domain::time::now_unix;
 
 pub const GRANT: Grant = Grant {
     name: "refresh_token",
-    client_kinds: &[GrantType::AuthorizationCode, GrantType::DeviceCode],
-    issue: start,
+    client_kinds: &[ClientKind::AuthorizationCode, ClientKind::DeviceCode],
+    issue: |context, client, params| Box::pin(refresh(context, client, params)),
 };
-
-fn start<'a>(
-    context: &'a GrantContext<'_>,
-    client: &'a AuthenticatedClient,
-    params: &'a FormParams,
-) -> Issued<'a> {
-    Box::pin(refresh(context, client, params))
-}
 
 async fn refresh(
     context: &GrantContext<'_>,

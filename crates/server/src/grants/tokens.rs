@@ -13,8 +13,7 @@ use crate::domain::token::{
 };
 use crate::domain::user::UserRecord;
 use crate::keys::Algorithm;
-use crate::revocations::KIND_GRANT;
-use crate::store::StoreError;
+use crate::store::{RevocationKind, StoreError};
 
 /// ID tokens prove a sign-in; they need not live as long as access tokens.
 const ID_TOKEN_LIFETIME: u64 = 3600;
@@ -175,6 +174,8 @@ pub async fn revoke_grant(context: &GrantContext<'_>, grant_id: &str) -> Result<
     if context.store.revoke_grant(grant_id, now, until).await? {
         tracing::warn!(%grant_id, "grant revoked");
     }
-    context.revocations.add(KIND_GRANT, grant_id, until);
+    context
+        .revocations
+        .add(RevocationKind::Grant, grant_id, until);
     Ok(())
 }

@@ -19,7 +19,7 @@ use super::{content_type, read_body};
 use crate::admin::api_keys;
 use crate::admin::users;
 use crate::admin::{AdminError, clients};
-use crate::domain::authorization::{self, Authorization};
+use crate::domain::authorization_header::{self, Authorization};
 use crate::domain::secret;
 use crate::domain::throttle;
 use crate::domain::time::now_unix;
@@ -76,7 +76,7 @@ async fn require_admin(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| match authorization::parse(value) {
+        .and_then(|value| match authorization_header::parse(value) {
             Ok(Authorization::Bearer(token)) => Some(token),
             _ => None,
         });

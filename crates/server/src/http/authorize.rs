@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use super::browser::{self, csrf_matches, csrf_token, remember_csrf};
 use super::pages::{self, Consent, error_page, login_page};
 use super::read_body;
-use crate::domain::authorize::{
+use crate::domain::authorization_request::{
     self, AuthorizeError, AuthorizeRequest, Prompt, RedirectError, with_query,
 };
 use crate::domain::form::{FormError, FormFields, FormParams};
@@ -87,7 +87,9 @@ pub async fn authorize_get(
             );
         }
     };
-    let (request, client) = match authorize::validate(&params, |id| state.clients.get(id)) {
+    let (request, client) = match authorization_request::validate(&params, |id| {
+        state.clients.get(id)
+    }) {
         Ok(validated) => validated,
         Err(AuthorizeError::Page(message)) => return error_page(StatusCode::BAD_REQUEST, &message),
         Err(AuthorizeError::Redirect(error)) => return redirect_error(&error),
@@ -156,7 +158,9 @@ pub async fn authorize_post(
             .as_bytes(),
     )
     .unwrap_or_default();
-    let (request, _) = match authorize::validate(&request_params, |id| state.clients.get(id)) {
+    let (request, _) = match authorization_request::validate(&request_params, |id| {
+        state.clients.get(id)
+    }) {
         Ok(validated) => validated,
         Err(AuthorizeError::Page(message)) => return error_page(StatusCode::BAD_REQUEST, &message),
         Err(AuthorizeError::Redirect(error)) => return redirect_error(&error),

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use coupa_proto::scopes;
 
 use super::errors::{ApiError, ResponseFormat};
-use crate::domain::authorization::{self, Authorization};
+use crate::domain::authorization_header::{self, Authorization};
 use crate::domain::rate_limit::Decision;
 use crate::domain::scope::ScopeSet;
 use crate::domain::time::now_unix;
@@ -102,7 +102,7 @@ fn presented(
     let header = header
         .to_str()
         .map_err(|_| invalid("the Authorization header is not ASCII"))?;
-    match authorization::parse(header) {
+    match authorization_header::parse(header) {
         Ok(Authorization::Bearer(token)) => Ok(Presented::Bearer(token)),
         Ok(_) => Err(unauthorized(
             format,

@@ -170,16 +170,12 @@ pub async fn end_session(
     Ok(set_cookie(state, SESSION_COOKIE, "", Some(0)))
 }
 
-/// The paths of this server's pages a sign-in may return to.
-const RETURN_PREFIXES: &[&str] = &["/oauth2/", "/setup", "/api_keys", "/users"];
-
-/// Where a sign-in may send the browser back to: only this server's own pages.
+/// Where a sign-in may send the browser back to: only this server's own pages (the OAuth
+/// pages and Setup's).
 pub fn safe_return_to(text: Option<&str>) -> &str {
     match text {
         Some(path)
-            if RETURN_PREFIXES
-                .iter()
-                .any(|prefix| path.starts_with(prefix))
+            if (path.starts_with("/oauth2/") || super::setup::registry::is_setup_path(path))
                 && !path.contains("//")
                 && !path.contains('\\')
                 && !path.chars().any(char::is_control) =>

@@ -14,7 +14,7 @@ use super::browser;
 use super::oauth_form::OAuthRequest;
 use super::pages::{self, Consent, escape};
 use super::token::Json;
-use crate::domain::authorize::with_query;
+use crate::domain::authorization_request::with_query;
 use crate::domain::device::{self, DeviceStatus};
 use crate::domain::form::FormParams;
 use crate::domain::grant::GrantRecord;

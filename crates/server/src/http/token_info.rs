@@ -12,12 +12,12 @@ use serde_json::{Map, Value, json};
 use super::bearer::verify_access_token;
 use super::oauth_form::OAuthRequest;
 use super::token::Json;
-use crate::domain::authorization::{self, Authorization};
+use crate::domain::authorization_header::{self, Authorization};
 use crate::domain::secret;
 use crate::domain::time::now_unix;
 use crate::grants::OAuthError;
-use crate::revocations::KIND_ACCESS_TOKEN;
 use crate::state::AppState;
+use crate::store::RevocationKind;
 
 fn no_store(mut response: Response) -> Response {
     let headers = response.headers_mut();
@@ -59,7 +59,7 @@ pub async fn revoke(
                     .map_err(OAuthError::unavailable)?;
                 state
                     .revocations
-                    .add(KIND_ACCESS_TOKEN, &claims.jti, claims.exp);
+                    .add(RevocationKind::AccessToken, &claims.jti, claims.exp);
                 tracing::info!(client_id = %client.client_id, "access token revoked");
             }
         }
@@ -162,7 +162,7 @@ pub async fn userinfo(State(state): State<Arc<AppState>>, headers: HeaderMap) ->
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| match authorization::parse(value) {
+        .and_then(|value| match authorization_header::parse(value) {
             Ok(Authorization::Bearer(token)) => Some(token),
             _ => None,
         });

@@ -1,29 +1,36 @@
-//! Persistence: one `Store` trait, implemented for SQLite (the embedded default) and
-//! PostgreSQL (for several replicas). Both run the same SQL (see `sql_store.rs`), each with
-//! its own migrations.
+//! Persistence: one small trait per aggregate (a file each, with its rows and SQL), `Store`
+//! their sum, implemented once by `SqlStore` over SQLite (the embedded default) or PostgreSQL
+//! (for several replicas). Both run the same SQL, each with its own migrations.
 
+mod api_keys;
+mod clients;
+mod devices;
+mod grants;
+mod keys;
 mod postgres;
-mod sql_store;
+mod records;
+mod sessions;
+mod settings;
 mod sqlite;
+mod users;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::api::sql::SqlQuery;
-use crate::domain::api_key::{ApiKeyRecord, ApiKeySource};
-use crate::domain::client::ClientRecord;
-use crate::domain::device::DeviceRecord;
-use crate::domain::grant::{
-    CodeRecord, CodeRedemption, GrantRecord, RefreshTokenRecord, Rotation, SessionRecord,
-};
-use crate::domain::user::UserRecord;
-
 /// Rows of the resource engine: the text of each selected column.
 pub type Rows = Vec<Vec<Option<String>>>;
 
-pub use postgres::PostgresStore;
-pub use sqlite::{SqliteStore, database_file};
+pub use api_keys::ApiKeyStore;
+pub use clients::ClientStore;
+pub use devices::DeviceStore;
+pub use grants::GrantStore;
+pub use keys::KeyStore;
+pub use records::{RecordStore, SqlQuery, SqlValue};
+pub use sessions::SessionStore;
+pub use settings::SettingStore;
+pub use sqlite::database_file;
+pub use users::UserStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -62,203 +69,166 @@ pub struct StoredKey {
     pub kek_id: Option<String>,
 }
 
-/// A revoked access token (`kind` = `jti`) or grant (`grant`), as replicas follow them.
+/// A revoked access token or grant, as replicas follow them.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Revocation {
     pub seq: i64,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: RevocationKind,
     pub value: String,
     pub expires_at: i64,
 }
 
+/// Everything the server keeps: the sum of one trait per aggregate, each with its contract
+/// documented on it.
+/// What a revocation names: one access token (by `jti`), or a grant and every token from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevocationKind {
+    AccessToken,
+    Grant,
+}
+
+impl RevocationKind {
+    /// As the `revocations` table holds it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AccessToken => "jti",
+            Self::Grant => "grant",
+        }
+    }
+}
+
+impl TryFrom<String> for RevocationKind {
+    type Error = StoreError;
+
+    fn try_from(text: String) -> Result<Self, StoreError> {
+        match text.as_str() {
+            "jti" => Ok(Self::AccessToken),
+            "grant" => Ok(Self::Grant),
+            other => Err(StoreError::Unavailable(format!(
+                "unknown revocation kind {other}"
+            ))),
+        }
+    }
+}
+
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store:
+    ClientStore
+    + UserStore
+    + SessionStore
+    + GrantStore
+    + DeviceStore
+    + ApiKeyStore
+    + KeyStore
+    + SettingStore
+    + RecordStore
+    + Send
+    + Sync
+    + 'static
+{
     /// Which backend this is, for logs.
     fn backend(&self) -> &'static str;
 
     /// Cheap liveness check for `/healthz`.
     async fn ping(&self) -> Result<(), StoreError>;
 
-    /// Inserts a client and claims its login; `Taken("login")` if the login is in use.
-    async fn insert_client(&self, client: &ClientRecord) -> Result<(), StoreError>;
-    async fn client(&self, client_id: &str) -> Result<Option<ClientRecord>, StoreError>;
-    async fn clients(&self) -> Result<Vec<ClientRecord>, StoreError>;
-    /// Writes `client` over the row with its id if that row still has `client.version - 1`;
-    /// `Stale` otherwise.
-    async fn update_client(&self, client: &ClientRecord) -> Result<(), StoreError>;
-    /// Whether a client or a user has the login (case-insensitively).
-    async fn login_taken(&self, login: &str) -> Result<bool, StoreError>;
-    /// Deletes the client and frees its login. False if there was no such client.
-    async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError>;
-
-    /// Inserts a user and claims its login; `Taken("login")` if the login is in use by a
-    /// user or a client.
-    async fn insert_user(&self, user: &UserRecord) -> Result<(), StoreError>;
-    async fn user(&self, user_id: &str) -> Result<Option<UserRecord>, StoreError>;
-    /// The user of a login, case-insensitively.
-    async fn user_by_login(&self, login: &str) -> Result<Option<UserRecord>, StoreError>;
-    async fn users(&self) -> Result<Vec<UserRecord>, StoreError>;
-    /// Compare-and-swap on `version`, as `update_client`.
-    async fn update_user(&self, user: &UserRecord) -> Result<(), StoreError>;
-
-    async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
-    async fn session(&self, digest: &[u8]) -> Result<Option<SessionRecord>, StoreError>;
-    async fn delete_session(&self, digest: &[u8]) -> Result<(), StoreError>;
-
-    /// Stores a grant and the code that carries it, in one transaction.
-    async fn insert_grant_with_code(
-        &self,
-        grant: &GrantRecord,
-        code: &CodeRecord,
-    ) -> Result<(), StoreError>;
-    async fn grant(&self, grant_id: &str) -> Result<Option<GrantRecord>, StoreError>;
-    /// The ids of a user's grants not yet revoked.
-    async fn live_grants_of_user(&self, user_id: &str) -> Result<Vec<String>, StoreError>;
-    /// Spends a code atomically if it was issued to `client_id`: of concurrent callers
-    /// exactly one gets `Redeemed`. Another client's attempt spends nothing (`OtherClient`).
-    async fn redeem_code(
-        &self,
-        digest: &[u8],
-        client_id: &str,
-        now: i64,
-    ) -> Result<CodeRedemption, StoreError>;
-    async fn insert_refresh_token(&self, token: &RefreshTokenRecord) -> Result<(), StoreError>;
-    /// A refresh token with its grant.
-    async fn refresh_token(
-        &self,
-        digest: &[u8],
-    ) -> Result<Option<(RefreshTokenRecord, GrantRecord)>, StoreError>;
-    /// Spends `old_digest` and stores `new` in one transaction, if the old token is unspent
-    /// and its grant unrevoked; of concurrent callers exactly one gets `Rotated`. A token spent
-    /// less than `grace_seconds` ago answers `JustRotated`.
-    async fn rotate_refresh_token(
-        &self,
-        old_digest: &[u8],
-        new: &RefreshTokenRecord,
-        now: i64,
-        grace_seconds: i64,
-    ) -> Result<Rotation, StoreError>;
-    /// Revokes a grant (and so every token from it) and records the revocation for the
-    /// replicas until `tokens_expire_by`. False if it was already revoked or does not exist.
-    async fn revoke_grant(
-        &self,
-        grant_id: &str,
-        now: i64,
-        tokens_expire_by: i64,
-    ) -> Result<bool, StoreError>;
-    /// Records a revoked access token (at `now`) until it would have expired anyway.
-    async fn revoke_access_token(
-        &self,
-        jti: &str,
-        expires_at: i64,
-        now: i64,
-    ) -> Result<(), StoreError>;
-    /// Revocations after `seq` or recorded at `recorded_since` or later, by `seq`, not yet
-    /// expired at `now`. Reading a recent window again catches a revocation whose
-    /// transaction committed after one with a higher `seq`.
-    async fn revocations_since(
-        &self,
-        seq: i64,
-        recorded_since: i64,
-        now: i64,
-    ) -> Result<Vec<Revocation>, StoreError>;
-
-    /// `Taken("user_code")` when the user code is in use.
-    async fn insert_device_authorization(&self, device: &DeviceRecord) -> Result<(), StoreError>;
-    async fn device_by_user_code(
-        &self,
-        user_code: &str,
-    ) -> Result<Option<DeviceRecord>, StoreError>;
-    async fn device(&self, device_digest: &[u8]) -> Result<Option<DeviceRecord>, StoreError>;
-    /// Approves a pending, unexpired device authorization and stores its grant, in one
-    /// transaction. False if it was not pending any more.
-    async fn approve_device(
-        &self,
-        user_code: &str,
-        grant: &GrantRecord,
-        now: i64,
-    ) -> Result<bool, StoreError>;
-    /// Denies a pending device authorization. False if it was not pending any more.
-    async fn deny_device(&self, user_code: &str) -> Result<bool, StoreError>;
-    /// Records a poll and the interval to ask of the next one.
-    async fn record_device_poll(
-        &self,
-        device_digest: &[u8],
-        now: i64,
-        interval: i64,
-    ) -> Result<(), StoreError>;
-    /// Marks an approved authorization used; of concurrent callers exactly one gets true.
-    async fn consume_device(&self, device_digest: &[u8]) -> Result<bool, StoreError>;
-
-    async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError>;
-    async fn api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError>;
-    /// Marks the key revoked at `at` unless it already is. False if there is no such key.
-    async fn revoke_api_key(&self, key_id: &str, at: i64) -> Result<bool, StoreError>;
-    /// Records a use of the key from the address `from` (a use older than the one recorded
-    /// changes nothing).
-    async fn touch_api_key(&self, key_id: &str, at: i64, from: &str) -> Result<(), StoreError>;
-    /// Every address each key was used from, with its first and last use.
-    async fn api_key_sources(&self) -> Result<Vec<ApiKeySource>, StoreError>;
-
-    /// Records that the client was issued a token at `at` (never moves backwards).
-    async fn touch_client_token(&self, client_id: &str, at: i64) -> Result<(), StoreError>;
-    /// When each client that was ever issued a token last was.
-    async fn client_token_times(&self) -> Result<Vec<(String, i64)>, StoreError>;
-
-    async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError>;
-    /// Inserts an active key unless one is already active for its algorithm.
-    /// True if this key was inserted.
-    async fn insert_signing_key_if_none_active(&self, key: &StoredKey) -> Result<bool, StoreError>;
-    /// Replaces a key stored in clear with its sealed form (only while it is still in clear).
-    async fn seal_signing_key(
-        &self,
-        kid: &str,
-        sealed: &[u8],
-        kek_id: &str,
-    ) -> Result<(), StoreError>;
-
-    /// Runs a SELECT built by `api::sql`; every column is selected as text.
-    async fn select_rows(&self, query: &SqlQuery) -> Result<Rows, StoreError>;
-    /// Runs `parent` (an `INSERT ... RETURNING id`), then each of `children` with the new id
-    /// bound as `$1`, in one transaction. Returns the new id.
-    async fn insert_record(
-        &self,
-        parent: &SqlQuery,
-        children: &[SqlQuery],
-    ) -> Result<i64, StoreError>;
-    /// Runs an UPDATE built by `api::sql`; returns the number of rows changed.
-    async fn execute(&self, query: &SqlQuery) -> Result<u64, StoreError>;
-
-    /// Counts a failed sign-in against `key` and returns the failures in a row, starting
-    /// again from one when the last failure is older than `forget_before`.
-    async fn record_sign_in_failure(
-        &self,
-        key: &str,
-        now: i64,
-        forget_before: i64,
-    ) -> Result<i64, StoreError>;
-    /// Refuses sign-ins for `key` until `until`.
-    async fn lock_sign_in(&self, key: &str, until: i64) -> Result<(), StoreError>;
-    /// The latest lock among `keys` (0 when none is locked).
-    async fn sign_in_locked_until(&self, keys: &[String]) -> Result<i64, StoreError>;
-    async fn clear_sign_in_failures(&self, key: &str) -> Result<(), StoreError>;
-
     /// Deletes what can no longer be used at `now`: expired codes, device authorizations,
     /// sessions and refresh tokens, revocations of tokens that have expired anyway, and
     /// sign-in counters that are neither locked nor recent. Returns the rows deleted.
     async fn purge_expired(&self, now: i64) -> Result<u64, StoreError>;
+}
 
-    async fn setting(&self, name: &str) -> Result<Option<String>, StoreError>;
-    /// Sets a value unless it is already set. True if this call set it.
-    async fn insert_setting_if_absent(&self, name: &str, value: &str) -> Result<bool, StoreError>;
+/// The one implementation, over SQLite (the embedded default) or PostgreSQL (for several
+/// replicas). Both take `$N` placeholders, so every statement is written once.
+pub struct SqlStore {
+    pool: Pool,
+}
+
+enum Pool {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+/// Runs `body` with `pool` bound to the store's pool, whichever backend it is: the body is
+/// compiled once per backend.
+macro_rules! on_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::store::Pool::Sqlite($pool) => $body,
+            $crate::store::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+use on_pool;
+
+/// How each backend opens a transaction that will write.
+trait WritePool {
+    type Database: sqlx::Database;
+
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = Result<sqlx::Transaction<'static, Self::Database>, sqlx::Error>> + Send;
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> &'static str {
+        match self.pool {
+            Pool::Sqlite(_) => "sqlite",
+            Pool::Postgres(_) => "postgres",
+        }
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        on_pool!(self, |pool| {
+            sqlx::query("SELECT 1").execute(pool).await?;
+            Ok(())
+        })
+    }
+
+    async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
+        on_pool!(self, |pool| {
+            let mut deleted = 0;
+            for statement in [
+                "DELETE FROM authorization_codes WHERE expires_at < $1",
+                "DELETE FROM device_authorizations WHERE expires_at < $1",
+                "DELETE FROM sessions WHERE expires_at < $1",
+                "DELETE FROM refresh_tokens WHERE expires_at < $1",
+                "DELETE FROM revocations WHERE expires_at < $1",
+            ] {
+                deleted += sqlx::query(statement)
+                    .bind(now)
+                    .execute(pool)
+                    .await?
+                    .rows_affected();
+            }
+            deleted += sqlx::query(
+                "DELETE FROM sign_in_failures WHERE locked_until < $1 AND last_failed_at < $2",
+            )
+            .bind(now)
+            .bind(now - crate::domain::throttle::PER_ADDRESS.forget_after_seconds)
+            .execute(pool)
+            .await?
+            .rows_affected();
+            Ok(deleted)
+        })
+    }
+}
+
+pub(super) fn unique_violation_to_taken(error: sqlx::Error, field: &'static str) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Taken(field),
+        _ => error.into(),
+    }
 }
 
 /// Opens the store a `--database-url` names, running its migrations.
 pub async fn open(database_url: &str) -> Result<Arc<dyn Store>, StoreError> {
     if database_url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::open(database_url).await?))
+        Ok(Arc::new(SqlStore::open_sqlite(database_url).await?))
     } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
-        Ok(Arc::new(PostgresStore::open(database_url).await?))
+        Ok(Arc::new(SqlStore::open_postgres(database_url).await?))
     } else {
         Err(StoreError::Unavailable(format!(
             "unsupported database URL `{}`: use sqlite://PATH or postgres://USER@HOST/DB",

@@ -7,17 +7,12 @@ use sqlx::sqlite::{
 };
 use sqlx::{Sqlite, Transaction};
 
-use super::StoreError;
-use super::sql_store::impl_sql_store;
+use super::{Pool, SqlStore, StoreError, WritePool};
 
 /// The embedded default: one file, WAL, writes in `BEGIN IMMEDIATE` transactions so a
 /// read-then-write never fails on a lock upgrade.
-pub struct SqliteStore {
-    pool: SqlitePool,
-}
-
-impl SqliteStore {
-    pub async fn open(url: &str) -> Result<Self, StoreError> {
+impl SqlStore {
+    pub async fn open_sqlite(url: &str) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)?;
         ensure_private_files(options.get_filename())?;
         let options = options
@@ -38,13 +33,22 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-        let store = Self { pool };
-        store.create_object_tables().await?;
-        Ok(store)
+        Ok(Self {
+            pool: Pool::Sqlite(pool),
+        })
     }
+}
 
-    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await
+/// The DDL of an auto-increment primary key.
+pub(super) const ID_COLUMN: &str = "INTEGER PRIMARY KEY";
+
+impl WritePool for SqlitePool {
+    type Database = Sqlite;
+
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = Result<Transaction<'static, Sqlite>, sqlx::Error>> + Send {
+        self.begin_with("BEGIN IMMEDIATE")
     }
 }
 
@@ -94,5 +98,3 @@ pub fn database_file(url: &str) -> Option<PathBuf> {
     let name = path.to_string_lossy();
     (!name.is_empty() && name != ":memory:").then(|| path.to_path_buf())
 }
-
-impl_sql_store!(SqliteStore, "sqlite", Sqlite, "INTEGER PRIMARY KEY");

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::{Admin, Chrome, FieldErrors, NoticeQuery, Submitted, failure_page};
 use crate::admin::{AdminError, clients};
-use crate::domain::client::GrantType;
+use crate::domain::client::ClientKind;
 use crate::domain::setup::{
     client_changes_from_form, client_from_form, describe_duration, display_age, display_time,
     scope_groups,
@@ -25,7 +25,7 @@ use crate::state::AppState;
 const SECTION: &str = "clients";
 
 fn grant_label(grant_type: &str) -> &'static str {
-    GrantType::parse(grant_type).map_or("Unknown", GrantType::label)
+    ClientKind::parse(grant_type).map_or("Unknown", ClientKind::label)
 }
 
 /// "2026-11-25 08:30:00 UTC (5 minutes ago)", or `never`.
@@ -173,7 +173,7 @@ impl ClientFormPage {
             Some(_) => format!("Edit {}", input.name),
             None => "Create OAuth2/OpenID Connect Client".to_string(),
         };
-        let grant_choices = GrantType::ALL
+        let grant_choices = ClientKind::ALL
             .iter()
             .map(|grant| GrantChoice {
                 value: grant.as_str(),
@@ -192,7 +192,7 @@ impl ClientFormPage {
     }
 
     fn is_authorization_code(&self) -> bool {
-        self.form.grant_type == GrantType::AuthorizationCode.as_str()
+        self.form.grant_type == ClientKind::AuthorizationCode.as_str()
     }
 }
 
@@ -211,8 +211,8 @@ pub async fn new(
     let input = CreateClient {
         grant_type: query
             .grant_type
-            .filter(|grant| GrantType::parse(grant).is_some())
-            .unwrap_or_else(|| GrantType::ClientCredentials.as_str().to_string()),
+            .filter(|grant| ClientKind::parse(grant).is_some())
+            .unwrap_or_else(|| ClientKind::ClientCredentials.as_str().to_string()),
         ..CreateClient::default()
     };
     let page = ClientFormPage::new(&admin, None, &input, FieldErrors::default());
@@ -280,7 +280,7 @@ struct ClientPage {
 impl ClientPage {
     fn new(state: &AppState, admin: &Admin, mut client: ClientView, shown: Shown) -> Self {
         let secret = client.client_secret.take();
-        let curl = (client.grant_type == GrantType::ClientCredentials.as_str()).then(|| {
+        let curl = (client.grant_type == ClientKind::ClientCredentials.as_str()).then(|| {
             let template = token_curl(
                 &state.config.issuer,
                 &client.client_id,
@@ -430,7 +430,7 @@ pub async fn update(
         Ok(client) => client,
         Err(error) => return failure_page(error, "client"),
     };
-    let Some(grant_type) = GrantType::parse(&client.grant_type) else {
+    let Some(grant_type) = ClientKind::parse(&client.grant_type) else {
         return failure_page(AdminError::NotFound, "client");
     };
     let changes = client_changes_from_form(&fields, grant_type);

@@ -4,6 +4,7 @@
 
 mod api_keys;
 mod clients;
+pub mod registry;
 pub(crate) mod scopes;
 mod users;
 
@@ -19,10 +20,10 @@ use axum::routing::{get, post};
 use coupa_proto::errors::CoupaErrors;
 use serde::Deserialize;
 
+use self::registry::SetupPage;
 use crate::admin::AdminError;
-use crate::domain::authorize::with_query;
+use crate::domain::authorization_request::with_query;
 use crate::domain::form::FormFields;
-use crate::domain::setup::{SetupEntry, find_setup_entries};
 use crate::domain::user::UserRecord;
 use crate::http::authorize::{read_submitted_fields, see_other, unavailable};
 use crate::http::browser::{self, csrf_token, remember_csrf};
@@ -175,6 +176,13 @@ impl FromRequest<Arc<AppState>> for Submitted {
     }
 }
 
+impl Chrome {
+    /// The navigation bar's entries.
+    pub fn pages(&self) -> &'static [SetupPage] {
+        registry::SETUP_PAGES
+    }
+}
+
 /// What the layout shows around every page.
 pub struct Chrome {
     pub title: String,
@@ -279,7 +287,7 @@ pub struct NoticeQuery {
 struct HomePage {
     chrome: Chrome,
     query: String,
-    found: Vec<&'static SetupEntry>,
+    found: Vec<&'static SetupPage>,
 }
 
 #[derive(Deserialize, Default)]
@@ -296,7 +304,7 @@ async fn home(
 ) -> Response {
     let page = HomePage {
         chrome: admin.chrome("Setup", "home"),
-        found: find_setup_entries(&query),
+        found: registry::find_pages(&query),
         query,
     };
     admin.render(&state, StatusCode::OK, &page)

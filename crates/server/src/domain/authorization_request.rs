@@ -1,7 +1,7 @@
 //! The authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, OpenID Connect Core §3.1.2.1):
 //! which errors may be sent back to the client and which must only be shown to the user.
 
-use super::client::{ClientRecord, GrantType};
+use super::client::{ClientKind, ClientRecord};
 use super::form::FormParams;
 use super::pkce::{self, Method};
 use super::scope::{ScopeError, ScopeSet, describe_not_granted};
@@ -85,7 +85,7 @@ pub fn validate(
     let client = find_client(client_id).ok_or_else(|| {
         page("The application asking for access is not registered here (unknown client_id).")
     })?;
-    if client.grant_type != GrantType::AuthorizationCode {
+    if client.kind != ClientKind::AuthorizationCode {
         return Err(page(
             "This application is not registered for the authorization code grant, so it cannot ask users for access.",
         ));

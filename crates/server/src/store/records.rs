@@ -1,0 +1,154 @@
+//! The rows of the resource engine behind `/api/*`: the SQL it builds, run here.
+
+use async_trait::async_trait;
+
+use sqlx::query::Query;
+use sqlx::{Database, Encode, Type};
+
+use super::{Pool, Rows, SqlStore, StoreError, WritePool, on_pool};
+
+/// Runs the statements `api::sql` builds; every value bound, never spliced.
+#[async_trait]
+pub trait RecordStore: Send + Sync {
+    /// Runs a SELECT built by `api::sql`; every column is selected as text.
+    async fn select_rows(&self, query: &SqlQuery) -> Result<Rows, StoreError>;
+
+    /// Runs `parent` (an `INSERT ... RETURNING id`), then each of `children` with the new id
+    /// bound as `$1`, in one transaction. Returns the new id.
+    async fn insert_record(
+        &self,
+        parent: &SqlQuery,
+        children: &[SqlQuery],
+    ) -> Result<i64, StoreError>;
+
+    /// Runs an UPDATE built by `api::sql`; returns the number of rows changed.
+    async fn execute(&self, query: &SqlQuery) -> Result<u64, StoreError>;
+
+    /// Creates the tables of the API objects if missing: `ddl` gives the statements, for this
+    /// backend's DDL of an auto-increment primary key.
+    async fn ensure_record_tables(
+        &self,
+        ddl: &(dyn Fn(&str) -> Vec<String> + Sync),
+    ) -> Result<(), StoreError>;
+}
+
+/// One statement and the values its `$N` placeholders take, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SqlQuery {
+    pub sql: String,
+    pub binds: Vec<SqlValue>,
+}
+
+/// A value bound to a placeholder; a NULL carries the type it stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SqlValue {
+    Integer(i64),
+    Text(String),
+    Boolean(bool),
+    NullInteger,
+    NullBoolean,
+    NullText,
+}
+
+pub(super) fn bind_all<'q, DB>(
+    mut query: Query<'q, DB, <DB as Database>::Arguments<'q>>,
+    values: &'q [SqlValue],
+) -> Query<'q, DB, <DB as Database>::Arguments<'q>>
+where
+    DB: Database,
+    i64: Encode<'q, DB> + Type<DB>,
+    &'q str: Encode<'q, DB> + Type<DB>,
+    bool: Encode<'q, DB> + Type<DB>,
+    Option<i64>: Encode<'q, DB> + Type<DB>,
+    Option<bool>: Encode<'q, DB> + Type<DB>,
+    Option<String>: Encode<'q, DB> + Type<DB>,
+{
+    for value in values {
+        query = match value {
+            SqlValue::Integer(number) => query.bind(*number),
+            SqlValue::Text(text) => query.bind(text.as_str()),
+            SqlValue::Boolean(flag) => query.bind(*flag),
+            SqlValue::NullInteger => query.bind(None::<i64>),
+            SqlValue::NullBoolean => query.bind(None::<bool>),
+            SqlValue::NullText => query.bind(None::<String>),
+        };
+    }
+    query
+}
+
+#[async_trait]
+impl RecordStore for SqlStore {
+    async fn select_rows(&self, query: &SqlQuery) -> Result<Rows, StoreError> {
+        on_pool!(self, |pool| {
+            use sqlx::Row;
+            let rows = bind_all(sqlx::query(&query.sql), &query.binds)
+                .fetch_all(pool)
+                .await?;
+            rows.iter()
+                .map(|row| {
+                    (0..row.len())
+                        .map(|index| row.try_get::<Option<String>, _>(index))
+                        .collect()
+                })
+                .collect::<Result<_, sqlx::Error>>()
+                .map_err(Into::into)
+        })
+    }
+
+    async fn insert_record(
+        &self,
+        parent: &SqlQuery,
+        children: &[SqlQuery],
+    ) -> Result<i64, StoreError> {
+        on_pool!(self, |pool| {
+            use sqlx::Row;
+            let mut tx = pool.begin_write().await?;
+            let row = bind_all(sqlx::query(&parent.sql), &parent.binds)
+                .fetch_one(&mut *tx)
+                .await?;
+            let id: i64 = row.try_get(0)?;
+            for child in children {
+                bind_all(sqlx::query(&child.sql).bind(id), &child.binds)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(id)
+        })
+    }
+
+    async fn execute(&self, query: &SqlQuery) -> Result<u64, StoreError> {
+        on_pool!(self, |pool| {
+            let result = bind_all(sqlx::query(&query.sql), &query.binds)
+                .execute(pool)
+                .await?;
+            Ok(result.rows_affected())
+        })
+    }
+
+    async fn ensure_record_tables(
+        &self,
+        ddl: &(dyn Fn(&str) -> Vec<String> + Sync),
+    ) -> Result<(), StoreError> {
+        match &self.pool {
+            Pool::Sqlite(pool) => {
+                for statement in ddl(super::sqlite::ID_COLUMN) {
+                    sqlx::query(&statement).execute(pool).await?;
+                }
+                Ok(())
+            }
+            Pool::Postgres(pool) => {
+                let lock = super::postgres::lock_schema(pool).await?;
+                let mut created = Ok(());
+                for statement in ddl(super::postgres::ID_COLUMN) {
+                    created = sqlx::query(&statement).execute(pool).await.map(|_| ());
+                    if created.is_err() {
+                        break;
+                    }
+                }
+                super::postgres::unlock_schema(lock).await?;
+                Ok(created?)
+            }
+        }
+    }
+}
