@@ -107,14 +107,7 @@ impl ClientStore for SqlStore {
         on_pool!(self, |pool| {
             use super::unique_violation_to_taken;
             let mut tx = pool.begin_write().await?;
-            sqlx::query(
-                "INSERT INTO logins (login_key, owner_kind, owner_id) VALUES ($1, 'client', $2)",
-            )
-            .bind(crate::domain::client::login_key(&client.login))
-            .bind(&client.client_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| unique_violation_to_taken(e, "login"))?;
+            super::claim_login(&mut tx, "client", &client.login, &client.client_id).await?;
             let sql = format!(
                 "INSERT INTO oauth_clients ({}) VALUES \
                  ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",

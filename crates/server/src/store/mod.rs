@@ -216,6 +216,30 @@ impl Store for SqlStore {
     }
 }
 
+/// Claims `login` for the client or user `owner_id` inside its insert's transaction: logins
+/// are unique across clients and users, case-insensitively. `Taken("login")` if in use.
+pub(super) async fn claim_login<DB>(
+    tx: &mut sqlx::Transaction<'static, DB>,
+    owner_kind: &str,
+    login: &str,
+    owner_id: &str,
+) -> Result<(), StoreError>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    sqlx::query("INSERT INTO logins (login_key, owner_kind, owner_id) VALUES ($1, $2, $3)")
+        .bind(crate::domain::client::login_key(login))
+        .bind(owner_kind.to_string())
+        .bind(owner_id.to_string())
+        .execute(&mut **tx)
+        .await
+        .map_err(|error| unique_violation_to_taken(error, "login"))?;
+    Ok(())
+}
+
 pub(super) fn unique_violation_to_taken(error: sqlx::Error, field: &'static str) -> StoreError {
     match &error {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Taken(field),

@@ -66,14 +66,7 @@ impl UserStore for SqlStore {
         on_pool!(self, |pool| {
             use super::unique_violation_to_taken;
             let mut tx = pool.begin_write().await?;
-            sqlx::query(
-                "INSERT INTO logins (login_key, owner_kind, owner_id) VALUES ($1, 'user', $2)",
-            )
-            .bind(crate::domain::client::login_key(&user.login))
-            .bind(&user.user_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| unique_violation_to_taken(e, "login"))?;
+            super::claim_login(&mut tx, "user", &user.login, &user.user_id).await?;
             let sql = format!(
                 "INSERT INTO users ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                 USER_COLUMNS
