@@ -19,6 +19,14 @@ fn oauth_status(code: OAuthErrorCode) -> StatusCode {
     }
 }
 
+/// What no cache may keep: token answers and OAuth errors (RFC 6749 §5.1).
+pub(crate) fn no_store(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let status = match self.retry_after {
@@ -29,10 +37,9 @@ impl IntoResponse for OAuthError {
             error: self.code.as_str().to_string(),
             error_description: Some(self.description),
         };
-        let mut response = (status, axum::Json(body)).into_response();
+        let response = (status, axum::Json(body)).into_response();
+        let mut response = no_store(response);
         let headers = response.headers_mut();
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
         if let Some(seconds) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }

@@ -7,6 +7,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use coupa_proto::oauth::TokenResponse;
 
+use super::errors::no_store;
 use super::oauth_form::OAuthRequest;
 use crate::grants::{self, OAuthError};
 use crate::state::AppState;
@@ -26,11 +27,7 @@ pub struct Json<T>(pub T);
 
 impl<T: serde::Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
-        let mut response = axum::Json(self.0).into_response();
-        let headers = response.headers_mut();
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-        response
+        no_store(axum::Json(self.0).into_response())
     }
 }
 

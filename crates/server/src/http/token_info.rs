@@ -10,6 +10,7 @@ use coupa_proto::oauth::OAuthErrorCode;
 use serde_json::{Map, Value, json};
 
 use super::bearer::verify_access_token;
+use super::errors::no_store;
 use super::oauth_form::OAuthRequest;
 use super::token::Json;
 use crate::domain::authorization_header::{self, Authorization};
@@ -18,13 +19,6 @@ use crate::domain::time::now_unix;
 use crate::grants::OAuthError;
 use crate::state::AppState;
 use crate::store::RevocationKind;
-
-fn no_store(mut response: Response) -> Response {
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    response
-}
 
 /// `POST /oauth2/revoke`: refresh tokens revoke their whole grant; access tokens are refused
 /// from now on. Unknown tokens and other clients' tokens are answered 200 too (RFC 7009 §2.2).
