@@ -15,6 +15,8 @@ pub mod keys;
 pub mod passwords;
 pub mod private_files;
 pub mod revocations;
+pub mod service_error;
+pub mod sessions;
 pub mod sign_ins;
 pub mod signing_keys;
 pub mod state;

@@ -1,7 +1,10 @@
 //! Failed sign-ins counted in the store (so every replica shares the counters): at the
 //! sign-in page per login and per source address, at the admin API per source address.
 
-use crate::domain::throttle::ThrottlePolicy;
+use crate::domain::throttle::{self, ThrottlePolicy};
+use crate::domain::time::now_unix;
+use crate::domain::user::{self, UserRecord};
+use crate::passwords::{Busy, PasswordWorkers};
 use crate::store::{Store, StoreError};
 
 /// The counters one attempt is counted against.
@@ -36,4 +39,63 @@ pub async fn record_failure(
         most = most.max(failures);
     }
     Ok(most)
+}
+
+/// How a sign-in at the sign-in page ended.
+pub enum SignIn {
+    SignedIn(UserRecord),
+    /// Too many failures for this login or from this address: refused for this long.
+    Locked {
+        seconds: i64,
+    },
+    /// Wrong login or password, or a deactivated account (counted as a failure).
+    Refused,
+    /// Every password worker is busy; try again in a few seconds.
+    Busy(Busy),
+}
+
+/// Checks `login` and `password` from `peer`: refused while a counter is locked, an unknown
+/// login costs one password verification like a known one, and a failure is counted
+/// against the login and the address. Every outcome is logged with the login and peer.
+pub async fn sign_in(
+    store: &dyn Store,
+    passwords: &PasswordWorkers,
+    login: &str,
+    password: String,
+    peer: &str,
+) -> Result<SignIn, StoreError> {
+    let counters = [
+        (throttle::login_key(login), throttle::PER_LOGIN),
+        (throttle::address_key(peer), throttle::PER_ADDRESS),
+    ];
+    if let Some(seconds) = locked_for(store, &counters, now_unix()).await? {
+        tracing::warn!(%login, %peer, seconds, "sign-in refused: locked after repeated failures");
+        return Ok(SignIn::Locked { seconds });
+    }
+    let found = store.user_by_login(login).await?;
+    let checked = passwords
+        .run(move |memory| match found {
+            Some(user) if user.verify_password(&password, memory) => Some(user),
+            Some(_) => None,
+            None => {
+                user::verify_nothing(&password, memory);
+                None
+            }
+        })
+        .await;
+    let verified = match checked {
+        Ok(verified) => verified,
+        Err(busy) => {
+            tracing::warn!(%login, %peer, "sign-in refused: every password worker is busy");
+            return Ok(SignIn::Busy(busy));
+        }
+    };
+    let Some(user) = verified.filter(|user| user.active) else {
+        let failures = record_failure(store, &counters, now_unix()).await?;
+        tracing::warn!(%login, %peer, failures, "sign-in failed");
+        return Ok(SignIn::Refused);
+    };
+    store.clear_sign_in_failures(&counters[0].0).await?;
+    tracing::info!(%login, %peer, user_id = %user.user_id, "signed in");
+    Ok(SignIn::SignedIn(user))
 }

@@ -748,6 +748,10 @@ async fn sign_in(browser: &mut Browser) -> String {
         policy.contains("form-action 'self'") && policy.contains("base-uri 'none'"),
         "{policy}"
     );
+    assert!(
+        policy.contains("style-src 'self'") && !policy.contains("unsafe-inline"),
+        "one stylesheet, no inline style: {policy}"
+    );
     let mut form = hidden_fields(&page.body);
     form.push(("login".into(), "ada".into()));
     form.push(("password".into(), PASSWORD.into()));

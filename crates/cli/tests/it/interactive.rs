@@ -122,12 +122,17 @@ impl Browser {
     }
 }
 
+/// HTML text as the browser reads it: named and decimal character references decoded.
 fn unescape(text: &str) -> String {
     text.replace("&quot;", "\"")
+        .replace("&#34;", "\"")
         .replace("&#39;", "'")
         .replace("&lt;", "<")
+        .replace("&#60;", "<")
         .replace("&gt;", ">")
+        .replace("&#62;", ">")
         .replace("&amp;", "&")
+        .replace("&#38;", "&")
 }
 
 /// The hidden fields of the first form in `html`.
@@ -240,16 +245,13 @@ pub async fn authorize(browser: &mut Browser, url: &str, decision: &str) -> Stri
     }
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("Allow Expense App"), "{}", page.body);
+    let shown = unescape(&page.body);
     for scope in coupa_proto::scopes::CATALOGUE {
-        if page.body.contains(&format!("<code>{}</code>", scope.name)) {
+        if shown.contains(&format!("<code>{}</code>", scope.name)) {
             assert!(
-                page.body.contains(&format!(
+                shown.contains(&format!(
                     "<code>{}</code>: {}",
-                    scope.name,
-                    scope
-                        .description
-                        .replace('&', "&amp;")
-                        .replace('\'', "&#39;")
+                    scope.name, scope.description
                 )),
                 "each scope is listed with its catalogue description: {}",
                 scope.name

@@ -1,7 +1,7 @@
 //! Setup, the admin pages: over HTTP as a browser without JavaScript would use them, and in
 //! headless Chromium driven by npm `playwright-core`.
 
-use coupa_proto::admin::{CreateApiKey, CreateUser};
+use coupa_proto::admin::{CreateApiKey, CreateClient, CreateUser};
 use coupa_server::ConfigLayer;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -238,7 +238,7 @@ async fn setup_pages_send_protective_headers_and_their_assets() {
     }
     for (path, media_type) in [
         ("/setup/assets/setup.js", "text/javascript; charset=utf-8"),
-        ("/setup/assets/setup.css", "text/css; charset=utf-8"),
+        ("/assets/coupa.css", "text/css; charset=utf-8"),
     ] {
         let asset = reqwest::get(server.url(path)).await.unwrap();
         assert_eq!(asset.status(), 200);
@@ -275,7 +275,7 @@ async fn find_it_fast_works_without_a_script() {
 /// return: every page it lists is served, shows itself as current, and is a return path.
 #[tokio::test]
 async fn every_page_of_the_setup_registry_is_routed_and_in_the_navigation() {
-    use coupa_server::http::setup::registry::{HOME_PATH, SETUP_PAGES};
+    use coupa_server::http::pages::setup::registry::{HOME_PATH, SETUP_PAGES};
     let server = server().await;
     let mut admin = admin_browser(&server).await;
     let home = admin.get(HOME_PATH).await;
@@ -1103,6 +1103,10 @@ async fn signing_out_from_setup_ends_the_session() {
     assert_eq!(admin.get("/setup").await.status, StatusCode::SEE_OTHER);
 }
 
+/// Where the browser test's application waits for its users: nothing listens there, the
+/// browser's request is enough.
+const LOOPBACK_REDIRECT: &str = "http://127.0.0.1:9/callback";
+
 /// Chromium for the browser test: Debian's, as `.ci/run` installs it.
 fn chromium() -> Option<String> {
     let path = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
@@ -1132,11 +1136,47 @@ async fn the_setup_pages_in_a_real_browser() {
         })
         .await
         .unwrap();
+    // The OAuth pages a user meets: a consent page (and its Deny), the device pages.
+    let expense_app = server
+        .admin
+        .create_client(&CreateClient {
+            name: "Expense App".into(),
+            login: "expense-app".into(),
+            grant_type: "authorization_code".into(),
+            scope: "openid core.invoice.read".into(),
+            redirect_uris: vec![LOOPBACK_REDIRECT.into()],
+            ..CreateClient::default()
+        })
+        .await
+        .unwrap();
+    let authorize_path = format!(
+        "/oauth2/authorize?{}",
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &expense_app.client_id)
+            .append_pair("redirect_uri", LOOPBACK_REDIRECT)
+            .append_pair("scope", "openid core.invoice.read")
+            .append_pair("state", "s-1")
+            .finish()
+    );
+    let scanner = crate::interactive::public_device_client(&server, "core.invoice.read").await;
+    let started: Value = server
+        .http
+        .post(server.url("/oauth2/device_authorizations"))
+        .form(&[("client_id", scanner.client_id.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let mut args = vec![
         server.url.clone(),
         "root".into(),
         ADMIN_PASSWORD.into(),
         key.key.unwrap(),
+        authorize_path,
+        started["user_code"].as_str().unwrap().to_string(),
     ];
     if let Some(dir) = std::env::var_os("SETUP_SCREENSHOTS") {
         args.push(dir.to_string_lossy().to_string());
@@ -1148,9 +1188,11 @@ async fn the_setup_pages_in_a_real_browser() {
     let seen: Value = serde_json::from_str(output.trim()).unwrap();
     assert_eq!(seen["find_it_fast"], 3);
     assert_eq!(
-        seen["accessibility_checked"], 12,
+        seen["accessibility_checked"], 17,
         "every page passed axe-core's WCAG 2.1 A and AA rules"
     );
+    assert_eq!(seen["consent_denied"], "access_denied");
+    assert_eq!(seen["device_connected"], true);
     let client_id = seen["client_id"].as_str().unwrap();
     assert!(
         server.admin.client(client_id).await.is_err(),

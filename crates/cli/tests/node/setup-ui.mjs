@@ -1,8 +1,10 @@
 // Drives the Setup pages in headless Chromium (playwright-core) the way an administrator
 // would, and checks each result against the server's real token endpoint and API.
 //
-// node setup-ui.mjs URL ADMIN_LOGIN ADMIN_PASSWORD API_KEY [SCREENSHOT_DIR]
-// Prints one JSON object of what it saw; exits non-zero with the reason on any failure.
+// node setup-ui.mjs URL ADMIN_LOGIN ADMIN_PASSWORD API_KEY AUTHORIZE_PATH USER_CODE [SCREENSHOT_DIR]
+// AUTHORIZE_PATH is an authorization request of a client the admin is shown a consent page
+// for; USER_CODE a device authorization's code to approve. Prints one JSON object of what it
+// saw; exits non-zero with the reason on any failure.
 
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -12,9 +14,9 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { chromium } from "playwright-core";
 
-const [url, adminLogin, adminPassword, apiKey, screenshotDir] = process.argv.slice(2);
-if (!url || !adminLogin || !adminPassword || !apiKey) {
-  console.error("usage: node setup-ui.mjs URL ADMIN_LOGIN ADMIN_PASSWORD API_KEY [SCREENSHOT_DIR]");
+const [url, adminLogin, adminPassword, apiKey, authorizePath, userCode, screenshotDir] = process.argv.slice(2);
+if (!url || !adminLogin || !adminPassword || !apiKey || !authorizePath || !userCode) {
+  console.error("usage: node setup-ui.mjs URL ADMIN_LOGIN ADMIN_PASSWORD API_KEY AUTHORIZE_PATH USER_CODE [SCREENSHOT_DIR]");
   process.exit(2);
 }
 const run = promisify(execFile);
@@ -276,6 +278,36 @@ try {
   await page.getByRole("heading", { name: "Delete Invoices sync?" }).waitFor();
   await page.getByRole("button", { name: "Delete client" }).click();
   await page.getByText("Client deleted.").waitFor();
+
+  // The pages a user meets outside Setup share its layout and are checked the same way.
+  // Consent: Deny sends the browser back to the application with access_denied.
+  const redirectUri = new URL(authorizePath, url).searchParams.get("redirect_uri");
+  await page.goto(`${url}${authorizePath}`);
+  await page.getByRole("heading", { name: "Allow Expense App to access your account?" }).waitFor();
+  await shot("consent");
+  await page.route(`${redirectUri}**`, (route) =>
+    route.fulfill({ contentType: "text/html", body: "<!DOCTYPE html><title>Expense App</title><h1>Expense App</h1>" }),
+  );
+  await page.getByRole("button", { name: "Deny" }).click();
+  await page.waitForURL(`${redirectUri}**`);
+  seen.consent_denied = new URL(page.url()).searchParams.get("error");
+  // A device: enter its code, see what it asks for, allow it.
+  await page.goto(`${url}/oauth2/device`);
+  await page.getByRole("heading", { name: "Connect a device" }).waitFor();
+  await shot("device-code");
+  await page.getByLabel("Code").fill(userCode);
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.getByRole("heading", { name: "Allow Warehouse Scanner to access your account?" }).waitFor();
+  await shot("device-consent");
+  await page.getByRole("button", { name: "Allow" }).click();
+  await page.getByRole("heading", { name: "Device connected" }).waitFor();
+  seen.device_connected = true;
+  await shot("device-connected");
+  // A request the server cannot trust gets its page, not a redirect.
+  await page.goto(`${url}/oauth2/authorize?response_type=code&client_id=nobody`);
+  await page.getByRole("heading", { name: "Cannot continue" }).waitFor();
+  await shot("cannot-continue");
+  await page.goto(`${url}/setup`);
 
   // Signing out ends the session: Setup asks to sign in again.
   await page.getByRole("button", { name: "Sign out" }).click();

@@ -130,6 +130,13 @@ impl FormParams {
         self.pairs.is_empty()
     }
 
+    /// These parameters less those named in `names`.
+    pub fn without(mut self, names: &[&str]) -> Self {
+        self.pairs
+            .retain(|(name, _)| !names.contains(&name.as_str()));
+        self
+    }
+
     pub fn into_pairs(self) -> Vec<(String, String)> {
         self.pairs
     }

@@ -4,11 +4,14 @@ use coupa_proto::oauth::TokenResponse;
 
 use super::tokens::{deactivated_since, first_tokens, revoke_grant};
 use super::{AuthenticatedClient, Grant, GrantContext, OAuthError, required};
+use crate::domain::authorization_request::{AuthorizeRequest, with_query};
 use crate::domain::client::ClientKind;
 use crate::domain::form::FormParams;
-use crate::domain::grant::CodeRedemption;
+use crate::domain::grant::{CODE_LIFETIME_SECONDS, CodeRecord, CodeRedemption, GrantRecord};
 use crate::domain::secret;
 use crate::domain::time::now_unix;
+use crate::service_error::ServiceError;
+use crate::sessions::SignedIn;
 
 pub const GRANT: Grant = Grant {
     name: "authorization_code",
@@ -62,4 +65,51 @@ async fn exchange_code(
     )
     .map_err(|error| OAuthError::invalid_grant(error.describe()))?;
     first_tokens(context, client, &grant, now).await
+}
+
+/// The user allowed `request` at the consent page: records the grant and a code for it, and
+/// answers where to send the browser (the redirect URI with `code`, `state` and `iss`).
+pub async fn issue_code(
+    context: &GrantContext<'_>,
+    request: &AuthorizeRequest,
+    signed_in: &SignedIn,
+) -> Result<String, ServiceError> {
+    let code = secret::generate_secret()?;
+    let now = now_unix();
+    let grant = GrantRecord {
+        grant_id: secret::generate_identifier()?,
+        client_id: request.client_id.clone(),
+        user_id: signed_in.user.user_id.clone(),
+        scopes: request.scopes.clone(),
+        auth_time: signed_in.session.auth_time,
+        nonce: request.nonce.clone(),
+        created_at: now,
+        revoked_at: None,
+    };
+    let (code_challenge, code_challenge_method) = match &request.code_challenge {
+        Some((challenge, method)) => (Some(challenge.clone()), Some(method.as_str().to_string())),
+        None => (None, None),
+    };
+    let record = CodeRecord {
+        code_digest: secret::digest(&code).to_vec(),
+        grant_id: grant.grant_id.clone(),
+        redirect_uri: request.redirect_uri.clone(),
+        redirect_uri_given: request.redirect_uri_given,
+        code_challenge,
+        code_challenge_method,
+        expires_at: now + CODE_LIFETIME_SECONDS,
+        used_at: None,
+    };
+    context
+        .store
+        .insert_grant_with_code(&grant, &record)
+        .await?;
+    tracing::info!(client_id = %grant.client_id, user_id = %grant.user_id, "authorization code issued");
+    let mut pairs = vec![("code", code)];
+    if let Some(state) = &request.state {
+        pairs.push(("state", state.clone()));
+    }
+    // RFC 9207: tells the client which server answered.
+    pairs.push(("iss", context.settings.issuer.clone()));
+    Ok(with_query(&request.redirect_uri, &pairs))
 }

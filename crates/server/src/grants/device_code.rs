@@ -14,10 +14,13 @@ use crate::domain::device::{
     judge_poll,
 };
 use crate::domain::form::FormParams;
+use crate::domain::grant::GrantRecord;
 use crate::domain::rate_limit::{Decision, Limit, RateLimiter};
 use crate::domain::scope::{ScopeError, ScopeSet, describe_not_granted};
 use crate::domain::secret;
 use crate::domain::time::now_unix;
+use crate::service_error::ServiceError;
+use crate::sessions::SignedIn;
 use crate::store::StoreError;
 
 pub const GRANT: Grant = Grant {
@@ -218,4 +221,75 @@ async fn poll(
             first_tokens(context, client, &grant, now).await
         }
     }
+}
+
+/// The pending, unexpired device authorization whose user code a user typed (in whatever
+/// case and spacing), if any.
+pub async fn pending_device(
+    context: &GrantContext<'_>,
+    typed: &str,
+) -> Result<Option<DeviceRecord>, StoreError> {
+    let Some(user_code) = device::normalize_user_code(typed) else {
+        return Ok(None);
+    };
+    let found = context.store.device_by_user_code(&user_code).await?;
+    Ok(found
+        .filter(|device| device.status == DeviceStatus::Pending && device.expires_at > now_unix()))
+}
+
+/// What a signed-in user decided for a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceDecision {
+    Allow,
+    Deny,
+}
+
+/// How a decision on a device ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decided {
+    Approved,
+    Denied,
+    /// No such code, or it was decided on already, or it expired.
+    TooLate,
+}
+
+/// Records `decision` on the device whose user code is `typed`: an approval creates the
+/// grant the device's next poll is issued tokens from.
+pub async fn decide_device(
+    context: &GrantContext<'_>,
+    typed: &str,
+    decision: DeviceDecision,
+    signed_in: &SignedIn,
+) -> Result<Decided, ServiceError> {
+    let Some(user_code) = device::normalize_user_code(typed) else {
+        return Ok(Decided::TooLate);
+    };
+    let Some(device) = context.store.device_by_user_code(&user_code).await? else {
+        return Ok(Decided::TooLate);
+    };
+    let done = match decision {
+        DeviceDecision::Allow => {
+            let now = now_unix();
+            let grant = GrantRecord {
+                grant_id: secret::generate_identifier()?,
+                client_id: device.client_id.clone(),
+                user_id: signed_in.user.user_id.clone(),
+                scopes: device.scopes.clone(),
+                auth_time: signed_in.session.auth_time,
+                nonce: None,
+                created_at: now,
+                revoked_at: None,
+            };
+            context
+                .store
+                .approve_device(&user_code, &grant, now)
+                .await?
+        }
+        DeviceDecision::Deny => context.store.deny_device(&user_code).await?,
+    };
+    Ok(match (done, decision) {
+        (false, _) => Decided::TooLate,
+        (true, DeviceDecision::Allow) => Decided::Approved,
+        (true, DeviceDecision::Deny) => Decided::Denied,
+    })
 }

@@ -25,9 +25,11 @@ use crate::revocations::Revocations;
 use crate::store::Store;
 use crate::uses::RecentUses;
 
+pub use authorization_code::issue_code;
 pub use client_auth::{AuthenticatedClient, authenticate};
 pub use device_code::{
-    DeviceAuthorization, DeviceStartLimits, VERIFICATION_PATH, start_device_authorization,
+    Decided, DeviceAuthorization, DeviceDecision, DeviceStartLimits, VERIFICATION_PATH,
+    decide_device, pending_device, start_device_authorization,
 };
 pub use error::OAuthError;
 pub use tokens::revoke_grant;

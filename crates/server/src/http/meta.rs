@@ -2,13 +2,14 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use coupa_proto::scopes;
 use serde_json::json;
 
 use super::errors::{ApiError, ResponseFormat};
+use super::pages::setup;
 use crate::state::AppState;
 
 pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
@@ -82,20 +83,26 @@ fn wants_html(headers: &HeaderMap) -> bool {
 }
 
 /// The scope catalogue: JSON for programs, the Setup page for browsers.
-pub async fn scopes(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    if wants_html(&headers) {
-        return crate::http::setup::scopes::index(&state, &headers).await;
+pub async fn scopes(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    if wants_html(request.headers()) {
+        let (mut parts, _) = request.into_parts();
+        return setup::scopes::index(&state, &mut parts)
+            .await
+            .into_response();
     }
     axum::Json(scopes::CATALOGUE).into_response()
 }
 
 pub async fn scope(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
+    request: Request,
 ) -> Response {
-    if wants_html(&headers) {
-        return crate::http::setup::scopes::show(&state, &headers, &name).await;
+    if wants_html(request.headers()) {
+        let (mut parts, _) = request.into_parts();
+        return setup::scopes::show(&state, &mut parts, &name)
+            .await
+            .into_response();
     }
     match scopes::find(&name) {
         Some(scope) => axum::Json(scope).into_response(),

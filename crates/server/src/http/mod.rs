@@ -1,17 +1,14 @@
 //! HTTP: routers, thin handlers, extractors and the mapping of errors to responses.
 
 mod admin;
-pub(crate) mod authorize;
 mod bearer;
-pub(crate) mod browser;
 pub(crate) mod connections;
-mod device;
+mod device_authorization;
 pub(crate) mod errors;
 mod meta;
 mod oauth_form;
-pub(crate) mod pages;
+pub mod pages;
 mod resources;
-pub mod setup;
 mod token;
 mod token_info;
 
@@ -90,36 +87,17 @@ fn routes(state: Arc<AppState>) -> Router {
             post(token::token).fallback(token::wrong_method),
         )
         .route(
-            authorize::AUTHORIZE_PATH,
-            get(authorize::authorize_get).post(authorize::authorize_post),
-        )
-        .route(
-            "/oauth2/authorizations/new",
-            get(authorize::authorize_get).post(authorize::authorize_post),
-        )
-        .route(
-            "/oauth2/login",
-            get(authorize::login_get).post(authorize::login_post),
-        )
-        .route("/oauth2/logout", post(authorize::logout))
-        .route(
             "/oauth2/device_authorizations",
-            post(device::device_authorization),
+            post(device_authorization::device_authorization),
         )
-        .route(
-            device::VERIFICATION_PATH,
-            get(device::verification_get).post(device::verification_post),
-        )
-        .route("/oauth2/device/decision", post(device::decision))
         .route("/oauth2/revoke", post(token_info::revoke))
         .route("/oauth2/introspect", post(token_info::introspect))
         .route(
             "/oauth2/userinfo",
             get(token_info::userinfo).post(token_info::userinfo),
         )
-        .route("/oauth2/signed-in", get(authorize::signed_in))
         .nest("/admin/api", admin::router(Arc::clone(&state)))
-        .merge(crate::http::setup::router())
+        .merge(pages::router())
         .merge(api)
         .fallback(meta::not_found)
         .with_state(state)

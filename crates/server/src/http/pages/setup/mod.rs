@@ -12,33 +12,26 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{FromRequest, FromRequestParts, Query, Request, State};
+use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
 use axum::routing::{get, post};
 use coupa_proto::errors::CoupaErrors;
 use serde::Deserialize;
 
 use self::registry::SetupPage;
+use super::{PageError, Visitor};
 use crate::admin::AdminError;
-use crate::domain::authorization_request::with_query;
-use crate::domain::form::FormFields;
 use crate::domain::user::UserRecord;
-use crate::http::authorize::{read_submitted_fields, see_other, unavailable};
-use crate::http::browser::{self, csrf_token, remember_csrf};
-use crate::http::pages::{error_page, html_response};
 use crate::state::AppState;
 
-/// Scripts and styles come from this server only; forms post only to it.
-const SETUP_POLICY: &str = "default-src 'none'; style-src 'self'; script-src 'self'; \
-img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+pub use super::Submitted;
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/setup", get(home))
         .route("/setup/", get(home))
-        .route("/setup/assets/setup.css", get(stylesheet))
         .route("/setup/assets/setup.js", get(script))
         .route("/setup/transition", get(api_keys::transition))
         .route("/oauth2/clients", get(clients::index).post(clients::create))
@@ -74,45 +67,28 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/users/{user_id}/password", post(users::reset_password))
 }
 
-/// The signed-in administrator of a Setup request, and this browser's CSRF token.
+/// The signed-in administrator of a Setup request, on their browser.
 pub struct Admin {
     pub user: UserRecord,
-    csrf: String,
-    csrf_is_new: bool,
+    visitor: Visitor,
 }
 
 impl Admin {
-    /// The administrator signed in on this browser; otherwise the response to give instead:
-    /// the sign-in page (then back to `return_to`), or a refusal for a user who is not an
-    /// administrator.
-    pub async fn signed_in(
-        state: &AppState,
-        headers: &HeaderMap,
-        return_to: &str,
-    ) -> Result<Self, Response> {
-        match browser::current_user(state, headers).await {
-            Ok(Some((_, user))) if user.admin => {
-                let (csrf, csrf_is_new) = csrf_token(state, headers).map_err(unavailable)?;
-                Ok(Self {
-                    user,
-                    csrf,
-                    csrf_is_new,
-                })
-            }
-            Ok(Some((_, user))) => Err(error_page(
+    /// The administrator signed in on this browser; otherwise sign in first (then back to
+    /// `return_to`), or a refusal for a user who is not an administrator.
+    pub fn of(visitor: Visitor, return_to: &str) -> Result<Self, PageError> {
+        let user = visitor.require_sign_in(return_to)?.user.clone();
+        if !user.admin {
+            return Err(PageError::refused(
                 StatusCode::FORBIDDEN,
-                &format!(
+                format!(
                     "Setup is for administrators, and {} is not one. Ask an administrator to \
                      make you one, or sign in as an administrator.",
                     user.login
                 ),
-            )),
-            Ok(None) => Err(see_other(&with_query(
-                "/oauth2/login",
-                &[("return_to", return_to.to_string())],
-            ))),
-            Err(error) => Err(unavailable(error)),
+            ));
         }
+        Ok(Self { user, visitor })
     }
 
     /// The frame every Setup page shares.
@@ -121,31 +97,25 @@ impl Admin {
             title: title.into(),
             section,
             user_name: self.user.name.clone(),
-            csrf: self.csrf.clone(),
+            csrf: self.visitor.csrf().to_string(),
             notice: None,
         }
     }
 
     /// A rendered page, with this browser's CSRF cookie set when it is new.
-    pub fn render(&self, state: &AppState, status: StatusCode, page: &impl Template) -> Response {
-        match page.render() {
-            Ok(html) => {
-                let mut response = html_response(status, html, SETUP_POLICY);
-                remember_csrf(state, &mut response, &self.csrf, self.csrf_is_new);
-                response
-            }
-            Err(error) => unavailable(error),
-        }
+    pub fn render(&self, status: StatusCode, page: &impl Template) -> Result<Response, PageError> {
+        self.visitor.render(status, page)
     }
 }
 
 impl FromRequestParts<Arc<AppState>> for Admin {
-    type Rejection = Response;
+    type Rejection = PageError;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
+        let visitor = Visitor::from_request_parts(parts, state).await?;
         // After signing in, a page comes back to itself; a form's action goes to Setup.
         let return_to = match parts.method {
             Method::GET => parts
@@ -154,25 +124,7 @@ impl FromRequestParts<Arc<AppState>> for Admin {
                 .map_or("/setup", |path| path.as_str()),
             _ => "/setup",
         };
-        Self::signed_in(state, &parts.headers, return_to).await
-    }
-}
-
-/// A form posted by a Setup page, its CSRF token checked.
-pub struct Submitted(pub FormFields);
-
-impl FromRequest<Arc<AppState>> for Submitted {
-    type Rejection = Response;
-
-    async fn from_request(
-        request: Request,
-        state: &Arc<AppState>,
-    ) -> Result<Self, Self::Rejection> {
-        let (parts, body) = request.into_parts();
-        read_submitted_fields(state, &parts.headers, body)
-            .await
-            .map(Submitted)
-            .map_err(|response| *response)
+        Self::of(visitor, return_to)
     }
 }
 
@@ -259,18 +211,18 @@ impl FieldErrors {
     }
 }
 
-/// The answer of a page to an admin operation that failed in a way a form cannot show.
-pub fn failure_page(error: AdminError, what: &str) -> Response {
-    match error {
-        AdminError::NotFound => error_page(
+/// An admin operation on a `what` ("client") that failed in a way a form cannot show.
+pub fn failure(what: &'static str) -> impl Fn(AdminError) -> PageError {
+    move |error| match error {
+        AdminError::NotFound => PageError::refused(
             StatusCode::NOT_FOUND,
-            &format!("There is no such {what}. It may have been deleted."),
+            format!("There is no such {what}. It may have been deleted."),
         ),
-        AdminError::Invalid(errors) => error_page(
+        AdminError::Invalid(errors) => PageError::refused(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &errors.full_messages().join("; "),
+            errors.full_messages().join("; "),
         ),
-        AdminError::Unavailable(message) => unavailable(message),
+        AdminError::Unavailable(error) => PageError::Unavailable(error.into()),
     }
 }
 
@@ -298,43 +250,20 @@ struct HomeQuery {
 
 /// `GET /setup`: every Setup page by section, and "Find it fast" (`?q=oauth`).
 async fn home(
-    State(state): State<Arc<AppState>>,
     admin: Admin,
     Query(HomeQuery { q: query }): Query<HomeQuery>,
-) -> Response {
+) -> Result<Response, PageError> {
     let page = HomePage {
         chrome: admin.chrome("Setup", "home"),
         found: registry::find_pages(&query),
         query,
     };
-    admin.render(&state, StatusCode::OK, &page)
-}
-
-fn asset(content_type: &'static str, body: &'static str) -> Response {
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=300"),
-    );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    response
-}
-
-async fn stylesheet() -> Response {
-    asset(
-        "text/css; charset=utf-8",
-        include_str!("../../../assets/setup.css"),
-    )
+    admin.render(StatusCode::OK, &page)
 }
 
 async fn script() -> Response {
-    asset(
+    super::asset(
         "text/javascript; charset=utf-8",
-        include_str!("../../../assets/setup.js"),
+        include_str!("../../../../assets/setup.js"),
     )
 }

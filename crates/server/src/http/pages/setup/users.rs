@@ -8,14 +8,15 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use coupa_proto::admin::{CreateUser, UpdateUser, UserView};
 
-use super::{Admin, Chrome, FieldErrors, NoticeQuery, Submitted, failure_page};
+use super::{Admin, Chrome, FieldErrors, NoticeQuery, Submitted, failure};
 use crate::admin::AdminError;
 use crate::admin::users;
 use crate::domain::user::MIN_PASSWORD;
-use crate::http::authorize::see_other;
+use crate::http::pages::{PageError, see_other};
 use crate::state::AppState;
 
 const SECTION: &str = "users";
+const WHAT: &str = "user";
 
 #[derive(Template)]
 #[template(path = "setup/users.html")]
@@ -25,17 +26,15 @@ struct UsersPage {
 }
 
 /// `GET /users`
-pub async fn index(State(state): State<Arc<AppState>>, admin: Admin) -> Response {
-    match users::list(&state.admin()).await {
-        Ok(users) => {
-            let page = UsersPage {
-                chrome: admin.chrome("Users", SECTION),
-                users,
-            };
-            admin.render(&state, StatusCode::OK, &page)
-        }
-        Err(error) => failure_page(error, "user"),
-    }
+pub async fn index(
+    State(state): State<Arc<AppState>>,
+    admin: Admin,
+) -> Result<Response, PageError> {
+    let page = UsersPage {
+        chrome: admin.chrome("Users", SECTION),
+        users: users::list(&state.admin()).await.map_err(failure(WHAT))?,
+    };
+    admin.render(StatusCode::OK, &page)
 }
 
 #[derive(Template)]
@@ -57,9 +56,9 @@ fn user_form(admin: &Admin, form: CreateUser, errors: FieldErrors) -> UserFormPa
 }
 
 /// `GET /users/new`
-pub async fn new(State(state): State<Arc<AppState>>, admin: Admin) -> Response {
+pub async fn new(admin: Admin) -> Result<Response, PageError> {
     let page = user_form(&admin, CreateUser::default(), FieldErrors::default());
-    admin.render(&state, StatusCode::OK, &page)
+    admin.render(StatusCode::OK, &page)
 }
 
 /// `POST /users`
@@ -67,7 +66,7 @@ pub async fn create(
     State(state): State<Arc<AppState>>,
     admin: Admin,
     Submitted(fields): Submitted,
-) -> Response {
+) -> Result<Response, PageError> {
     let input = CreateUser {
         login: fields.text("login"),
         email: fields.text("email"),
@@ -83,9 +82,9 @@ pub async fn create(
                 ..input
             };
             let page = user_form(&admin, form, FieldErrors::new(errors));
-            admin.render(&state, StatusCode::UNPROCESSABLE_ENTITY, &page)
+            admin.render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
-        Err(error) => failure_page(error, "user"),
+        Err(error) => Err(failure(WHAT)(error)),
     }
 }
 
@@ -132,32 +131,28 @@ pub async fn show(
     admin: Admin,
     Path(user_id): Path<String>,
     Query(query): Query<NoticeQuery>,
-) -> Response {
-    match users::find(&state.admin(), &user_id).await {
-        Ok(user) => {
-            let page = user_page(
-                &admin,
-                user.view(),
-                query.notice.as_deref(),
-                FieldErrors::default(),
-            );
-            admin.render(&state, StatusCode::OK, &page)
-        }
-        Err(error) => failure_page(error, "user"),
-    }
+) -> Result<Response, PageError> {
+    let user = users::find(&state.admin(), &user_id)
+        .await
+        .map_err(failure(WHAT))?;
+    let page = user_page(
+        &admin,
+        user.view(),
+        query.notice.as_deref(),
+        FieldErrors::default(),
+    );
+    admin.render(StatusCode::OK, &page)
 }
 
+/// Applies `changes`; where to show the user then, with `notice`.
 async fn change(
     state: &AppState,
     user_id: &str,
     changes: UpdateUser,
     notice: &str,
-) -> Result<Response, AdminError> {
+) -> Result<String, AdminError> {
     let user = users::update(&state.admin(), user_id, changes).await?;
-    Ok(see_other(&format!(
-        "/users/{}?notice={notice}",
-        user.user_id
-    )))
+    Ok(format!("/users/{}?notice={notice}", user.user_id))
 }
 
 /// `POST /users/{id}/deactivate`: not oneself, so Setup always keeps an administrator.
@@ -166,26 +161,24 @@ pub async fn deactivate(
     admin: Admin,
     Path(user_id): Path<String>,
     _form: Submitted,
-) -> Response {
+) -> Result<Response, PageError> {
     let is_self = users::find(&state.admin(), &user_id)
         .await
         .is_ok_and(|user| user.user_id == admin.user.user_id);
     if is_self {
-        return failure_page(
-            AdminError::Invalid(coupa_proto::errors::CoupaErrors::single(
-                "base",
-                "You cannot deactivate yourself; ask another administrator.",
-            )),
-            "user",
-        );
+        return Err(PageError::refused(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "You cannot deactivate yourself; ask another administrator.",
+        ));
     }
     let changes = UpdateUser {
         active: Some(false),
         ..UpdateUser::default()
     };
-    change(&state, &user_id, changes, "deactivated")
+    let location = change(&state, &user_id, changes, "deactivated")
         .await
-        .unwrap_or_else(|error| failure_page(error, "user"))
+        .map_err(failure(WHAT))?;
+    see_other(&location)
 }
 
 /// `POST /users/{id}/activate`
@@ -194,14 +187,15 @@ pub async fn activate(
     _admin: Admin,
     Path(user_id): Path<String>,
     _form: Submitted,
-) -> Response {
+) -> Result<Response, PageError> {
     let changes = UpdateUser {
         active: Some(true),
         ..UpdateUser::default()
     };
-    change(&state, &user_id, changes, "activated")
+    let location = change(&state, &user_id, changes, "activated")
         .await
-        .unwrap_or_else(|error| failure_page(error, "user"))
+        .map_err(failure(WHAT))?;
+    see_other(&location)
 }
 
 /// `POST /users/{id}/password`: a new password; the user's sessions and grants end.
@@ -210,20 +204,19 @@ pub async fn reset_password(
     admin: Admin,
     Path(user_id): Path<String>,
     Submitted(fields): Submitted,
-) -> Response {
+) -> Result<Response, PageError> {
     let changes = UpdateUser {
         password: Some(fields.text("password")),
         ..UpdateUser::default()
     };
     match change(&state, &user_id, changes, "password").await {
-        Ok(response) => response,
-        Err(AdminError::Invalid(errors)) => match users::find(&state.admin(), &user_id).await {
-            Ok(user) => {
-                let page = user_page(&admin, user.view(), None, FieldErrors::new(errors));
-                admin.render(&state, StatusCode::UNPROCESSABLE_ENTITY, &page)
-            }
-            Err(error) => failure_page(error, "user"),
-        },
-        Err(error) => failure_page(error, "user"),
+        Err(AdminError::Invalid(errors)) => {
+            let user = users::find(&state.admin(), &user_id)
+                .await
+                .map_err(failure(WHAT))?;
+            let page = user_page(&admin, user.view(), None, FieldErrors::new(errors));
+            admin.render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        other => see_other(&other.map_err(failure(WHAT))?),
     }
 }

@@ -3,15 +3,19 @@
 //! JSON get the catalogue.
 
 use askama::Template;
-use axum::http::{HeaderMap, StatusCode};
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::Response;
 use coupa_proto::admin::ClientView;
 use coupa_proto::scopes::{self, ScopeDef};
 
-use super::{Admin, Chrome, failure_page};
+use super::{Admin, Chrome, failure};
 use crate::admin::clients;
 use crate::domain::setup::scope_groups;
-use crate::http::pages::error_page;
+use crate::http::pages::PageError;
 use crate::state::AppState;
 
 const SECTION: &str = "scopes";
@@ -41,15 +45,11 @@ fn holders<'a>(clients: &'a [ClientView], scope: &str) -> Vec<&'a ClientView> {
 }
 
 /// `GET /oauth2/scopes` for a browser.
-pub async fn index(state: &AppState, headers: &HeaderMap) -> Response {
-    let admin = match Admin::signed_in(state, headers, "/oauth2/scopes").await {
-        Ok(admin) => admin,
-        Err(response) => return response,
-    };
-    let clients = match clients::list(&state.admin()).await {
-        Ok(clients) => clients,
-        Err(error) => return failure_page(error, "client"),
-    };
+pub async fn index(state: &Arc<AppState>, parts: &mut Parts) -> Result<Response, PageError> {
+    let admin = Admin::from_request_parts(parts, state).await?;
+    let clients = clients::list(&state.admin())
+        .await
+        .map_err(failure("client"))?;
     let groups = scope_groups()
         .into_iter()
         .map(|group| GroupRows {
@@ -68,7 +68,7 @@ pub async fn index(state: &AppState, headers: &HeaderMap) -> Response {
         chrome: admin.chrome("Scopes", SECTION),
         groups,
     };
-    admin.render(state, StatusCode::OK, &page)
+    admin.render(StatusCode::OK, &page)
 }
 
 #[derive(Template)]
@@ -80,26 +80,25 @@ struct ScopePage<'a> {
 }
 
 /// `GET /oauth2/scopes/{name}` for a browser.
-pub async fn show(state: &AppState, headers: &HeaderMap, name: &str) -> Response {
-    let return_to = format!("/oauth2/scopes/{name}");
-    let admin = match Admin::signed_in(state, headers, &return_to).await {
-        Ok(admin) => admin,
-        Err(response) => return response,
-    };
-    let Some(scope) = scopes::find(name) else {
-        return error_page(
+pub async fn show(
+    state: &Arc<AppState>,
+    parts: &mut Parts,
+    name: &str,
+) -> Result<Response, PageError> {
+    let admin = Admin::from_request_parts(parts, state).await?;
+    let scope = scopes::find(name).ok_or_else(|| {
+        PageError::refused(
             StatusCode::NOT_FOUND,
             "There is no such scope. The Scopes page lists them all.",
-        );
-    };
-    let clients = match clients::list(&state.admin()).await {
-        Ok(clients) => clients,
-        Err(error) => return failure_page(error, "client"),
-    };
+        )
+    })?;
+    let clients = clients::list(&state.admin())
+        .await
+        .map_err(failure("client"))?;
     let page = ScopePage {
         chrome: admin.chrome(scope.name, SECTION),
         scope,
         clients: holders(&clients, scope.name),
     };
-    admin.render(state, StatusCode::OK, &page)
+    admin.render(StatusCode::OK, &page)
 }

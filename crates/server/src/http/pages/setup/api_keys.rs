@@ -8,13 +8,15 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::{Admin, Chrome, NoticeQuery, Submitted, failure_page};
+use super::{Admin, Chrome, NoticeQuery, Submitted, failure};
 use crate::admin::api_keys;
 use crate::domain::api_key::ApiKeyRecord;
 use crate::domain::setup::{TransitionReport, display_age, display_time, transition_report};
 use crate::domain::time::now_unix;
-use crate::http::authorize::see_other;
+use crate::http::pages::{PageError, see_other};
 use crate::state::AppState;
+
+const WHAT: &str = "API key";
 
 struct KeyRow {
     key_id: String,
@@ -60,11 +62,10 @@ pub async fn index(
     State(state): State<Arc<AppState>>,
     admin: Admin,
     Query(query): Query<NoticeQuery>,
-) -> Response {
-    let keys = match api_keys::records(&state.admin()).await {
-        Ok(keys) => keys,
-        Err(error) => return failure_page(error, "API key"),
-    };
+) -> Result<Response, PageError> {
+    let keys = api_keys::records(&state.admin())
+        .await
+        .map_err(failure(WHAT))?;
     let now = now_unix();
     let mut chrome = admin.chrome("API Keys", "api_keys");
     chrome.notice = (query.notice.as_deref() == Some("revoked"))
@@ -74,7 +75,7 @@ pub async fn index(
         rows: keys.iter().map(|key| KeyRow::new(key, now)).collect(),
         keys_accepted: state.config.api_keys,
     };
-    admin.render(&state, StatusCode::OK, &page)
+    admin.render(StatusCode::OK, &page)
 }
 
 /// `POST /api_keys/{id}/revoke`
@@ -83,11 +84,11 @@ pub async fn revoke(
     _admin: Admin,
     Path(key_id): Path<String>,
     _form: Submitted,
-) -> Response {
-    match api_keys::revoke(&state.admin(), &key_id).await {
-        Ok(_) => see_other("/api_keys?notice=revoked"),
-        Err(error) => failure_page(error, "API key"),
-    }
+) -> Result<Response, PageError> {
+    api_keys::revoke(&state.admin(), &key_id)
+        .await
+        .map_err(failure(WHAT))?;
+    see_other("/api_keys?notice=revoked")
 }
 
 struct SourceRow {
@@ -112,7 +113,10 @@ struct TransitionPage {
 }
 
 /// `GET /setup/transition`
-pub async fn transition(State(state): State<Arc<AppState>>, admin: Admin) -> Response {
+pub async fn transition(
+    State(state): State<Arc<AppState>>,
+    admin: Admin,
+) -> Result<Response, PageError> {
     let loaded = async {
         Ok::<_, crate::admin::AdminError>((
             api_keys::records(&state.admin()).await?,
@@ -120,10 +124,7 @@ pub async fn transition(State(state): State<Arc<AppState>>, admin: Admin) -> Res
             crate::admin::clients::list(&state.admin()).await?,
         ))
     };
-    let (keys, sources, clients) = match loaded.await {
-        Ok(loaded) => loaded,
-        Err(error) => return failure_page(error, "API key"),
-    };
+    let (keys, sources, clients) = loaded.await.map_err(failure(WHAT))?;
     let now = now_unix();
     let active_clients = clients.iter().filter(|client| client.active).count();
     let report = transition_report(&keys, &sources, active_clients, now);
@@ -150,7 +151,7 @@ pub async fn transition(State(state): State<Arc<AppState>>, admin: Admin) -> Res
         rows,
         keys_accepted: state.config.api_keys,
     };
-    admin.render(&state, StatusCode::OK, &page)
+    admin.render(StatusCode::OK, &page)
 }
 
 fn count_of(count: usize, one: &str, many: &str) -> String {

@@ -11,7 +11,7 @@ use coupa_proto::admin::{ClientView, CreateClient, UpdateClient, token_curl};
 use coupa_proto::scopes;
 use serde::Deserialize;
 
-use super::{Admin, Chrome, FieldErrors, NoticeQuery, Submitted, failure_page};
+use super::{Admin, Chrome, FieldErrors, NoticeQuery, Submitted, failure};
 use crate::admin::{AdminError, clients};
 use crate::domain::client::ClientKind;
 use crate::domain::setup::{
@@ -19,7 +19,7 @@ use crate::domain::setup::{
     scope_groups,
 };
 use crate::domain::time::{now_unix, parse_iso8601};
-use crate::http::authorize::see_other;
+use crate::http::pages::{PageError, see_other};
 use crate::state::AppState;
 
 const SECTION: &str = "clients";
@@ -58,11 +58,10 @@ pub async fn index(
     State(state): State<Arc<AppState>>,
     admin: Admin,
     Query(query): Query<NoticeQuery>,
-) -> Response {
-    let clients = match clients::list(&state.admin()).await {
-        Ok(clients) => clients,
-        Err(error) => return failure_page(error, "client"),
-    };
+) -> Result<Response, PageError> {
+    let clients = clients::list(&state.admin())
+        .await
+        .map_err(failure("client"))?;
     let rows = clients
         .iter()
         .map(|client| ClientRow {
@@ -77,7 +76,7 @@ pub async fn index(
         .collect();
     let mut chrome = admin.chrome("OAuth2/OpenID Connect Clients", SECTION);
     chrome.notice = (query.notice.as_deref() == Some("deleted")).then(|| "Client deleted.".into());
-    admin.render(&state, StatusCode::OK, &ClientsPage { chrome, rows })
+    admin.render(StatusCode::OK, &ClientsPage { chrome, rows })
 }
 
 pub struct ScopeOption {
@@ -203,11 +202,7 @@ pub struct NewQuery {
 }
 
 /// `GET /oauth2/clients/new`
-pub async fn new(
-    State(state): State<Arc<AppState>>,
-    admin: Admin,
-    Query(query): Query<NewQuery>,
-) -> Response {
+pub async fn new(admin: Admin, Query(query): Query<NewQuery>) -> Result<Response, PageError> {
     let input = CreateClient {
         grant_type: query
             .grant_type
@@ -216,7 +211,7 @@ pub async fn new(
         ..CreateClient::default()
     };
     let page = ClientFormPage::new(&admin, None, &input, FieldErrors::default());
-    admin.render(&state, StatusCode::OK, &page)
+    admin.render(StatusCode::OK, &page)
 }
 
 /// `POST /oauth2/clients`: saved, the client is shown with its secret (the only time);
@@ -225,18 +220,18 @@ pub async fn create(
     State(state): State<Arc<AppState>>,
     admin: Admin,
     Submitted(fields): Submitted,
-) -> Response {
+) -> Result<Response, PageError> {
     let input = client_from_form(&fields);
     match clients::create(&state.admin(), input.clone()).await {
         Ok(client) => {
             let page = ClientPage::new(&state, &admin, client, Shown::Created);
-            admin.render(&state, StatusCode::CREATED, &page)
+            admin.render(StatusCode::CREATED, &page)
         }
         Err(AdminError::Invalid(errors)) => {
             let page = ClientFormPage::new(&admin, None, &input, FieldErrors::new(errors));
-            admin.render(&state, StatusCode::UNPROCESSABLE_ENTITY, &page)
+            admin.render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
-        Err(error) => failure_page(error, "client"),
+        Err(error) => Err(failure("client")(error)),
     }
 }
 
@@ -349,11 +344,10 @@ pub async fn show(
     admin: Admin,
     Path(client_id): Path<String>,
     Query(query): Query<NoticeQuery>,
-) -> Response {
-    let client = match clients::show(&state.admin(), &client_id).await {
-        Ok(client) => client,
-        Err(error) => return failure_page(error, "client"),
-    };
+) -> Result<Response, PageError> {
+    let client = clients::show(&state.admin(), &client_id)
+        .await
+        .map_err(failure("client"))?;
     let mut page = ClientPage::new(&state, &admin, client, Shown::Plain);
     page.chrome.notice = match query.notice.as_deref() {
         Some("updated") => Some("Client saved.".into()),
@@ -368,7 +362,7 @@ pub async fn show(
         Some("activated") => Some("Client activated: it can get tokens again.".into()),
         _ => None,
     };
-    admin.render(&state, StatusCode::OK, &page)
+    admin.render(StatusCode::OK, &page)
 }
 
 fn editing(client: &ClientView) -> Editing {
@@ -400,19 +394,17 @@ pub async fn edit(
     State(state): State<Arc<AppState>>,
     admin: Admin,
     Path(client_id): Path<String>,
-) -> Response {
-    match clients::show(&state.admin(), &client_id).await {
-        Ok(client) => {
-            let page = ClientFormPage::new(
-                &admin,
-                Some(editing(&client)),
-                &as_input(&client),
-                FieldErrors::default(),
-            );
-            admin.render(&state, StatusCode::OK, &page)
-        }
-        Err(error) => failure_page(error, "client"),
-    }
+) -> Result<Response, PageError> {
+    let client = clients::show(&state.admin(), &client_id)
+        .await
+        .map_err(failure("client"))?;
+    let page = ClientFormPage::new(
+        &admin,
+        Some(editing(&client)),
+        &as_input(&client),
+        FieldErrors::default(),
+    );
+    admin.render(StatusCode::OK, &page)
 }
 
 fn client_path(client_id: &str, notice: &str) -> String {
@@ -425,14 +417,12 @@ pub async fn update(
     admin: Admin,
     Path(client_id): Path<String>,
     Submitted(fields): Submitted,
-) -> Response {
-    let client = match clients::show(&state.admin(), &client_id).await {
-        Ok(client) => client,
-        Err(error) => return failure_page(error, "client"),
-    };
-    let Some(grant_type) = ClientKind::parse(&client.grant_type) else {
-        return failure_page(AdminError::NotFound, "client");
-    };
+) -> Result<Response, PageError> {
+    let client = clients::show(&state.admin(), &client_id)
+        .await
+        .map_err(failure("client"))?;
+    let grant_type =
+        ClientKind::parse(&client.grant_type).ok_or(failure("client")(AdminError::NotFound))?;
     let changes = client_changes_from_form(&fields, grant_type);
     match clients::update(&state.admin(), &client_id, changes.clone()).await {
         Ok(updated) => {
@@ -452,9 +442,9 @@ pub async fn update(
                 &input,
                 FieldErrors::new(errors),
             );
-            admin.render(&state, StatusCode::UNPROCESSABLE_ENTITY, &page)
+            admin.render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
-        Err(error) => failure_page(error, "client"),
+        Err(error) => Err(failure("client")(error)),
     }
 }
 
@@ -488,18 +478,22 @@ fn apply(input: &mut CreateClient, changes: UpdateClient) {
     input.allow_plain_pkce = allow_plain_pkce.unwrap_or(input.allow_plain_pkce);
 }
 
-async fn set_active(state: &AppState, client_id: &str, active: bool) -> Response {
+async fn set_active(
+    state: &AppState,
+    client_id: &str,
+    active: bool,
+) -> Result<Response, PageError> {
     let changes = UpdateClient {
         active: Some(active),
         ..UpdateClient::default()
     };
-    match clients::update(&state.admin(), client_id, changes).await {
-        Ok(_) => see_other(&client_path(
-            client_id,
-            if active { "activated" } else { "deactivated" },
-        )),
-        Err(error) => failure_page(error, "client"),
-    }
+    clients::update(&state.admin(), client_id, changes)
+        .await
+        .map_err(failure("client"))?;
+    see_other(&client_path(
+        client_id,
+        if active { "activated" } else { "deactivated" },
+    ))
 }
 
 /// `POST /oauth2/clients/{id}/deactivate`
@@ -508,7 +502,7 @@ pub async fn deactivate(
     _admin: Admin,
     Path(client_id): Path<String>,
     _form: Submitted,
-) -> Response {
+) -> Result<Response, PageError> {
     set_active(&state, &client_id, false).await
 }
 
@@ -518,7 +512,7 @@ pub async fn activate(
     _admin: Admin,
     Path(client_id): Path<String>,
     _form: Submitted,
-) -> Response {
+) -> Result<Response, PageError> {
     set_active(&state, &client_id, true).await
 }
 
@@ -529,14 +523,12 @@ pub async fn rotate_secret(
     admin: Admin,
     Path(client_id): Path<String>,
     _form: Submitted,
-) -> Response {
-    match clients::rotate_secret(&state.admin(), &client_id).await {
-        Ok(client) => {
-            let page = ClientPage::new(&state, &admin, client, Shown::Rotated);
-            admin.render(&state, StatusCode::OK, &page)
-        }
-        Err(error) => failure_page(error, "client"),
-    }
+) -> Result<Response, PageError> {
+    let client = clients::rotate_secret(&state.admin(), &client_id)
+        .await
+        .map_err(failure("client"))?;
+    let page = ClientPage::new(&state, &admin, client, Shown::Rotated);
+    admin.render(StatusCode::OK, &page)
 }
 
 #[derive(Template)]
@@ -551,17 +543,15 @@ pub async fn confirm_delete(
     State(state): State<Arc<AppState>>,
     admin: Admin,
     Path(client_id): Path<String>,
-) -> Response {
-    match clients::show(&state.admin(), &client_id).await {
-        Ok(client) => {
-            let page = DeletePage {
-                chrome: admin.chrome(format!("Delete {}", client.name), SECTION),
-                client,
-            };
-            admin.render(&state, StatusCode::OK, &page)
-        }
-        Err(error) => failure_page(error, "client"),
-    }
+) -> Result<Response, PageError> {
+    let client = clients::show(&state.admin(), &client_id)
+        .await
+        .map_err(failure("client"))?;
+    let page = DeletePage {
+        chrome: admin.chrome(format!("Delete {}", client.name), SECTION),
+        client,
+    };
+    admin.render(StatusCode::OK, &page)
 }
 
 /// `POST /oauth2/clients/{id}/delete`
@@ -570,9 +560,9 @@ pub async fn delete(
     _admin: Admin,
     Path(client_id): Path<String>,
     _form: Submitted,
-) -> Response {
-    match clients::delete(&state.admin(), &client_id).await {
-        Ok(()) => see_other("/oauth2/clients?notice=deleted"),
-        Err(error) => failure_page(error, "client"),
-    }
+) -> Result<Response, PageError> {
+    clients::delete(&state.admin(), &client_id)
+        .await
+        .map_err(failure("client"))?;
+    see_other("/oauth2/clients?notice=deleted")
 }
