@@ -82,9 +82,9 @@ async fn insert(
     at: i64,
 ) -> Result<i64, StoreError> {
     let object = model::object(path)
-        .ok_or_else(|| StoreError::Unavailable(format!("demo: no object {path}")))?;
+        .ok_or_else(|| StoreError::Unusable(format!("demo: no object {path}")))?;
     let input = records::parse_body(object, &body, true, None).map_err(|errors| {
-        StoreError::Unavailable(format!("demo data for {path} is invalid: {errors}"))
+        StoreError::Unusable(format!("demo data for {path} is invalid: {errors}"))
     })?;
     let stamp = |mut values: Vec<(String, Value)>| {
         values.push(("created_at".into(), Value::Integer(at)));

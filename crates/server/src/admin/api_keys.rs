@@ -19,7 +19,7 @@ pub async fn create(
     )
     .map_err(|error| match error {
         ApiKeyError::Invalid(errors) => AdminError::Invalid(errors),
-        ApiKeyError::Randomness(error) => AdminError::Unavailable(error.to_string()),
+        ApiKeyError::Randomness(error) => error.into(),
     })?;
     context.store.insert_api_key(&record).await?;
     let view = record.view(Some(key));

@@ -12,9 +12,10 @@ use coupa_proto::errors::CoupaErrors;
 
 use crate::cache::{ApiKeyCache, ClientCache};
 use crate::domain::client::{ClientError, ClientRules};
+use crate::domain::secret::RandomnessUnavailable;
 use crate::domain::user::UserError;
 use crate::grants::GrantContext;
-use crate::passwords::PasswordWorkers;
+use crate::passwords::{Busy, PasswordWorkers};
 use crate::store::{Store, StoreError};
 use crate::uses::RecentUses;
 
@@ -35,11 +36,15 @@ pub struct AdminContext<'s> {
 }
 
 /// Why an administrative operation did not happen.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum AdminError {
+    #[error("no such record")]
     NotFound,
+    #[error("invalid: {0:?}")]
     Invalid(CoupaErrors),
-    Unavailable(String),
+    /// Something this server depends on failed; the cause is kept for the log.
+    #[error("the operation could not be completed")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl From<StoreError> for AdminError {
@@ -48,11 +53,20 @@ impl From<StoreError> for AdminError {
             StoreError::Taken(field) => {
                 Self::Invalid(CoupaErrors::single(field, "has already been taken"))
             }
-            StoreError::Stale => Self::Unavailable(
-                "the record is being changed by another request; try again".into(),
-            ),
-            StoreError::Unavailable(message) => Self::Unavailable(message),
+            other => Self::Unavailable(Box::new(other)),
         }
+    }
+}
+
+impl From<RandomnessUnavailable> for AdminError {
+    fn from(error: RandomnessUnavailable) -> Self {
+        Self::Unavailable(Box::new(error))
+    }
+}
+
+impl From<Busy> for AdminError {
+    fn from(error: Busy) -> Self {
+        Self::Unavailable(Box::new(error))
     }
 }
 
@@ -60,7 +74,7 @@ impl From<ClientError> for AdminError {
     fn from(error: ClientError) -> Self {
         match error {
             ClientError::Invalid(errors) => Self::Invalid(errors),
-            ClientError::Randomness(error) => Self::Unavailable(error.to_string()),
+            ClientError::Randomness(error) => error.into(),
         }
     }
 }
@@ -69,7 +83,7 @@ impl From<UserError> for AdminError {
     fn from(error: UserError) -> Self {
         match error {
             UserError::Invalid(errors) => Self::Invalid(errors),
-            UserError::Randomness(error) => Self::Unavailable(error.to_string()),
+            UserError::Randomness(error) => error.into(),
         }
     }
 }

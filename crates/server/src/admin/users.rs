@@ -15,8 +15,7 @@ pub async fn create(context: &AdminContext<'_>, input: CreateUser) -> Result<Use
     let created = context
         .passwords
         .run(move |memory| UserRecord::create(input, now_unix(), memory))
-        .await
-        .map_err(|busy| AdminError::Unavailable(busy.to_string()))?;
+        .await?;
     let record = match created {
         Ok(record) => record,
         Err(error) => {
@@ -71,8 +70,7 @@ pub async fn update(
                 user.update(changes, now_unix(), memory)?;
                 Ok::<_, UserError>(user)
             })
-            .await
-            .map_err(|busy| AdminError::Unavailable(busy.to_string()))??;
+            .await??;
         user.version += 1;
         match context.store.update_user(&user).await {
             Ok(()) => {

@@ -3,22 +3,26 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::Json;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
-use coupa_proto::admin::{CreateApiKey, CreateClient, CreateUser, UpdateClient, UpdateUser};
+use coupa_proto::admin::{
+    ApiKeyView, ClientView, CreateApiKey, CreateClient, CreateUser, UpdateClient, UpdateUser,
+    UserView,
+};
 use serde::de::DeserializeOwned;
 use subtle::ConstantTimeEq;
 
-use super::errors::{ApiError, ResponseFormat};
+use super::errors::AdminApiError;
 use super::{content_type, read_body};
 use crate::admin::api_keys;
+use crate::admin::clients;
 use crate::admin::users;
-use crate::admin::{AdminError, clients};
 use crate::domain::authorization_header::{self, Authorization};
 use crate::domain::secret;
 use crate::domain::throttle;
@@ -42,10 +46,6 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .layer(axum::middleware::from_fn_with_state(state, require_admin))
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> ApiError {
-    ApiError::new(status, ResponseFormat::Json, "base", message)
-}
-
 /// The admin token, compared in constant time. Failures are counted per source address and
 /// logged; an address past the limit is refused (429) until its lock ends, whatever it sends.
 async fn require_admin(
@@ -53,24 +53,20 @@ async fn require_admin(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
     next: Next,
-) -> Response {
+) -> Result<Response, AdminApiError> {
     let peer = peer.ip().to_string();
     let counters = [(throttle::admin_key(&peer), throttle::PER_ADDRESS)];
-    match sign_ins::locked_for(state.store.as_ref(), &counters, now_unix()).await {
-        Ok(None) => {}
-        Ok(Some(seconds)) => {
-            tracing::warn!(%peer, seconds, "admin API refused: locked after repeated wrong admin tokens");
-            return error(
-                StatusCode::TOO_MANY_REQUESTS,
-                format!(
-                    "too many wrong admin tokens from this address; the admin API refuses it for {}",
-                    throttle::describe_wait(seconds)
-                ),
-            )
-            .with_header(header::RETRY_AFTER, seconds.to_string())
-            .into_response();
-        }
-        Err(store_error) => return AdminError::from(store_error).into_response(),
+    if let Some(seconds) = sign_ins::locked_for(state.store.as_ref(), &counters, now_unix()).await?
+    {
+        tracing::warn!(%peer, seconds, "admin API refused: locked after repeated wrong admin tokens");
+        return Err(AdminApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "too many wrong admin tokens from this address; the admin API refuses it for {}",
+                throttle::describe_wait(seconds)
+            ),
+        )
+        .with_header(header::RETRY_AFTER, seconds.to_string()));
     }
     let presented = request
         .headers()
@@ -88,97 +84,61 @@ async fn require_admin(
         )
     });
     if authorized {
-        next.run(request).await
-    } else {
-        match sign_ins::record_failure(state.store.as_ref(), &counters, now_unix()).await {
-            Ok(failures) => {
-                tracing::warn!(%peer, failures, "admin API: wrong or missing admin token")
-            }
-            Err(store_error) => return AdminError::from(store_error).into_response(),
-        }
-        error(
-            StatusCode::UNAUTHORIZED,
-            "the admin API needs Authorization: Bearer <admin token> (COUPA_ADMIN_TOKEN, or the token printed at first start)",
-        )
-        .with_header(header::WWW_AUTHENTICATE, "Bearer realm=\"coupa-admin\"")
-        .into_response()
+        return Ok(next.run(request).await);
     }
+    let failures = sign_ins::record_failure(state.store.as_ref(), &counters, now_unix()).await?;
+    tracing::warn!(%peer, failures, "admin API: wrong or missing admin token");
+    Err(AdminApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "the admin API needs Authorization: Bearer <admin token> (COUPA_ADMIN_TOKEN, or the token printed at first start)",
+    )
+    .with_header(header::WWW_AUTHENTICATE, "Bearer realm=\"coupa-admin\""))
 }
 
-impl IntoResponse for AdminError {
-    fn into_response(self) -> Response {
-        match self {
-            Self::NotFound => error(StatusCode::NOT_FOUND, "no such record").into_response(),
-            Self::Invalid(errors) => ApiError {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                errors,
-                format: ResponseFormat::Json,
-                headers: Vec::new(),
-            }
-            .into_response(),
-            Self::Unavailable(message) => {
-                tracing::error!(%message, "admin request failed");
-                error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the database is unavailable; try again shortly",
-                )
-                .into_response()
-            }
-        }
-    }
-}
-
-async fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: Body) -> Result<T, ApiError> {
+/// A JSON request body.
+async fn json_body<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<T, AdminApiError> {
     if content_type(headers).is_some_and(|media_type| media_type != "application/json") {
-        return Err(error(
+        return Err(AdminApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "send the body as application/json",
         ));
     }
     let bytes = read_body(body)
         .await
-        .map_err(|message| error(StatusCode::PAYLOAD_TOO_LARGE, message))?;
+        .map_err(|message| AdminApiError::new(StatusCode::PAYLOAD_TOO_LARGE, message))?;
     serde_json::from_slice(&bytes).map_err(|e| {
-        error(
+        AdminApiError::new(
             StatusCode::BAD_REQUEST,
             format!("the JSON body is invalid: {e}"),
         )
     })
 }
 
-fn respond<T: serde::Serialize>(status: StatusCode, result: Result<T, AdminError>) -> Response {
-    match result {
-        Ok(value) => (status, axum::Json(value)).into_response(),
-        Err(error) => error.into_response(),
-    }
-}
+type Answer<T> = Result<Json<T>, AdminApiError>;
+type Created<T> = Result<(StatusCode, Json<T>), AdminApiError>;
 
-async fn list_clients(State(state): State<Arc<AppState>>) -> Response {
-    respond(StatusCode::OK, clients::list(&state.admin()).await)
+async fn list_clients(State(state): State<Arc<AppState>>) -> Answer<Vec<ClientView>> {
+    Ok(Json(clients::list(&state.admin()).await?))
 }
 
 async fn create_client(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Body,
-) -> Response {
-    match json_body::<CreateClient>(&headers, body).await {
-        Ok(input) => respond(
-            StatusCode::CREATED,
-            clients::create(&state.admin(), input).await,
-        ),
-        Err(error) => error.into_response(),
-    }
+) -> Created<ClientView> {
+    let input = json_body::<CreateClient>(&headers, body).await?;
+    let client = clients::create(&state.admin(), input).await?;
+    Ok((StatusCode::CREATED, Json(client)))
 }
 
 async fn show_client(
     State(state): State<Arc<AppState>>,
     Path(client_id): Path<String>,
-) -> Response {
-    respond(
-        StatusCode::OK,
-        clients::show(&state.admin(), &client_id).await,
-    )
+) -> Answer<ClientView> {
+    Ok(Json(clients::show(&state.admin(), &client_id).await?))
 }
 
 async fn update_client(
@@ -186,90 +146,71 @@ async fn update_client(
     Path(client_id): Path<String>,
     headers: HeaderMap,
     body: Body,
-) -> Response {
-    match json_body::<UpdateClient>(&headers, body).await {
-        Ok(changes) => respond(
-            StatusCode::OK,
-            clients::update(&state.admin(), &client_id, changes).await,
-        ),
-        Err(error) => error.into_response(),
-    }
+) -> Answer<ClientView> {
+    let changes = json_body::<UpdateClient>(&headers, body).await?;
+    Ok(Json(
+        clients::update(&state.admin(), &client_id, changes).await?,
+    ))
 }
 
 async fn rotate_secret(
     State(state): State<Arc<AppState>>,
     Path(client_id): Path<String>,
-) -> Response {
-    respond(
-        StatusCode::OK,
-        clients::rotate_secret(&state.admin(), &client_id).await,
-    )
+) -> Answer<ClientView> {
+    Ok(Json(
+        clients::rotate_secret(&state.admin(), &client_id).await?,
+    ))
 }
 
 async fn delete_client(
     State(state): State<Arc<AppState>>,
     Path(client_id): Path<String>,
-) -> Response {
-    match clients::delete(&state.admin(), &client_id).await {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(error) => error.into_response(),
-    }
+) -> Result<StatusCode, AdminApiError> {
+    clients::delete(&state.admin(), &client_id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
-async fn list_api_keys(State(state): State<Arc<AppState>>) -> Response {
-    respond(StatusCode::OK, api_keys::list(&state.admin()).await)
+async fn list_api_keys(State(state): State<Arc<AppState>>) -> Answer<Vec<ApiKeyView>> {
+    Ok(Json(api_keys::list(&state.admin()).await?))
 }
 
 async fn create_api_key(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Body,
-) -> Response {
-    match json_body::<CreateApiKey>(&headers, body).await {
-        Ok(input) => respond(
-            StatusCode::CREATED,
-            api_keys::create(&state.admin(), input).await,
-        ),
-        Err(error) => error.into_response(),
-    }
+) -> Created<ApiKeyView> {
+    let input = json_body::<CreateApiKey>(&headers, body).await?;
+    let key = api_keys::create(&state.admin(), input).await?;
+    Ok((StatusCode::CREATED, Json(key)))
 }
 
 async fn revoke_api_key(
     State(state): State<Arc<AppState>>,
     Path(key_id): Path<String>,
-) -> Response {
-    respond(
-        StatusCode::OK,
-        api_keys::revoke(&state.admin(), &key_id).await,
-    )
+) -> Answer<ApiKeyView> {
+    Ok(Json(api_keys::revoke(&state.admin(), &key_id).await?))
 }
 
-async fn list_users(State(state): State<Arc<AppState>>) -> Response {
-    respond(StatusCode::OK, users::list(&state.admin()).await)
+async fn list_users(State(state): State<Arc<AppState>>) -> Answer<Vec<UserView>> {
+    Ok(Json(users::list(&state.admin()).await?))
 }
 
 async fn create_user(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Body,
-) -> Response {
-    match json_body::<CreateUser>(&headers, body).await {
-        Ok(input) => respond(
-            StatusCode::CREATED,
-            users::create(&state.admin(), input).await,
-        ),
-        Err(error) => error.into_response(),
-    }
+) -> Created<UserView> {
+    let input = json_body::<CreateUser>(&headers, body).await?;
+    let user = users::create(&state.admin(), input).await?;
+    Ok((StatusCode::CREATED, Json(user)))
 }
 
 /// `{user}` is the user id or the login.
-async fn show_user(State(state): State<Arc<AppState>>, Path(user): Path<String>) -> Response {
-    respond(
-        StatusCode::OK,
-        users::find(&state.admin(), &user)
-            .await
-            .map(|user| user.view()),
-    )
+async fn show_user(
+    State(state): State<Arc<AppState>>,
+    Path(user): Path<String>,
+) -> Answer<UserView> {
+    Ok(Json(users::find(&state.admin(), &user).await?.view()))
 }
 
 async fn update_user(
@@ -277,20 +218,14 @@ async fn update_user(
     Path(user): Path<String>,
     headers: HeaderMap,
     body: Body,
-) -> Response {
-    match json_body::<UpdateUser>(&headers, body).await {
-        Ok(changes) => respond(
-            StatusCode::OK,
-            users::update(&state.admin(), &user, changes).await,
-        ),
-        Err(error) => error.into_response(),
-    }
+) -> Answer<UserView> {
+    let changes = json_body::<UpdateUser>(&headers, body).await?;
+    Ok(Json(users::update(&state.admin(), &user, changes).await?))
 }
 
-async fn not_found() -> Response {
-    error(
+async fn not_found() -> AdminApiError {
+    AdminApiError::new(
         StatusCode::NOT_FOUND,
         "no such admin resource; see /admin/api/clients, /admin/api/users and /admin/api/api-keys",
     )
-    .into_response()
 }

@@ -5,12 +5,13 @@
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
+use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use coupa_proto::scopes;
 
-use super::errors::{ApiError, ResponseFormat};
+use super::errors::{ApiError, ResponseFormat, errors_in};
 use crate::domain::authorization_header::{self, Authorization};
 use crate::domain::rate_limit::Decision;
 use crate::domain::scope::ScopeSet;
@@ -29,49 +30,57 @@ pub struct Caller {
 
 const REALM: &str = "coupa";
 
-fn unauthorized(format: ResponseFormat, code: Option<&str>, description: &str) -> ApiError {
+fn unauthorized(code: Option<&str>, description: &str) -> ApiError {
     let challenge = match code {
         Some(code) => format!(
             "Bearer realm=\"{REALM}\", error=\"{code}\", error_description=\"{description}\""
         ),
         None => format!("Bearer realm=\"{REALM}\""),
     };
-    ApiError::new(
+    ApiError::on_field(
         StatusCode::UNAUTHORIZED,
-        format,
         code.unwrap_or("base"),
         description,
     )
     .with_header(header::WWW_AUTHENTICATE, challenge)
 }
 
+/// The layer in front of `/api/*`: negotiates the answer's format once (its errors, and the
+/// handler's answer, are written in it), then authenticates and authorizes the caller.
 pub async fn authorize(
     State(state): State<Arc<AppState>>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let format = ResponseFormat::from_accept(request.headers());
-    let caller = match presented(&state, &request, format) {
-        Ok(Presented::Bearer(token)) => match verify_access_token(&state, &token).await {
-            Ok(verified) => Caller {
+    let format = ResponseFormat::negotiate_once(&mut request);
+    errors_in(format, async move {
+        let (mut parts, body) = request.into_parts();
+        match authorized_caller(&state, &parts).await {
+            Ok(caller) => {
+                parts.extensions.insert(caller);
+                next.run(Request::from_parts(parts, body)).await
+            }
+            Err(error) => error.into_response(),
+        }
+    })
+    .await
+}
+
+async fn authorized_caller(state: &AppState, request: &Parts) -> Result<Caller, ApiError> {
+    let caller = match presented(state, request)? {
+        Presented::Bearer(token) => {
+            let verified = verify_access_token(state, &token)
+                .await
+                .map_err(|description| unauthorized(Some("invalid_token"), description))?;
+            Caller {
                 client_id: verified.claims.client_id,
                 login: verified.claims.sub,
                 scopes: verified.scopes,
-            },
-            Err(description) => {
-                return unauthorized(format, Some("invalid_token"), description).into_response();
             }
-        },
-        Ok(Presented::ApiKey(caller)) => caller,
-        Err(error) => return error.into_response(),
-    };
-    match authorize_route(&state, &request, caller, format) {
-        Ok(caller) => {
-            request.extensions_mut().insert(caller);
-            next.run(request).await
         }
-        Err(error) => error.into_response(),
-    }
+        Presented::ApiKey(caller) => caller,
+    };
+    authorize_route(state, request, caller)
 }
 
 pub const API_KEY_HEADER: &str = "x-coupa-api-key";
@@ -83,18 +92,13 @@ enum Presented {
     ApiKey(Caller),
 }
 
-fn presented(
-    state: &AppState,
-    request: &Request,
-    format: ResponseFormat,
-) -> Result<Presented, ApiError> {
-    let invalid = |description: &str| unauthorized(format, Some("invalid_token"), description);
-    let Some(header) = request.headers().get(header::AUTHORIZATION) else {
-        if let Some(key) = request.headers().get(API_KEY_HEADER) {
-            return check_api_key(state, request, key.as_bytes(), format).map(Presented::ApiKey);
+fn presented(state: &AppState, request: &Parts) -> Result<Presented, ApiError> {
+    let invalid = |description: &str| unauthorized(Some("invalid_token"), description);
+    let Some(header) = request.headers.get(header::AUTHORIZATION) else {
+        if let Some(key) = request.headers.get(API_KEY_HEADER) {
+            return check_api_key(state, request, key.as_bytes()).map(Presented::ApiKey);
         }
         return Err(unauthorized(
-            format,
             None,
             "an access token is required: send Authorization: Bearer <token> from POST /oauth2/token",
         ));
@@ -105,7 +109,6 @@ fn presented(
     match authorization_header::parse(header) {
         Ok(Authorization::Bearer(token)) => Ok(Presented::Bearer(token)),
         Ok(_) => Err(unauthorized(
-            format,
             Some("invalid_request"),
             "the API takes Authorization: Bearer <access token>",
         )),
@@ -163,20 +166,9 @@ pub(crate) async fn verify_access_token(
 
 /// Legacy `X-COUPA-API-KEY`: looked up by digest in the key cache; uses are recorded for the
 /// migration worklist.
-fn check_api_key(
-    state: &AppState,
-    request: &Request,
-    key: &[u8],
-    format: ResponseFormat,
-) -> Result<Caller, ApiError> {
+fn check_api_key(state: &AppState, request: &Parts, key: &[u8]) -> Result<Caller, ApiError> {
     let refused = |description: &str| {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            format,
-            "invalid_api_key",
-            description,
-        )
-        .with_header(
+        ApiError::on_field(StatusCode::UNAUTHORIZED, "invalid_api_key", description).with_header(
             header::WWW_AUTHENTICATE,
             format!("Bearer realm=\"{REALM}\""),
         )
@@ -200,7 +192,7 @@ fn check_api_key(
         ));
     }
     let from = request
-        .extensions()
+        .extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|info| info.0.ip().to_string())
         .unwrap_or_default();
@@ -213,12 +205,7 @@ fn check_api_key(
 }
 
 /// Rate limit, then the route's scope: the checks every authenticated caller goes through.
-fn authorize_route(
-    state: &AppState,
-    request: &Request,
-    caller: Caller,
-    format: ResponseFormat,
-) -> Result<Caller, ApiError> {
+fn authorize_route(state: &AppState, request: &Parts, caller: Caller) -> Result<Caller, ApiError> {
     if let Decision::Deny { retry_after } = state.rate_limiter.check(&caller.client_id) {
         let limit = state
             .config
@@ -232,8 +219,6 @@ fn authorize_route(
             .unwrap_or_default();
         let error = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            format,
-            "base",
             format!("rate limit exceeded ({limit}); retry with exponential backoff"),
         );
         return Err(if state.config.rate_limit_retry_after {
@@ -246,11 +231,11 @@ fn authorize_route(
         });
     }
     let granted = &caller.scopes;
-    let method = request.method().as_str();
-    let path = request.uri().path();
+    let method = request.method.as_str();
+    let path = request.uri.path();
     let needed = scopes::scopes_granting(method, path);
     if needed.is_empty() {
-        return Err(route_not_granted(format, path));
+        return Err(route_not_granted(path));
     }
     if !needed.iter().any(|scope| granted.contains(scope)) {
         let description = format!("this call needs the scope {}", needed.join(" or "));
@@ -258,35 +243,25 @@ fn authorize_route(
             "Bearer realm=\"{REALM}\", error=\"insufficient_scope\", scope=\"{}\", error_description=\"{description}\"",
             needed.join(" ")
         );
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            format,
-            "insufficient_scope",
-            description,
-        )
-        .with_header(header::WWW_AUTHENTICATE, challenge));
+        return Err(
+            ApiError::on_field(StatusCode::FORBIDDEN, "insufficient_scope", description)
+                .with_header(header::WWW_AUTHENTICATE, challenge),
+        );
     }
     Ok(caller)
 }
 
 /// No scope grants this method on this path: 405 if other methods are granted, else 404.
-fn route_not_granted(format: ResponseFormat, path: &str) -> ApiError {
+fn route_not_granted(path: &str) -> ApiError {
     let allowed: Vec<&str> = ["GET", "POST", "PUT"]
         .into_iter()
         .filter(|method| !scopes::scopes_granting(method, path).is_empty())
         .collect();
     if allowed.is_empty() {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            format,
-            "base",
-            format!("no API resource at {path}"),
-        )
+        ApiError::not_found(format!("no API resource at {path}"))
     } else {
         ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
-            format,
-            "base",
             format!("{path} supports {}", allowed.join(", ")),
         )
         .with_header(header::ALLOW, allowed.join(", "))

@@ -106,24 +106,15 @@ pub async fn scope(
     }
     match scopes::find(&name) {
         Some(scope) => axum::Json(scope).into_response(),
-        None => ApiError::new(
-            StatusCode::NOT_FOUND,
-            ResponseFormat::Json,
-            "base",
-            format!("no scope named {name}; GET /oauth2/scopes lists them"),
-        )
-        .into_response(),
+        None => ApiError::not_found(format!(
+            "no scope named {name}; GET /oauth2/scopes lists them"
+        ))
+        .render(ResponseFormat::Json),
     }
 }
 
 pub async fn not_found(headers: HeaderMap) -> Response {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        ResponseFormat::from_accept(&headers),
-        "base",
-        "not found",
-    )
-    .into_response()
+    ApiError::not_found("not found").render(ResponseFormat::for_errors(&headers))
 }
 
 fn cacheable(mut response: Response) -> Response {

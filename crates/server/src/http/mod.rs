@@ -109,7 +109,10 @@ fn benchmark_routes(state: &AppState, router: Router<Arc<AppState>>) -> Router<A
         return router;
     }
     tracing::warn!("serving GET /bench/api/{{object}} WITHOUT authentication, for benchmarks only");
-    router.route("/bench/api/{object}", get(resources::list))
+    router.route(
+        "/bench/api/{object}",
+        get(resources::list).layer(axum::middleware::from_fn(errors::negotiated)),
+    )
 }
 
 #[cfg(not(feature = "bench-routes"))]

@@ -63,7 +63,7 @@ impl TryFrom<ClientRow> for ClientRecord {
 
     fn try_from(row: ClientRow) -> Result<Self, StoreError> {
         let kind = ClientKind::parse(&row.grant_type).ok_or_else(|| {
-            StoreError::Unavailable(format!(
+            StoreError::Unusable(format!(
                 "client {} has unknown grant type {}",
                 row.client_id, row.grant_type
             ))

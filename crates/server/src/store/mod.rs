@@ -41,19 +41,12 @@ pub enum StoreError {
     #[error("the record was changed concurrently")]
     Stale,
     #[error("the database is unavailable: {0}")]
-    Unavailable(String),
-}
-
-impl From<sqlx::Error> for StoreError {
-    fn from(error: sqlx::Error) -> Self {
-        Self::Unavailable(error.to_string())
-    }
-}
-
-impl From<sqlx::migrate::MigrateError> for StoreError {
-    fn from(error: sqlx::migrate::MigrateError) -> Self {
-        Self::Unavailable(format!("migration failed: {error}"))
-    }
+    Database(#[from] sqlx::Error),
+    #[error("the database could not be migrated: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// What the database holds or was asked for cannot be used; says what.
+    #[error("{0}")]
+    Unusable(String),
 }
 
 /// A signing key as kept in the database, shared by every replica: PKCS#8 DER sealed under
@@ -105,7 +98,7 @@ impl TryFrom<String> for RevocationKind {
         match text.as_str() {
             "jti" => Ok(Self::AccessToken),
             "grant" => Ok(Self::Grant),
-            other => Err(StoreError::Unavailable(format!(
+            other => Err(StoreError::Unusable(format!(
                 "unknown revocation kind {other}"
             ))),
         }
@@ -254,7 +247,7 @@ pub async fn open(database_url: &str) -> Result<Arc<dyn Store>, StoreError> {
     } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
         Ok(Arc::new(SqlStore::open_postgres(database_url).await?))
     } else {
-        Err(StoreError::Unavailable(format!(
+        Err(StoreError::Unusable(format!(
             "unsupported database URL `{}`: use sqlite://PATH or postgres://USER@HOST/DB",
             redact_url(database_url)
         )))

@@ -69,7 +69,7 @@ fn ensure_private_files(path: &Path) -> Result<(), StoreError> {
             Ok(_) => {}
             Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(error) => {
-                return Err(StoreError::Unavailable(format!(
+                return Err(StoreError::Unusable(format!(
                     "cannot create {name}: {error}"
                 )));
             }
@@ -81,7 +81,7 @@ fn ensure_private_files(path: &Path) -> Result<(), StoreError> {
         PathBuf::from(format!("{name}-shm")),
     ] {
         if let Some(mode) = crate::private_files::open_to_others(&file) {
-            return Err(StoreError::Unavailable(format!(
+            return Err(StoreError::Unusable(format!(
                 "{} is readable or writable by other users (mode {mode:o}) and holds the server's secrets; \
                  run chmod 600 {name} {name}-wal {name}-shm and start again",
                 file.display(),

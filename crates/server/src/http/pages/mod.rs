@@ -250,18 +250,6 @@ impl From<AuthorizeError> for PageError {
     }
 }
 
-/// The chain of causes, for the log.
-fn causes(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let (status, message) = match self {
@@ -271,7 +259,7 @@ impl IntoResponse for PageError {
             }
             Self::ToClient(error) => return into_response(see_other(&error.location())),
             Self::Unavailable(error) => {
-                tracing::error!(error = %causes(error.as_ref()), "a page failed");
+                tracing::error!(error = %crate::http::errors::causes(error.as_ref()), "a page failed");
                 (
                     StatusCode::SERVICE_UNAVAILABLE,
                     "The service is unavailable right now; try again shortly.".to_string(),

@@ -222,7 +222,7 @@ pub fn failure(what: &'static str) -> impl Fn(AdminError) -> PageError {
             StatusCode::UNPROCESSABLE_ENTITY,
             errors.full_messages().join("; "),
         ),
-        AdminError::Unavailable(error) => PageError::Unavailable(error.into()),
+        AdminError::Unavailable(error) => PageError::Unavailable(error),
     }
 }
 
