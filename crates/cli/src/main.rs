@@ -75,7 +75,7 @@ fn main() -> ExitCode {
             .hint("use --output text, json, jsonl or csv, and redirect standard output")),
         };
         match opt.command {
-            Command::Serve(args) => serve::run(args).await,
+            Command::Serve(args) => serve::run(*args).await,
             Command::Admin(args) => admin::run(args, output?).await,
             Command::Scopes(args) => scopes::run(args, output?),
             Command::Token(args) => client::token(args).await,

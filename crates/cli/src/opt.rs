@@ -65,7 +65,7 @@ fn parse_output(text: &str) -> Result<OutputTarget, String> {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the authorization server and the API (SQLite by default, PostgreSQL for replicas).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Manage a running server through its admin API.
     Admin(AdminArgs),
     /// Browse the scope catalogue: what each scope grants, and what an integration needs.
@@ -343,86 +343,12 @@ The admin pages are at /setup: sign in as a user created with `coupa admin users
 --admin` (with --demo, as the demo-admin it prints)."
 )]
 pub struct ServeArgs {
-    /// A TOML file with settings.
+    /// A TOML file with settings: each option below without its `--`
+    /// (`token-lifetime = "24h"`).
     #[arg(long, env = "COUPA_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Address to listen on [default: 127.0.0.1:8080].
-    #[arg(long, env = "COUPA_LISTEN", value_name = "ADDR")]
-    pub listen: Option<String>,
-    /// sqlite://PATH (created if missing) or postgres://USER@HOST/DB [default: sqlite://coupa.db].
-    #[arg(long, env = "COUPA_DATABASE_URL", value_name = "URL")]
-    pub database_url: Option<String>,
-    /// The public base URL of this server, put in tokens and discovery [default: http:// + listen address].
-    #[arg(long, env = "COUPA_ISSUER", value_name = "URL")]
-    pub issuer: Option<String>,
-    /// Access token lifetime, e.g. 86399, 30m, 24h [default: 86399, as Coupa].
-    #[arg(long, env = "COUPA_TOKEN_LIFETIME", value_name = "DURATION")]
-    pub token_lifetime: Option<String>,
-    /// How long a rotated-out client secret keeps working [default: 24h].
-    #[arg(long, env = "COUPA_SECRET_GRACE_PERIOD", value_name = "DURATION")]
-    pub secret_grace_period: Option<String>,
-    /// Algorithm of the token signing key: ES256, RS256 or EdDSA [default: ES256].
-    #[arg(long, env = "COUPA_SIGNING_ALG", value_name = "ALG")]
-    pub signing_alg: Option<String>,
-    /// How often to reload clients changed by other replicas; 0 turns it off [default: 30s].
-    #[arg(long, env = "COUPA_CLIENT_CACHE_REFRESH", value_name = "DURATION")]
-    pub client_cache_refresh: Option<String>,
-    /// How long a refresh token (authorization code grant, with offline_access) lives
-    /// [default: 90d].
-    #[arg(long, env = "COUPA_REFRESH_TOKEN_LIFETIME", value_name = "DURATION")]
-    pub refresh_token_lifetime: Option<String>,
-    /// A rotated refresh token sent again within this time is taken for a concurrent retry
-    /// (refused, the grant kept); later, for theft (the whole grant revoked) [default: 5s].
-    #[arg(long, env = "COUPA_REFRESH_TOKEN_REUSE_GRACE", value_name = "DURATION")]
-    pub refresh_token_reuse_grace: Option<String>,
-    /// How long a user's sign-in (also to Setup) lasts [default: 8h].
-    #[arg(long, env = "COUPA_SESSION_LIFETIME", value_name = "DURATION")]
-    pub session_lifetime: Option<String>,
-    /// Load a demo data set (suppliers, invoices, purchase orders, expense reports, ...) once,
-    /// and print a demo client's token and API calls, ready to paste, and a sign-in to Setup.
-    #[arg(long, env = "COUPA_DEMO")]
-    pub demo: bool,
-    /// Accept legacy X-COUPA-API-KEY keys: true, or false as from Coupa R35 [default: true].
-    #[arg(long, env = "COUPA_API_KEYS", value_name = "BOOL")]
-    pub api_keys: Option<bool>,
-    /// Requests per second allowed per client or API key on /api; 0 turns limiting off [default: 25].
-    #[arg(long, env = "COUPA_RATE_LIMIT", value_name = "PER_SECOND")]
-    pub rate_limit: Option<f64>,
-    /// Requests a caller may send at once before the rate applies [default: 20].
-    #[arg(long, env = "COUPA_RATE_LIMIT_BURST", value_name = "REQUESTS")]
-    pub rate_limit_burst: Option<u32>,
-    /// Send Retry-After with 429 answers (Coupa does not) [default: false].
-    #[arg(long, env = "COUPA_RATE_LIMIT_RETRY_AFTER", value_name = "BOOL")]
-    pub rate_limit_retry_after: Option<bool>,
-    /// For benchmarks only: also serve GET /bench/api/{object} WITHOUT authentication
-    /// (only in builds with the `bench-routes` feature).
-    #[arg(long, hide = true, env = "COUPA_UNAUTHENTICATED_API_FOR_BENCHMARKS")]
-    pub unauthenticated_api_for_benchmarks: bool,
-    /// Accept http:// redirect URIs on any host; without it, http:// is for loopback hosts
-    /// only (http://127.0.0.1:PORT/..., as RFC 8252 native apps use) [default: false].
-    #[arg(long, env = "COUPA_ALLOW_HTTP_REDIRECT_URIS", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
-    pub allow_http_redirect_uris: Option<bool>,
-    /// A client must send a request head within this time, and the next one on a kept-alive
-    /// connection within this time of the last answer [default: 10s].
-    #[arg(long, env = "COUPA_HEADER_READ_TIMEOUT", value_name = "DURATION")]
-    pub header_read_timeout: Option<String>,
-    /// A request's body must have arrived this long after the request began; past it the
-    /// request is refused and its connection closed [default: 30s].
-    #[arg(long, env = "COUPA_BODY_READ_TIMEOUT", value_name = "DURATION")]
-    pub body_read_timeout: Option<String>,
-    /// Connections served at once; more wait to be accepted [default: 1024].
-    #[arg(long, env = "COUPA_MAX_CONNECTIONS", value_name = "COUNT")]
-    pub max_connections: Option<usize>,
-    /// On SIGTERM or Ctrl-C, requests in flight get this long to finish; then the remaining
-    /// connections are dropped and the server exits 0 [default: 10s].
-    #[arg(long, env = "COUPA_SHUTDOWN_TIMEOUT", value_name = "DURATION")]
-    pub shutdown_timeout: Option<String>,
-    /// A file (mode 0600) holding the key that seals the signing keys in the database: 32
-    /// random bytes in base64, e.g. from `openssl rand -base64 32`. COUPA_KEY_ENCRYPTION_KEY
-    /// may hold the key itself instead. Without either, a SQLite server generates one into
-    /// DATABASE.key-encryption-key; PostgreSQL replicas must all be given the same one.
-    #[arg(long, env = "COUPA_KEY_ENCRYPTION_KEY_FILE", value_name = "FILE")]
-    pub key_encryption_key_file: Option<String>,
+    #[command(flatten)]
+    pub settings: coupa_server::ConfigLayer,
 }
 
 #[derive(Debug, Args)]

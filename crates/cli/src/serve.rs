@@ -1,5 +1,6 @@
 //! `coupa serve`.
 
+use coupa_server::config::Secret;
 use coupa_server::{App, Config, ConfigLayer};
 
 use crate::Failure;
@@ -77,42 +78,19 @@ fn resolve_config(args: ServeArgs) -> Result<Config, Failure> {
         }
         None => ConfigLayer::default(),
     };
-    let flags = ConfigLayer {
-        listen: args.listen,
-        database_url: args.database_url,
-        issuer: args.issuer,
-        token_lifetime: args.token_lifetime,
-        secret_grace_period: args.secret_grace_period,
-        signing_alg: args.signing_alg,
-        client_cache_refresh: args.client_cache_refresh,
-        refresh_token_lifetime: args.refresh_token_lifetime,
-        refresh_token_reuse_grace: args.refresh_token_reuse_grace,
-        session_lifetime: args.session_lifetime,
-        demo: args.demo.then_some(true),
-        api_keys: args.api_keys,
-        rate_limit: args.rate_limit,
-        rate_limit_burst: args.rate_limit_burst,
-        rate_limit_retry_after: args.rate_limit_retry_after,
-        unauthenticated_api_for_benchmarks: args.unauthenticated_api_for_benchmarks.then_some(true),
-        allow_http_redirect_uris: args.allow_http_redirect_uris,
-        header_read_timeout: args.header_read_timeout,
-        body_read_timeout: args.body_read_timeout,
-        max_connections: args.max_connections,
-        shutdown_timeout: args.shutdown_timeout,
-        key_encryption_key_file: args.key_encryption_key_file,
-        profiles: None,
-    };
+    let flags = args.settings;
     let admin_token = std::env::var("COUPA_ADMIN_TOKEN").ok();
     let mut config = Config::resolve(flags.over(file_layer), admin_token)
         .map_err(|error| Failure::new(error).hint("see `coupa serve --help`"))?;
     config.key_encryption_key = std::env::var("COUPA_KEY_ENCRYPTION_KEY")
         .ok()
-        .filter(|key| !key.trim().is_empty());
+        .filter(|key| !key.trim().is_empty())
+        .map(Secret::new);
     Ok(config)
 }
 
 fn start_hint(config: &Config) -> String {
-    if config.database_url.starts_with("postgres") {
+    if config.database_url.as_str().starts_with("postgres") {
         "check that PostgreSQL is running and that --database-url / COUPA_DATABASE_URL is right"
             .into()
     } else {

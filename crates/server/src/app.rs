@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use crate::cache::{self, ApiKeyCache, ClientCache, hex};
-use crate::config::Config;
+use crate::config::{Config, Secret};
 use crate::domain::secret::{self, Digest};
 use crate::domain::time::now_unix;
 use crate::key_encryption::KeyEncryptionKey;
@@ -51,7 +51,7 @@ pub struct App {
 
 impl App {
     pub async fn prepare(config: Config) -> Result<Self, StartError> {
-        let store = store::open(&config.database_url).await?;
+        let store = store::open(config.database_url.as_str()).await?;
         store
             .ensure_record_tables(&crate::api::sql::create_tables)
             .await?;
@@ -218,13 +218,13 @@ async fn demo_admin(state: &AppState) -> Result<(String, String), StartError> {
 /// The key encryption key: given, or (SQLite only) kept next to the database.
 fn key_encryption_key(config: &Config) -> Result<KeyEncryptionKey, StartError> {
     use crate::key_encryption::KekSource;
-    let default_file = store::database_file(&config.database_url).map(|database| {
+    let default_file = store::database_file(config.database_url.as_str()).map(|database| {
         let mut name = database.as_os_str().to_os_string();
         name.push(".key-encryption-key");
         std::path::PathBuf::from(name)
     });
     let (kek, source) = crate::key_encryption::load(
-        config.key_encryption_key.as_deref(),
+        config.key_encryption_key.as_ref().map(Secret::expose),
         config.key_encryption_key_file.as_deref(),
         default_file.as_deref(),
     )?;
@@ -252,7 +252,7 @@ async fn admin_token(
     config: &Config,
 ) -> Result<(Digest, Option<String>), StartError> {
     if let Some(token) = &config.admin_token {
-        return Ok((secret::digest(token), None));
+        return Ok((secret::digest(token.expose()), None));
     }
     if let Some(stored) = store.setting(ADMIN_TOKEN_SETTING).await? {
         return Ok((parse_hex_digest(&stored)?, None));
@@ -328,7 +328,7 @@ async fn refresh_caches_periodically(state: Arc<AppState>) {
     if period.is_zero() {
         return;
     }
-    let mut ticker = tokio::time::interval(period);
+    let mut ticker = tokio::time::interval(period.duration());
     ticker.tick().await;
     loop {
         ticker.tick().await;

@@ -8,121 +8,214 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::domain::lifetime::Lifetime;
 use crate::keys::Algorithm;
 
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
-pub const DEFAULT_DATABASE_URL: &str = "sqlite://coupa.db";
-/// Coupa's tokens live 24 hours less a second (seeds 000 and 001).
-pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(86_399);
-pub const DEFAULT_SECRET_GRACE: Duration = Duration::from_secs(24 * 3600);
-pub const DEFAULT_CLIENT_CACHE_REFRESH: Duration = Duration::from_secs(30);
-/// Coupa's refresh tokens last 90 days.
-pub const DEFAULT_REFRESH_TOKEN_LIFETIME: Duration = Duration::from_secs(90 * 24 * 3600);
-pub const DEFAULT_REFRESH_TOKEN_REUSE_GRACE: Duration = Duration::from_secs(5);
-pub const DEFAULT_SESSION_LIFETIME: Duration = Duration::from_secs(8 * 3600);
-/// A client must send a request head within this time, and the next one on a kept-alive
-/// connection within this time of the last answer.
-pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// A request's body must have arrived this long after the request began.
-pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
-pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
-/// On SIGTERM, requests in flight get this long to finish; then their connections are dropped.
-pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
 /// The shortest admin token accepted from the environment.
 pub const MIN_ADMIN_TOKEN_LENGTH: usize = 32;
 
-/// One layer of settings; every field optional. Also the schema of the TOML file.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct ConfigLayer {
-    pub listen: Option<String>,
-    pub database_url: Option<String>,
-    pub issuer: Option<String>,
-    pub token_lifetime: Option<String>,
-    pub secret_grace_period: Option<String>,
-    pub signing_alg: Option<String>,
-    pub client_cache_refresh: Option<String>,
-    pub refresh_token_lifetime: Option<String>,
-    pub refresh_token_reuse_grace: Option<String>,
-    pub session_lifetime: Option<String>,
-    pub demo: Option<bool>,
-    pub api_keys: Option<bool>,
-    pub rate_limit: Option<f64>,
-    pub rate_limit_burst: Option<u32>,
-    pub rate_limit_retry_after: Option<bool>,
-    pub unauthenticated_api_for_benchmarks: Option<bool>,
-    pub allow_http_redirect_uris: Option<bool>,
-    pub header_read_timeout: Option<String>,
-    pub body_read_timeout: Option<String>,
-    pub max_connections: Option<usize>,
-    pub shutdown_timeout: Option<String>,
-    pub key_encryption_key_file: Option<String>,
-    /// Client profiles (`[profiles.NAME]`) may share the file; the server ignores them.
-    #[serde(default, skip_serializing)]
-    pub profiles: Option<toml::Table>,
+/// Declares every setting once: its layer field (a TOML key in kebab-case, a `--flag`, a
+/// `COUPA_*` variable, its help with the default), how layers merge, and its default, in the
+/// form a user would write it (`DEFAULTS`), read by the same parser as a written value.
+macro_rules! settings {
+    ($(
+        $(#[doc = $doc:literal])*
+        $name:ident: $ty:ty, $env:literal, $value:literal
+            $(, default $default:literal)? $(, arg($($arg:tt)*))?;
+    )*) => {
+        /// One layer of settings, every field optional: the TOML file's schema and the
+        /// command line's options.
+        #[derive(Debug, Clone, Default, Deserialize, clap::Args)]
+        #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+        pub struct ConfigLayer {
+            $(
+                #[arg(
+                    long,
+                    env = $env,
+                    value_name = $value,
+                    help = help_text(&[$($doc),*], settings!(@default $($default)?))
+                    $(, $($arg)*)?
+                )]
+                pub $name: Option<$ty>,
+            )*
+            /// Client profiles (`[profiles.NAME]`) may share the file; the server ignores
+            /// them.
+            #[arg(skip)]
+            #[serde(default)]
+            pub profiles: Option<toml::Table>,
+        }
+
+        impl ConfigLayer {
+            /// Fields set in `self` win over those of `lower`.
+            pub fn over(self, lower: ConfigLayer) -> ConfigLayer {
+                ConfigLayer {
+                    $($name: self.$name.or(lower.$name),)*
+                    profiles: None,
+                }
+            }
+        }
+
+        /// Each setting's default as written in a file; None where it follows from others.
+        #[allow(dead_code)]
+        pub struct Defaults {
+            $(pub $name: Option<&'static str>,)*
+        }
+
+        pub const DEFAULTS: Defaults = Defaults {
+            $($name: settings!(@default $($default)?),)*
+        };
+    };
+    (@default $default:literal) => { Some($default) };
+    (@default) => { None };
+}
+
+/// A setting's help: its doc lines joined, then its default.
+fn help_text(doc: &[&str], default: Option<&str>) -> String {
+    let mut text: Vec<&str> = doc.iter().map(|line| line.trim()).collect();
+    let default = default.map(|default| format!("[default: {default}]"));
+    text.extend(default.as_deref());
+    text.join(" ")
+}
+
+settings! {
+    /// Address to listen on.
+    listen: String, "COUPA_LISTEN", "ADDR", default "127.0.0.1:8080";
+    /// sqlite://PATH (created if missing) or postgres://USER@HOST/DB.
+    database_url: String, "COUPA_DATABASE_URL", "URL", default "sqlite://coupa.db";
+    /// The public base URL of this server, put in tokens and discovery [default: http:// and
+    /// the listen address]
+    issuer: String, "COUPA_ISSUER", "URL";
+    /// Access token lifetime, e.g. 86399, 30m, 24h (Coupa's tokens live a day less a second).
+    token_lifetime: String, "COUPA_TOKEN_LIFETIME", "DURATION", default "86399";
+    /// How long a rotated-out client secret keeps working.
+    secret_grace_period: String, "COUPA_SECRET_GRACE_PERIOD", "DURATION", default "24h";
+    /// Algorithm of the token signing key: ES256, RS256 or EdDSA.
+    signing_alg: String, "COUPA_SIGNING_ALG", "ALG", default "ES256";
+    /// How often to reload clients changed by other replicas; 0 turns it off.
+    client_cache_refresh: String, "COUPA_CLIENT_CACHE_REFRESH", "DURATION", default "30s";
+    /// How long a refresh token (authorization code grant, with offline_access) lives (as
+    /// Coupa's, 90 days).
+    refresh_token_lifetime: String, "COUPA_REFRESH_TOKEN_LIFETIME", "DURATION", default "90d";
+    /// A rotated refresh token sent again within this time is taken for a concurrent retry
+    /// (refused, the grant kept); later, for theft (the whole grant revoked).
+    refresh_token_reuse_grace: String, "COUPA_REFRESH_TOKEN_REUSE_GRACE", "DURATION", default "5s";
+    /// How long a user's sign-in (also to Setup) lasts.
+    session_lifetime: String, "COUPA_SESSION_LIFETIME", "DURATION", default "8h";
+    /// Load a demo data set (suppliers, invoices, purchase orders, expense reports, ...)
+    /// once, and print a demo client's token and API calls, ready to paste, and a sign-in
+    /// to Setup.
+    demo: bool, "COUPA_DEMO", "BOOL", default "false", arg(num_args = 0..=1,
+        default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new());
+    /// Accept legacy X-COUPA-API-KEY keys: true, or false as from Coupa R35.
+    api_keys: bool, "COUPA_API_KEYS", "BOOL", default "true", arg(num_args = 0..=1,
+        default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new());
+    /// Requests per second allowed per client or API key on /api (Coupa's); 0 turns
+    /// limiting off.
+    rate_limit: f64, "COUPA_RATE_LIMIT", "PER_SECOND", default "25";
+    /// Requests a caller may send at once before the rate applies.
+    rate_limit_burst: u32, "COUPA_RATE_LIMIT_BURST", "REQUESTS", default "20";
+    /// Send Retry-After with 429 answers (Coupa does not).
+    rate_limit_retry_after: bool, "COUPA_RATE_LIMIT_RETRY_AFTER", "BOOL", default "false",
+        arg(num_args = 0..=1, default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new());
+    /// For benchmarks only: also serve GET /bench/api/{object} WITHOUT authentication (only
+    /// in builds with the `bench-routes` feature).
+    unauthenticated_api_for_benchmarks: bool, "COUPA_UNAUTHENTICATED_API_FOR_BENCHMARKS",
+        "BOOL", default "false", arg(hide = true, num_args = 0..=1,
+        default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new());
+    /// Accept http:// redirect URIs on any host; without it, http:// is for loopback hosts
+    /// only (http://127.0.0.1:PORT/..., as RFC 8252 native apps use).
+    allow_http_redirect_uris: bool, "COUPA_ALLOW_HTTP_REDIRECT_URIS", "BOOL", default "false",
+        arg(num_args = 0..=1, default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new());
+    /// A client must send a request head within this time, and the next one on a
+    /// kept-alive connection within this time of the last answer.
+    header_read_timeout: String, "COUPA_HEADER_READ_TIMEOUT", "DURATION", default "10s";
+    /// A request's body must have arrived this long after the request began; past it the
+    /// request is refused and its connection closed.
+    body_read_timeout: String, "COUPA_BODY_READ_TIMEOUT", "DURATION", default "30s";
+    /// Connections served at once; more wait to be accepted.
+    max_connections: usize, "COUPA_MAX_CONNECTIONS", "COUNT", default "1024";
+    /// On SIGTERM or Ctrl-C, requests in flight get this long to finish; then the remaining
+    /// connections are dropped and the server exits 0.
+    shutdown_timeout: String, "COUPA_SHUTDOWN_TIMEOUT", "DURATION", default "10s";
+    /// A file (mode 0600) holding the key that seals the signing keys in the database: 32
+    /// random bytes in base64, e.g. from `openssl rand -base64 32`. COUPA_KEY_ENCRYPTION_KEY
+    /// may hold the key itself instead. Without either, a SQLite server generates one into
+    /// DATABASE.key-encryption-key; PostgreSQL replicas must all be given the same one.
+    key_encryption_key_file: String, "COUPA_KEY_ENCRYPTION_KEY_FILE", "FILE";
 }
 
 impl ConfigLayer {
-    /// Fields set in `self` win over those of `lower`.
-    pub fn over(self, lower: ConfigLayer) -> ConfigLayer {
-        ConfigLayer {
-            listen: self.listen.or(lower.listen),
-            database_url: self.database_url.or(lower.database_url),
-            issuer: self.issuer.or(lower.issuer),
-            token_lifetime: self.token_lifetime.or(lower.token_lifetime),
-            secret_grace_period: self.secret_grace_period.or(lower.secret_grace_period),
-            signing_alg: self.signing_alg.or(lower.signing_alg),
-            client_cache_refresh: self.client_cache_refresh.or(lower.client_cache_refresh),
-            refresh_token_lifetime: self.refresh_token_lifetime.or(lower.refresh_token_lifetime),
-            refresh_token_reuse_grace: self
-                .refresh_token_reuse_grace
-                .or(lower.refresh_token_reuse_grace),
-            session_lifetime: self.session_lifetime.or(lower.session_lifetime),
-            demo: self.demo.or(lower.demo),
-            api_keys: self.api_keys.or(lower.api_keys),
-            rate_limit: self.rate_limit.or(lower.rate_limit),
-            rate_limit_burst: self.rate_limit_burst.or(lower.rate_limit_burst),
-            rate_limit_retry_after: self.rate_limit_retry_after.or(lower.rate_limit_retry_after),
-            unauthenticated_api_for_benchmarks: self
-                .unauthenticated_api_for_benchmarks
-                .or(lower.unauthenticated_api_for_benchmarks),
-            allow_http_redirect_uris: self
-                .allow_http_redirect_uris
-                .or(lower.allow_http_redirect_uris),
-            header_read_timeout: self.header_read_timeout.or(lower.header_read_timeout),
-            body_read_timeout: self.body_read_timeout.or(lower.body_read_timeout),
-            max_connections: self.max_connections.or(lower.max_connections),
-            shutdown_timeout: self.shutdown_timeout.or(lower.shutdown_timeout),
-            key_encryption_key_file: self
-                .key_encryption_key_file
-                .or(lower.key_encryption_key_file),
-            profiles: None,
-        }
-    }
-
     pub fn from_toml(text: &str) -> Result<Self, String> {
         toml::from_str(text).map_err(|error| error.to_string())
     }
 }
 
-#[derive(Clone)]
+/// A secret setting: its `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Self(value)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Self(value.to_string())
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<secret>")
+    }
+}
+
+/// A database URL: its `Debug` hides a password in it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(url.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::store::redact_url(&self.0))
+    }
+}
+
+#[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
-    pub database_url: String,
+    pub database_url: DatabaseUrl,
     /// No trailing slash.
     pub issuer: String,
-    pub token_lifetime: Duration,
-    pub secret_grace_period: Duration,
+    pub token_lifetime: Lifetime,
+    pub secret_grace_period: Lifetime,
     pub signing_alg: Algorithm,
-    pub client_cache_refresh: Duration,
-    pub refresh_token_lifetime: Duration,
+    pub client_cache_refresh: Lifetime,
+    pub refresh_token_lifetime: Lifetime,
     /// A rotated refresh token presented again within this time is a concurrent retry:
     /// refused without revoking its grant.
-    pub refresh_token_reuse_grace: Duration,
+    pub refresh_token_reuse_grace: Lifetime,
     /// How long a sign-in lasts.
-    pub session_lifetime: Duration,
+    pub session_lifetime: Lifetime,
     /// From `COUPA_ADMIN_TOKEN`; when absent the server keeps a generated one's digest.
-    pub admin_token: Option<String>,
+    pub admin_token: Option<Secret>,
     /// Load the demo data set (once) and prepare the demo client.
     pub demo: bool,
     /// Whether legacy `X-COUPA-API-KEY` keys are accepted (Coupa R35 turns them off).
@@ -139,7 +232,7 @@ pub struct Config {
     pub connections: ConnectionLimits,
     /// The key encryption key itself, from `COUPA_KEY_ENCRYPTION_KEY` (never from a file of
     /// settings); wins over `key_encryption_key_file`.
-    pub key_encryption_key: Option<String>,
+    pub key_encryption_key: Option<Secret>,
     /// A file holding the key encryption key. Without either, a SQLite server keeps a
     /// generated one next to its database; PostgreSQL replicas must be given one.
     pub key_encryption_key_file: Option<std::path::PathBuf>,
@@ -154,40 +247,9 @@ pub struct ConnectionLimits {
     pub shutdown_timeout: Duration,
 }
 
-impl std::fmt::Debug for Config {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Config")
-            .field("listen", &self.listen)
-            .field(
-                "database_url",
-                &crate::store::redact_url(&self.database_url),
-            )
-            .field("issuer", &self.issuer)
-            .field("token_lifetime", &self.token_lifetime)
-            .field("secret_grace_period", &self.secret_grace_period)
-            .field("signing_alg", &self.signing_alg)
-            .field("client_cache_refresh", &self.client_cache_refresh)
-            .field("refresh_token_lifetime", &self.refresh_token_lifetime)
-            .field("refresh_token_reuse_grace", &self.refresh_token_reuse_grace)
-            .field("session_lifetime", &self.session_lifetime)
-            .field("admin_token", &self.admin_token.as_ref().map(|_| "<set>"))
-            .field("demo", &self.demo)
-            .field("api_keys", &self.api_keys)
-            .field("rate_limit", &self.rate_limit)
-            .field("client_rules", &self.client_rules)
-            .field("connections", &self.connections)
-            .field(
-                "key_encryption_key",
-                &self.key_encryption_key.as_ref().map(|_| "<set>"),
-            )
-            .field("key_encryption_key_file", &self.key_encryption_key_file)
-            .finish()
-    }
-}
-
 impl Config {
     pub fn resolve(layer: ConfigLayer, admin_token: Option<String>) -> Result<Self, String> {
-        let listen_text = layer.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
+        let listen_text = setting(layer.listen.as_deref(), DEFAULTS.listen);
         let listen: SocketAddr = listen_text.parse().map_err(|_| {
             format!("listen: `{listen_text}` is not an address like 127.0.0.1:8080")
         })?;
@@ -203,18 +265,14 @@ impl Config {
             }
             None => default_issuer(listen),
         };
-        let signing_alg_text = layer.signing_alg.as_deref().unwrap_or("ES256");
+        let signing_alg_text = setting(layer.signing_alg.as_deref(), DEFAULTS.signing_alg);
         let signing_alg = Algorithm::parse(signing_alg_text).ok_or_else(|| {
             format!("signing-alg: `{signing_alg_text}` is not one of ES256, RS256, EdDSA")
         })?;
-        let duration = |name: &str, value: Option<String>, default: Duration| match value {
-            Some(text) => parse_duration(&text).map_err(|error| format!("{name}: {error}")),
-            None => Ok(default),
-        };
-        let token_lifetime = duration(
+        let token_lifetime = lifetime(
             "token-lifetime",
-            layer.token_lifetime,
-            DEFAULT_TOKEN_LIFETIME,
+            layer.token_lifetime.as_deref(),
+            DEFAULTS.token_lifetime,
         )?;
         if token_lifetime.is_zero() {
             return Err("token-lifetime: must be at least one second".into());
@@ -231,72 +289,83 @@ impl Config {
             ));
         }
         let connections = ConnectionLimits {
-            header_read_timeout: positive(duration(
+            header_read_timeout: positive(lifetime(
                 "header-read-timeout",
-                layer.header_read_timeout,
-                DEFAULT_HEADER_READ_TIMEOUT,
+                layer.header_read_timeout.as_deref(),
+                DEFAULTS.header_read_timeout,
             )?)
             .ok_or("header-read-timeout: must be at least one second")?,
-            body_read_timeout: positive(duration(
+            body_read_timeout: positive(lifetime(
                 "body-read-timeout",
-                layer.body_read_timeout,
-                DEFAULT_BODY_READ_TIMEOUT,
+                layer.body_read_timeout.as_deref(),
+                DEFAULTS.body_read_timeout,
             )?)
             .ok_or("body-read-timeout: must be at least one second")?,
             max_connections: match layer.max_connections {
                 Some(0) => return Err("max-connections: must be at least 1".into()),
                 Some(count) => count,
-                None => DEFAULT_MAX_CONNECTIONS,
+                None => number(DEFAULTS.max_connections)?,
             },
-            shutdown_timeout: duration(
+            shutdown_timeout: lifetime(
                 "shutdown-timeout",
-                layer.shutdown_timeout,
-                DEFAULT_SHUTDOWN_TIMEOUT,
-            )?,
+                layer.shutdown_timeout.as_deref(),
+                DEFAULTS.shutdown_timeout,
+            )?
+            .duration(),
         };
+        let flag =
+            |value: Option<bool>, default: Option<&str>| value.unwrap_or(default == Some("true"));
         Ok(Self {
             listen,
-            database_url: layer
-                .database_url
-                .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()),
+            database_url: DatabaseUrl::new(setting(
+                layer.database_url.as_deref(),
+                DEFAULTS.database_url,
+            )),
             issuer,
             token_lifetime,
-            secret_grace_period: duration(
+            secret_grace_period: lifetime(
                 "secret-grace-period",
-                layer.secret_grace_period,
-                DEFAULT_SECRET_GRACE,
+                layer.secret_grace_period.as_deref(),
+                DEFAULTS.secret_grace_period,
             )?,
             signing_alg,
-            client_cache_refresh: duration(
+            client_cache_refresh: lifetime(
                 "client-cache-refresh",
-                layer.client_cache_refresh,
-                DEFAULT_CLIENT_CACHE_REFRESH,
+                layer.client_cache_refresh.as_deref(),
+                DEFAULTS.client_cache_refresh,
             )?,
-            refresh_token_lifetime: duration(
+            refresh_token_lifetime: lifetime(
                 "refresh-token-lifetime",
-                layer.refresh_token_lifetime,
-                DEFAULT_REFRESH_TOKEN_LIFETIME,
+                layer.refresh_token_lifetime.as_deref(),
+                DEFAULTS.refresh_token_lifetime,
             )?,
-            refresh_token_reuse_grace: duration(
+            refresh_token_reuse_grace: lifetime(
                 "refresh-token-reuse-grace",
-                layer.refresh_token_reuse_grace,
-                DEFAULT_REFRESH_TOKEN_REUSE_GRACE,
+                layer.refresh_token_reuse_grace.as_deref(),
+                DEFAULTS.refresh_token_reuse_grace,
             )?,
-            session_lifetime: duration(
+            session_lifetime: lifetime(
                 "session-lifetime",
-                layer.session_lifetime,
-                DEFAULT_SESSION_LIFETIME,
+                layer.session_lifetime.as_deref(),
+                DEFAULTS.session_lifetime,
             )?,
-            admin_token,
-            demo: layer.demo.unwrap_or(false),
-            api_keys: layer.api_keys.unwrap_or(true),
+            admin_token: admin_token.map(Secret::new),
+            demo: flag(layer.demo, DEFAULTS.demo),
+            api_keys: flag(layer.api_keys, DEFAULTS.api_keys),
             rate_limit: rate_limit(layer.rate_limit, layer.rate_limit_burst)?,
-            rate_limit_retry_after: layer.rate_limit_retry_after.unwrap_or(false),
-            unauthenticated_api_for_benchmarks: layer
-                .unauthenticated_api_for_benchmarks
-                .unwrap_or(false),
+            rate_limit_retry_after: flag(
+                layer.rate_limit_retry_after,
+                DEFAULTS.rate_limit_retry_after,
+            ),
+            unauthenticated_api_for_benchmarks: flag(
+                layer.unauthenticated_api_for_benchmarks,
+                DEFAULTS.unauthenticated_api_for_benchmarks,
+            ),
             client_rules: crate::domain::client::ClientRules {
-                allow_http_redirect_uris: layer.allow_http_redirect_uris.unwrap_or(false),
+                allow_http_redirect_uris: flag(
+                    layer.allow_http_redirect_uris,
+                    DEFAULTS.allow_http_redirect_uris,
+                ),
             },
             connections,
             key_encryption_key: None,
@@ -310,16 +379,39 @@ impl Config {
     }
 }
 
-/// Coupa's limit: 25 requests per second with a burst of 20.
-pub const DEFAULT_RATE_LIMIT: f64 = 25.0;
-pub const DEFAULT_RATE_LIMIT_BURST: u32 = 20;
+/// A text setting: as given, else its default.
+fn setting<'a>(value: Option<&'a str>, default: Option<&'static str>) -> &'a str {
+    value.or(default).unwrap_or_default()
+}
+
+/// A declared numeric default.
+fn number<T: std::str::FromStr>(default: Option<&str>) -> Result<T, String> {
+    default
+        .and_then(|text| text.parse().ok())
+        .ok_or_else(|| "a built-in default is not a number".to_string())
+}
+
+/// A duration setting named `name`, as given or by default.
+fn lifetime(
+    name: &str,
+    value: Option<&str>,
+    default: Option<&'static str>,
+) -> Result<Lifetime, String> {
+    Lifetime::parse(setting(value, default)).map_err(|error| format!("{name}: {error}"))
+}
 
 fn rate_limit(
     per_second: Option<f64>,
     burst: Option<u32>,
 ) -> Result<Option<crate::domain::rate_limit::Limit>, String> {
-    let per_second = per_second.unwrap_or(DEFAULT_RATE_LIMIT);
-    let burst = burst.unwrap_or(DEFAULT_RATE_LIMIT_BURST);
+    let per_second = match per_second {
+        Some(value) => value,
+        None => number(DEFAULTS.rate_limit)?,
+    };
+    let burst = match burst {
+        Some(value) => value,
+        None => number(DEFAULTS.rate_limit_burst)?,
+    };
     if per_second == 0.0 {
         return Ok(None);
     }
@@ -334,8 +426,8 @@ fn rate_limit(
     Ok(Some(crate::domain::rate_limit::Limit { per_second, burst }))
 }
 
-fn positive(duration: Duration) -> Option<Duration> {
-    (!duration.is_zero()).then_some(duration)
+fn positive(lifetime: Lifetime) -> Option<Duration> {
+    (!lifetime.is_zero()).then_some(lifetime.duration())
 }
 
 fn default_issuer(listen: SocketAddr) -> String {
@@ -346,41 +438,21 @@ fn default_issuer(listen: SocketAddr) -> String {
     }
 }
 
-/// `86399`, `86399s`, `30m`, `20h`, `90d`.
+/// `86399`, `86399s`, `30m`, `20h`, `90d` (see `Lifetime`).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (digits, unit) = text.split_at(split);
-    let amount: u64 = digits
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration such as 86399, 30m, 20h or 90d"))?;
-    let multiplier = match unit {
-        "" | "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return Err(format!("`{text}` has an unknown unit; use s, m, h or d")),
-    };
-    amount
-        .checked_mul(multiplier)
-        .filter(|seconds| *seconds <= 10 * 365 * 86_400)
-        .map(Duration::from_secs)
-        .ok_or_else(|| format!("`{text}` is longer than ten years"))
+    Lifetime::parse(text).map(Lifetime::duration)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
 
     #[test]
     fn defaults_follow_coupa() {
         let config = Config::resolve(ConfigLayer::default(), None).unwrap();
-        assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(Some(config.listen.to_string().as_str()), DEFAULTS.listen);
         assert_eq!(config.issuer, "http://127.0.0.1:8080");
-        assert_eq!(config.token_lifetime.as_secs(), 86_399);
+        assert_eq!(config.token_lifetime.secs(), 86_399);
         assert_eq!(config.signing_alg, Algorithm::Es256);
         assert_eq!(config.audience(), "http://127.0.0.1:8080/api");
         let limit = config.rate_limit.unwrap();
@@ -398,7 +470,7 @@ mod tests {
         };
         let config = Config::resolve(flags.over(file), None).unwrap();
         assert_eq!(config.listen.port(), 9100);
-        assert_eq!(config.token_lifetime.as_secs(), 3600);
+        assert_eq!(config.token_lifetime.secs(), 3600);
         assert!(ConfigLayer::from_toml("lissten = \"x\"").is_err());
     }
 
@@ -433,7 +505,7 @@ mod tests {
             Config::resolve(ConfigLayer::default(), Some(long.clone()))
                 .unwrap()
                 .admin_token,
-            Some(long)
+            Some(Secret::new(long))
         );
     }
 
@@ -455,17 +527,37 @@ mod tests {
     }
 
     #[test]
-    fn durations() {
-        assert_eq!(parse_duration("20h").unwrap().as_secs(), 72_000);
-        assert_eq!(parse_duration("86399").unwrap().as_secs(), 86_399);
-        assert!(parse_duration("5 minutes").is_err());
-        assert!(parse_duration("99999999999999999999d").is_err());
-    }
-
-    proptest! {
-        #[test]
-        fn duration_parser_never_panics(text in "\\PC{0,40}") {
-            let _ = parse_duration(&text);
+    fn every_setting_has_a_flag_a_variable_and_its_default_in_the_help() {
+        use clap::CommandFactory;
+        #[derive(clap::Parser)]
+        struct Serve {
+            #[command(flatten)]
+            settings: ConfigLayer,
         }
+        let command = Serve::command();
+        let token_lifetime = command
+            .get_arguments()
+            .find(|arg| arg.get_id() == "token_lifetime")
+            .unwrap();
+        assert_eq!(token_lifetime.get_long(), Some("token-lifetime"));
+        assert_eq!(
+            token_lifetime.get_env(),
+            Some(std::ffi::OsStr::new("COUPA_TOKEN_LIFETIME"))
+        );
+        assert!(
+            token_lifetime
+                .get_help()
+                .unwrap()
+                .to_string()
+                .ends_with("[default: 86399]")
+        );
+        // Every declared default is one its own parser takes.
+        assert!(Config::resolve(ConfigLayer::default(), None).is_ok());
+        use clap::Parser;
+        let parsed = Serve::try_parse_from(["serve", "--demo", "--api-keys", "false"]).unwrap();
+        assert_eq!(
+            (parsed.settings.demo, parsed.settings.api_keys),
+            (Some(true), Some(false))
+        );
     }
 }

@@ -1,9 +1,8 @@
 //! Browser sessions: who is signed in, starting a session at sign-in and ending it. The web
 //! layer keeps the session secret in a cookie; the store keeps only its digest.
 
-use std::time::Duration;
-
 use crate::domain::grant::SessionRecord;
+use crate::domain::lifetime::Lifetime;
 use crate::domain::secret;
 use crate::domain::user::UserRecord;
 use crate::service_error::ServiceError;
@@ -46,7 +45,7 @@ pub async fn start(
     store: &dyn Store,
     previous: Option<&str>,
     user: &UserRecord,
-    lifetime: Duration,
+    lifetime: Lifetime,
     now: i64,
 ) -> Result<String, ServiceError> {
     if let Some(previous) = previous {
@@ -57,7 +56,7 @@ pub async fn start(
         session_digest: secret::digest(&token).to_vec(),
         user_id: user.user_id.clone(),
         auth_time: now,
-        expires_at: now.saturating_add(i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX)),
+        expires_at: now.saturating_add(lifetime.seconds()),
     };
     store.insert_session(&session).await?;
     Ok(token)

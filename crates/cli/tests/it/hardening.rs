@@ -824,7 +824,7 @@ async fn the_database_is_private_and_its_signing_keys_sealed() {
             Some(crate::support::ADMIN_TOKEN.into()),
         )
         .unwrap();
-        config.key_encryption_key = kek.map(str::to_string);
+        config.key_encryption_key = kek.map(Into::into);
         config
     };
     let wrong = coupa_server::App::prepare(config(&url, Some(&"ab".repeat(32))))

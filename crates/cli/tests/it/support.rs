@@ -145,7 +145,7 @@ pub async fn spawn_on(database_url: &str, settings: ConfigLayer) -> TestServer {
     let mut config = Config::resolve(layer, Some(ADMIN_TOKEN.to_string())).expect("config");
     if database_url.starts_with("postgres") {
         // Replicas on PostgreSQL share one key encryption key, given to each.
-        config.key_encryption_key = Some(TEST_KEY_ENCRYPTION_KEY.to_string());
+        config.key_encryption_key = Some(TEST_KEY_ENCRYPTION_KEY.into());
     }
     let app = App::prepare(config).await.expect("server starts");
     let (stop, stopped) = oneshot::channel::<()>();

@@ -110,7 +110,7 @@ pub async fn rotate_secret(
     context: &AdminContext<'_>,
     client_id: &str,
 ) -> Result<ClientView, AdminError> {
-    let grace = i64::try_from(context.secret_grace_period.as_secs()).unwrap_or(i64::MAX);
+    let grace = context.secret_grace_period.seconds();
     modify(context, client_id, |client, now| {
         Ok(Some(client.rotate_secret(now, grace)?))
     })

@@ -5,8 +5,8 @@ pub mod api_keys;
 pub mod clients;
 pub mod users;
 
+use crate::domain::lifetime::Lifetime;
 use std::sync::Arc;
-use std::time::Duration;
 
 use coupa_proto::errors::CoupaErrors;
 
@@ -32,7 +32,7 @@ pub struct AdminContext<'s> {
     pub grants: GrantContext<'s>,
     pub client_rules: ClientRules,
     /// How long a rotated client secret keeps working.
-    pub secret_grace_period: Duration,
+    pub secret_grace_period: Lifetime,
 }
 
 /// Why an administrative operation did not happen.

@@ -8,6 +8,7 @@ pub mod cookie;
 pub mod device;
 pub mod form;
 pub mod grant;
+pub mod lifetime;
 pub mod pkce;
 pub mod rate_limit;
 pub mod scope;

@@ -14,12 +14,12 @@ mod tokens;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
 
 use coupa_proto::oauth::{OAuthErrorCode, TokenResponse};
 
 use crate::domain::client::ClientKind;
 use crate::domain::form::FormParams;
+use crate::domain::lifetime::Lifetime;
 use crate::keys::SharedKeyRing;
 use crate::revocations::Revocations;
 use crate::store::Store;
@@ -39,11 +39,11 @@ pub use tokens::revoke_grant;
 pub struct TokenSettings {
     pub issuer: String,
     pub audience: String,
-    pub access_token_lifetime: Duration,
-    pub refresh_token_lifetime: Duration,
+    pub access_token_lifetime: Lifetime,
+    pub refresh_token_lifetime: Lifetime,
     /// How long a just-rotated refresh token may be presented again (a retried request)
     /// before its reuse revokes the grant.
-    pub refresh_token_reuse_grace: Duration,
+    pub refresh_token_reuse_grace: Lifetime,
 }
 
 /// What the grants work with.

@@ -66,7 +66,7 @@ async fn refresh(
     // The new refresh token keeps the scopes of the old one (RFC 6749 §6), less those the
     // client lost.
     let (new_token, record) = new_refresh_token(context, &grant.grant_id, &held, now)?;
-    let grace = i64::try_from(context.settings.refresh_token_reuse_grace.as_secs()).unwrap_or(0);
+    let grace = context.settings.refresh_token_reuse_grace.seconds();
     let rotation = context
         .store
         .rotate_refresh_token(&digest, &record, now, grace)

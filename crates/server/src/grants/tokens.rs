@@ -20,10 +20,6 @@ const ID_TOKEN_LIFETIME: u64 = 3600;
 pub const OFFLINE_ACCESS: &str = "offline_access";
 const OPENID: &str = "openid";
 
-fn seconds(duration: std::time::Duration) -> i64 {
-    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
-}
-
 /// The one place access tokens are minted: for `subject`, with `scopes`, under the user grant
 /// `grant` if any.
 pub fn mint_access_token(
@@ -35,7 +31,7 @@ pub fn mint_access_token(
     now: i64,
 ) -> Result<TokenResponse, OAuthError> {
     let settings = context.settings;
-    let lifetime = settings.access_token_lifetime.as_secs();
+    let lifetime = settings.access_token_lifetime.secs();
     let claims = AccessTokenClaims {
         iss: settings.issuer.clone(),
         sub: subject.to_string(),
@@ -43,7 +39,7 @@ pub fn mint_access_token(
         client_id: client.client_id.clone(),
         scope: scopes.to_string(),
         iat: now,
-        exp: now.saturating_add(seconds(settings.access_token_lifetime)),
+        exp: now.saturating_add(settings.access_token_lifetime.seconds()),
         jti: generate_identifier().map_err(OAuthError::unavailable)?,
         secret_generation: client.secret_generation,
         gid: grant.map(|grant| grant.grant_id.clone()),
@@ -76,7 +72,7 @@ pub fn user_tokens(
     let now = now_unix();
     let mut tokens = mint_access_token(context, client, &user.login, scopes, Some(grant), now)?;
     if scopes.contains(OPENID) {
-        let lifetime = context.settings.access_token_lifetime.as_secs();
+        let lifetime = context.settings.access_token_lifetime.secs();
         let id_claims = IdTokenClaims {
             iss: context.settings.issuer.clone(),
             sub: user.user_id.clone(),
@@ -154,7 +150,7 @@ pub fn new_refresh_token(
         grant_id: grant_id.to_string(),
         scopes: scopes.clone(),
         issued_at: now,
-        expires_at: now.saturating_add(seconds(context.settings.refresh_token_lifetime)),
+        expires_at: now.saturating_add(context.settings.refresh_token_lifetime.seconds()),
         rotated_at: None,
     };
     Ok((token, record))
@@ -170,7 +166,7 @@ pub fn deactivated_since() -> OAuthError {
 /// replica at once and on the others within seconds.
 pub async fn revoke_grant(context: &GrantContext<'_>, grant_id: &str) -> Result<(), StoreError> {
     let now = now_unix();
-    let until = now.saturating_add(seconds(context.settings.access_token_lifetime));
+    let until = now.saturating_add(context.settings.access_token_lifetime.seconds());
     if context.store.revoke_grant(grant_id, now, until).await? {
         tracing::warn!(%grant_id, "grant revoked");
     }

@@ -178,7 +178,7 @@ impl Visitor {
         .await?;
         Ok(self
             .cookies
-            .set(SESSION_COOKIE, &token, Some(lifetime.as_secs())))
+            .set(SESSION_COOKIE, &token, Some(lifetime.secs())))
     }
 
     /// Ends this browser's session (if any); the cookie that clears it.

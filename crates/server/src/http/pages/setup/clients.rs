@@ -315,8 +315,8 @@ impl ClientPage {
                 .as_deref()
                 .and_then(parse_iso8601)
                 .map(display_time),
-            grace_period: describe_duration(state.config.secret_grace_period.as_secs()),
-            token_lifetime_seconds: state.config.token_lifetime.as_secs(),
+            grace_period: describe_duration(state.config.secret_grace_period.secs()),
+            token_lifetime_seconds: state.config.token_lifetime.secs(),
             secret,
             curl,
             rotated: shown == Shown::Rotated,
