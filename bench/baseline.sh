@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Client-credentials tokens per second of this build against an earlier build of coupa, side by
-# side in one run on this machine, alternating rounds: what a change costs the token path.
+# This build against an earlier build of coupa, side by side in one run on this machine,
+# alternating rounds: what a change costs the token path (MODE=token, client-credentials
+# tokens per second) or the API (MODE=api, GET /api/invoices?limit=50 as JSON with a bearer
+# token, on the demo data, rate limit off).
 #
 #   BASELINE=/path/to/old/coupa bench/baseline.sh
-#   BASELINE=... CANDIDATE=target/release/coupa ROUNDS=5 DURATION=10s bench/baseline.sh
+#   BASELINE=... CANDIDATE=target/release/coupa ROUNDS=5 DURATION=10s MODE=api bench/baseline.sh
 #
 # Build the baseline from an earlier commit, e.g.
 #   git worktree add /tmp/old <commit> && (cd /tmp/old && cargo build --release -p coupa-cli)
@@ -16,6 +18,9 @@ CANDIDATE=${CANDIDATE:-target/release/coupa}
 ROUNDS=${ROUNDS:-10}
 DURATION=${DURATION:-5s}
 CONNECTIONS=${CONNECTIONS:-32}
+MODE=${MODE:-token}
+serve_args=()
+[[ $MODE == api ]] && serve_args=(--demo --rate-limit 0)
 SCOPE="core.invoice.read core.expense.read"
 
 ensure_tools wrk
@@ -37,7 +42,7 @@ start() {
   local binary=$1 port=$2 name=$3
   mkdir -p "$work/$name"
   COUPA_LOG=warn "$binary" serve --listen "127.0.0.1:$port" \
-    --database-url "sqlite://$work/$name/bench.db" >"$work/$name/log" 2>&1 &
+    --database-url "sqlite://$work/$name/bench.db" "${serve_args[@]}" >"$work/$name/log" 2>&1 &
   pids+=($!)
   wait_for "http://127.0.0.1:$port/healthz"
 }
@@ -57,15 +62,32 @@ start "$CANDIDATE" 18192 candidate
 baseline_body=$(token_body "$BASELINE" 18191)
 candidate_body=$(token_body "$CANDIDATE" 18192)
 
+# An access token of the client whose token request body is BODY, from the server on PORT.
+bearer() {
+  curl -fsS -d "$2" "http://127.0.0.1:$1/oauth2/token" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
+}
+
+if [[ $MODE == api ]]; then
+  baseline_body=$(bearer 18191 "$baseline_body")
+  candidate_body=$(bearer 18192 "$candidate_body")
+fi
+
+# One round against the server on PORT with BODY (token mode) or bearer token (api mode).
 measure() {
-  export BENCH_BODY=$2
-  wrk_round -t1 -c"$CONNECTIONS" -d"$DURATION" -s bench/token.lua \
-    "http://127.0.0.1:$1/oauth2/token"
+  if [[ $MODE == api ]]; then
+    wrk_round -t1 -c"$CONNECTIONS" -d"$DURATION" -H "Authorization: Bearer $2" \
+      -H "Accept: application/json" "http://127.0.0.1:$1/api/invoices?limit=50"
+  else
+    export BENCH_BODY=$2
+    wrk_round -t1 -c"$CONNECTIONS" -d"$DURATION" -s bench/token.lua \
+      "http://127.0.0.1:$1/oauth2/token"
+  fi
 }
 
 baseline_rates=()
 candidate_rates=()
-echo "round  build      tokens/s   p50       p99"
+echo "round  build      per s      p50       p99"
 for round in $(seq 1 "$ROUNDS"); do
   read -r rate p50 p99 < <(measure 18191 "$baseline_body")
   printf "%-6s %-10s %-10s %-9s %s\n" "$round" "baseline" "$rate" "$p50" "$p99"
@@ -79,7 +101,7 @@ python3 - "${baseline_rates[*]}" "${candidate_rates[*]}" <<'PY'
 import statistics, sys
 baseline = [float(x) for x in sys.argv[1].split()]
 candidate = [float(x) for x in sys.argv[2].split()]
-print(f"median: candidate {statistics.median(candidate):.0f} tokens/s, baseline {statistics.median(baseline):.0f}, "
+print(f"median: candidate {statistics.median(candidate):.0f}/s, baseline {statistics.median(baseline):.0f}, "
       f"ratio {statistics.median(candidate) / statistics.median(baseline):.3f}")
-print(f"best:   candidate {max(candidate):.0f} tokens/s, baseline {max(baseline):.0f}, ratio {max(candidate) / max(baseline):.3f}")
+print(f"best:   candidate {max(candidate):.0f}/s, baseline {max(baseline):.0f}, ratio {max(candidate) / max(baseline):.3f}")
 PY

@@ -2,12 +2,12 @@
 
 use coupa_proto::oauth::TokenResponse;
 
-use super::tokens::{deactivated_since, first_tokens, revoke_grant};
+use super::tokens::{deactivated_since, first_tokens, revoke_grant, user_grant};
 use super::{AuthenticatedClient, Grant, GrantContext, OAuthError, required};
 use crate::domain::authorization_request::{AuthorizeRequest, with_query};
 use crate::domain::client::ClientKind;
 use crate::domain::form::FormParams;
-use crate::domain::grant::{CODE_LIFETIME_SECONDS, CodeRecord, CodeRedemption, GrantRecord};
+use crate::domain::grant::{CODE_LIFETIME_SECONDS, CodeRecord, CodeRedemption};
 use crate::domain::secret;
 use crate::domain::time::now_unix;
 use crate::service_error::ServiceError;
@@ -76,16 +76,13 @@ pub async fn issue_code(
 ) -> Result<String, ServiceError> {
     let code = secret::generate_secret()?;
     let now = now_unix();
-    let grant = GrantRecord {
-        grant_id: secret::generate_identifier()?,
-        client_id: request.client_id.clone(),
-        user_id: signed_in.user.user_id.clone(),
-        scopes: request.scopes.clone(),
-        auth_time: signed_in.session.auth_time,
-        nonce: request.nonce.clone(),
-        created_at: now,
-        revoked_at: None,
-    };
+    let grant = user_grant(
+        &request.client_id,
+        &request.scopes,
+        signed_in,
+        request.nonce.clone(),
+        now,
+    )?;
     let (code_challenge, code_challenge_method) = match &request.code_challenge {
         Some((challenge, method)) => (Some(challenge.clone()), Some(method.as_str().to_string())),
         None => (None, None),

@@ -5,7 +5,7 @@
 use coupa_proto::oauth::{OAuthErrorCode, TokenResponse};
 use serde::Serialize;
 
-use super::tokens::{deactivated_since, first_tokens};
+use super::tokens::{deactivated_since, first_tokens, user_grant};
 use super::{AuthenticatedClient, Grant, GrantContext, OAuthError, required};
 use crate::domain::authorization_request::with_query;
 use crate::domain::client::ClientKind;
@@ -14,7 +14,6 @@ use crate::domain::device::{
     judge_poll,
 };
 use crate::domain::form::FormParams;
-use crate::domain::grant::GrantRecord;
 use crate::domain::rate_limit::{Decision, Limit, RateLimiter};
 use crate::domain::scope::{ScopeError, ScopeSet, describe_not_granted};
 use crate::domain::secret;
@@ -270,16 +269,7 @@ pub async fn decide_device(
     let done = match decision {
         DeviceDecision::Allow => {
             let now = now_unix();
-            let grant = GrantRecord {
-                grant_id: secret::generate_identifier()?,
-                client_id: device.client_id.clone(),
-                user_id: signed_in.user.user_id.clone(),
-                scopes: device.scopes.clone(),
-                auth_time: signed_in.session.auth_time,
-                nonce: None,
-                created_at: now,
-                revoked_at: None,
-            };
+            let grant = user_grant(&device.client_id, &device.scopes, signed_in, None, now)?;
             context
                 .store
                 .approve_device(&user_code, &grant, now)

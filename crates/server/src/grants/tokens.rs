@@ -6,19 +6,40 @@ use coupa_proto::oauth::TokenResponse;
 use super::{AuthenticatedClient, GrantContext, OAuthError};
 use crate::domain::grant::{GrantRecord, RefreshTokenRecord};
 use crate::domain::scope::ScopeSet;
-use crate::domain::secret::{self, generate_identifier};
+use crate::domain::secret::{self, RandomnessUnavailable, generate_identifier};
 use crate::domain::time::now_unix;
 use crate::domain::token::{
     ACCESS_TOKEN_TYPE, AccessTokenClaims, ID_TOKEN_TYPE, IdTokenClaims, at_hash,
 };
 use crate::domain::user::UserRecord;
 use crate::keys::Algorithm;
+use crate::sessions::SignedIn;
 use crate::store::{RevocationKind, StoreError};
 
 /// ID tokens prove a sign-in; they need not live as long as access tokens.
 const ID_TOKEN_LIFETIME: u64 = 3600;
 pub const OFFLINE_ACCESS: &str = "offline_access";
 const OPENID: &str = "openid";
+
+/// A signed-in user's consent, now, to `client_id` for `scopes`: a new grant.
+pub fn user_grant(
+    client_id: &str,
+    scopes: &ScopeSet,
+    signed_in: &SignedIn,
+    nonce: Option<String>,
+    now: i64,
+) -> Result<GrantRecord, RandomnessUnavailable> {
+    Ok(GrantRecord {
+        grant_id: generate_identifier()?,
+        client_id: client_id.to_string(),
+        user_id: signed_in.user.user_id.clone(),
+        scopes: scopes.clone(),
+        auth_time: signed_in.session.auth_time,
+        nonce,
+        created_at: now,
+        revoked_at: None,
+    })
+}
 
 /// The one place access tokens are minted: for `subject`, with `scopes`, under the user grant
 /// `grant` if any.
