@@ -23,6 +23,7 @@ use serde_json::json;
 use tokio::sync::Semaphore;
 
 use crate::Failure;
+use crate::listening::listen_and_serve;
 use crate::local::{LocalSecret, host_allowed};
 
 const MAX_REQUEST_BODY: usize = 4 * 1024 * 1024;
@@ -300,23 +301,16 @@ pub async fn run(bridge: Bridge, listen: SocketAddr, allow_remote: bool) -> Resu
         ))
         .hint("use --listen 127.0.0.1:PORT, or add --allow-remote (with --allowed-host NAME) if other machines must reach it"));
     }
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|error| {
-            Failure::new(format!("cannot listen on {listen}: {error}"))
-                .hint("pick another port with --listen")
-        })?;
-    let address = listener
-        .local_addr()
-        .map(|a| a.to_string())
-        .unwrap_or_default();
-    let shutdown = crate::serve::shutdown_signal();
-    outln!(
-        "coupa bridge: listening on http://{address} (forwarding to {})",
-        bridge.instance
-    );
-    axum::serve(listener, Arc::new(bridge).router())
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|error| Failure::new(format!("the bridge stopped: {error}")))
+    let instance = bridge.instance.clone();
+    listen_and_serve(
+        "the bridge",
+        listen,
+        |address| outln!("coupa bridge: listening on http://{address} (forwarding to {instance})"),
+        |listener, shutdown| {
+            axum::serve(listener, Arc::new(bridge).router())
+                .with_graceful_shutdown(shutdown)
+                .into_future()
+        },
+    )
+    .await
 }

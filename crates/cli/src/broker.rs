@@ -19,6 +19,7 @@ use coupa_client::tokens::TokenManager;
 use serde_json::json;
 
 use crate::Failure;
+use crate::listening::listen_and_serve;
 use crate::local::{LocalSecret, host_allowed};
 
 #[derive(Default, Clone)]
@@ -198,21 +199,7 @@ pub async fn run(broker: Broker, listen: SocketAddr, check_every: Duration) -> R
             }
         })
     };
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|error| {
-            Failure::new(format!("cannot listen on {listen}: {error}"))
-                .hint("pick another port with --listen")
-        })?;
-    let address = listener
-        .local_addr()
-        .map(|a| a.to_string())
-        .unwrap_or_default();
-    let shutdown = crate::serve::shutdown_signal();
-    outln!(
-        "coupa broker: listening on http://{address} ({} profiles)",
-        broker.managers.len()
-    );
+    let profiles = broker.managers.len();
     let router = Router::new()
         .route("/token/{profile}", get(token))
         .route("/status", get(status))
@@ -222,9 +209,17 @@ pub async fn run(broker: Broker, listen: SocketAddr, check_every: Duration) -> R
             local_callers_only,
         ))
         .with_state(broker);
-    let result = axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let result = listen_and_serve(
+        "the broker",
+        listen,
+        |address| outln!("coupa broker: listening on http://{address} ({profiles} profiles)"),
+        |listener, shutdown| {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown)
+                .into_future()
+        },
+    )
+    .await;
     refresher.abort();
-    result.map_err(|error| Failure::new(format!("the broker stopped: {error}")))
+    result
 }

@@ -16,16 +16,14 @@ macro_rules! out {
     };
 }
 
-mod admin;
 mod bridge;
 mod broker;
-mod client;
+mod commands;
+mod listening;
 mod local;
 mod opt;
 mod output;
-mod postman;
-mod scopes;
-mod serve;
+mod profile_tokens;
 
 use std::process::ExitCode;
 
@@ -75,15 +73,15 @@ fn main() -> ExitCode {
             .hint("use --output text, json, jsonl or csv, and redirect standard output")),
         };
         match opt.command {
-            Command::Serve(args) => serve::run(*args).await,
-            Command::Admin(args) => admin::run(args, output?).await,
-            Command::Scopes(args) => scopes::run(args, output?),
-            Command::Token(args) => client::token(args).await,
-            Command::Api(args) => client::api(args, output?).await,
-            Command::Profiles(args) => client::profiles(args, output?),
-            Command::Bridge(args) => client::bridge(args).await,
-            Command::Broker(args) => client::broker(args).await,
-            Command::Postman(args) => postman::run(args, opt.output).await,
+            Command::Serve(args) => commands::serve::exec(*args).await,
+            Command::Admin(args) => commands::admin::exec(args, output?).await,
+            Command::Scopes(args) => commands::scopes::exec(args, output?),
+            Command::Token(args) => commands::token::exec(args).await,
+            Command::Api(args) => commands::api::exec(args, output?).await,
+            Command::Profiles(args) => commands::profiles::exec(args, output?),
+            Command::Bridge(args) => commands::bridge::exec(args).await,
+            Command::Broker(args) => commands::broker::exec(args).await,
+            Command::Postman(args) => commands::postman::exec(args, opt.output).await,
         }
     });
     match result {

@@ -31,11 +31,6 @@ pub enum StartError {
     Kek(#[from] crate::key_encryption::KekError),
     #[error("cannot start the password workers: {0}")]
     Threads(#[from] std::io::Error),
-    #[error("cannot listen on {address}: {source}")]
-    Listen {
-        address: String,
-        source: std::io::Error,
-    },
 }
 
 /// A server ready to accept connections.
@@ -113,16 +108,6 @@ impl App {
             demo_client,
             demo_admin,
         })
-    }
-
-    pub async fn bind(&self) -> Result<TcpListener, StartError> {
-        let address = self.state.config.listen;
-        TcpListener::bind(address)
-            .await
-            .map_err(|source| StartError::Listen {
-                address: address.to_string(),
-                source,
-            })
     }
 
     /// Serves on `listener` until `shutdown` completes, then finishes in-flight requests.

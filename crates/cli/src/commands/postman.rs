@@ -53,13 +53,13 @@ const MINT_TOKEN: &str = "if (!pm.request.url.getPath().endsWith('/oauth2/token'
   }
 }";
 
-pub async fn run(args: PostmanArgs, target: OutputTarget) -> Result<(), Failure> {
+pub async fn exec(args: PostmanArgs, target: OutputTarget) -> Result<(), Failure> {
     let PostmanCommand::Export {
         profile,
         objects,
         include_secret,
     } = args.command;
-    let profile = crate::client::load_profile(&profile)?;
+    let profile = crate::profile_tokens::load_profile(&profile)?;
     let objects: Vec<String> = if objects.is_empty() {
         DEFAULT_OBJECTS
             .iter()

@@ -6,7 +6,7 @@ use crate::Failure;
 use crate::opt::{Output, ScopesArgs, ScopesCommand};
 use crate::output;
 
-pub fn run(args: ScopesArgs, format: Output) -> Result<(), Failure> {
+pub fn exec(args: ScopesArgs, format: Output) -> Result<(), Failure> {
     let format = if format.is_json() {
         Output::Json
     } else {

@@ -10,7 +10,7 @@ use crate::Failure;
 use crate::opt::{AdminArgs, AdminCommand, ApiKeysCommand, ClientsCommand, Output, UsersCommand};
 use crate::output;
 
-pub async fn run(args: AdminArgs, format: Output) -> Result<(), Failure> {
+pub async fn exec(args: AdminArgs, format: Output) -> Result<(), Failure> {
     let format = if format.is_json() {
         Output::Json
     } else {

@@ -4,9 +4,10 @@ use coupa_server::config::Secret;
 use coupa_server::{App, Config, ConfigLayer};
 
 use crate::Failure;
+use crate::listening::{init_tracing, listen_and_serve};
 use crate::opt::ServeArgs;
 
-pub async fn run(args: ServeArgs) -> Result<(), Failure> {
+pub async fn exec(args: ServeArgs) -> Result<(), Failure> {
     init_tracing();
     let config = resolve_config(args)?;
     let app = App::prepare(config.clone())
@@ -19,33 +20,29 @@ pub async fn run(args: ServeArgs) -> Result<(), Failure> {
              COUPA_ADMIN_TOKEN={token} coupa admin clients list\n"
         );
     }
-    let listener = app.bind().await.map_err(|error| {
-        Failure::new(error.to_string())
-            .hint("another process may be using the port: pick one with --listen")
-    })?;
-    let address = listener
-        .local_addr()
-        .map(|a| a.to_string())
-        .unwrap_or_default();
-    let shutdown = shutdown_signal();
-    tracing::info!(%address, issuer = %config.issuer, "listening");
-    if let Some(client) = &app.demo_client {
-        print_demo(client, &format!("http://{address}"));
-    }
-    if let Some((login, password)) = &app.demo_admin {
-        outln!(
-            "Setup (the admin pages): http://{address}/setup\n  \
-             sign in as {login} with the password {password}\n  \
-             (renewed at each --demo start)\n"
-        );
-    }
-    outln!(
-        "coupa serve: listening on http://{address} (issuer {})",
-        config.issuer
-    );
-    app.serve(listener, shutdown)
-        .await
-        .map_err(|error| Failure::new(format!("the server stopped: {error}")))?;
+    let demo_client = app.demo_client.clone();
+    let demo_admin = app.demo_admin.clone();
+    let issuer = config.issuer.clone();
+    listen_and_serve(
+        "coupa serve",
+        config.listen,
+        |address| {
+            tracing::info!(%address, %issuer, "listening");
+            if let Some(client) = &demo_client {
+                print_demo(client, &format!("http://{address}"));
+            }
+            if let Some((login, password)) = &demo_admin {
+                outln!(
+                    "Setup (the admin pages): http://{address}/setup\n  \
+                     sign in as {login} with the password {password}\n  \
+                     (renewed at each --demo start)\n"
+                );
+            }
+            outln!("coupa serve: listening on http://{address} (issuer {issuer})");
+        },
+        |listener, shutdown| app.serve(listener, shutdown),
+    )
+    .await?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -95,45 +92,5 @@ fn start_hint(config: &Config) -> String {
             .into()
     } else {
         "check that the directory of the SQLite file exists and is writable".into()
-    }
-}
-
-pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("COUPA_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    use std::io::IsTerminal;
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .try_init();
-}
-
-/// Completes on Ctrl-C or SIGTERM. SIGTERM is listened for from the moment this is called,
-/// so call it before saying the server listens: a SIGTERM sent right after that line then
-/// still stops the server gracefully rather than killing it.
-pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
-    #[cfg(unix)]
-    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    async move {
-        let ctrl_c = async {
-            let _ = tokio::signal::ctrl_c().await;
-        };
-        #[cfg(unix)]
-        let terminate = async {
-            match terminate {
-                Some(mut signal) => {
-                    signal.recv().await;
-                }
-                None => std::future::pending::<()>().await,
-            }
-        };
-        #[cfg(not(unix))]
-        let terminate = std::future::pending::<()>();
-        tokio::select! {
-            () = ctrl_c => {},
-            () = terminate => {},
-        }
-        tracing::info!("shutting down: finishing requests in flight");
     }
 }

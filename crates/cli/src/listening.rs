@@ -1,0 +1,79 @@
+//! What `serve`, `bridge` and `broker` share: logs, and binding, listening and serving until
+//! SIGTERM or Ctrl-C.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+
+use tokio::net::TcpListener;
+
+use crate::Failure;
+
+/// Completes when the process is asked to stop.
+pub type Shutdown = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// Binds `listen`, listens for SIGTERM and Ctrl-C, says where it listens (`announce` gets
+/// the bound address), then runs `serve` until a stop is asked for.
+pub async fn listen_and_serve<Served>(
+    name: &str,
+    listen: SocketAddr,
+    announce: impl FnOnce(&str),
+    serve: impl FnOnce(TcpListener, Shutdown) -> Served,
+) -> Result<(), Failure>
+where
+    Served: Future<Output = std::io::Result<()>>,
+{
+    let listener = TcpListener::bind(listen).await.map_err(|error| {
+        Failure::new(format!("{name} cannot listen on {listen}: {error}"))
+            .hint("another process may be using the port: pick one with --listen")
+    })?;
+    let address = listener
+        .local_addr()
+        .map(|address| address.to_string())
+        .unwrap_or_default();
+    // Listened for before the announcement: a SIGTERM sent right after it still stops the
+    // server gracefully rather than killing it.
+    let shutdown = Box::pin(shutdown_signal());
+    announce(&address);
+    serve(listener, shutdown)
+        .await
+        .map_err(|error| Failure::new(format!("{name} stopped: {error}")))
+}
+
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("COUPA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    use std::io::IsTerminal;
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Completes on Ctrl-C or SIGTERM, listened for from the moment this is called.
+fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let terminate = async {
+            match terminate {
+                Some(mut signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            () = ctrl_c => {},
+            () = terminate => {},
+        }
+        tracing::info!("shutting down: finishing requests in flight");
+    }
+}
