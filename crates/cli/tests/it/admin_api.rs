@@ -5,6 +5,7 @@ use coupa_proto::admin::UpdateClient;
 use coupa_server::ConfigLayer;
 use serde_json::{Value, json};
 
+use crate::support::on_both_backends;
 use crate::support::{ADMIN_TOKEN, Backend, client_input, spawn_server, spawn_server_with};
 
 #[tokio::test]
@@ -253,16 +254,6 @@ async fn rotation_with_grace(backend: Backend) {
 }
 
 #[tokio::test]
-async fn rotation_with_grace_sqlite() {
-    rotation_with_grace(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn rotation_with_grace_postgres() {
-    rotation_with_grace(Backend::Postgres).await;
-}
-
-#[tokio::test]
 async fn concurrent_updates_are_not_lost() {
     let server = spawn_server().await;
     let (view, _) = server.create_client("race", "core.invoice.read").await;
@@ -298,3 +289,5 @@ async fn concurrent_updates_are_not_lost() {
     assert!(shown.name.starts_with("name "));
     assert!(shown.contact_info.starts_with("info "));
 }
+
+on_both_backends!(rotation_with_grace);

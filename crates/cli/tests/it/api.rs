@@ -7,6 +7,7 @@ use coupa_server::api::model::OBJECTS;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::support::on_both_backends;
 use crate::support::{Backend, TestServer, api_server};
 
 async fn create(server: &TestServer, token: &str, path: &str, body: Value) -> Value {
@@ -401,16 +402,6 @@ async fn every_operator_filters_in_sql(backend: Backend) {
     assert_eq!(ids(&accounts), seed.accounts);
 }
 
-#[tokio::test]
-async fn every_operator_filters_in_sql_sqlite() {
-    every_operator_filters_in_sql(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn every_operator_filters_in_sql_postgres() {
-    every_operator_filters_in_sql(Backend::Postgres).await;
-}
-
 /// Which seeded invoices (id, supplier index, total) a filter should keep.
 type Keep<'a> = Box<dyn Fn(&(i64, usize, f64)) -> bool + 'a>;
 
@@ -465,16 +456,6 @@ async fn paging_returns_each_record_once(backend: Backend) {
     }
     let (_, capped) = get_json(&server, &token, "/api/invoices?limit=500").await;
     assert_eq!(capped.as_array().unwrap().len(), 23);
-}
-
-#[tokio::test]
-async fn paging_returns_each_record_once_sqlite() {
-    paging_returns_each_record_once(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn paging_returns_each_record_once_postgres() {
-    paging_returns_each_record_once(Backend::Postgres).await;
 }
 
 #[tokio::test]
@@ -884,3 +865,8 @@ async fn scope_matrix() {
         assert_eq!(status, 401, "{method} {path} without a token");
     }
 }
+
+on_both_backends!(
+    every_operator_filters_in_sql,
+    paging_returns_each_record_once
+);

@@ -7,32 +7,10 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-use crate::support::{ADMIN_TOKEN, fresh_sqlite_url, spawn_server};
-
-const COUPA: &str = env!("CARGO_BIN_EXE_coupa");
-
-pub(crate) struct Run {
-    pub success: bool,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-pub(crate) async fn coupa(args: &[&str], envs: &[(&str, &str)]) -> Run {
-    let mut command = Command::new(COUPA);
-    command
-        .args(args)
-        .env_remove("COUPA_ADMIN_TOKEN")
-        .env_remove("COUPA_URL");
-    for (name, value) in envs {
-        command.env(name, value);
-    }
-    let output = command.output().await.expect("coupa runs");
-    Run {
-        success: output.status.success(),
-        stdout: String::from_utf8_lossy(&output.stdout).to_string(),
-        stderr: String::from_utf8_lossy(&output.stderr).to_string(),
-    }
-}
+use crate::support::{
+    ADMIN_TOKEN, COUPA, Run, coupa, fresh_sqlite_url, spawn_server, start_serve_capturing,
+    terminate,
+};
 
 fn json(run: &Run) -> Value {
     assert!(run.success, "command failed: {}", run.stderr);
@@ -315,20 +293,6 @@ async fn start_serve(args: &[&str], envs: &[(&str, &str)]) -> (Child, String, Op
     (child, url, admin_token)
 }
 
-pub(crate) async fn terminate(mut child: Child) {
-    let pid = child.id().unwrap().to_string();
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let exit = tokio::time::timeout(Duration::from_secs(15), child.wait())
-        .await
-        .expect("stops on SIGTERM")
-        .unwrap();
-    assert!(exit.success(), "graceful shutdown exits 0, got {exit:?}");
-}
-
 #[tokio::test]
 async fn serve_prints_the_admin_token_once_and_stops_on_sigterm() {
     let database_url = fresh_sqlite_url();
@@ -553,42 +517,6 @@ fn run_shell(command: &str) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout).unwrap()
-}
-
-/// Starts `coupa serve` and reads its stdout up to the "listening" line; returns the process,
-/// its URL and everything printed before that line.
-pub(crate) async fn start_serve_capturing(
-    args: &[&str],
-    envs: &[(&str, &str)],
-) -> (Child, String, String) {
-    let mut command = Command::new(COUPA);
-    command
-        .arg("serve")
-        .args(args)
-        .env_remove("COUPA_ADMIN_TOKEN")
-        .env_remove("COUPA_LISTEN")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
-    for (name, value) in envs {
-        command.env(name, value);
-    }
-    let mut child = command.spawn().expect("coupa serve starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut printed = String::new();
-    let url = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(rest) = line.strip_prefix("coupa serve: listening on ") {
-                return rest.split_whitespace().next().unwrap().to_string();
-            }
-            printed.push_str(&line);
-            printed.push('\n');
-        }
-        panic!("coupa serve exited before listening");
-    })
-    .await
-    .expect("coupa serve listens within 60 s");
-    (child, url, printed)
 }
 
 #[tokio::test]

@@ -7,9 +7,9 @@ use coupa_proto::admin::CreateUser;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::cli::start_serve_capturing;
-use crate::interactive::{Browser, hidden_fields};
+use crate::support::start_serve_capturing;
 use crate::support::{ADMIN_TOKEN, fresh_sqlite_url};
+use crate::support::{Browser, hidden_fields};
 
 /// Resident memory of a process, in MiB.
 fn rss_mib(pid: u32) -> f64 {
@@ -123,7 +123,7 @@ async fn sixty_four_parallel_failed_sign_ins_keep_memory_bounded_and_the_server_
     );
     assert!(peak < 200.0, "RSS peaked at {peak:.0} MiB");
     assert!(slowest < Duration::from_secs(1), "a probe took {slowest:?}");
-    crate::cli::terminate(child).await;
+    crate::support::terminate(child).await;
 }
 
 /// Whether the server has closed `stream` (reads end or fail) within `within`.
@@ -187,7 +187,7 @@ async fn slow_heads_and_trickled_bodies_are_cut_off() {
     );
     let health = reqwest::get(format!("{url}/healthz")).await.unwrap();
     assert!(health.status().is_success());
-    crate::cli::terminate(child).await;
+    crate::support::terminate(child).await;
 }
 
 #[tokio::test]
@@ -207,7 +207,7 @@ async fn an_idle_kept_alive_connection_is_closed_after_the_header_timeout() {
         closed_within(&mut stream, Duration::from_secs(4)).await,
         "an idle keep-alive connection is closed"
     );
-    crate::cli::terminate(child).await;
+    crate::support::terminate(child).await;
 }
 
 #[tokio::test]
@@ -228,7 +228,7 @@ async fn connections_past_the_cap_wait_for_a_free_one() {
         "the fourth connection was served while three were held ({waited:?})"
     );
     assert!(waited < Duration::from_secs(5), "{waited:?}");
-    crate::cli::terminate(child).await;
+    crate::support::terminate(child).await;
 }
 
 #[tokio::test]
@@ -246,7 +246,7 @@ async fn a_stalled_client_does_not_hold_shutdown_past_its_deadline() {
         .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let started = Instant::now();
-    crate::cli::terminate(child).await;
+    crate::support::terminate(child).await;
     assert!(
         started.elapsed() < Duration::from_secs(6),
         "shutdown took {:?}",

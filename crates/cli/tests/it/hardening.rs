@@ -9,11 +9,12 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::interactive::{
-    Browser, REDIRECT, ada_signed_in, authorize, authorize_url, device_poll, exchange_code,
-    hidden_fields, introspect, jwt_claims, public_device_client, query_of, refresh_tokens,
-    sign_in_for_tokens, user_and_client,
+    REDIRECT, ada_signed_in, authorize, authorize_url, device_poll, exchange_code, introspect,
+    jwt_claims, public_device_client, query_of, refresh_tokens, sign_in_for_tokens,
+    user_and_client,
 };
 use crate::support::{Backend, spawn_server, spawn_server_with};
+use crate::support::{Browser, hidden_fields};
 
 fn scopes_of(token: &str) -> Vec<String> {
     jwt_claims(token)["scope"]
@@ -471,7 +472,7 @@ async fn a_closed_stdout_ends_a_listing_quietly_and_logs_have_no_colours_off_a_t
     assert!(!stderr.contains("panicked"), "{stderr}");
 
     let (child, _, log) = serve_logging_to_a_file().await;
-    crate::cli::terminate(child).await;
+    crate::support::terminate(child).await;
     let logged = std::fs::read_to_string(&log).unwrap();
     assert!(logged.contains("INFO"), "{logged}");
     assert!(
@@ -899,11 +900,7 @@ fn jwt_header_kid(token: &str) -> String {
 }
 
 /// Posts the sign-in form with `password`; the status of the answer.
-async fn try_password(
-    browser: &mut Browser,
-    login: &str,
-    password: &str,
-) -> crate::interactive::Page {
+async fn try_password(browser: &mut Browser, login: &str, password: &str) -> crate::support::Page {
     let page = browser.get("/oauth2/login").await;
     let mut form = hidden_fields(&page.body);
     form.push(("login".into(), login.into()));
@@ -975,7 +972,7 @@ async fn repeated_failed_sign_ins_lock_the_login_and_the_address_on_every_replic
 #[tokio::test]
 async fn sign_ins_and_wrong_admin_tokens_are_logged_and_throttled_and_short_admin_tokens_refused() {
     use crate::interactive::PASSWORD;
-    let short = crate::cli::coupa(
+    let short = crate::support::coupa(
         &[
             "serve",
             "--listen",
@@ -1039,7 +1036,7 @@ async fn sign_ins_and_wrong_admin_tokens_are_logged_and_throttled_and_short_admi
         "the right token too, while locked"
     );
     assert!(locked.headers().contains_key("retry-after"));
-    crate::cli::terminate(child).await;
+    crate::support::terminate(child).await;
 
     let logged = std::fs::read_to_string(&log).unwrap();
     let failed = logged

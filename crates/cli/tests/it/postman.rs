@@ -2,8 +2,8 @@
 
 use serde_json::Value;
 
-use crate::cli::{coupa, start_serve_capturing, terminate};
 use crate::support::{ADMIN_TOKEN, fresh_sqlite_url, unique_name};
+use crate::support::{coupa, start_serve_capturing, terminate};
 
 /// The value of `name=` in the demo's printed token curl.
 fn form_value(curl: &str, name: &str) -> String {

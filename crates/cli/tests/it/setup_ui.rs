@@ -6,8 +6,8 @@ use coupa_server::ConfigLayer;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::interactive::{Browser, Page};
 use crate::support::{Backend, TestServer, spawn_on, spawn_server_with};
+use crate::support::{Browser, Page};
 
 const ADMIN_PASSWORD: &str = "an administrator's password";
 

@@ -9,6 +9,7 @@ use coupa_server::domain::scope::ScopeSet;
 use coupa_server::domain::user::UserRecord;
 use coupa_server::store::{StoreError, StoredKey};
 
+use crate::support::on_both_backends;
 use crate::support::{Backend, client_input, open_store};
 
 fn record(login: &str) -> ClientRecord {
@@ -752,28 +753,7 @@ async fn the_janitor_deletes_only_what_expired(backend: Backend) {
     );
 }
 
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::Backend::Postgres).await;
-                }
-            )*
-        }
-    };
-}
-
-conformance!(
+on_both_backends!(
     clients_round_trip,
     logins_are_unique_ignoring_case,
     updates_are_compare_and_swap,

@@ -3,6 +3,7 @@
 use coupa_server::ConfigLayer;
 use serde_json::Value;
 
+use crate::support::on_both_backends;
 use crate::support::{Backend, spawn_server, spawn_server_with};
 
 async fn error_of(response: reqwest::Response) -> (u16, String, String) {
@@ -398,12 +399,4 @@ async fn warm_server_needs_no_database(backend: Backend) {
     );
 }
 
-#[tokio::test]
-async fn warm_server_needs_no_database_sqlite() {
-    warm_server_needs_no_database(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn warm_server_needs_no_database_postgres() {
-    warm_server_needs_no_database(Backend::Postgres).await;
-}
+on_both_backends!(warm_server_needs_no_database);

@@ -1,24 +1,15 @@
-//! `spawn_server()`: a real server on port 0 with a fresh database, plus helpers.
-
-use std::path::PathBuf;
-use std::sync::Arc;
+//! `spawn_server()`: a real server on port 0 with a fresh database, plus helpers to call it.
 
 use coupa_client::AdminClient;
 use coupa_proto::admin::{ClientView, CreateClient};
-use coupa_server::store::Store;
 use coupa_server::{App, Config, ConfigLayer};
-use tokio::sync::{OnceCell, oneshot};
+use tokio::sync::oneshot;
+
+use super::backends::{Backend, fresh_database_url};
 
 /// 32 bytes, base64.
 pub const TEST_KEY_ENCRYPTION_KEY: &str = "dGVzdC1rZXktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM=";
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789abcdefghijklmnop";
-const POSTGRES_BASE: &str = "postgres://postgres@127.0.0.1:5432/test";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
 
 pub struct TestServer {
     pub url: String,
@@ -26,94 +17,6 @@ pub struct TestServer {
     pub http: reqwest::Client,
     pub database_url: String,
     _stop: oneshot::Sender<()>,
-}
-
-/// A unique name for a test's database file or schema.
-pub fn unique_name(prefix: &str) -> String {
-    let bytes: [u8; 8] = rand_bytes();
-    format!(
-        "{prefix}{}",
-        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    )
-}
-
-fn rand_bytes<const N: usize>() -> [u8; N] {
-    let mut bytes = [0u8; N];
-    aws_lc_rs::rand::fill(&mut bytes).expect("system randomness");
-    bytes
-}
-
-pub fn fresh_sqlite_url() -> String {
-    let dir: PathBuf = std::env::temp_dir().join(unique_name("coupa-test-"));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    format!("sqlite://{}", dir.join("coupa.db").display())
-}
-
-static POSTGRES_READY: OnceCell<bool> = OnceCell::const_new();
-
-/// A URL for a fresh, empty schema, or None (loudly) when no PostgreSQL is reachable
-/// outside CI. In CI an unreachable PostgreSQL fails the test.
-pub async fn fresh_postgres_url() -> Option<String> {
-    let ready = *POSTGRES_READY
-        .get_or_init(|| async {
-            match sqlx::PgPool::connect(POSTGRES_BASE).await {
-                Ok(pool) => {
-                    // Schemas of earlier runs.
-                    let stale: Vec<String> = sqlx::query_scalar(
-                        "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'coupa_t_%'",
-                    )
-                    .fetch_all(&pool)
-                    .await
-                    .unwrap_or_default();
-                    for schema in stale {
-                        let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).execute(&pool).await;
-                    }
-                    true
-                }
-                Err(error) => {
-                    if std::env::var_os("CI").is_some() {
-                        panic!("PostgreSQL at {POSTGRES_BASE} is required in CI: {error}");
-                    }
-                    eprintln!(
-                        "\n!!! SKIPPING PostgreSQL tests: cannot connect to {POSTGRES_BASE}: {error}\n\
-                         !!! Start PostgreSQL (trust auth, database `test`) to run them.\n"
-                    );
-                    false
-                }
-            }
-        })
-        .await;
-    if !ready {
-        return None;
-    }
-    let schema = unique_name("coupa_t_");
-    let pool = sqlx::PgPool::connect(POSTGRES_BASE)
-        .await
-        .expect("postgres");
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&pool)
-        .await
-        .expect("create schema");
-    pool.close().await;
-    Some(format!(
-        "{POSTGRES_BASE}?options=-c%20search_path%3D{schema}"
-    ))
-}
-
-pub async fn fresh_database_url(backend: Backend) -> Option<String> {
-    match backend {
-        Backend::Sqlite => Some(fresh_sqlite_url()),
-        Backend::Postgres => fresh_postgres_url().await,
-    }
-}
-
-pub async fn open_store(backend: Backend) -> Option<Arc<dyn Store>> {
-    let url = fresh_database_url(backend).await?;
-    Some(
-        coupa_server::store::open(&url)
-            .await
-            .unwrap_or_else(|error| panic!("{backend:?} store: {error}")),
-    )
 }
 
 pub async fn spawn_server() -> TestServer {
@@ -311,25 +214,4 @@ pub async fn api_server(backend: Backend) -> Option<(TestServer, String)> {
     let (_, client) = server.create_client("api-user", &all_scopes()).await;
     let token = server.access_token(&client, None).await;
     Some((server, token))
-}
-
-/// Runs one of the JavaScript peers in `tests/node`; its stdout, or its stderr as the error.
-pub async fn run_node(script: &str, args: &[&str]) -> Result<String, String> {
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/node");
-    assert!(
-        dir.join("node_modules").exists(),
-        "the JavaScript peers are missing: run `npm ci --prefix {}` (scripts/test does)",
-        dir.display()
-    );
-    let output = tokio::process::Command::new("node")
-        .arg(dir.join(script))
-        .args(args)
-        .output()
-        .await
-        .expect("node runs");
-    if output.status.success() {
-        Ok(String::from_utf8_lossy(&output.stdout).to_string())
-    } else {
-        Err(String::from_utf8_lossy(&output.stderr).to_string())
-    }
 }

@@ -1,0 +1,83 @@
+//! The `coupa` binary as a process: run a command, or start `coupa serve` and stop it with
+//! SIGTERM.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+pub const COUPA: &str = env!("CARGO_BIN_EXE_coupa");
+
+pub struct Run {
+    pub success: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub async fn coupa(args: &[&str], envs: &[(&str, &str)]) -> Run {
+    let mut command = Command::new(COUPA);
+    command
+        .args(args)
+        .env_remove("COUPA_ADMIN_TOKEN")
+        .env_remove("COUPA_URL");
+    for (name, value) in envs {
+        command.env(name, value);
+    }
+    let output = command.output().await.expect("coupa runs");
+    Run {
+        success: output.status.success(),
+        stdout: String::from_utf8_lossy(&output.stdout).to_string(),
+        stderr: String::from_utf8_lossy(&output.stderr).to_string(),
+    }
+}
+
+pub async fn terminate(mut child: Child) {
+    let pid = child.id().unwrap().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = tokio::time::timeout(Duration::from_secs(15), child.wait())
+        .await
+        .expect("stops on SIGTERM")
+        .unwrap();
+    assert!(exit.success(), "graceful shutdown exits 0, got {exit:?}");
+}
+
+/// Starts `coupa serve` and reads its stdout up to the "listening" line; returns the process,
+/// its URL and everything printed before that line.
+pub async fn start_serve_capturing(
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> (Child, String, String) {
+    let mut command = Command::new(COUPA);
+    command
+        .arg("serve")
+        .args(args)
+        .env_remove("COUPA_ADMIN_TOKEN")
+        .env_remove("COUPA_LISTEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    for (name, value) in envs {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().expect("coupa serve starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = String::new();
+    let url = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(rest) = line.strip_prefix("coupa serve: listening on ") {
+                return rest.split_whitespace().next().unwrap().to_string();
+            }
+            printed.push_str(&line);
+            printed.push('\n');
+        }
+        panic!("coupa serve exited before listening");
+    })
+    .await
+    .expect("coupa serve listens within 60 s");
+    (child, url, printed)
+}
