@@ -8,8 +8,8 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::support::{
-    ADMIN_TOKEN, COUPA, Run, coupa, fresh_sqlite_url, spawn_server, start_serve_capturing,
-    terminate,
+    ADMIN_TOKEN, COUPA, Credentials, Run, TestServer, coupa, fresh_sqlite_url, spawn_server,
+    start_serve_capturing, terminate,
 };
 
 fn json(run: &Run) -> Value {
@@ -519,41 +519,74 @@ fn run_shell(command: &str) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
-#[tokio::test]
-async fn token_api_and_scopes_commands_work_against_a_demo_instance() {
+/// A demo instance, a client that reads invoices and suppliers, and a `dev` profile for it
+/// (secret from `$DEV_SECRET`, scope `core.invoice.read`) in a config file of its own.
+struct DevProfile {
+    /// Kept for its lifetime: the server stops when dropped.
+    _server: TestServer,
+    client: Credentials,
+    dir: std::path::PathBuf,
+    config: String,
+}
+
+impl DevProfile {
+    async fn added() -> Self {
+        let server = demo_server().await;
+        let (_, client) = server
+            .create_client("cli-user", "core.invoice.read core.supplier.read")
+            .await;
+        let dir = std::env::temp_dir().join(crate::support::unique_name("coupa-profiles-"));
+        let config = dir.join("config.toml").to_str().unwrap().to_string();
+        let added = coupa(
+            &[
+                "profiles",
+                "add",
+                "dev",
+                "--url",
+                &server.url,
+                "--client-id",
+                &client.id,
+                "--client-secret-env",
+                "DEV_SECRET",
+                "--scope",
+                "core.invoice.read",
+                "--config",
+                &config,
+            ],
+            &[],
+        )
+        .await;
+        assert!(added.success, "{}", added.stderr);
+        Self {
+            _server: server,
+            client,
+            dir,
+            config,
+        }
+    }
+
+    fn env(&self) -> [(&str, &str); 2] {
+        [
+            ("DEV_SECRET", self.client.secret.as_str()),
+            ("COUPA_CONFIG", self.config.as_str()),
+        ]
+    }
+}
+
+async fn demo_server() -> TestServer {
     let settings = coupa_server::ConfigLayer {
         demo: Some(true),
         ..Default::default()
     };
-    let server = crate::support::spawn_server_with(crate::support::Backend::Sqlite, settings)
+    crate::support::spawn_server_with(crate::support::Backend::Sqlite, settings)
         .await
-        .unwrap();
-    let (_, client) = server
-        .create_client("cli-user", "core.invoice.read core.supplier.read")
-        .await;
-    let dir = std::env::temp_dir().join(crate::support::unique_name("coupa-profiles-"));
-    let config = dir.join("config.toml");
-    let config = config.to_str().unwrap();
-    let added = coupa(
-        &[
-            "profiles",
-            "add",
-            "dev",
-            "--url",
-            &server.url,
-            "--client-id",
-            &client.id,
-            "--client-secret-env",
-            "DEV_SECRET",
-            "--scope",
-            "core.invoice.read",
-            "--config",
-            config,
-        ],
-        &[],
-    )
-    .await;
-    assert!(added.success, "{}", added.stderr);
+        .unwrap()
+}
+
+#[tokio::test]
+async fn profiles_are_kept_private_and_listed_without_secrets() {
+    let dev = DevProfile::added().await;
+    let config = dev.config.as_str();
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -569,21 +602,24 @@ async fn token_api_and_scopes_commands_work_against_a_demo_instance() {
         listed.stdout
     );
     assert!(
-        !listed.stdout.contains(&client.secret),
+        !listed.stdout.contains(&dev.client.secret),
         "secrets never print"
     );
+    let removed = coupa(&["profiles", "remove", "dev", "--config", config], &[]).await;
+    assert!(removed.success);
+}
 
-    let env = [
-        ("DEV_SECRET", client.secret.as_str()),
-        ("COUPA_CONFIG", config),
-    ];
+#[tokio::test]
+async fn token_mints_describes_and_caches_a_profiles_token() {
+    let dev = DevProfile::added().await;
+    let env = dev.env();
     let token = coupa(&["token", "--profile", "dev"], &env).await;
     assert!(token.success, "{}", token.stderr);
     assert_eq!(token.stdout.trim().split('.').count(), 3);
     let described = json(&coupa(&["token", "--profile", "dev", "--json"], &env).await);
     assert_eq!(described["scope"], "core.invoice.read");
     assert!(described["expires_in"].as_u64().unwrap() > 86_000);
-    let cache = dir.join("tokens");
+    let cache = dev.dir.join("tokens");
     let cached = [
         "token",
         "--profile",
@@ -603,13 +639,22 @@ async fn token_api_and_scopes_commands_work_against_a_demo_instance() {
         "runs without the cache mint their own"
     );
     assert!(cache.join("dev.json").exists());
-    let missing = coupa(&["token", "--profile", "dev"], &[("COUPA_CONFIG", config)]).await;
+    let missing = coupa(
+        &["token", "--profile", "dev"],
+        &[("COUPA_CONFIG", dev.config.as_str())],
+    )
+    .await;
     assert!(
         !missing.success && missing.stderr.contains("DEV_SECRET"),
         "{}",
         missing.stderr
     );
+}
 
+#[tokio::test]
+async fn api_list_all_pages_through_every_record_as_jsonl_and_csv() {
+    let dev = DevProfile::added().await;
+    let env = dev.env();
     let listed = coupa(
         &[
             "api",
@@ -660,7 +705,12 @@ async fn token_api_and_scopes_commands_work_against_a_demo_instance() {
         csv.stdout
     );
     assert_eq!(lines.count(), 14);
+}
 
+#[tokio::test]
+async fn api_get_limits_and_names_the_scopes_a_refusal_needs() {
+    let dev = DevProfile::added().await;
+    let env = dev.env();
     let one = json(
         &coupa(
             &[
@@ -687,7 +737,11 @@ async fn token_api_and_scopes_commands_work_against_a_demo_instance() {
         "{}",
         refused.stderr
     );
+}
 
+#[tokio::test]
+async fn api_create_update_and_action_write_with_credentials_from_the_environment() {
+    let server = demo_server().await;
     let (_, writer) = server
         .create_client("cli-writer", "core.supplier.write core.supplier.read core.purchase_order.write core.purchase_order.read")
         .await;
@@ -760,7 +814,10 @@ async fn token_api_and_scopes_commands_work_against_a_demo_instance() {
         "{}",
         bad.stderr
     );
+}
 
+#[tokio::test]
+async fn scopes_needed_names_the_scopes_for_objects_and_operations() {
     let needed = coupa(
         &[
             "scopes",
@@ -779,8 +836,6 @@ async fn token_api_and_scopes_commands_work_against_a_demo_instance() {
         needed.stdout.trim(),
         "core.invoice.read core.invoice.write core.expense.read"
     );
-    let removed = coupa(&["profiles", "remove", "dev", "--config", config], &[]).await;
-    assert!(removed.success);
 }
 
 #[tokio::test]
@@ -928,15 +983,16 @@ async fn the_broker_hands_tokens_to_local_programs_that_know_its_secret() {
     broker.kill().await.unwrap();
 }
 
-#[tokio::test]
-async fn admin_users_commands_drive_the_admin_api() {
-    let server = spawn_server().await;
-    let env = [
+fn user_admin_env(server: &TestServer) -> [(&str, &str); 3] {
+    [
         ("COUPA_URL", server.url.as_str()),
         ("COUPA_ADMIN_TOKEN", ADMIN_TOKEN),
         ("COUPA_USER_PASSWORD", "correct horse battery staple"),
-    ];
-    let created = json(
+    ]
+}
+
+async fn create_ada(env: &[(&str, &str)]) -> Value {
+    json(
         &coupa(
             &[
                 "admin",
@@ -951,10 +1007,17 @@ async fn admin_users_commands_drive_the_admin_api() {
                 "--output",
                 "json",
             ],
-            &env,
+            env,
         )
         .await,
-    );
+    )
+}
+
+#[tokio::test]
+async fn admin_users_create_refuses_taken_logins_and_short_passwords() {
+    let server = spawn_server().await;
+    let env = user_admin_env(&server);
+    let created = create_ada(&env).await;
     assert_eq!(created["login"], "ada");
     assert_eq!(created["active"], true);
     assert!(created.get("password").is_none() && created.get("password_hash").is_none());
@@ -1004,7 +1067,13 @@ async fn admin_users_commands_drive_the_admin_api() {
         "{}",
         short.stderr
     );
+}
 
+#[tokio::test]
+async fn admin_users_list_deactivate_update_and_show_drive_the_admin_api() {
+    let server = spawn_server().await;
+    let env = user_admin_env(&server);
+    let created = create_ada(&env).await;
     let listed = coupa(&["admin", "users", "list"], &env).await;
     assert!(
         listed.success && listed.stdout.contains("Ada Lovelace"),
@@ -1046,6 +1115,18 @@ async fn admin_users_commands_drive_the_admin_api() {
         .await,
     );
     assert_eq!(shown["login"], "ada");
+    let missing = coupa(&["admin", "users", "show", "nobody"], &env).await;
+    assert!(
+        !missing.success && missing.stderr.contains("coupa admin users list"),
+        "{}",
+        missing.stderr
+    );
+}
+
+#[tokio::test]
+async fn admin_clients_create_registers_a_public_pkce_client_without_a_secret() {
+    let server = spawn_server().await;
+    let env = user_admin_env(&server);
     let public = json(
         &coupa(
             &[
@@ -1077,11 +1158,5 @@ async fn admin_users_commands_drive_the_admin_api() {
     assert!(
         public.get("client_secret").is_none(),
         "a public client has no secret"
-    );
-    let missing = coupa(&["admin", "users", "show", "nobody"], &env).await;
-    assert!(
-        !missing.success && missing.stderr.contains("coupa admin users list"),
-        "{}",
-        missing.stderr
     );
 }

@@ -374,71 +374,100 @@ async fn the_client_limiter_spreads_calls_at_the_rate() {
     );
 }
 
-#[tokio::test]
-async fn the_bridge_swaps_legacy_keys_for_bearer_tokens() {
-    use tokio::io::AsyncBufReadExt;
-    let (url, mock) = spawn_mock().await;
-    let fingerprint =
-        coupa_server::cache::hex(&coupa_server::domain::secret::digest("legacy-key-1"))[..32]
-            .to_string();
-    let start = |args: Vec<String>| {
-        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_coupa"));
-        command
-            .arg("bridge")
-            .args(args)
-            .env("COUPA_URL", &url)
-            .env("COUPA_CLIENT_ID", "id")
-            .env("COUPA_CLIENT_SECRET", "secret")
-            .env("COUPA_BRIDGE_SECRET", "bridge-secret")
-            .env_remove("COUPA_PROFILE")
-            .env(
-                "COUPA_CONFIG",
-                std::env::temp_dir().join(crate::support::unique_name("no-config-")),
-            )
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .kill_on_drop(true);
-        command
-    };
-    let mut bridge = start(vec![
-        "--listen".into(),
-        "127.0.0.1:0".into(),
-        "--key".into(),
-        fingerprint.clone(),
-        "--max-concurrent".into(),
-        "2".into(),
-    ])
-    .spawn()
-    .unwrap();
-    let mut lines = tokio::io::BufReader::new(bridge.stdout.take().unwrap()).lines();
-    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-        .await
-        .unwrap()
-        .unwrap()
+/// A legacy key's fingerprint as the bridge names it: the first 32 hex digits of its digest.
+fn key_fingerprint(key: &str) -> String {
+    coupa_server::cache::hex(&coupa_server::domain::secret::digest(key))[..32].to_string()
+}
+
+fn bridge_command(url: &str, args: &[&str]) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_coupa"));
+    command
+        .arg("bridge")
+        .args(args)
+        .env("COUPA_URL", url)
+        .env("COUPA_CLIENT_ID", "id")
+        .env("COUPA_CLIENT_SECRET", "secret")
+        .env("COUPA_BRIDGE_SECRET", "bridge-secret")
+        .env_remove("COUPA_PROFILE")
+        .env(
+            "COUPA_CONFIG",
+            std::env::temp_dir().join(crate::support::unique_name("no-config-")),
+        )
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    command
+}
+
+/// A bridge in front of the mock instance that accepts `legacy-key-1` and forwards at most
+/// two calls at once.
+struct Bridge {
+    address: String,
+    mock: Arc<Mock>,
+    http: reqwest::Client,
+    _process: tokio::process::Child,
+}
+
+impl Bridge {
+    async fn start() -> Self {
+        use tokio::io::AsyncBufReadExt;
+        let (url, mock) = spawn_mock().await;
+        let fingerprint = key_fingerprint("legacy-key-1");
+        let mut process = bridge_command(
+            &url,
+            &[
+                "--listen",
+                "127.0.0.1:0",
+                "--key",
+                &fingerprint,
+                "--max-concurrent",
+                "2",
+            ],
+        )
+        .spawn()
         .unwrap();
-    let address = line
-        .strip_prefix("coupa bridge: listening on ")
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string();
-    let http = reqwest::Client::new();
-    let call = |key: Option<&'static str>, path: &str| {
-        let mut request = http
-            .get(format!("{address}{path}"))
+        let mut lines = tokio::io::BufReader::new(process.stdout.take().unwrap()).lines();
+        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        let address = line
+            .strip_prefix("coupa bridge: listening on ")
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_string();
+        Self {
+            address,
+            mock,
+            http: reqwest::Client::new(),
+            _process: process,
+        }
+    }
+
+    async fn call(&self, key: Option<&str>, path: &str) -> reqwest::Response {
+        let mut request = self
+            .http
+            .get(format!("{}{path}", self.address))
             .header("Connection", "keep-alive, x-hop")
             .header("X-Hop", "private to this hop")
             .header("X-End-To-End", "kept");
         if let Some(key) = key {
             request = request.header("X-COUPA-API-KEY", key);
         }
-        request.send()
-    };
+        request.send().await.unwrap()
+    }
+}
 
-    let answer: serde_json::Value = call(Some("legacy-key-1"), "/api/things?limit=1")
+#[tokio::test]
+async fn the_bridge_swaps_legacy_keys_for_bearer_tokens() {
+    let bridge = Bridge::start().await;
+    let mock = &bridge.mock;
+    let answer: serde_json::Value = bridge
+        .call(Some("legacy-key-1"), "/api/things?limit=1")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -456,18 +485,23 @@ async fn the_bridge_swaps_legacy_keys_for_bearer_tokens() {
     assert_eq!(seen["x-end-to-end"], "kept");
 
     *mock.revoked_token.lock().unwrap() = Some("t1".into());
-    let answer = call(Some("legacy-key-1"), "/api/things?limit=1")
-        .await
-        .unwrap();
+    let answer = bridge
+        .call(Some("legacy-key-1"), "/api/things?limit=1")
+        .await;
     assert_eq!(answer.status(), 200, "one refresh and one retry on a 401");
     assert_eq!(
         answer.json::<serde_json::Value>().await.unwrap()[0]["token"],
         "t2"
     );
+}
 
-    let forwarded_before = mock.api_requests.load(Ordering::SeqCst);
+#[tokio::test]
+async fn the_bridge_forwards_nothing_it_refuses() {
+    let bridge = Bridge::start().await;
+    let address = &bridge.address;
+    let forwarded_before = bridge.mock.api_requests.load(Ordering::SeqCst);
     for key in [Some("someone-elses-key"), None] {
-        let refused = call(key, "/api/things").await.unwrap();
+        let refused = bridge.call(key, "/api/things").await;
         assert_eq!(refused.status(), 401, "{key:?}");
         let body: serde_json::Value = refused.json().await.unwrap();
         assert!(
@@ -478,9 +512,10 @@ async fn the_bridge_swaps_legacy_keys_for_bearer_tokens() {
             "{body}"
         );
     }
-    let outside = call(Some("legacy-key-1"), "/oauth2/token").await.unwrap();
+    let outside = bridge.call(Some("legacy-key-1"), "/oauth2/token").await;
     assert_eq!(outside.status(), 404, "only /api/... is forwarded");
-    let rebound = http
+    let rebound = bridge
+        .http
         .get(format!("{address}/api/things"))
         .header("Host", "attacker.example")
         .header("X-COUPA-API-KEY", "legacy-key-1")
@@ -501,16 +536,20 @@ async fn the_bridge_swaps_legacy_keys_for_bearer_tokens() {
         Err(error) => assert!(error.is_request(), "{error}"),
     }
     assert_eq!(
-        mock.api_requests.load(Ordering::SeqCst),
+        bridge.mock.api_requests.load(Ordering::SeqCst),
         forwarded_before,
         "nothing refused reached the instance"
     );
+}
 
-    *mock.api_delay.lock().unwrap() = Some(Duration::from_millis(700));
+#[tokio::test]
+async fn the_bridge_answers_503_past_its_concurrency_limit() {
+    let bridge = Bridge::start().await;
+    *bridge.mock.api_delay.lock().unwrap() = Some(Duration::from_millis(700));
     let parallel: Vec<_> = (0..5)
         .map(|_| {
             let request = reqwest::Client::new()
-                .get(format!("{address}/api/things"))
+                .get(format!("{}/api/things", bridge.address))
                 .header("X-COUPA-API-KEY", "legacy-key-1");
             tokio::spawn(async move { request.send().await.unwrap().status().as_u16() })
         })
@@ -519,7 +558,6 @@ async fn the_bridge_swaps_legacy_keys_for_bearer_tokens() {
     for call in parallel {
         statuses.push(call.await.unwrap());
     }
-    *mock.api_delay.lock().unwrap() = None;
     assert_eq!(
         statuses.iter().filter(|status| **status == 200).count(),
         2,
@@ -530,14 +568,24 @@ async fn the_bridge_swaps_legacy_keys_for_bearer_tokens() {
         3,
         "{statuses:?}"
     );
+}
 
-    let refused = http
+#[tokio::test]
+async fn the_bridge_worklist_names_keys_by_fingerprint_behind_its_secret() {
+    let bridge = Bridge::start().await;
+    for key in ["legacy-key-1", "legacy-key-1", "someone-elses-key"] {
+        bridge.call(Some(key), "/api/things").await;
+    }
+    let address = &bridge.address;
+    let refused = bridge
+        .http
         .get(format!("{address}/_bridge/status"))
         .send()
         .await
         .unwrap();
     assert_eq!(refused.status(), 401, "the worklist needs the local secret");
-    let status: serde_json::Value = http
+    let status: serde_json::Value = bridge
+        .http
         .get(format!("{address}/_bridge/status"))
         .bearer_auth("bridge-secret")
         .send()
@@ -550,31 +598,29 @@ async fn the_bridge_swaps_legacy_keys_for_bearer_tokens() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|key| key["key"] == fingerprint.as_str())
+        .find(|key| key["key"] == key_fingerprint("legacy-key-1").as_str())
         .expect("the worklist names the key");
     assert!(key["calls"].as_u64().unwrap() >= 2);
-    let other =
-        coupa_server::cache::hex(&coupa_server::domain::secret::digest("someone-elses-key"))[..32]
-            .to_string();
     assert!(
-        status["refused_keys"].to_string().contains(&other),
+        status["refused_keys"]
+            .to_string()
+            .contains(&key_fingerprint("someone-elses-key")),
         "{status}"
     );
     assert!(
         !status.to_string().contains("legacy-key-1"),
         "only fingerprints, never the key"
     );
-    bridge.kill().await.unwrap();
+}
 
-    let remote = start(vec![
-        "--listen".into(),
-        "0.0.0.0:0".into(),
-        "--key".into(),
-        fingerprint,
-    ])
-    .output()
-    .await
-    .unwrap();
+#[tokio::test]
+async fn the_bridge_listens_beyond_loopback_only_when_allowed() {
+    let (url, _mock) = spawn_mock().await;
+    let fingerprint = key_fingerprint("legacy-key-1");
+    let remote = bridge_command(&url, &["--listen", "0.0.0.0:0", "--key", &fingerprint])
+        .output()
+        .await
+        .unwrap();
     assert!(!remote.status.success());
     assert!(String::from_utf8_lossy(&remote.stderr).contains("--allow-remote"));
 }

@@ -236,31 +236,83 @@ pub(crate) fn jwt_claims(token: &str) -> Value {
     .unwrap()
 }
 
-#[tokio::test]
-async fn code_flow_with_pkce_through_the_html_forms() {
-    let server = spawn_server_with(Backend::Sqlite, Default::default())
-        .await
-        .unwrap();
-    let (client_id, secret) = user_and_client(&server, false).await;
-    let secret = secret.unwrap();
-    let mut browser = Browser::new(&server.url);
+/// A server with Ada and a confidential code client, and a browser about to sign her in.
+struct CodeFlow {
+    server: TestServer,
+    browser: Browser,
+    client_id: String,
+    secret: String,
+}
 
-    let redirect = authorize(&mut browser, &authorize_url(&client_id, &[]), "allow").await;
+impl CodeFlow {
+    async fn start() -> Self {
+        let server = spawn_server_with(Backend::Sqlite, Default::default())
+            .await
+            .unwrap();
+        let (client_id, secret) = user_and_client(&server, false).await;
+        let browser = Browser::new(&server.url);
+        Self {
+            server,
+            browser,
+            client_id,
+            secret: secret.unwrap(),
+        }
+    }
+
+    /// Ada allows the client; the redirect back to it.
+    async fn allow(&mut self) -> String {
+        authorize(
+            &mut self.browser,
+            &authorize_url(&self.client_id, &[]),
+            "allow",
+        )
+        .await
+    }
+
+    fn exchange<'a>(&'a self, code: &'a str) -> [(&'a str, &'a str); 6] {
+        [
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+            ("client_id", &self.client_id),
+            ("client_secret", &self.secret),
+        ]
+    }
+
+    /// The tokens a fresh code buys, and the form that bought them.
+    async fn tokens(&mut self) -> (Value, String) {
+        let code = query_of(&self.allow().await)["code"].clone();
+        let (status, tokens) = token_request(&self.server, &self.exchange(&code)).await;
+        assert_eq!(status, StatusCode::OK, "{tokens}");
+        (tokens, code)
+    }
+}
+
+#[tokio::test]
+async fn code_flow_redirects_back_with_the_code_state_and_issuer() {
+    let mut flow = CodeFlow::start().await;
+    let redirect = flow.allow().await;
     assert!(redirect.starts_with(&format!("{REDIRECT}?")), "{redirect}");
     let answer = query_of(&redirect);
     assert_eq!(answer["state"], "st-123", "state passed back");
-    assert_eq!(answer["iss"], server.url(""));
-    let code = answer["code"].clone();
+    assert_eq!(answer["iss"], flow.server.url(""));
+    assert!(!answer["code"].is_empty());
+}
 
+#[tokio::test]
+async fn code_flow_refuses_a_wrong_pkce_verifier() {
+    let mut flow = CodeFlow::start().await;
+    let code = query_of(&flow.allow().await)["code"].clone();
     let (status, wrong_verifier) = token_request(
-        &server,
+        &flow.server,
         &[
             ("grant_type", "authorization_code"),
             ("code", &code),
             ("redirect_uri", REDIRECT),
             ("code_verifier", &"x".repeat(43)),
-            ("client_id", &client_id),
-            ("client_secret", &secret),
+            ("client_id", &flow.client_id),
+            ("client_secret", &flow.secret),
         ],
     )
     .await;
@@ -273,32 +325,25 @@ async fn code_flow_with_pkce_through_the_html_forms() {
             .contains("does not match"),
         "{wrong_verifier}"
     );
+}
 
-    // A fresh code (the failed attempt spent the first one).
-    let redirect = authorize(&mut browser, &authorize_url(&client_id, &[]), "allow").await;
-    let code = query_of(&redirect)["code"].clone();
-    let exchange = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT),
-        ("code_verifier", VERIFIER),
-        ("client_id", client_id.as_str()),
-        ("client_secret", secret.as_str()),
-    ];
-    let (status, tokens) = token_request(&server, &exchange).await;
-    assert_eq!(status, StatusCode::OK, "{tokens}");
+#[tokio::test]
+async fn code_flow_issues_tokens_and_an_id_token_for_the_signed_in_user() {
+    let mut flow = CodeFlow::start().await;
+    let (tokens, _) = flow.tokens().await;
+    let server = &flow.server;
     assert_eq!(tokens["token_type"], "bearer");
-    let access_token = tokens["access_token"].as_str().unwrap().to_string();
-    let refresh_token = tokens["refresh_token"].as_str().unwrap().to_string();
+    assert!(tokens["refresh_token"].is_string(), "{tokens}");
+    let access_token = tokens["access_token"].as_str().unwrap();
     let id_token = tokens["id_token"].as_str().unwrap();
     let id_claims = jwt_claims(id_token);
-    assert_eq!(id_claims["aud"], client_id.as_str());
+    assert_eq!(id_claims["aud"], flow.client_id.as_str());
     assert_eq!(id_claims["nonce"], "n-456");
     assert_eq!(id_claims["iss"], server.url(""));
     assert!(id_claims["auth_time"].as_i64().unwrap() > 0);
     assert_eq!(
         id_claims["at_hash"],
-        coupa_server::domain::token::at_hash(&access_token).as_str()
+        coupa_server::domain::token::at_hash(access_token).as_str()
     );
     let header: Value = {
         use base64::Engine;
@@ -314,7 +359,7 @@ async fn code_flow_with_pkce_through_the_html_forms() {
     let invoices = server
         .http
         .get(server.url("/api/invoices"))
-        .bearer_auth(&access_token)
+        .bearer_auth(access_token)
         .header("Accept", "application/json")
         .send()
         .await
@@ -324,10 +369,19 @@ async fn code_flow_with_pkce_through_the_html_forms() {
         StatusCode::OK,
         "the user's token calls the API"
     );
+}
+
+#[tokio::test]
+async fn userinfo_answers_get_and_post_with_the_claims_asked_for() {
+    let mut flow = CodeFlow::start().await;
+    let (tokens, _) = flow.tokens().await;
+    let server = &flow.server;
+    let access_token = tokens["access_token"].as_str().unwrap();
+    let id_claims = jwt_claims(tokens["id_token"].as_str().unwrap());
     let userinfo: Value = server
         .http
         .get(server.url("/oauth2/userinfo"))
-        .bearer_auth(&access_token)
+        .bearer_auth(access_token)
         .send()
         .await
         .unwrap()
@@ -341,7 +395,7 @@ async fn code_flow_with_pkce_through_the_html_forms() {
     let posted: Value = server
         .http
         .post(server.url("/oauth2/userinfo"))
-        .bearer_auth(&access_token)
+        .bearer_auth(access_token)
         .send()
         .await
         .unwrap()
@@ -363,15 +417,22 @@ async fn code_flow_with_pkce_through_the_html_forms() {
             .unwrap()
             .contains("invalid_token")
     );
+}
 
-    // Replaying the code fails and revokes what it issued.
-    let (status, replay) = token_request(&server, &exchange).await;
+#[tokio::test]
+async fn replaying_a_code_fails_and_revokes_what_it_issued() {
+    let mut flow = CodeFlow::start().await;
+    let (tokens, code) = flow.tokens().await;
+    let server = &flow.server;
+    let access_token = tokens["access_token"].as_str().unwrap();
+    let refresh_token = tokens["refresh_token"].as_str().unwrap();
+    let (status, replay) = token_request(server, &flow.exchange(&code)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(replay["error"], "invalid_grant");
     let refused = server
         .http
         .get(server.url("/api/invoices"))
-        .bearer_auth(&access_token)
+        .bearer_auth(access_token)
         .send()
         .await
         .unwrap();
@@ -381,12 +442,12 @@ async fn code_flow_with_pkce_through_the_html_forms() {
         "derived access token revoked"
     );
     let (status, refresh_after_replay) = token_request(
-        &server,
+        server,
         &[
             ("grant_type", "refresh_token"),
-            ("refresh_token", &refresh_token),
-            ("client_id", &client_id),
-            ("client_secret", &secret),
+            ("refresh_token", refresh_token),
+            ("client_id", &flow.client_id),
+            ("client_secret", &flow.secret),
         ],
     )
     .await;

@@ -40,90 +40,79 @@ fn stat(report: &Value, what: &str, field: &str) -> u64 {
     report["run"]["stats"][what][field].as_u64().unwrap()
 }
 
-#[tokio::test]
-async fn the_exported_collection_runs_green_with_newman_against_the_demo() {
-    let database_url = fresh_sqlite_url();
-    let args = [
-        "--demo",
-        "--listen",
-        "127.0.0.1:0",
-        "--database-url",
-        database_url.as_str(),
-    ];
-    let (child, url, printed) =
-        start_serve_capturing(&args, &[("COUPA_ADMIN_TOKEN", ADMIN_TOKEN)]).await;
-    let curl = printed
-        .lines()
-        .find(|line| line.trim_start().starts_with("curl -X POST"))
-        .expect("the demo prints a token curl");
-    let (client_id, secret) = (
-        form_value(curl, "client_id"),
-        form_value(curl, "client_secret"),
-    );
-    let dir = std::env::temp_dir().join(unique_name("postman-"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("demo.postman_collection.json");
-    let env = [
-        ("COUPA_URL", url.as_str()),
-        ("COUPA_CLIENT_ID", client_id.as_str()),
-        ("COUPA_CLIENT_SECRET", secret.as_str()),
-        ("COUPA_SCOPE", "core.invoice.read core.expense.read"),
-    ];
-    let exported = coupa(
-        &["postman", "export", "--output", file.to_str().unwrap()],
-        &env,
-    )
-    .await;
-    assert!(exported.success, "{}", exported.stderr);
-    assert!(
-        exported.stderr.contains("newman run"),
-        "{}",
-        exported.stderr
-    );
-    let text = std::fs::read_to_string(&file).unwrap();
-    assert!(
-        !text.contains(&secret),
-        "the secret stays out unless asked for"
-    );
-    let collection: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(
-        collection["info"]["schema"],
-        "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
-    );
-    let auth: Vec<(String, String)> = collection["auth"]["oauth2"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|setting| {
-            (
-                setting["key"].as_str().unwrap().to_string(),
-                setting["value"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    for expected in [
-        ("grant_type", "client_credentials"),
-        ("accessTokenUrl", "{{base_url}}/oauth2/token"),
-        ("client_authentication", "body"),
-    ] {
-        assert!(
-            auth.contains(&(expected.0.to_string(), expected.1.to_string())),
-            "{expected:?} in {auth:?}"
+/// `coupa serve --demo` as a process, the demo client it printed, and a collection exported
+/// for it (without the secret) to `file`.
+struct ExportedDemo {
+    child: tokio::process::Child,
+    url: String,
+    client_id: String,
+    secret: String,
+    dir: std::path::PathBuf,
+    file: std::path::PathBuf,
+}
+
+impl ExportedDemo {
+    async fn start() -> Self {
+        let database_url = fresh_sqlite_url();
+        let args = [
+            "--demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            database_url.as_str(),
+        ];
+        let (child, url, printed) =
+            start_serve_capturing(&args, &[("COUPA_ADMIN_TOKEN", ADMIN_TOKEN)]).await;
+        let curl = printed
+            .lines()
+            .find(|line| line.trim_start().starts_with("curl -X POST"))
+            .expect("the demo prints a token curl");
+        let (client_id, secret) = (
+            form_value(curl, "client_id"),
+            form_value(curl, "client_secret"),
         );
+        let dir = std::env::temp_dir().join(unique_name("postman-"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("demo.postman_collection.json");
+        let demo = Self {
+            child,
+            url,
+            client_id,
+            secret,
+            dir,
+            file,
+        };
+        let exported = coupa(
+            &["postman", "export", "--output", demo.file.to_str().unwrap()],
+            &demo.env(),
+        )
+        .await;
+        assert!(exported.success, "{}", exported.stderr);
+        assert!(
+            exported.stderr.contains("newman run"),
+            "{}",
+            exported.stderr
+        );
+        demo
     }
 
-    let secret_var = format!("client_secret={secret}");
-    let full = newman(&file, &["--env-var", &secret_var]).await;
-    assert!(full.success, "{}", full.output);
-    assert_eq!(
-        stat(&full.report, "requests", "total"),
-        9,
-        "{}",
-        full.output
-    );
-    assert_eq!(stat(&full.report, "assertions", "failed"), 0);
-    assert_eq!(stat(&full.report, "assertions", "total"), 9);
-    let urls: Vec<String> = full.report["run"]["executions"]
+    fn env(&self) -> [(&str, &str); 4] {
+        [
+            ("COUPA_URL", self.url.as_str()),
+            ("COUPA_CLIENT_ID", self.client_id.as_str()),
+            ("COUPA_CLIENT_SECRET", self.secret.as_str()),
+            ("COUPA_SCOPE", "core.invoice.read core.expense.read"),
+        ]
+    }
+
+    fn secret_var(&self) -> String {
+        format!("client_secret={}", self.secret)
+    }
+}
+
+/// Each executed request of a newman report as `/path?query`.
+fn executed_urls(report: &Value) -> Vec<String> {
+    report["run"]["executions"]
         .as_array()
         .unwrap()
         .iter()
@@ -154,7 +143,60 @@ async fn the_exported_collection_runs_green_with_newman_against_the_demo() {
                 .unwrap_or_default();
             format!("/{path}?{query}")
         })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_exported_collection_leaves_the_secret_out_and_uses_client_credentials() {
+    let demo = ExportedDemo::start().await;
+    let text = std::fs::read_to_string(&demo.file).unwrap();
+    assert!(
+        !text.contains(&demo.secret),
+        "the secret stays out unless asked for"
+    );
+    let collection: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        collection["info"]["schema"],
+        "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
+    );
+    let auth: Vec<(String, String)> = collection["auth"]["oauth2"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|setting| {
+            (
+                setting["key"].as_str().unwrap().to_string(),
+                setting["value"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
+    for expected in [
+        ("grant_type", "client_credentials"),
+        ("accessTokenUrl", "{{base_url}}/oauth2/token"),
+        ("client_authentication", "body"),
+    ] {
+        assert!(
+            auth.contains(&(expected.0.to_string(), expected.1.to_string())),
+            "{expected:?} in {auth:?}"
+        );
+    }
+    terminate(demo.child).await;
+}
+
+#[tokio::test]
+async fn the_exported_collection_runs_green_with_newman_against_the_demo() {
+    let demo = ExportedDemo::start().await;
+    let full = newman(&demo.file, &["--env-var", &demo.secret_var()]).await;
+    assert!(full.success, "{}", full.output);
+    assert_eq!(
+        stat(&full.report, "requests", "total"),
+        9,
+        "{}",
+        full.output
+    );
+    assert_eq!(stat(&full.report, "assertions", "failed"), 0);
+    assert_eq!(stat(&full.report, "assertions", "total"), 9);
+    let urls = executed_urls(&full.report);
     assert!(
         urls.contains(&"/api/expense_reports?limit=1".to_string()),
         "{urls:?}"
@@ -163,8 +205,17 @@ async fn the_exported_collection_runs_green_with_newman_against_the_demo() {
         urls.iter().any(|url| url.starts_with("/api/invoices/")),
         "{urls:?}"
     );
+    terminate(demo.child).await;
+}
 
-    let api_only = newman(&file, &["--env-var", &secret_var, "--folder", "API"]).await;
+#[tokio::test]
+async fn the_api_folder_mints_its_own_token_and_says_why_a_refused_one_fails() {
+    let demo = ExportedDemo::start().await;
+    let api_only = newman(
+        &demo.file,
+        &["--env-var", &demo.secret_var(), "--folder", "API"],
+    )
+    .await;
     assert!(
         api_only.success,
         "the pre-request script mints the token by itself: {}",
@@ -178,7 +229,7 @@ async fn the_exported_collection_runs_green_with_newman_against_the_demo() {
     assert_eq!(stat(&api_only.report, "assertions", "total"), 8);
 
     let wrong_secret = newman(
-        &file,
+        &demo.file,
         &["--env-var", "client_secret=wrong", "--folder", "API"],
     )
     .await;
@@ -190,8 +241,13 @@ async fn the_exported_collection_runs_green_with_newman_against_the_demo() {
         "the console says why: {}",
         wrong_secret.output
     );
+    terminate(demo.child).await;
+}
 
-    let with_secret = dir.join("with-secret.json");
+#[tokio::test]
+async fn an_export_with_the_secret_is_private_and_keeps_to_the_profiles_scopes() {
+    let demo = ExportedDemo::start().await;
+    let with_secret = demo.dir.join("with-secret.json");
     let exported = coupa(
         &[
             "postman",
@@ -202,7 +258,7 @@ async fn the_exported_collection_runs_green_with_newman_against_the_demo() {
             "--output",
             with_secret.to_str().unwrap(),
         ],
-        &env,
+        &demo.env(),
     )
     .await;
     assert!(exported.success, "{}", exported.stderr);
@@ -221,8 +277,16 @@ async fn the_exported_collection_runs_green_with_newman_against_the_demo() {
         "suppliers lie outside the profile's scopes: {}",
         run.output
     );
-    terminate(child).await;
+    terminate(demo.child).await;
+}
 
+#[tokio::test]
+async fn export_and_output_options_refuse_misuse_and_say_what_to_do() {
+    let env = [
+        ("COUPA_URL", "http://127.0.0.1:9"),
+        ("COUPA_CLIENT_ID", "someone"),
+        ("COUPA_CLIENT_SECRET", "secret"),
+    ];
     let stdout = coupa(&["postman", "export", "--object", "Bad Name"], &env).await;
     assert!(!stdout.success && stdout.stderr.contains("--object Bad Name"));
     let misuse = coupa(&["scopes", "list", "--output", "out.json"], &[]).await;

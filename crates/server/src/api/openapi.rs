@@ -160,63 +160,43 @@ pub fn document(server_url: &str) -> Json {
         let granted = |method: &str, path: &str| {
             !scopes::scopes_granting(method, &path.replace("{id}", "1")).is_empty()
         };
-        let mut collection_ops = Map::new();
-        if granted("GET", &collection) {
-            collection_ops.insert(
-                "get".into(),
-                operation(
-                    format!("List {}", object.path),
-                    "GET",
-                    &collection,
-                    object,
-                    true,
-                    false,
-                ),
-            );
-        }
-        if granted("POST", &collection) {
-            collection_ops.insert(
-                "post".into(),
-                operation(
-                    format!("Create one of {}", object.path),
-                    "POST",
-                    &collection,
-                    object,
-                    false,
-                    true,
-                ),
-            );
-        }
-        let mut member_ops = Map::new();
-        if granted("GET", &member) {
-            member_ops.insert(
-                "get".into(),
-                operation(
-                    format!("Show one of {}", object.path),
-                    "GET",
-                    &member,
-                    object,
-                    false,
-                    false,
-                ),
-            );
-        }
-        if granted("PUT", &member) {
-            member_ops.insert(
-                "put".into(),
-                operation(
-                    format!("Update one of {}", object.path),
-                    "PUT",
-                    &member,
-                    object,
-                    false,
-                    true,
-                ),
-            );
-        }
-        for (path, ops) in [(collection, collection_ops), (member, member_ops)] {
-            if !ops.is_empty() {
-                paths.insert(path, Json::Object(ops));
+        let operations = [
+            (
+                &collection,
+                "GET",
+                format!("List {}", object.path),
+                true,
+                false,
+            ),
+            (
+                &collection,
+                "POST",
+                format!("Create one of {}", object.path),
+                false,
+                true,
+            ),
+            (
+                &member,
+                "GET",
+                format!("Show one of {}", object.path),
+                false,
+                false,
+            ),
+            (
+                &member,
+                "PUT",
+                format!("Update one of {}", object.path),
+                false,
+                true,
+            ),
+        ];
+        for (path, method, summary, list, body) in operations {
+            if granted(method, path) {
+                let ops = paths
+                    .entry(path.clone())
+                    .or_insert_with(|| Json::Object(Map::new()));
+                ops[method.to_ascii_lowercase().as_str()] =
+                    operation(summary, method, path, object, list, body);
             }
         }
         for action in object.actions {

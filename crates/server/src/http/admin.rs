@@ -5,9 +5,8 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
-use axum::body::Body;
-use axum::extract::{ConnectInfo, Path, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{ConnectInfo, FromRequest, Path, Request, State};
+use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -95,26 +94,31 @@ async fn require_admin(
     .with_header(header::WWW_AUTHENTICATE, "Bearer realm=\"coupa-admin\""))
 }
 
-/// A JSON request body.
-async fn json_body<T: DeserializeOwned>(
-    headers: &HeaderMap,
-    body: Body,
-) -> Result<T, AdminApiError> {
-    if content_type(headers).is_some_and(|media_type| media_type != "application/json") {
-        return Err(AdminApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "send the body as application/json",
-        ));
+/// A JSON request body, refused with an admin API error when it is not one.
+struct AdminJson<T>(T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AdminJson<T> {
+    type Rejection = AdminApiError;
+
+    async fn from_request(request: Request, _: &S) -> Result<Self, AdminApiError> {
+        if content_type(request.headers())
+            .is_some_and(|media_type| media_type != "application/json")
+        {
+            return Err(AdminApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "send the body as application/json",
+            ));
+        }
+        let bytes = read_body(request.into_body())
+            .await
+            .map_err(|message| AdminApiError::new(StatusCode::PAYLOAD_TOO_LARGE, message))?;
+        serde_json::from_slice(&bytes).map(AdminJson).map_err(|e| {
+            AdminApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("the JSON body is invalid: {e}"),
+            )
+        })
     }
-    let bytes = read_body(body)
-        .await
-        .map_err(|message| AdminApiError::new(StatusCode::PAYLOAD_TOO_LARGE, message))?;
-    serde_json::from_slice(&bytes).map_err(|e| {
-        AdminApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("the JSON body is invalid: {e}"),
-        )
-    })
 }
 
 type Answer<T> = Result<Json<T>, AdminApiError>;
@@ -126,10 +130,8 @@ async fn list_clients(State(state): State<Arc<AppState>>) -> Answer<Vec<ClientVi
 
 async fn create_client(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Body,
+    AdminJson(input): AdminJson<CreateClient>,
 ) -> Created<ClientView> {
-    let input = json_body::<CreateClient>(&headers, body).await?;
     let client = clients::create(&state.admin(), input).await?;
     Ok((StatusCode::CREATED, Json(client)))
 }
@@ -144,10 +146,8 @@ async fn show_client(
 async fn update_client(
     State(state): State<Arc<AppState>>,
     Path(client_id): Path<String>,
-    headers: HeaderMap,
-    body: Body,
+    AdminJson(changes): AdminJson<UpdateClient>,
 ) -> Answer<ClientView> {
-    let changes = json_body::<UpdateClient>(&headers, body).await?;
     Ok(Json(
         clients::update(&state.admin(), &client_id, changes).await?,
     ))
@@ -176,10 +176,8 @@ async fn list_api_keys(State(state): State<Arc<AppState>>) -> Answer<Vec<ApiKeyV
 
 async fn create_api_key(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Body,
+    AdminJson(input): AdminJson<CreateApiKey>,
 ) -> Created<ApiKeyView> {
-    let input = json_body::<CreateApiKey>(&headers, body).await?;
     let key = api_keys::create(&state.admin(), input).await?;
     Ok((StatusCode::CREATED, Json(key)))
 }
@@ -197,10 +195,8 @@ async fn list_users(State(state): State<Arc<AppState>>) -> Answer<Vec<UserView>>
 
 async fn create_user(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Body,
+    AdminJson(input): AdminJson<CreateUser>,
 ) -> Created<UserView> {
-    let input = json_body::<CreateUser>(&headers, body).await?;
     let user = users::create(&state.admin(), input).await?;
     Ok((StatusCode::CREATED, Json(user)))
 }
@@ -216,10 +212,8 @@ async fn show_user(
 async fn update_user(
     State(state): State<Arc<AppState>>,
     Path(user): Path<String>,
-    headers: HeaderMap,
-    body: Body,
+    AdminJson(changes): AdminJson<UpdateUser>,
 ) -> Answer<UserView> {
-    let changes = json_body::<UpdateUser>(&headers, body).await?;
     Ok(Json(users::update(&state.admin(), &user, changes).await?))
 }
 

@@ -155,6 +155,18 @@ async fn change(
     Ok(format!("/users/{}?notice={notice}", user.user_id))
 }
 
+async fn set_active(state: &AppState, user_id: &str, active: bool) -> Result<Response, PageError> {
+    let changes = UpdateUser {
+        active: Some(active),
+        ..UpdateUser::default()
+    };
+    let notice = if active { "activated" } else { "deactivated" };
+    let location = change(state, user_id, changes, notice)
+        .await
+        .map_err(failure(WHAT))?;
+    see_other(&location)
+}
+
 /// `POST /users/{id}/deactivate`: not oneself, so Setup always keeps an administrator.
 pub async fn deactivate(
     State(state): State<Arc<AppState>>,
@@ -171,14 +183,7 @@ pub async fn deactivate(
             "You cannot deactivate yourself; ask another administrator.",
         ));
     }
-    let changes = UpdateUser {
-        active: Some(false),
-        ..UpdateUser::default()
-    };
-    let location = change(&state, &user_id, changes, "deactivated")
-        .await
-        .map_err(failure(WHAT))?;
-    see_other(&location)
+    set_active(&state, &user_id, false).await
 }
 
 /// `POST /users/{id}/activate`
@@ -188,14 +193,7 @@ pub async fn activate(
     Path(user_id): Path<String>,
     _form: Submitted,
 ) -> Result<Response, PageError> {
-    let changes = UpdateUser {
-        active: Some(true),
-        ..UpdateUser::default()
-    };
-    let location = change(&state, &user_id, changes, "activated")
-        .await
-        .map_err(failure(WHAT))?;
-    see_other(&location)
+    set_active(&state, &user_id, true).await
 }
 
 /// `POST /users/{id}/password`: a new password; the user's sessions and grants end.
