@@ -66,7 +66,8 @@ record!(
         invoice_number: String,
         invoice_date: String,
         status: String,
-        total: String,
+        gross_total: String,
+        total_with_taxes: String,
         supplier: Reference,
         currency: Reference,
         invoice_lines: Vec<InvoiceLine>,
@@ -95,7 +96,8 @@ record!(
 );
 
 record!(OrderLine, "purchase_order_lines", {
-    line_num: u32,
+    /// Text in Coupa's documentation of order lines.
+    line_num: String,
     description: String,
     quantity: String,
     price: String,
@@ -114,7 +116,7 @@ record!(ExpenseReport, "expense_reports", {
 });
 
 record!(ExpenseLine, "expense_lines", {
-    line_num: u32,
+    line_number: u32,
     description: String,
     amount: String,
     expense_date: String,

@@ -83,9 +83,10 @@ async fn insert(
 ) -> Result<i64, StoreError> {
     let object = model::object(path)
         .ok_or_else(|| StoreError::Unusable(format!("demo: no object {path}")))?;
-    let input = records::parse_body(object, &body, true, None).map_err(|errors| {
-        StoreError::Unusable(format!("demo data for {path} is invalid: {errors}"))
-    })?;
+    let input =
+        records::parse_body(object, &body, true, records::Writer::Server).map_err(|errors| {
+            StoreError::Unusable(format!("demo data for {path} is invalid: {errors}"))
+        })?;
     let stamp = |mut values: Vec<(String, Value)>| {
         values.push(("created_at".into(), Value::Integer(at)));
         values.push(("updated_at".into(), Value::Integer(at)));
@@ -113,12 +114,17 @@ pub async fn load(store: &dyn Store) -> Result<bool, StoreError> {
         return Ok(false);
     }
     let mut currencies = Vec::new();
-    for (code, decimals) in [("USD", 2), ("EUR", 2), ("GBP", 2), ("JPY", 0)] {
+    for (code, name, decimals) in [
+        ("USD", "US Dollar", 2),
+        ("EUR", "Euro", 2),
+        ("GBP", "Pound Sterling", 2),
+        ("JPY", "Yen", 0),
+    ] {
         currencies.push(
             insert(
                 store,
                 "currencies",
-                json!({"code": code, "decimals": decimals, "enabled-flag": true}),
+                json!({"code": code, "name": name, "decimals": decimals, "enabled-flag": true}),
                 None,
                 EPOCH,
             )
@@ -209,7 +215,7 @@ pub async fn load(store: &dyn Store) -> Result<bool, StoreError> {
         ("London office", "London", "GB"),
         ("Berlin office", "Berlin", "DE"),
     ] {
-        insert(store, "addresses", json!({"name": name, "street1": "1 Main Street", "city": city, "country-code": country, "active": true}), None, EPOCH).await?;
+        insert(store, "addresses", json!({"name": name, "street1": "1 Main Street", "city": city, "postal-code": "10001", "country": {"code": country}, "active": true}), None, EPOCH).await?;
     }
     for name in ["Cost center 100", "Cost center 200", "Project Apollo"] {
         insert(
@@ -233,7 +239,7 @@ pub async fn load(store: &dyn Store) -> Result<bool, StoreError> {
     }
     let mut items = Vec::new();
     for (index, name) in ITEMS.iter().enumerate() {
-        items.push(insert(store, "items", json!({"name": name, "item-number": format!("ITM-{:03}", index + 1), "active": true}), None, EPOCH).await?);
+        items.push(insert(store, "items", json!({"name": name, "description": format!("{name}, catalogue item"), "item-number": format!("ITM-{:03}", index + 1), "active": true}), None, EPOCH).await?);
     }
     for index in 0..40i64 {
         let at = EPOCH + index * DAY / 2;
@@ -250,7 +256,8 @@ pub async fn load(store: &dyn Store) -> Result<bool, StoreError> {
         let body = json!({
             "invoice-number": format!("INV-2026-{:04}", index + 1),
             "invoice-date": crate::domain::time::format_rfc3339(at),
-            "total": money(total),
+            "gross-total": money(total),
+            "total-with-taxes": money(total),
             "exported": index % 4 == 0,
             "supplier": {"id": suppliers[(index % 10) as usize]},
             "currency": {"id": currencies[(index % 3) as usize]},
@@ -284,7 +291,7 @@ pub async fn load(store: &dyn Store) -> Result<bool, StoreError> {
         );
     }
     for (index, order) in orders.iter().enumerate().take(6) {
-        let body = json!({"status": if index % 2 == 0 { "approved" } else { "pending_approval" }, "change-type": "quantity", "reason": "Revised quantity", "order-header": {"id": order}, "requester": {"id": users[index % 8]}});
+        let body = json!({"status": if index % 2 == 0 { "approved" } else { "pending_approval" }, "justification": "Revised quantity", "order-header-id": order, "requester": {"id": users[index % 8]}});
         insert(
             store,
             "purchase_order_changes",
@@ -297,7 +304,7 @@ pub async fn load(store: &dyn Store) -> Result<bool, StoreError> {
     for index in 0..15i64 {
         let at = EPOCH + index * DAY;
         let lines: Vec<Json> = (0..(index % 3 + 1))
-            .map(|line| json!({"line-num": line + 1, "description": pick(&["Taxi", "Hotel", "Team lunch", "Train ticket"], (index + line) % 4), "amount": money(2500 + (index * 53 + line * 17) % 20000), "expense-date": crate::domain::time::format_rfc3339(at - line * DAY), "account": {"id": accounts[2 + ((index + line) % 2) as usize]}}))
+            .map(|line| json!({"line-number": line + 1, "description": pick(&["Taxi", "Hotel", "Team lunch", "Train ticket"], (index + line) % 4), "amount": money(2500 + (index * 53 + line * 17) % 20000), "expense-date": crate::domain::time::format_rfc3339(at - line * DAY), "account": {"id": accounts[2 + ((index + line) % 2) as usize]}}))
             .collect();
         let body = json!({"title": format!("Trip {} #{}", pick(&["Berlin", "London", "Austin", "Tokyo", "Paris"], index % 5), index + 1), "total": money(2500 + index * 1234), "submitted-at": crate::domain::time::format_rfc3339(at), "expensed-by": {"id": users[(index % 8) as usize]}, "currency": {"id": currencies[(index % 2) as usize]}, "expense-lines": lines});
         insert(
@@ -313,7 +320,7 @@ pub async fn load(store: &dyn Store) -> Result<bool, StoreError> {
         let lines = vec![
             json!({"line-num": 1, "description": ITEMS[(index % 6) as usize], "quantity": index + 1, "unit-price": money(1999), "total": money(1999 * (index + 1)), "account": {"id": accounts[0]}}),
         ];
-        let body = json!({"justification": "Team needs", "total": money(1999 * (index + 1)), "requested-by": {"id": users[(index % 8) as usize]}, "currency": {"id": currencies[0]}, "requisition-lines": lines});
+        let body = json!({"justification": "Team needs", "total": money(1999 * (index + 1)), "requested-by": {"id": users[(index % 8) as usize]}, "currency": "USD", "requisition-lines": lines});
         insert(
             store,
             "requisitions",
@@ -338,10 +345,10 @@ pub async fn load(store: &dyn Store) -> Result<bool, StoreError> {
         .iter()
         .enumerate()
     {
-        insert(store, "budget_lines", json!({"name": format!("Operations {period}"), "amount": money(5_000_000 + index as i64 * 250_000), "period": period, "active": true, "currency": {"id": currencies[0]}}), None, EPOCH).await?;
+        insert(store, "budget_lines", json!({"description": format!("Operations {period}"), "amount": money(5_000_000 + index as i64 * 250_000), "period": {"name": period}, "currency": {"id": currencies[0]}}), None, EPOCH).await?;
     }
     for index in 0..6i64 {
-        let body = json!({"transaction-type": pick(&["receipt", "adjustment", "transfer"], index % 3), "quantity": index * 5 + 5, "transaction-date": crate::domain::time::format_rfc3339(EPOCH + index * DAY), "item": {"id": items[(index % 6) as usize]}});
+        let body = json!({"type": pick(&["InventoryReceipt", "InventoryAdjustment", "InventoryTransfer"], index % 3), "quantity": index * 5 + 5, "transaction-date": crate::domain::time::format_rfc3339(EPOCH + index * DAY), "item": {"id": items[(index % 6) as usize]}});
         insert(
             store,
             "inventory_transactions",
@@ -352,7 +359,7 @@ pub async fn load(store: &dyn Store) -> Result<bool, StoreError> {
         .await?;
     }
     for index in 0..3i64 {
-        let body = json!({"name": format!("RFQ {}", pick(&["Office furniture", "Cloud hosting", "Catering 2027"], index)), "status": pick(&["draft", "open", "closed"], index), "start-time": crate::domain::time::format_rfc3339(EPOCH + index * 7 * DAY), "end-time": crate::domain::time::format_rfc3339(EPOCH + (index * 7 + 14) * DAY), "created-for": {"id": users[index as usize]}});
+        let body = json!({"description": format!("RFQ {}", pick(&["Office furniture", "Cloud hosting", "Catering 2027"], index)), "event-type": "rfq", "state": pick(&["draft", "open", "closed"], index), "start-time": crate::domain::time::format_rfc3339(EPOCH + index * 7 * DAY), "end-time": crate::domain::time::format_rfc3339(EPOCH + (index * 7 + 14) * DAY)});
         insert(store, "quote_requests", body, None, EPOCH).await?;
     }
     store.insert_setting_if_absent(LOADED_SETTING, "1").await?;

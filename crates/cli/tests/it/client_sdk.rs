@@ -81,7 +81,7 @@ async fn pages_a_real_server_from_offset_zero_and_misses_nothing() {
         );
         let approved = Filters::new()
             .eq("status", "approved")
-            .op("total", "gt", "0");
+            .op("gross-total", "gt", "0");
         let mut pages = api.pages("invoices", approved);
         let page = pages.next().await.unwrap().unwrap();
         assert!(page.iter().all(|invoice| invoice["status"] == "approved"));

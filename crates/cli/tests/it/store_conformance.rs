@@ -753,7 +753,64 @@ async fn the_janitor_deletes_only_what_expired(backend: Backend) {
     );
 }
 
+/// A record table made by an earlier version, with fewer columns, gains the model's columns
+/// and keeps its rows.
+async fn record_tables_gain_new_columns_and_keep_their_rows(backend: Backend) {
+    use coupa_server::api::{model, sql};
+    use coupa_server::store::{SqlQuery, SqlValue};
+    let Some(store) = open_store(backend).await else {
+        return;
+    };
+    let statement = |sql: &str| SqlQuery {
+        sql: sql.to_string(),
+        binds: Vec::new(),
+    };
+    store
+        .execute(&statement(
+            "CREATE TABLE api_uoms (id BIGINT PRIMARY KEY, created_at BIGINT NOT NULL, \
+             updated_at BIGINT NOT NULL, created_by TEXT, updated_by TEXT, code TEXT)",
+        ))
+        .await
+        .unwrap();
+    store
+        .execute(&SqlQuery {
+            sql: "INSERT INTO api_uoms (id, created_at, updated_at, code) VALUES (7, 1, 1, $1)"
+                .into(),
+            binds: vec![SqlValue::Text("EA".into())],
+        })
+        .await
+        .unwrap();
+    store
+        .ensure_record_tables(&sql::create_tables)
+        .await
+        .unwrap();
+    store
+        .ensure_record_tables(&sql::create_tables)
+        .await
+        .unwrap();
+    let uoms = model::object("uoms").unwrap();
+    let rows = store
+        .select_rows(&sql::by_ids(uoms, "id", &[7]))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        rows[0].len(),
+        uoms.columns.len(),
+        "every column of the model"
+    );
+    assert_eq!(
+        rows[0][uoms.field("code").unwrap().slot].as_deref(),
+        Some("EA")
+    );
+    assert_eq!(
+        rows[0][uoms.field("allowable-precision").unwrap().slot],
+        None
+    );
+}
+
 on_both_backends!(
+    record_tables_gain_new_columns_and_keep_their_rows,
     clients_round_trip,
     logins_are_unique_ignoring_case,
     updates_are_compare_and_swap,

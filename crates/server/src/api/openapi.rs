@@ -4,7 +4,7 @@
 use coupa_proto::scopes;
 use serde_json::{Map, Value as Json, json};
 
-use super::model::{FieldType, OBJECTS, ObjectDef};
+use super::model::{self, FieldType, ObjectDef};
 use super::query::MAX_LIMIT;
 
 fn schema_of(kind: FieldType) -> Json {
@@ -30,19 +30,55 @@ fn object_schema(object: &ObjectDef) -> Json {
         );
     }
     for name in ["created-by", "updated-by"] {
-        properties.insert(name.into(), json!({"type": "object", "readOnly": true, "properties": {"login": {"type": "string"}}}));
+        properties.insert(name.into(), json!({"type": "object", "nullable": true, "readOnly": true, "properties": {"login": {"type": "string"}}}));
     }
     for field in object.fields {
-        properties.insert(field.name.into(), schema_of(field.kind));
+        let mut schema = schema_of(field.kind);
+        if let Some(map) = schema.as_object_mut() {
+            map.insert("nullable".into(), json!(true));
+            if !field.writable {
+                map.insert("readOnly".into(), json!(true));
+            }
+            if !field.values.is_empty() {
+                let mut values: Vec<Json> = field.values.iter().map(|value| json!(value)).collect();
+                values.push(Json::Null);
+                map.insert("enum".into(), Json::Array(values));
+            }
+            if let Some(max) = field.max_length {
+                map.insert("maxLength".into(), json!(max));
+            }
+            if let Some((low, high)) = field.range {
+                map.insert("minimum".into(), json!(low));
+                map.insert("maximum".into(), json!(high));
+            }
+        }
+        properties.insert(field.name.into(), schema);
     }
     for reference in object.references {
         properties.insert(
             reference.name.into(),
-            json!({"type": "object", "description": format!("A record of {}; write it as {{\"id\": N}}.", reference.object), "properties": {"id": {"type": "integer", "format": "int64"}}}),
+            json!({"type": "object", "nullable": true, "readOnly": !reference.writable, "description": format!("A record of {}; write it as {{\"id\": N}}.", reference.object), "properties": {"id": {"type": "integer", "format": "int64"}}}),
         );
     }
-    if let Some(lines) = object.lines {
-        properties.insert(lines.name.into(), json!({"type": "array", "items": {"$ref": format!("#/components/schemas/{}", lines.object)}}));
+    for lines in object.lines {
+        properties.insert(lines.name.into(), json!({"type": "array", "readOnly": !lines.writable, "items": {"$ref": format!("#/components/schemas/{}", lines.object)}}));
+    }
+    for embedded in object.embedded {
+        let one = json!({"type": "object", "additionalProperties": true});
+        let schema = if embedded.many {
+            json!({"type": "array", "items": one})
+        } else {
+            json!({"type": "object", "nullable": true, "additionalProperties": true})
+        };
+        let mut schema = schema;
+        if let Some(map) = schema.as_object_mut() {
+            map.insert("readOnly".into(), json!(!embedded.writable));
+            map.insert(
+                "description".into(),
+                json!(format!("{} as the record was given", embedded.target)),
+            );
+        }
+        properties.insert(embedded.name.into(), schema);
     }
     let required: Vec<&str> = object
         .fields
@@ -153,7 +189,7 @@ fn operation(
 pub fn document(server_url: &str) -> Json {
     let mut paths = Map::new();
     let mut schemas = Map::new();
-    for object in OBJECTS {
+    for object in model::objects() {
         schemas.insert(object.path.into(), object_schema(object));
         let collection = format!("/api/{}", object.path);
         let member = format!("/api/{}/{{id}}", object.path);

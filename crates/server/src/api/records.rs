@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use coupa_proto::errors::CoupaErrors;
 use serde_json::Value as Json;
 
-use super::model::{self, FieldType, ObjectDef};
+use super::model::{self, Embedded, Field, FieldType, Lines, ObjectDef};
 use super::query::{self, ListQuery, Value};
 use super::render::Record;
 use super::sql;
@@ -51,16 +51,15 @@ async fn attach_references(store: &dyn Store, records: &mut [Record]) -> Result<
         return Ok(());
     };
     for reference in object.references {
-        let column = model::reference_column(reference.name);
-        let mut ids: Vec<i64> = records
-            .iter()
-            .filter_map(|record| record.get(&column).and_then(|id| id.parse().ok()))
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
         let Some(referenced) = model::object(reference.object) else {
             continue;
         };
+        let mut ids: Vec<i64> = records
+            .iter()
+            .filter_map(|record| record.integer(reference.slot))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
         let mut found: HashMap<i64, Record> = HashMap::new();
         if !ids.is_empty() {
             for values in store
@@ -74,10 +73,7 @@ async fn attach_references(store: &dyn Store, records: &mut [Record]) -> Result<
             }
         }
         for record in records.iter_mut() {
-            let target = record
-                .get(&column)
-                .and_then(|id| id.parse::<i64>().ok())
-                .and_then(|id| found.get(&id));
+            let target = record.integer(reference.slot).and_then(|id| found.get(&id));
             record
                 .references
                 .push((reference.name, target.cloned().map(Box::new)));
@@ -86,35 +82,46 @@ async fn attach_references(store: &dyn Store, records: &mut [Record]) -> Result<
     Ok(())
 }
 
+/// One query per kind of lines for the whole page.
 async fn attach_lines(store: &dyn Store, records: &mut [Record]) -> Result<(), StoreError> {
-    let Some(lines) = records.first().and_then(|record| record.object.lines) else {
-        return Ok(());
-    };
-    let Some(line_object) = model::object(lines.object) else {
+    let Some(object) = records.first().map(|record| record.object) else {
         return Ok(());
     };
     let ids: Vec<i64> = records.iter().filter_map(Record::id).collect();
-    let parent_column = model::reference_column(lines.parent);
-    let rows = store
-        .select_rows(&sql::by_ids(line_object, &parent_column, &ids))
-        .await?;
-    let mut line_records: Vec<Record> = rows
-        .into_iter()
-        .map(|values| Record::new(line_object, values))
-        .collect();
-    attach_references(store, &mut line_records).await?;
-    let mut by_parent: HashMap<i64, Vec<Record>> = HashMap::new();
-    for line in line_records {
-        if let Some(parent) = line.get(&parent_column).and_then(|id| id.parse().ok()) {
-            by_parent.entry(parent).or_default().push(line);
+    for lines in object.lines {
+        let Some((line_object, parent)) = line_parts(lines) else {
+            continue;
+        };
+        let parent_column = line_object.columns[parent.slot].name;
+        let rows = store
+            .select_rows(&sql::by_ids(line_object, parent_column, &ids))
+            .await?;
+        let mut line_records: Vec<Record> = rows
+            .into_iter()
+            .map(|values| Record::new(line_object, values))
+            .collect();
+        attach_references(store, &mut line_records).await?;
+        let mut by_parent: HashMap<i64, Vec<Record>> = HashMap::new();
+        for line in line_records {
+            if let Some(parent_id) = line.integer(parent.slot) {
+                by_parent.entry(parent_id).or_default().push(line);
+            }
         }
-    }
-    for record in records.iter_mut() {
-        if let Some(id) = record.id() {
-            record.lines = by_parent.remove(&id).unwrap_or_default();
+        for record in records.iter_mut() {
+            let own = record
+                .id()
+                .and_then(|id| by_parent.remove(&id))
+                .unwrap_or_default();
+            record.lines.push((lines.name, own));
         }
     }
     Ok(())
+}
+
+/// The line object of `lines` and its reference back to the parent.
+pub fn line_parts(lines: &Lines) -> Option<(&'static ObjectDef, &'static model::Reference)> {
+    let line_object = model::object(lines.object)?;
+    Some((line_object, line_object.reference(lines.parent)?))
 }
 
 /// The statements that create a record and its lines: the parent's `INSERT ... RETURNING id`
@@ -126,19 +133,21 @@ pub fn insert_statements(
     status: Option<&str>,
     stamp: impl Fn(Vec<(String, Value)>) -> Vec<(String, Value)>,
 ) -> (sql::SqlQuery, Vec<sql::SqlQuery>) {
+    let mut input = input;
+    super::derive::on_create(object, &mut input.values, &mut input.lines);
     let mut values = stamp(input.values);
     if let Some(status) = status {
         values.push(("status".into(), Value::Text(status.into())));
     }
-    let mut children = Vec::new();
-    if let Some(lines) = object.lines
-        && let Some(line_object) = model::object(lines.object)
-    {
-        let parent_column = model::reference_column(lines.parent);
-        for line in input.lines {
-            children.push(sql::insert(line_object, &stamp(line), Some(&parent_column)));
-        }
-    }
+    let children = input
+        .lines
+        .into_iter()
+        .filter_map(|(lines, line)| {
+            let (line_object, parent) = line_parts(lines)?;
+            let parent_column = line_object.columns[parent.slot].name;
+            Some(sql::insert(line_object, &stamp(line), Some(parent_column)))
+        })
+        .collect();
     (sql::insert(object, &values, None), children)
 }
 
@@ -146,21 +155,36 @@ pub fn insert_statements(
 #[derive(Debug, Default, PartialEq)]
 pub struct Input {
     pub values: Vec<(String, Value)>,
-    pub lines: Vec<Vec<(String, Value)>>,
+    pub lines: Vec<(&'static Lines, Vec<(String, Value)>)>,
     /// (reference name, referenced object, id) to check for existence.
     pub references: Vec<(String, &'static str, i64)>,
 }
 
-/// Attributes the server sets; a body may carry them (as read back from a GET) and they
-/// are ignored.
-const SERVER_SET: &[&str] = &["id", "created-at", "updated-at", "created-by", "updated-by"];
+impl Input {
+    /// Sets a column's value; a later element naming the same column wins.
+    fn set(&mut self, column: &str, value: Value) {
+        self.values.retain(|(name, _)| name != column);
+        self.values.push((column.to_string(), value));
+    }
+}
 
-/// Parses a JSON body for `object`. On create, required attributes must be present.
+/// Who writes: a caller of the API, for whom read-only elements are ignored as Coupa ignores
+/// them, or the server itself (demo data), which sets them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Writer {
+    Api,
+    Server,
+}
+
+/// An embedded association holds at most this much JSON.
+const MAX_EMBEDDED_BYTES: usize = 64 * 1024;
+
+/// Parses a JSON body for `object`. On create, required elements must be present.
 pub fn parse_body(
     object: &'static ObjectDef,
     body: &Json,
     creating: bool,
-    parent: Option<&str>,
+    writer: Writer,
 ) -> Result<Input, CoupaErrors> {
     let mut errors = CoupaErrors::new();
     let mut input = Input::default();
@@ -170,37 +194,47 @@ pub fn parse_body(
             format!("the body must be one {} object", object.element),
         ));
     };
+    let writes = |writable: bool| writable || writer == Writer::Server;
     for (key, value) in map {
         let name = key.replace('_', "-");
-        if SERVER_SET.contains(&name.as_str()) || Some(name.as_str()) == parent {
+        if model::SYSTEM_ELEMENTS.contains(&name.as_str()) {
             continue;
         }
-        if let Some(field) = object.field(&name) {
-            if object.initial_status.is_some() && field.name == "status" {
-                errors.add(&name, "changes through the object's actions only");
+        // A field `x-id` shares the column of the reference `x`: it is that reference's id.
+        let field = object.field(&name);
+        let reference = object.reference(&name).or_else(|| {
+            field.and_then(|field| {
+                object
+                    .references
+                    .iter()
+                    .find(|reference| reference.slot == field.slot)
+            })
+        });
+        if let Some(reference) = reference {
+            if !writes(reference.writable && field.is_none_or(|field| field.writable)) {
                 continue;
             }
-            match json_value(field.name, field.kind, value) {
-                Ok(value) => input.values.push((model::column(field.name), value)),
-                Err(message) => errors.add(&name, message),
-            }
-        } else if let Some(reference) = object.reference(&name) {
+            let column = object.columns[reference.slot].name;
             match reference_id(value) {
                 Ok(Some(id)) => {
-                    input
-                        .values
-                        .push((model::reference_column(reference.name), Value::Integer(id)));
-                    input
-                        .references
-                        .push((reference.name.to_string(), reference.object, id));
+                    input.set(column, Value::Integer(id));
+                    input.references.push((name.clone(), reference.object, id));
                 }
-                Ok(None) => input.values.push((
-                    model::reference_column(reference.name),
-                    Value::Null(FieldType::Integer),
-                )),
+                Ok(None) => input.set(column, Value::Null(FieldType::Integer)),
+                Err(message) => errors.add(&name, message),
+            }
+        } else if let Some(field) = field {
+            if !writes(field.writable) {
+                continue;
+            }
+            match json_value(field, value) {
+                Ok(value) => input.set(object.columns[field.slot].name, value),
                 Err(message) => errors.add(&name, message),
             }
         } else if let Some(lines) = object.lines_named(&name) {
+            if !writes(lines.writable) {
+                continue;
+            }
             if !creating {
                 errors.add(
                     &name,
@@ -208,57 +242,21 @@ pub fn parse_body(
                 );
                 continue;
             }
-            let Some(line_object) = model::object(lines.object) else {
+            parse_lines(lines, value, writer, &mut input, &mut errors);
+        } else if let Some(embedded) = object.embedded_named(&name) {
+            if !writes(embedded.writable) {
                 continue;
-            };
-            let Some(items) = value.as_array() else {
-                errors.add(&name, "must be an array");
-                continue;
-            };
-            for (index, item) in items.iter().enumerate() {
-                match parse_body(line_object, item, true, Some(lines.parent)) {
-                    Ok(line) => {
-                        input.references.extend(line.references);
-                        input.lines.push(line.values);
-                    }
-                    Err(line_errors) => {
-                        for (field, messages) in line_errors.errors {
-                            for message in messages {
-                                errors.add(format!("{name}[{index}].{field}"), message);
-                            }
-                        }
-                    }
-                }
+            }
+            match embedded_value(embedded, value) {
+                Ok(value) => input.set(object.columns[embedded.slot].name, value),
+                Err(message) => errors.add(&name, message),
             }
         } else {
             errors.add(&name, format!("is not an attribute of {}", object.path));
         }
     }
     if creating {
-        for field in object.fields.iter().filter(|field| field.required) {
-            let column = model::column(field.name);
-            let present = input
-                .values
-                .iter()
-                .any(|(name, value)| *name == column && !matches!(value, Value::Null(_)));
-            if !present {
-                errors.add(field.name, "can't be blank");
-            }
-        }
-        for reference in object
-            .references
-            .iter()
-            .filter(|reference| reference.required)
-        {
-            let column = model::reference_column(reference.name);
-            if !input
-                .values
-                .iter()
-                .any(|(name, value)| *name == column && !matches!(value, Value::Null(_)))
-            {
-                errors.add(reference.name, "can't be blank");
-            }
-        }
+        require_present(object, &input, &mut errors);
     }
     if errors.is_empty() {
         Ok(input)
@@ -267,21 +265,126 @@ pub fn parse_body(
     }
 }
 
-fn json_value(name: &str, kind: FieldType, value: &Json) -> Result<Value, String> {
+fn parse_lines(
+    lines: &'static Lines,
+    value: &Json,
+    writer: Writer,
+    input: &mut Input,
+    errors: &mut CoupaErrors,
+) {
+    let Some((line_object, _)) = line_parts(lines) else {
+        return;
+    };
+    let Some(items) = value.as_array() else {
+        errors.add(lines.name, "must be an array");
+        return;
+    };
+    for (index, item) in items.iter().enumerate() {
+        match parse_body(line_object, item, true, writer) {
+            Ok(line) => {
+                input.references.extend(line.references);
+                input.lines.push((lines, line.values));
+            }
+            Err(line_errors) => {
+                for (field, messages) in line_errors.errors {
+                    for message in messages {
+                        errors.add(format!("{}[{index}].{field}", lines.name), message);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// "can't be blank" for each required element a new record lacks.
+fn require_present(object: &ObjectDef, input: &Input, errors: &mut CoupaErrors) {
+    let present = |slot: usize| {
+        let column = object.columns[slot].name;
+        input
+            .values
+            .iter()
+            .any(|(name, value)| name == column && !matches!(value, Value::Null(_)))
+    };
+    for field in object.fields.iter().filter(|field| field.required) {
+        if !present(field.slot) {
+            errors.add(field.name, "can't be blank");
+        }
+    }
+    for reference in object.references.iter().filter(|r| r.required) {
+        if !present(reference.slot) {
+            errors.add(reference.name, "can't be blank");
+        }
+    }
+    for lines in object.lines.iter().filter(|lines| lines.required) {
+        if !input
+            .lines
+            .iter()
+            .any(|(given, _)| given.name == lines.name)
+        {
+            errors.add(lines.name, "can't be blank");
+        }
+    }
+}
+
+/// A scalar of a body, checked against the field's type, enumeration, range and length.
+fn json_value(field: &Field, value: &Json) -> Result<Value, String> {
     let text = match value {
-        Json::Null => return Ok(Value::Null(kind)),
+        Json::Null => return Ok(Value::Null(field.kind)),
         Json::String(text) => text.clone(),
         Json::Number(number) => number.to_string(),
         Json::Bool(flag) => flag.to_string(),
         _ => return Err("must be a single value".to_string()),
     };
-    query::parse_value(name, kind, &text).map_err(|error| {
+    let parsed = query::parse_value(field.name, field.kind, &text).map_err(|error| {
         error
             .0
             .split_once(": ")
             .map(|(_, message)| message.to_string())
             .unwrap_or(error.0)
-    })
+    })?;
+    if !field.values.is_empty() && !field.values.contains(&text.as_str()) {
+        return Err(format!(
+            "is not included in the list: {}",
+            field.values.join(", ")
+        ));
+    }
+    if let Some((low, high)) = field.range
+        && let Ok(number) = text.parse::<f64>()
+        && !(low..=high).contains(&number)
+    {
+        return Err(format!("must be between {low} and {high}"));
+    }
+    if let Some(max) = field.max_length
+        && text.chars().count() > max
+    {
+        return Err(format!("is too long (maximum is {max} characters)"));
+    }
+    Ok(parsed)
+}
+
+/// An embedded association as JSON text: an object (or an array of objects for lines).
+fn embedded_value(embedded: &Embedded, value: &Json) -> Result<Value, String> {
+    let fits = match value {
+        Json::Null => return Ok(Value::Null(FieldType::String)),
+        Json::Object(_) => !embedded.many,
+        Json::Array(items) => embedded.many && items.iter().all(Json::is_object),
+        _ => false,
+    };
+    if !fits {
+        return Err(if embedded.many {
+            "must be an array of objects".to_string()
+        } else {
+            "must be an object".to_string()
+        });
+    }
+    let text = value.to_string();
+    if text.len() > MAX_EMBEDDED_BYTES {
+        return Err(format!(
+            "is too large (at most {} KiB)",
+            MAX_EMBEDDED_BYTES / 1024
+        ));
+    }
+    Ok(Value::Text(text))
 }
 
 /// `{"id": 5}`, `5` or `"5"`.
@@ -335,16 +438,21 @@ mod tests {
         model::object("invoices").unwrap()
     }
 
-    #[test]
-    fn parses_fields_references_and_lines() {
-        let body = json!({
+    fn valid_invoice() -> Json {
+        json!({
             "invoice-number": "INV-9",
-            "total": "10.50",
+            "invoice-date": "2026-11-02T00:00:00Z",
+            "handling-amount": "10.50",
             "supplier": {"id": 3},
             "id": 99,
-            "invoice_lines": [{"description": "Paper", "quantity": 2, "account": 4}],
-        });
-        let input = parse_body(invoices(), &body, true, None).unwrap();
+            "invoice_lines": [{"description": "Paper", "price": 2, "quantity": 2, "account": 4}],
+            "tax-lines": [{"amount": "1.00"}],
+        })
+    }
+
+    #[test]
+    fn parses_fields_references_lines_and_embedded_associations() {
+        let input = parse_body(invoices(), &valid_invoice(), true, Writer::Api).unwrap();
         assert!(
             input
                 .values
@@ -353,39 +461,113 @@ mod tests {
         assert!(
             input
                 .values
-                .contains(&("total".into(), Value::Decimal("10.50".into())))
+                .contains(&("handling_amount".into(), Value::Decimal("10.50".into())))
         );
         assert!(
             input
                 .values
                 .contains(&("supplier_id".into(), Value::Integer(3)))
         );
+        assert!(input.values.contains(&(
+            "tax_lines".into(),
+            Value::Text(r#"[{"amount":"1.00"}]"#.into())
+        )));
         assert_eq!(input.lines.len(), 1);
+        assert_eq!(input.lines[0].0.name, "invoice-lines");
         assert_eq!(input.references.len(), 2);
     }
 
     #[test]
     fn reports_every_problem_by_field() {
-        let body = json!({"total": "ten", "colour": "red", "status": "approved", "invoice_lines": [{"quantity": "x"}]});
-        let errors = parse_body(invoices(), &body, true, None).unwrap_err();
+        let body = json!({
+            "handling-amount": "ten",
+            "colour": "red",
+            "invoice_lines": [{"quantity": "x"}],
+            "customs-declaration-number": "x".repeat(61),
+            "tax-lines": {"not": "an array"},
+        });
+        let errors = parse_body(invoices(), &body, true, Writer::Api).unwrap_err();
         for field in [
-            "total",
+            "handling-amount",
             "colour",
-            "status",
             "invoice-number",
             "supplier",
             "invoice-lines[0].quantity",
+            "invoice-lines[0].description",
+            "customs-declaration-number",
+            "tax-lines",
         ] {
             assert!(errors.errors.contains_key(field), "{field}: {errors:?}");
         }
-        assert!(parse_body(invoices(), &json!([1]), true, None).is_err());
+        assert!(parse_body(invoices(), &json!([1]), true, Writer::Api).is_err());
+    }
+
+    #[test]
+    fn enumerations_name_the_allowed_values() {
+        let lines = model::object("invoice_lines").unwrap();
+        let body = json!({"description": "x", "price": 1, "type": "InvoiceFreeLine"});
+        let errors = parse_body(lines, &body, true, Writer::Api).unwrap_err();
+        let message = &errors.errors["type"][0];
+        assert!(
+            message.contains("InvoiceQuantityLine") && message.contains("InvoiceAmountLine"),
+            "{message}"
+        );
+        let terms = model::object("payment_terms").unwrap();
+        let errors = parse_body(
+            terms,
+            &json!({"code": "N30", "net-due-day": 40}),
+            true,
+            Writer::Api,
+        )
+        .unwrap_err();
+        assert!(errors.errors["net-due-day"][0].contains("between 1 and 31"));
+    }
+
+    #[test]
+    fn read_only_elements_are_ignored_unless_the_server_writes() {
+        let mut body = valid_invoice();
+        body["status"] = json!("approved");
+        body["exported"] = json!(true);
+        body["gross-total"] = json!("99.00");
+        let from_api = parse_body(invoices(), &body, true, Writer::Api).unwrap();
+        for column in ["status", "exported", "gross_total"] {
+            assert!(
+                !from_api.values.iter().any(|(name, _)| name == column),
+                "{column}"
+            );
+        }
+        let from_server = parse_body(invoices(), &body, true, Writer::Server).unwrap();
+        assert!(
+            from_server
+                .values
+                .contains(&("gross_total".into(), Value::Decimal("99.00".into())))
+        );
+    }
+
+    #[test]
+    fn a_field_named_after_a_reference_writes_its_id_once() {
+        let values = model::object("lookup_values").unwrap();
+        let body = json!({"name": "CC-100", "lookup-id": "5", "lookup": {"id": 6}});
+        let input = parse_body(values, &body, true, Writer::Api).unwrap();
+        let ids: Vec<&Value> = input
+            .values
+            .iter()
+            .filter(|(name, _)| name == "lookup_id")
+            .map(|(_, value)| value)
+            .collect();
+        assert_eq!(
+            ids,
+            vec![&Value::Integer(6)],
+            "one column, the later element wins"
+        );
+        assert_eq!(input.references.len(), 2, "both ids are checked to exist");
     }
 
     proptest! {
         #[test]
         fn never_panics(key in "[a-z_-]{1,20}", text in "\\PC{0,20}", number in any::<i64>()) {
             for value in [json!(text), json!(number), json!({"id": text.clone()}), json!([number]), json!(null)] {
-                let _ = parse_body(invoices(), &json!({ key.clone(): value }), true, None);
+                let _ = parse_body(invoices(), &json!({ key.clone(): value }), true, Writer::Api);
             }
         }
     }

@@ -3,8 +3,7 @@
 
 use serde_json::{Map, Value as Json};
 
-use super::model::{FieldType, ObjectDef};
-use super::sql::columns;
+use super::model::{self, FieldType, ObjectDef};
 use super::view::{Depth, Selection, View};
 use crate::domain::time::format_rfc3339;
 
@@ -12,11 +11,12 @@ use crate::domain::time::format_rfc3339;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
     pub object: &'static ObjectDef,
-    /// Text of each column, in `sql::columns` order.
+    /// Text of each column, in `ObjectDef::columns` order.
     pub values: Vec<Option<String>>,
     /// Each reference of the object, by name: the referenced record when there is one.
     pub references: Vec<(&'static str, Option<Box<Record>>)>,
-    pub lines: Vec<Record>,
+    /// Each kind of lines of the object, by name, with this record's lines.
+    pub lines: Vec<(&'static str, Vec<Record>)>,
 }
 
 impl Record {
@@ -30,16 +30,16 @@ impl Record {
     }
 
     pub fn id(&self) -> Option<i64> {
-        self.values
-            .first()
-            .and_then(|id| id.as_deref())
-            .and_then(|id| id.parse().ok())
+        self.integer(0)
     }
 
-    /// The text of `column`, if set.
-    pub fn get(&self, column: &str) -> Option<&str> {
-        let index = columns(self.object).iter().position(|c| c.name == column)?;
-        self.values.get(index).and_then(|value| value.as_deref())
+    /// The text of the column in `slot`, if set.
+    pub fn value(&self, slot: usize) -> Option<&str> {
+        self.values.get(slot).and_then(|value| value.as_deref())
+    }
+
+    pub fn integer(&self, slot: usize) -> Option<i64> {
+        self.value(slot).and_then(|text| text.parse().ok())
     }
 }
 
@@ -120,25 +120,55 @@ impl Shape<'_> {
     }
 }
 
-/// (wire name, kind, text) of every scalar column the shape shows.
+/// (wire name, kind, text) of every scalar the shape shows: the system columns, then the
+/// fields in the documentation's order.
 fn scalars<'r>(
     record: &'r Record,
     shape: &Shape,
 ) -> Vec<(&'static str, FieldType, Option<&'r str>)> {
-    columns(record.object)
+    let system = model::SYSTEM_ELEMENTS
         .iter()
-        .zip(&record.values)
-        .filter(|(column, _)| !column.name.ends_with("_id") || column.name == "id")
-        .map(|(column, value)| (column.wire.as_str(), column.kind, value.as_deref()))
+        .zip(model::SYSTEM_COLUMNS)
+        .enumerate()
+        .map(|(slot, (name, column))| (*name, column.kind, record.value(slot)));
+    let fields = record
+        .object
+        .fields
+        .iter()
+        .map(|field| (field.name, field.kind, record.value(field.slot)));
+    system
+        .chain(fields)
         .filter(|(name, _, _)| shape.shows(record, name))
+        .collect()
+}
+
+/// The stored JSON of each embedded association the shape shows; absent lines are `[]`.
+fn embedded(record: &Record, shape: &Shape) -> Vec<(&'static model::Embedded, Json)> {
+    record
+        .object
+        .embedded
+        .iter()
+        .filter(|embedded| shape.shows(record, embedded.name))
+        .map(|embedded| {
+            let stored = record
+                .value(embedded.slot)
+                .and_then(|text| serde_json::from_str(text).ok());
+            let value = match stored {
+                Some(value) => value,
+                None if embedded.many => Json::Array(Vec::new()),
+                None => Json::Null,
+            };
+            (embedded, value)
+        })
         .collect()
 }
 
 /// The id of a referenced record, for shallow renderings.
 fn reference_id(record: &Record, name: &str) -> Option<i64> {
     record
-        .get(&super::model::reference_column(name))
-        .and_then(|id| id.parse().ok())
+        .object
+        .reference(name)
+        .and_then(|reference| record.integer(reference.slot))
 }
 
 fn root_shape(view: &View) -> Shape<'_> {
@@ -185,19 +215,22 @@ fn json_of(record: &Record, shape: &Shape) -> Json {
                 map.insert((*name).to_string(), value);
             }
         }
-        if let Some(lines) = record.object.lines
-            && shape.shows(record, lines.name)
-        {
+        for (name, lines) in &record.lines {
+            if !shape.shows(record, name) {
+                continue;
+            }
             let line_shape = Shape {
                 summary: false,
-                ..shape.nested(lines.name)
+                ..shape.nested(name)
             };
-            let rendered = record
-                .lines
+            let rendered = lines
                 .iter()
                 .map(|line| json_of(line, &line_shape))
                 .collect();
-            map.insert(lines.name.to_string(), Json::Array(rendered));
+            map.insert((*name).to_string(), Json::Array(rendered));
+        }
+        for (embedded, value) in embedded(record, shape) {
+            map.insert(embedded.name.to_string(), value);
         }
     }
     Json::Object(map)
@@ -223,7 +256,7 @@ pub fn xml(record: &Record, view: &View) -> String {
 
 pub fn xml_list(object: &ObjectDef, records: &[Record], view: &View) -> String {
     let mut out = String::from(XML_DECLARATION);
-    let list = object.list_element();
+    let list = object.list_element;
     out.push_str(&format!("<{list} type=\"array\">\n"));
     for record in records {
         xml_of(&mut out, record, object.element, &root_shape(view), 1);
@@ -289,23 +322,85 @@ fn xml_of(out: &mut String, record: &Record, element: &str, shape: &Shape, depth
                 None => out.push_str(&format!("{inner}<{name} nil=\"true\"/>\n")),
             }
         }
-        if let Some(lines) = record.object.lines
-            && shape.shows(record, lines.name)
-        {
-            out.push_str(&format!("{inner}<{} type=\"array\">\n", lines.name));
-            let line_element =
-                super::model::object(lines.object).map_or("line", |object| object.element);
+        for (name, lines) in &record.lines {
+            if !shape.shows(record, name) {
+                continue;
+            }
+            out.push_str(&format!("{inner}<{name} type=\"array\">\n"));
             let line_shape = Shape {
                 summary: false,
-                ..shape.nested(lines.name)
+                ..shape.nested(name)
             };
-            for line in &record.lines {
-                xml_of(out, line, line_element, &line_shape, depth + 2);
+            for line in lines {
+                xml_of(out, line, line.object.element, &line_shape, depth + 2);
             }
-            out.push_str(&format!("{inner}</{}>\n", lines.name));
+            out.push_str(&format!("{inner}</{name}>\n"));
+        }
+        for (embedded, value) in embedded(record, shape) {
+            xml_json(out, embedded.name, embedded.item, &value, depth + 1);
         }
     }
     out.push_str(&format!("{indent}</{element}>\n"));
+}
+
+/// Stored JSON as Coupa's XML writes it: objects as elements, arrays as `type="array"` of
+/// `item` elements, scalars typed, null as `nil="true"`.
+fn xml_json(out: &mut String, name: &str, item: &str, value: &Json, depth: usize) {
+    let indent = "  ".repeat(depth);
+    let name = xml_name(name);
+    match value {
+        Json::Null => out.push_str(&format!("{indent}<{name} nil=\"true\"/>\n")),
+        Json::Object(map) => {
+            out.push_str(&format!("{indent}<{name}>\n"));
+            for (key, inner) in map {
+                xml_json(out, key, &model::singular(key), inner, depth + 1);
+            }
+            out.push_str(&format!("{indent}</{name}>\n"));
+        }
+        Json::Array(items) => {
+            out.push_str(&format!("{indent}<{name} type=\"array\">\n"));
+            for inner in items {
+                xml_json(out, item, &model::singular(item), inner, depth + 1);
+            }
+            out.push_str(&format!("{indent}</{name}>\n"));
+        }
+        Json::Bool(flag) => {
+            out.push_str(&format!(
+                "{indent}<{name} type=\"boolean\">{flag}</{name}>\n"
+            ));
+        }
+        Json::Number(number) => {
+            let kind = if number.is_i64() || number.is_u64() {
+                "integer"
+            } else {
+                "decimal"
+            };
+            out.push_str(&format!(
+                "{indent}<{name} type=\"{kind}\">{number}</{name}>\n"
+            ));
+        }
+        Json::String(text) => {
+            out.push_str(&format!("{indent}<{name}>{}</{name}>\n", escape_xml(text)));
+        }
+    }
+}
+
+/// A JSON key as an XML element name: characters XML names cannot hold become `-`.
+fn xml_name(key: &str) -> String {
+    let mut name: String = key
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        name.insert(0, '_');
+    }
+    name
 }
 
 /// Text escaped for an XML element or attribute; control characters XML 1.0 cannot carry
@@ -331,32 +426,53 @@ mod tests {
     use super::*;
     use crate::api::model;
 
+    /// A record of `path` with `values` set by wire name (`id`, fields, references).
+    fn record(path: &str, values: &[(&str, &str)]) -> Record {
+        let object = model::object(path).unwrap();
+        let mut record = Record::new(object, vec![None; object.columns.len()]);
+        for (name, value) in values {
+            let slot = match *name {
+                "id" => 0,
+                "created-at" => 1,
+                "updated-at" => 2,
+                "created-by" => 3,
+                _ => object
+                    .field(name)
+                    .map(|field| field.slot)
+                    .or_else(|| object.reference(name).map(|reference| reference.slot))
+                    .or_else(|| object.embedded_named(name).map(|embedded| embedded.slot))
+                    .unwrap(),
+            };
+            record.values[slot] = Some(value.to_string());
+        }
+        record
+    }
+
     fn supplier() -> Record {
-        let object = model::object("suppliers").unwrap();
-        let mut values = vec![None; columns(object).len()];
-        values[0] = Some("3".into());
-        values[5] = Some("Acme & Sons".into());
-        Record::new(object, values)
+        record("suppliers", &[("id", "3"), ("name", "Acme & Sons")])
     }
 
     fn invoice() -> Record {
-        let object = model::object("invoices").unwrap();
-        let values = vec![
-            Some("7".into()),
-            Some("1795334332".into()),
-            Some("1795334332".into()),
-            Some("sync".into()),
-            None,
-            Some("INV-1".into()),
-            None,
-            Some("draft".into()),
-            Some("12.5".into()),
-            Some("0".into()),
-            Some("3".into()),
-            None,
-        ];
-        let mut record = Record::new(object, values);
+        let mut record = record(
+            "invoices",
+            &[
+                ("id", "7"),
+                ("created-at", "1795334332"),
+                ("updated-at", "1795334332"),
+                ("created-by", "sync"),
+                ("invoice-number", "INV-1"),
+                ("status", "draft"),
+                ("gross-total", "12.5"),
+                ("exported", "0"),
+                ("supplier", "3"),
+                (
+                    "tax-lines",
+                    r#"[{"amount":"1.00","rate":{"percentage":20}}]"#,
+                ),
+            ],
+        );
         record.references = vec![("supplier", Some(Box::new(supplier()))), ("currency", None)];
+        record.lines = vec![("invoice-lines", Vec::new())];
         record
     }
 
@@ -365,7 +481,10 @@ mod tests {
         let json = json(&invoice(), &View::default());
         assert_eq!(json["id"], 7);
         assert_eq!(json["invoice-number"], "INV-1");
-        assert_eq!(json["total"], "12.50");
+        assert_eq!(json["gross-total"], "12.50");
+        assert_eq!(json["tax-lines"][0]["rate"]["percentage"], 20);
+        assert_eq!(json["taggings"], serde_json::json!([]));
+        assert_eq!(json["destination-country"], Json::Null);
         assert_eq!(json["exported"], false);
         assert_eq!(json["created-at"], "2026-11-22T07:58:52Z");
         assert_eq!(json["created-by"]["login"], "sync");
@@ -387,8 +506,11 @@ mod tests {
         );
         for expected in [
             "<invoice-headers type=\"array\">",
+            "<tax-lines type=\"array\">",
+            "<tax-line>",
+            "<percentage type=\"integer\">20</percentage>",
             "<id type=\"integer\">7</id>",
-            "<total type=\"decimal\">12.50</total>",
+            "<gross-total type=\"decimal\">12.50</gross-total>",
             "<exported type=\"boolean\">false</exported>",
             "<created-at type=\"dateTime\">2026-11-22T07:58:52Z</created-at>",
             "<invoice-date type=\"dateTime\" nil=\"true\"/>",
@@ -426,6 +548,90 @@ mod tests {
             xml.contains("<supplier>") && !xml.contains("invoice-number"),
             "{xml}"
         );
+    }
+
+    /// Coupa's XML names, written out here rather than read from the model.
+    #[test]
+    fn every_object_has_coupas_xml_record_and_list_names() {
+        let expected = [
+            ("account_types", "account-type", "account-types"),
+            ("accounts", "account", "accounts"),
+            ("addresses", "address", "addresses"),
+            ("approvals", "approval", "approvals"),
+            ("attachments", "attachment", "attachments"),
+            ("budget_lines", "budget-line", "budget-lines"),
+            ("business_groups", "business-group", "business-groups"),
+            ("commodities", "commodity", "commodities"),
+            ("contracts", "contract", "contracts"),
+            ("currencies", "currency", "currencies"),
+            ("departments", "department", "departments"),
+            ("exchange_rates", "exchange-rate", "exchange-rates"),
+            ("expense_lines", "expense-line", "expense-lines"),
+            ("expense_reports", "expense-report", "expense-reports"),
+            (
+                "inventory_transactions",
+                "inventory-transaction",
+                "inventory-transactions",
+            ),
+            ("invoice_charges", "invoice-charge", "invoice-charges"),
+            ("invoice_lines", "invoice-line", "invoice-lines"),
+            ("invoices", "invoice-header", "invoice-headers"),
+            ("items", "item", "items"),
+            ("lookup_values", "lookup-value", "lookup-values"),
+            ("lookups", "lookup", "lookups"),
+            ("payment_terms", "payment-term", "payment-terms"),
+            (
+                "purchase_order_changes",
+                "order-header-change",
+                "order-header-changes",
+            ),
+            (
+                "purchase_order_line_changes",
+                "order-line-change",
+                "order-line-changes",
+            ),
+            ("purchase_order_lines", "order-line", "order-lines"),
+            ("purchase_orders", "order-header", "order-headers"),
+            (
+                "quote_request_lines",
+                "quote-request-line",
+                "quote-request-lines",
+            ),
+            ("quote_requests", "quote-request", "quote-requests"),
+            (
+                "receiving_transactions",
+                "receiving-transaction",
+                "receiving-transactions",
+            ),
+            (
+                "remit_to_addresses",
+                "remit-to-address",
+                "remit-to-addresses",
+            ),
+            ("requisition_lines", "requisition-line", "requisition-lines"),
+            ("requisitions", "requisition-header", "requisition-headers"),
+            ("shipping_terms", "shipping-term", "shipping-terms"),
+            ("suppliers", "supplier", "suppliers"),
+            ("tax_codes", "tax-code", "tax-codes"),
+            ("uoms", "uom", "uoms"),
+            ("user_groups", "user-group", "user-groups"),
+            ("users", "user", "users"),
+        ];
+        assert_eq!(expected.len(), model::objects().len());
+        for (path, element, list) in expected {
+            let object = model::object(path).unwrap();
+            let record = Record::new(object, vec![Some("1".into())]);
+            let xml = xml_list(object, &[record], &View::default());
+            assert!(
+                xml.contains(&format!("<{list} type=\"array\">\n  <{element}>\n")),
+                "{path}: {}",
+                &xml[..xml.len().min(200)]
+            );
+            assert!(
+                xml.ends_with(&format!("</{element}>\n</{list}>\n")),
+                "{path}"
+            );
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use super::model::{self, FieldType, ObjectDef};
 use super::query::{Filter, Hop, ListQuery, Op, Value};
+use crate::store::TableSchema;
 
 pub use crate::store::{SqlQuery, SqlValue};
 
@@ -22,100 +23,89 @@ impl From<Value> for SqlValue {
     }
 }
 
-/// A column of an object's table, in the order `select` returns them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Column {
-    pub name: String,
-    /// The hyphenated name in JSON and XML (`invoice-number`).
-    pub wire: String,
-    pub kind: FieldType,
+/// A column name as SQL reads it: quoted, since Coupa's element names include words SQL
+/// reserves (`type`, `position`, `default`).
+pub fn quoted(column: &str) -> String {
+    format!("\"{column}\"")
 }
 
-pub const SYSTEM_COLUMNS: [(&str, FieldType); 5] = [
-    ("id", FieldType::Integer),
-    ("created_at", FieldType::DateTime),
-    ("updated_at", FieldType::DateTime),
-    ("created_by", FieldType::String),
-    ("updated_by", FieldType::String),
-];
-
-/// The columns of `object`, computed once per object: the hot path reads them per record.
-pub fn columns(object: &ObjectDef) -> &'static [Column] {
-    static COLUMNS: std::sync::OnceLock<Vec<Vec<Column>>> = std::sync::OnceLock::new();
-    let all = COLUMNS.get_or_init(|| model::OBJECTS.iter().map(build_columns).collect());
-    model::OBJECTS
+/// The schema of every object's table. `id_column` is the backend's auto-increment key.
+pub fn create_tables(id_column: &str) -> Vec<TableSchema> {
+    model::objects()
         .iter()
-        .position(|candidate| candidate.path == object.path)
-        .and_then(|index| all.get(index))
-        .map_or(&[], Vec::as_slice)
-}
-
-fn build_columns(object: &ObjectDef) -> Vec<Column> {
-    let column = |name: String, kind: FieldType| Column {
-        wire: name.replace('_', "-"),
-        name,
-        kind,
-    };
-    let system = SYSTEM_COLUMNS
-        .iter()
-        .map(|(name, kind)| column(name.to_string(), *kind));
-    let fields = object
-        .fields
-        .iter()
-        .map(|field| column(model::column(field.name), field.kind));
-    let references = object
-        .references
-        .iter()
-        .map(|reference| column(model::reference_column(reference.name), FieldType::Integer));
-    system.chain(fields).chain(references).collect()
-}
-
-/// DDL for an object's table and indexes. `id_column` is the backend's auto-increment key.
-/// The DDL of every object's table and indexes.
-pub fn create_tables(id_column: &str) -> Vec<String> {
-    model::OBJECTS
-        .iter()
-        .flat_map(|object| create_table(object, id_column))
+        .map(|object| create_table(object, id_column))
         .collect()
 }
 
-pub fn create_table(object: &ObjectDef, id_column: &str) -> Vec<String> {
+pub fn create_table(object: &ObjectDef, id_column: &str) -> TableSchema {
     let table = model::table(object);
-    let mut definitions = vec![format!("id {id_column}")];
-    for column in columns(object).iter().skip(1) {
-        let not_null = if column.name == "created_at" || column.name == "updated_at" {
-            " NOT NULL"
+    let definition = |column: &model::Column| {
+        let not_null = if matches!(column.name, "created_at" | "updated_at") {
+            " NOT NULL DEFAULT 0"
         } else {
             ""
         };
-        definitions.push(format!(
+        format!(
             "{} {}{not_null}",
-            column.name,
+            quoted(column.name),
             column.kind.sql_type()
-        ));
-    }
-    let mut statements = vec![format!(
-        "CREATE TABLE IF NOT EXISTS {table} ({})",
-        definitions.join(", ")
-    )];
+        )
+    };
+    let mut definitions = vec![format!("id {id_column}")];
+    definitions.extend(object.columns.iter().skip(1).map(definition));
+    let columns = object
+        .columns
+        .iter()
+        .skip(1)
+        .map(|column| {
+            (
+                column.name.to_string(),
+                format!("ALTER TABLE {table} ADD COLUMN {}", definition(column)),
+            )
+        })
+        .collect();
     let indexed = object
         .fields
         .iter()
         .filter(|field| field.indexed)
-        .map(|field| model::column(field.name))
+        .map(|field| object.columns[field.slot].name)
         .chain(
             object
                 .references
                 .iter()
-                .map(|reference| model::reference_column(reference.name)),
+                .map(|reference| object.columns[reference.slot].name),
         )
-        .chain(["created_at".to_string(), "updated_at".to_string()]);
+        .chain(["created_at", "updated_at"]);
+    let mut indexes = Vec::new();
     for column in indexed {
-        statements.push(format!(
-            "CREATE INDEX IF NOT EXISTS {table}_{column} ON {table} ({column})"
-        ));
+        let statement = format!(
+            "CREATE INDEX IF NOT EXISTS {} ON {table} ({})",
+            index_name(&table, column),
+            quoted(column)
+        );
+        if !indexes.contains(&statement) {
+            indexes.push(statement);
+        }
     }
-    statements
+    TableSchema {
+        create: format!(
+            "CREATE TABLE IF NOT EXISTS {table} ({})",
+            definitions.join(", ")
+        ),
+        table,
+        columns,
+        indexes,
+    }
+}
+
+/// `{table}_{column}`, shortened with a digest where PostgreSQL would cut it (63 bytes).
+fn index_name(table: &str, column: &str) -> String {
+    let name = format!("{table}_{column}");
+    if name.len() <= 63 {
+        return name;
+    }
+    let digest = crate::cache::hex(&crate::domain::secret::digest(&name));
+    format!("{}_{}", &name[..50], &digest[..12])
 }
 
 struct Builder {
@@ -135,9 +125,10 @@ impl Builder {
     }
 
     fn select_list(object: &ObjectDef, alias: &str) -> String {
-        columns(object)
+        object
+            .columns
             .iter()
-            .map(|column| format!("CAST({alias}.{} AS TEXT)", column.name))
+            .map(|column| format!("CAST({alias}.{} AS TEXT)", quoted(column.name)))
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -149,7 +140,8 @@ impl Builder {
                 let inner = format!("t{}", depth + 1);
                 let condition = self.condition(filter, rest, depth + 1);
                 format!(
-                    "{alias}.{column} IN (SELECT {inner}.id FROM {table} {inner} WHERE {condition})"
+                    "{alias}.{} IN (SELECT {inner}.id FROM {table} {inner} WHERE {condition})",
+                    quoted(column)
                 )
             }
             Some((
@@ -162,10 +154,11 @@ impl Builder {
                 let inner = format!("t{}", depth + 1);
                 let condition = self.condition(filter, rest, depth + 1);
                 format!(
-                    "{alias}.id IN (SELECT {inner}.{parent_column} FROM {table} {inner} WHERE {condition})"
+                    "{alias}.id IN (SELECT {inner}.{} FROM {table} {inner} WHERE {condition})",
+                    quoted(parent_column)
                 )
             }
-            None => self.comparison(filter, &format!("{alias}.{}", filter.column)),
+            None => self.comparison(filter, &format!("{alias}.{}", quoted(&filter.column))),
         }
     }
 
@@ -253,9 +246,10 @@ pub fn list(object: &ObjectDef, query: &ListQuery) -> SqlQuery {
     let offset = builder.placeholder(Value::Integer(query.offset));
     SqlQuery {
         sql: format!(
-            "SELECT {} FROM {} t0{where_clause} ORDER BY t0.{order_column} {direction}{tie_break} LIMIT {limit} OFFSET {offset}",
+            "SELECT {} FROM {} t0{where_clause} ORDER BY t0.{} {direction}{tie_break} LIMIT {limit} OFFSET {offset}",
             Builder::select_list(object, "t0"),
             model::table(object),
+            quoted(order_column),
         ),
         binds: builder.binds,
     }
@@ -270,9 +264,10 @@ pub fn by_ids(object: &ObjectDef, column: &str, ids: &[i64]) -> SqlQuery {
         .collect();
     SqlQuery {
         sql: format!(
-            "SELECT {} FROM {} t0 WHERE t0.{column} IN ({}) ORDER BY t0.id",
+            "SELECT {} FROM {} t0 WHERE t0.{} IN ({}) ORDER BY t0.id",
             Builder::select_list(object, "t0"),
             model::table(object),
+            quoted(column),
             if placeholders.is_empty() {
                 "NULL".to_string()
             } else {
@@ -295,11 +290,11 @@ pub fn insert(
     let mut placeholders = Vec::new();
     if let Some(parent_column) = parent_column {
         builder.binds.push(SqlValue::NullInteger);
-        names.push(parent_column.to_string());
+        names.push(quoted(parent_column));
         placeholders.push("$1".to_string());
     }
     for (name, value) in values {
-        names.push(name.clone());
+        names.push(quoted(name));
         placeholders.push(builder.placeholder(value.clone()));
     }
     let mut binds = builder.binds;
@@ -327,7 +322,7 @@ pub fn update(
     let mut builder = Builder { binds: Vec::new() };
     let assignments: Vec<String> = values
         .iter()
-        .map(|(name, value)| format!("{name} = {}", builder.placeholder(value.clone())))
+        .map(|(name, value)| format!("{} = {}", quoted(name), builder.placeholder(value.clone())))
         .collect();
     let mut sql = format!(
         "UPDATE {} SET {} WHERE id = {}",
@@ -340,7 +335,7 @@ pub fn update(
             .iter()
             .map(|status| builder.placeholder(Value::Text(status.to_string())))
             .collect();
-        sql.push_str(&format!(" AND status IN ({})", allowed.join(", ")));
+        sql.push_str(&format!(" AND \"status\" IN ({})", allowed.join(", ")));
     }
     SqlQuery {
         sql,
@@ -368,21 +363,22 @@ mod tests {
                 "invoice_lines[account][code]".to_string(),
                 "6000".to_string(),
             ),
-            ("total[gt]".to_string(), "10.5".to_string()),
-            ("order_by".to_string(), "total".to_string()),
+            ("gross_total[gt]".to_string(), "10.5".to_string()),
+            ("order_by".to_string(), "gross-total".to_string()),
             ("limit".to_string(), "5".to_string()),
         ];
         let sql = list(invoices(), &query::parse(invoices(), &params).unwrap());
-        assert!(sql.sql.contains("t0.supplier_id IN (SELECT t1.id FROM api_suppliers t1 WHERE LOWER(t1.name) LIKE LOWER($1) ESCAPE '\\')"), "{}", sql.sql);
-        assert!(sql.sql.contains("t0.id IN (SELECT t1.invoice_id FROM api_invoice_lines t1 WHERE t1.account_id IN (SELECT t2.id FROM api_accounts t2 WHERE t2.code = $2))"), "{}", sql.sql);
+        assert!(sql.sql.contains(r#"t0."supplier_id" IN (SELECT t1.id FROM api_suppliers t1 WHERE LOWER(t1."name") LIKE LOWER($1) ESCAPE '\')"#), "{}", sql.sql);
+        assert!(sql.sql.contains(r#"t0.id IN (SELECT t1."invoice_id" FROM api_invoice_lines t1 WHERE t1."account_id" IN (SELECT t2.id FROM api_accounts t2 WHERE t2."code" = $2))"#), "{}", sql.sql);
         assert!(
-            sql.sql.contains("t0.total > CAST($3 AS NUMERIC)"),
+            sql.sql
+                .contains(r#"t0."gross_total" > CAST($3 AS NUMERIC)"#),
             "{}",
             sql.sql
         );
         assert!(
             sql.sql
-                .ends_with("ORDER BY t0.total ASC, t0.id ASC LIMIT $4 OFFSET $5"),
+                .ends_with(r#"ORDER BY t0."gross_total" ASC, t0.id ASC LIMIT $4 OFFSET $5"#),
             "{}",
             sql.sql
         );
@@ -400,7 +396,7 @@ mod tests {
         );
         assert_eq!(
             sql.sql,
-            "INSERT INTO api_invoice_lines (invoice_id, description) VALUES ($1, $2) RETURNING id"
+            r#"INSERT INTO api_invoice_lines ("invoice_id", "description") VALUES ($1, $2) RETURNING id"#
         );
         assert_eq!(sql.binds, vec![SqlValue::Text("x".into())]);
     }
@@ -415,18 +411,32 @@ mod tests {
         );
         assert_eq!(
             sql.sql,
-            "UPDATE api_invoices SET status = $1 WHERE id = $2 AND status IN ($3)"
+            r#"UPDATE api_invoices SET "status" = $1 WHERE id = $2 AND "status" IN ($3)"#
         );
     }
 
     #[test]
     fn ddl_indexes_references_and_marked_fields() {
         let ddl = create_table(invoices(), "INTEGER PRIMARY KEY");
-        assert!(ddl[0].starts_with("CREATE TABLE IF NOT EXISTS api_invoices (id INTEGER PRIMARY KEY, created_at BIGINT NOT NULL"));
+        assert!(ddl.create.starts_with(r#"CREATE TABLE IF NOT EXISTS api_invoices (id INTEGER PRIMARY KEY, "created_at" BIGINT NOT NULL"#), "{}", ddl.create);
+        for indexed in [
+            r#"("supplier_id")"#,
+            r#"("status")"#,
+            r#"("exported")"#,
+            r#"("invoice_number")"#,
+        ] {
+            assert!(ddl.indexes.iter().any(|s| s.contains(indexed)), "{indexed}");
+        }
         assert!(
-            ddl.iter()
-                .any(|s| s.contains("ON api_invoices (supplier_id)"))
+            ddl.columns
+                .iter()
+                .any(|(column, add)| column == "gross_total"
+                    && add == r#"ALTER TABLE api_invoices ADD COLUMN "gross_total" NUMERIC"#)
         );
-        assert!(ddl.iter().any(|s| s.contains("ON api_invoices (status)")));
+        let long = index_name(
+            "api_purchase_order_line_changes",
+            "order_line_change_tax_detail_id",
+        );
+        assert!(long.len() <= 63, "{long}");
     }
 }

@@ -47,8 +47,6 @@ pub struct View {
     pub selection: Option<Selection>,
 }
 
-const SYSTEM: &[&str] = &["id", "created-at", "updated-at", "created-by", "updated-by"];
-
 /// Parses `fields` and `return_object` from query parameters. `writing` allows `none`.
 pub fn parse(
     object: &'static ObjectDef,
@@ -96,11 +94,7 @@ fn selection(object: &'static ObjectDef, json: &Json, depth: usize) -> Result<Se
         match item {
             Json::String(name) => {
                 let name = name.replace('_', "-");
-                let known = SYSTEM.contains(&name.as_str())
-                    || object.field(&name).is_some()
-                    || object.reference(&name).is_some()
-                    || object.lines_named(&name).is_some();
-                if !known {
+                if !object.knows(&name) {
                     return Err(format!("fields: {} has no attribute {name}", object.path));
                 }
                 result.names.push(name);

@@ -153,7 +153,8 @@ async fn input_from(
         serde_json::from_slice(&bytes)
             .map_err(|error| ApiError::bad_request(format!("the JSON body is invalid: {error}")))?
     };
-    let input = records::parse_body(object, &json, creating, None).map_err(ApiError::invalid)?;
+    let input = records::parse_body(object, &json, creating, records::Writer::Api)
+        .map_err(ApiError::invalid)?;
     let missing = records::missing_references(state.store.as_ref(), &input).await?;
     if missing.is_empty() {
         Ok(input)
@@ -310,8 +311,9 @@ pub async fn action(
         .await?;
     let record = load(&state, object, id).await?;
     if changed == 0 {
-        let status = record
-            .get("status")
+        let status = object
+            .field("status")
+            .and_then(|field| record.value(field.slot))
             .unwrap_or("without a status")
             .to_string();
         let element = object.element.replace('-', " ");

@@ -26,7 +26,7 @@ pub use clients::ClientStore;
 pub use devices::DeviceStore;
 pub use grants::GrantStore;
 pub use keys::KeyStore;
-pub use records::{RecordStore, SqlQuery, SqlValue};
+pub use records::{RecordStore, SqlQuery, SqlValue, TableSchema};
 pub use sessions::SessionStore;
 pub use settings::SettingStore;
 pub use sqlite::database_file;

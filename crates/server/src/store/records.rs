@@ -24,12 +24,25 @@ pub trait RecordStore: Send + Sync {
     /// Runs an UPDATE built by `api::sql`; returns the number of rows changed.
     async fn execute(&self, query: &SqlQuery) -> Result<u64, StoreError>;
 
-    /// Creates the tables of the API objects if missing: `ddl` gives the statements, for this
-    /// backend's DDL of an auto-increment primary key.
+    /// Creates the tables of the API objects if missing, and adds the columns a table made
+    /// by an earlier version lacks: `ddl` gives the schemas, for this backend's DDL of an
+    /// auto-increment primary key.
     async fn ensure_record_tables(
         &self,
-        ddl: &(dyn Fn(&str) -> Vec<String> + Sync),
+        ddl: &(dyn Fn(&str) -> Vec<TableSchema> + Sync),
     ) -> Result<(), StoreError>;
+}
+
+/// What one record table must have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableSchema {
+    pub table: String,
+    /// `CREATE TABLE IF NOT EXISTS ...`
+    pub create: String,
+    /// Each column but the id, with the `ALTER TABLE ... ADD COLUMN` that adds it.
+    pub columns: Vec<(String, String)>,
+    /// `CREATE INDEX IF NOT EXISTS ...`
+    pub indexes: Vec<String>,
 }
 
 /// One statement and the values its `$N` placeholders take, in order.
@@ -128,27 +141,65 @@ impl RecordStore for SqlStore {
 
     async fn ensure_record_tables(
         &self,
-        ddl: &(dyn Fn(&str) -> Vec<String> + Sync),
+        ddl: &(dyn Fn(&str) -> Vec<TableSchema> + Sync),
     ) -> Result<(), StoreError> {
         match &self.pool {
             Pool::Sqlite(pool) => {
-                for statement in ddl(super::sqlite::ID_COLUMN) {
-                    sqlx::query(&statement).execute(pool).await?;
+                for schema in ddl(super::sqlite::ID_COLUMN) {
+                    sqlx::query(&schema.create).execute(pool).await?;
+                    let present: Vec<(String,)> =
+                        sqlx::query_as("SELECT name FROM pragma_table_info($1)")
+                            .bind(&schema.table)
+                            .fetch_all(pool)
+                            .await?;
+                    for statement in missing_columns(&schema, &present).chain(&schema.indexes) {
+                        sqlx::query(statement).execute(pool).await?;
+                    }
                 }
                 Ok(())
             }
             Pool::Postgres(pool) => {
                 let lock = super::postgres::lock_schema(pool).await?;
                 let mut created = Ok(());
-                for statement in ddl(super::postgres::ID_COLUMN) {
-                    created = sqlx::query(&statement).execute(pool).await.map(|_| ());
+                for schema in ddl(super::postgres::ID_COLUMN) {
+                    created = ensure_postgres_table(pool, &schema).await;
                     if created.is_err() {
                         break;
                     }
                 }
                 super::postgres::unlock_schema(lock).await?;
-                Ok(created?)
+                created
             }
         }
     }
+}
+
+/// The ADD COLUMN statements of the columns `present` lacks.
+fn missing_columns<'s>(
+    schema: &'s TableSchema,
+    present: &'s [(String,)],
+) -> impl Iterator<Item = &'s String> {
+    schema
+        .columns
+        .iter()
+        .filter(|(column, _)| !present.iter().any(|(name,)| name == column))
+        .map(|(_, statement)| statement)
+}
+
+async fn ensure_postgres_table(
+    pool: &sqlx::PgPool,
+    schema: &TableSchema,
+) -> Result<(), StoreError> {
+    sqlx::query(&schema.create).execute(pool).await?;
+    let present: Vec<(String,)> = sqlx::query_as(
+        "SELECT column_name::TEXT FROM information_schema.columns \
+         WHERE table_schema = current_schema() AND table_name = $1",
+    )
+    .bind(&schema.table)
+    .fetch_all(pool)
+    .await?;
+    for statement in missing_columns(schema, &present).chain(&schema.indexes) {
+        sqlx::query(statement).execute(pool).await?;
+    }
+    Ok(())
 }

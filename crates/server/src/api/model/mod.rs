@@ -1,0 +1,246 @@
+//! The objects the API serves, as data: Coupa's element tables (`model/coupa-api-fields.tsv`,
+//! one row per documented element) and what they do not say (`model/objects.toml`: XML
+//! names, summaries, line rows, status machines), both embedded and read once by `load`.
+
+mod load;
+
+use std::sync::OnceLock;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    Integer,
+    Decimal,
+    String,
+    Boolean,
+    DateTime,
+}
+
+impl FieldType {
+    /// The `type` attribute of Coupa's XML; None for plain strings.
+    pub fn xml_type(self) -> Option<&'static str> {
+        match self {
+            Self::Integer => Some("integer"),
+            Self::Decimal => Some("decimal"),
+            Self::Boolean => Some("boolean"),
+            Self::DateTime => Some("dateTime"),
+            Self::String => None,
+        }
+    }
+
+    pub fn sql_type(self) -> &'static str {
+        match self {
+            Self::Integer | Self::DateTime => "BIGINT",
+            Self::Decimal => "NUMERIC",
+            Self::String => "TEXT",
+            Self::Boolean => "BOOLEAN",
+        }
+    }
+}
+
+/// A column of an object's table. `slot` of an element is its index in `ObjectDef::columns`
+/// and in a record's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column {
+    pub name: &'static str,
+    pub kind: FieldType,
+}
+
+/// The columns every table starts with, in this order.
+pub const SYSTEM_COLUMNS: [Column; 5] = [
+    Column {
+        name: "id",
+        kind: FieldType::Integer,
+    },
+    Column {
+        name: "created_at",
+        kind: FieldType::DateTime,
+    },
+    Column {
+        name: "updated_at",
+        kind: FieldType::DateTime,
+    },
+    Column {
+        name: "created_by",
+        kind: FieldType::String,
+    },
+    Column {
+        name: "updated_by",
+        kind: FieldType::String,
+    },
+];
+
+/// Wire names of the system columns, which the server sets.
+pub const SYSTEM_ELEMENTS: [&str; 5] =
+    ["id", "created-at", "updated-at", "created-by", "updated-by"];
+
+/// A scalar element.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Field {
+    /// The wire name, hyphenated as Coupa writes it (`invoice-number`).
+    pub name: &'static str,
+    pub kind: FieldType,
+    pub slot: usize,
+    pub required: bool,
+    /// Taken from request bodies; a read-only element in a body is ignored, as Coupa does.
+    pub writable: bool,
+    /// Indexed, for the filters and orders integrations use most.
+    pub indexed: bool,
+    /// The documented values, when the documentation enumerates them.
+    pub values: &'static [&'static str],
+    /// Inclusive bounds of a number documented as `lo..hi`.
+    pub range: Option<(f64, f64)>,
+    pub max_length: Option<usize>,
+}
+
+/// A belongs-to association with an object the API serves, rendered as a nested object
+/// (`"supplier": {"id": 3, ...}`) and stored as the referenced id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reference {
+    pub name: &'static str,
+    /// Path of the referenced object (`suppliers`).
+    pub object: &'static str,
+    pub slot: usize,
+    pub required: bool,
+    pub writable: bool,
+}
+
+/// Lines stored as rows of their own object, rendered as an array (`"invoice-lines": [...]`)
+/// and created with their parent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lines {
+    pub name: &'static str,
+    /// Path of the line object (`invoice_lines`).
+    pub object: &'static str,
+    /// The reference of the line object that points back to its parent.
+    pub parent: &'static str,
+    pub required: bool,
+    pub writable: bool,
+}
+
+/// An association with something the API does not serve as an object of its own (tax
+/// lines, countries, tags, ...): kept as the JSON the record was given, an object or an
+/// array of objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Embedded {
+    pub name: &'static str,
+    /// What the documentation says it holds (`tax_lines`, `countries`).
+    pub target: &'static str,
+    /// An array (`lines` in the tables) rather than one object.
+    pub many: bool,
+    /// The XML element of one item (`tax-line`).
+    pub item: &'static str,
+    pub slot: usize,
+    pub writable: bool,
+}
+
+/// A custom action that moves `status` (`PUT /api/purchase_orders/{id}/issue`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Action {
+    pub name: &'static str,
+    pub from: &'static [&'static str],
+    pub to: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObjectDef {
+    /// The path segment under `/api` (`invoices`).
+    pub path: &'static str,
+    /// The XML element of one record (`invoice-header`).
+    pub element: &'static str,
+    /// The XML root of a list (`invoice-headers`).
+    pub list_element: &'static str,
+    pub columns: &'static [Column],
+    pub fields: &'static [Field],
+    pub references: &'static [Reference],
+    pub lines: &'static [Lines],
+    pub embedded: &'static [Embedded],
+    /// The status a new record starts in, for objects with a status machine.
+    pub initial_status: Option<&'static str>,
+    pub actions: &'static [Action],
+    /// Elements shown when the record is nested in another (besides `id`).
+    pub summary: &'static [&'static str],
+}
+
+/// Every object, read from the embedded tables on first use.
+pub fn objects() -> &'static [ObjectDef] {
+    static OBJECTS: OnceLock<Vec<ObjectDef>> = OnceLock::new();
+    OBJECTS.get_or_init(|| {
+        let (objects, problems) = load::read();
+        for problem in problems {
+            tracing::error!(%problem, "the object model skips what it cannot read");
+        }
+        objects
+    })
+}
+
+/// Looks an object up by its path segment, with dashes or underscores.
+pub fn object(path: &str) -> Option<&'static ObjectDef> {
+    let path = path.replace('-', "_");
+    objects().iter().find(|object| object.path == path)
+}
+
+pub fn table(object: &ObjectDef) -> String {
+    format!("api_{}", object.path)
+}
+
+/// The element of one item of a list named `name` (`tax_lines` → `tax-line`).
+pub fn singular(name: &str) -> String {
+    let name = wire(name);
+    if let Some(stem) = name.strip_suffix("ies") {
+        format!("{stem}y")
+    } else if let Some(stem) = name.strip_suffix("sses") {
+        format!("{stem}ss")
+    } else if let Some(stem) = name.strip_suffix('s') {
+        stem.to_string()
+    } else {
+        name
+    }
+}
+
+/// A name as the tables write it: `invoice_number` → `invoice-number`.
+fn wire(name: &str) -> String {
+    name.replace('_', "-")
+}
+
+impl ObjectDef {
+    pub fn field(&self, name: &str) -> Option<&'static Field> {
+        let name = wire(name);
+        self.fields.iter().find(|field| field.name == name)
+    }
+
+    pub fn reference(&self, name: &str) -> Option<&'static Reference> {
+        let name = wire(name);
+        self.references
+            .iter()
+            .find(|reference| reference.name == name)
+    }
+
+    pub fn lines_named(&self, name: &str) -> Option<&'static Lines> {
+        let name = wire(name);
+        self.lines.iter().find(|lines| lines.name == name)
+    }
+
+    pub fn embedded_named(&self, name: &str) -> Option<&'static Embedded> {
+        let name = wire(name);
+        self.embedded.iter().find(|embedded| embedded.name == name)
+    }
+
+    pub fn action(&self, name: &str) -> Option<&'static Action> {
+        self.actions.iter().find(|action| action.name == name)
+    }
+
+    /// The slot of a column by name.
+    pub fn slot(&self, column: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == column)
+    }
+
+    /// Every wire name a body, a filter or a `fields` selection may use.
+    pub fn knows(&self, name: &str) -> bool {
+        let name = wire(name);
+        SYSTEM_ELEMENTS.contains(&name.as_str())
+            || self.field(&name).is_some()
+            || self.reference(&name).is_some()
+            || self.lines_named(&name).is_some()
+            || self.embedded_named(&name).is_some()
+    }
+}
