@@ -76,10 +76,12 @@ pub static CATALOGUE: &[ScopeDef] = &[
     },
     ScopeDef {
         name: "core.common.read",
-        description: "Read shared reference data: addresses, business groups, commodities, currencies, departments, exchange rates, lookups, payment terms, roles, shipping terms, tax codes, units of measure.",
+        description: "Read shared reference data: addresses, attachments, business groups, commodities, currencies, departments, exchange rates, lookups, payment terms, roles, shipping terms, tax codes, units of measure.",
         permissions: &[
             get("/api/addresses"),
             get("/api/addresses/{id}"),
+            get("/api/attachments"),
+            get("/api/attachments/{id}"),
             get("/api/business_groups"),
             get("/api/business_groups/{id}"),
             get("/api/commodities"),
@@ -109,7 +111,12 @@ pub static CATALOGUE: &[ScopeDef] = &[
     ScopeDef {
         name: "core.accounting.read",
         description: "Read accounts and account types.",
-        permissions: &[get("/api/accounts"), get("/api/accounts/{id}")],
+        permissions: &[
+            get("/api/accounts"),
+            get("/api/accounts/{id}"),
+            get("/api/account_types"),
+            get("/api/account_types/{id}"),
+        ],
     },
     ScopeDef {
         name: "core.accounting.write",
@@ -156,6 +163,8 @@ pub static CATALOGUE: &[ScopeDef] = &[
             get("/api/invoices/{id}/retrieve_clearance_document"),
             get("/api/invoice_lines"),
             get("/api/invoice_lines/{id}"),
+            get("/api/invoice_charges"),
+            get("/api/invoice_charges/{id}"),
         ],
     },
     ScopeDef {
@@ -211,6 +220,8 @@ pub static CATALOGUE: &[ScopeDef] = &[
             get("/api/purchase_order_lines/{id}"),
             get("/api/purchase_order_changes"),
             get("/api/purchase_order_changes/{id}"),
+            get("/api/purchase_order_line_changes"),
+            get("/api/purchase_order_line_changes/{id}"),
             get("/api/purchase_order_revisions"),
             get("/api/purchase_order_revisions/{id}"),
         ],
@@ -254,7 +265,12 @@ pub static CATALOGUE: &[ScopeDef] = &[
     ScopeDef {
         name: "core.supplier.read",
         description: "Read suppliers.",
-        permissions: &[get("/api/suppliers"), get("/api/suppliers/{id}")],
+        permissions: &[
+            get("/api/suppliers"),
+            get("/api/suppliers/{id}"),
+            get("/api/remit_to_addresses"),
+            get("/api/remit_to_addresses/{id}"),
+        ],
     },
     ScopeDef {
         name: "core.supplier.write",
@@ -294,7 +310,12 @@ pub static CATALOGUE: &[ScopeDef] = &[
     ScopeDef {
         name: "core.sourcing.read",
         description: "Read quote requests (sourcing events).",
-        permissions: &[get("/api/quote_requests"), get("/api/quote_requests/{id}")],
+        permissions: &[
+            get("/api/quote_requests"),
+            get("/api/quote_requests/{id}"),
+            get("/api/quote_request_lines"),
+            get("/api/quote_request_lines/{id}"),
+        ],
     },
     ScopeDef {
         name: "core.sourcing.write",
@@ -363,6 +384,8 @@ pub static CATALOGUE: &[ScopeDef] = &[
         permissions: &[
             get("/api/inventory_transactions"),
             get("/api/inventory_transactions/{id}"),
+            get("/api/receiving_transactions"),
+            get("/api/receiving_transactions/{id}"),
         ],
     },
     ScopeDef {
@@ -371,6 +394,9 @@ pub static CATALOGUE: &[ScopeDef] = &[
         permissions: &[
             post("/api/inventory_transactions"),
             put("/api/inventory_transactions/{id}/void"),
+            post("/api/receiving_transactions"),
+            put("/api/receiving_transactions/{id}"),
+            put("/api/receiving_transactions/{id}/void"),
         ],
     },
     ScopeDef {

@@ -138,6 +138,15 @@ pub async fn load(store: &dyn Store) -> Result<bool, StoreError> {
             "number": format!("SUP-{:04}", 1001 + index),
             "status": if index == 8 { "inactive" } else { "active" },
             "website": format!("https://www.{}.example", name.split_whitespace().next().unwrap_or("supplier").to_lowercase()),
+            "remit-to-addresses": [{
+                "remit-to-code": format!("RT-{:04}", 1001 + index),
+                "name": format!("{name} remittance"),
+                "street1": format!("{} Commerce Way", 100 + index),
+                "city": pick(&["Chicago", "Dublin", "Austin", "Leeds"], index as i64),
+                "postal-code": format!("{:05}", 60601 + index),
+                "country": {"code": pick(&["US", "IE", "US", "GB"], index as i64)},
+                "active": true,
+            }],
         });
         suppliers.push(insert(store, "suppliers", body, None, EPOCH + index as i64 * 3600).await?);
     }
@@ -217,16 +226,7 @@ pub async fn load(store: &dyn Store) -> Result<bool, StoreError> {
     ] {
         insert(store, "addresses", json!({"name": name, "street1": "1 Main Street", "city": city, "postal-code": "10001", "country": {"code": country}, "active": true}), None, EPOCH).await?;
     }
-    for name in ["Cost center 100", "Cost center 200", "Project Apollo"] {
-        insert(
-            store,
-            "lookup_values",
-            json!({"name": name, "active": true}),
-            None,
-            EPOCH,
-        )
-        .await?;
-    }
+    reference_data(store, &currencies).await?;
     for name in ["Approvers", "Buyers", "Integration users"] {
         insert(
             store,
@@ -262,6 +262,12 @@ pub async fn load(store: &dyn Store) -> Result<bool, StoreError> {
             "supplier": {"id": suppliers[(index % 10) as usize]},
             "currency": {"id": currencies[(index % 3) as usize]},
             "invoice-lines": lines,
+            "invoice-charges": if index % 4 == 1 {
+                json!([{"line-num": 1, "description": "Freight", "total": money(2500), "type": "InvoiceShippingCharge"}])
+            } else {
+                json!([])
+            },
+            "tax-lines": [{"description": "Sales tax", "amount": money(total / 10), "rate": "10.0"}],
         });
         insert(
             store,
@@ -291,7 +297,7 @@ pub async fn load(store: &dyn Store) -> Result<bool, StoreError> {
         );
     }
     for (index, order) in orders.iter().enumerate().take(6) {
-        let body = json!({"status": if index % 2 == 0 { "approved" } else { "pending_approval" }, "justification": "Revised quantity", "order-header-id": order, "requester": {"id": users[index % 8]}});
+        let body = json!({"status": if index % 2 == 0 { "approved" } else { "pending_approval" }, "justification": "Revised quantity", "order-header-id": order, "requester": {"id": users[index % 8]}, "order-line-changes": [{"description": ITEMS[index % 6], "quantity": 20, "price": money(999 + index as i64 * 100)}]});
         insert(
             store,
             "purchase_order_changes",
@@ -359,9 +365,102 @@ pub async fn load(store: &dyn Store) -> Result<bool, StoreError> {
         .await?;
     }
     for index in 0..3i64 {
-        let body = json!({"description": format!("RFQ {}", pick(&["Office furniture", "Cloud hosting", "Catering 2027"], index)), "event-type": "rfq", "state": pick(&["draft", "open", "closed"], index), "start-time": crate::domain::time::format_rfc3339(EPOCH + index * 7 * DAY), "end-time": crate::domain::time::format_rfc3339(EPOCH + (index * 7 + 14) * DAY)});
+        let body = json!({"description": format!("RFQ {}", pick(&["Office furniture", "Cloud hosting", "Catering 2027"], index)), "event-type": "rfq", "state": pick(&["draft", "open", "closed"], index), "start-time": crate::domain::time::format_rfc3339(EPOCH + index * 7 * DAY), "end-time": crate::domain::time::format_rfc3339(EPOCH + (index * 7 + 14) * DAY), "lines": [{"type": "QuoteRequestQuantityLine", "description": ITEMS[index as usize], "quantity": 5 + index}]});
         insert(store, "quote_requests", body, None, EPOCH).await?;
+    }
+    for index in 0..4i64 {
+        let body = json!({"type": "ReceivingQuantityConsumption", "quantity": 10 + index, "price": money(1999), "transaction-date": crate::domain::time::format_rfc3339(EPOCH + index * DAY), "item": {"id": items[(index % 6) as usize]}, "exported": index == 0});
+        insert(
+            store,
+            "receiving_transactions",
+            body,
+            Some("created"),
+            EPOCH + index * DAY,
+        )
+        .await?;
+    }
+    for (kind, body) in [
+        (
+            "url",
+            json!({"url": "https://docs.example/contract-terms.pdf"}),
+        ),
+        (
+            "text",
+            json!({"text": "Delivered to the loading dock, signed by J. Smith."}),
+        ),
+    ] {
+        let mut body = body;
+        body["type"] = json!(kind);
+        body["intent"] = json!("Supplier");
+        insert(store, "attachments", body, None, EPOCH).await?;
     }
     store.insert_setting_if_absent(LOADED_SETTING, "1").await?;
     Ok(true)
+}
+
+/// Account types, business groups, exchange rates, lookups and their values, shipping terms
+/// and tax codes.
+async fn reference_data(store: &dyn Store, currencies: &[i64]) -> Result<(), StoreError> {
+    for (index, name) in ["US Corporate", "EU Subsidiary"].iter().enumerate() {
+        let body = json!({"name": name, "active": true, "currency": {"id": currencies[index]}});
+        insert(store, "account_types", body, None, EPOCH).await?;
+    }
+    for (name, description) in [
+        ("Everyone", "Visible to every user"),
+        ("Finance", "Finance team only"),
+    ] {
+        insert(
+            store,
+            "business_groups",
+            json!({"name": name, "description": description}),
+            None,
+            EPOCH,
+        )
+        .await?;
+    }
+    for (from, to, rate) in [
+        (0, 1, "0.92"),
+        (0, 2, "0.79"),
+        (1, 0, "1.087"),
+        (0, 3, "151.2"),
+    ] {
+        let body = json!({"from-currency": {"id": currencies[from]}, "to-currency": {"id": currencies[to]}, "rate": rate, "rate-date": crate::domain::time::format_rfc3339(EPOCH)});
+        insert(store, "exchange_rates", body, None, EPOCH).await?;
+    }
+    let mut lookups = Vec::new();
+    for (name, level) in [("Cost centers", "Cost center"), ("Projects", "Project")] {
+        let body =
+            json!({"name": name, "level-1-name": level, "active": true, "fixed-depth": true});
+        lookups.push(insert(store, "lookups", body, None, EPOCH).await?);
+    }
+    for (name, lookup) in [
+        ("Cost center 100", 0),
+        ("Cost center 200", 0),
+        ("Project Apollo", 1),
+    ] {
+        let body = json!({"name": name, "active": true, "lookup": {"id": lookups[lookup]}, "external-ref-num": name.rsplit(' ').next()});
+        insert(store, "lookup_values", body, None, EPOCH).await?;
+    }
+    for (code, description) in [
+        ("FOB", "Free on board"),
+        ("CIF", "Cost, insurance and freight"),
+    ] {
+        insert(
+            store,
+            "shipping_terms",
+            json!({"code": code, "description": description, "active": true}),
+            None,
+            EPOCH,
+        )
+        .await?;
+    }
+    for (code, percentage, country) in [
+        ("US-EXEMPT", "0.0", "US"),
+        ("GB-STD", "20.0", "GB"),
+        ("DE-STD", "19.0", "DE"),
+    ] {
+        let body = json!({"code": code, "percentage": percentage, "country": {"code": country}, "active": true, "effective-date": crate::domain::time::format_rfc3339(EPOCH - 365 * DAY)});
+        insert(store, "tax_codes", body, None, EPOCH).await?;
+    }
+    Ok(())
 }

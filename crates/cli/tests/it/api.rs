@@ -884,3 +884,66 @@ on_both_backends!(
     every_operator_filters_in_sql,
     paging_returns_each_record_once
 );
+
+/// Every object of the model is listed and fetched from the demo data, in JSON with every
+/// documented element present and in XML under Coupa's names.
+#[tokio::test]
+async fn every_object_is_listed_and_fetched_in_json_and_xml() {
+    let settings = coupa_server::ConfigLayer {
+        demo: Some(true),
+        ..Default::default()
+    };
+    let server = crate::support::spawn_server_with(Backend::Sqlite, settings)
+        .await
+        .unwrap();
+    let mut scopes: Vec<&str> = objects()
+        .iter()
+        .map(|object| {
+            coupa_proto::scopes::scopes_granting("GET", &format!("/api/{}", object.path))[0]
+        })
+        .collect();
+    scopes.sort_unstable();
+    scopes.dedup();
+    let (_, client) = server.create_client("reader", &scopes.join(" ")).await;
+    let token = server.access_token(&client, None).await;
+    for object in objects() {
+        let path = format!("/api/{}", object.path);
+        let (status, list) = get_json(&server, &token, &format!("{path}?limit=5")).await;
+        assert_eq!(status, 200, "{path}: {list}");
+        let id = list[0]["id"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("{path}: the demo has none: {list}"));
+        let (status, record) = get_json(&server, &token, &format!("{path}/{id}")).await;
+        assert_eq!(status, 200, "{path}/{id}");
+        let names = object
+            .fields
+            .iter()
+            .map(|field| field.name)
+            .chain(object.references.iter().map(|reference| reference.name))
+            .chain(object.lines.iter().map(|lines| lines.name))
+            .chain(object.embedded.iter().map(|embedded| embedded.name));
+        for name in names {
+            assert!(record.get(name).is_some(), "{path}/{id} lacks {name}");
+        }
+        let bearer = format!("Bearer {token}");
+        let xml = server
+            .api_get(&format!("{path}?limit=2"), Some(&bearer), "application/xml")
+            .await
+            .text()
+            .await
+            .unwrap();
+        let root = format!("<{} type=\"array\">", object.list_element);
+        assert!(xml.contains(&root), "{path}: {root} in {xml:.300}");
+        let xml = server
+            .api_get(&format!("{path}/{id}"), Some(&bearer), "application/xml")
+            .await
+            .text()
+            .await
+            .unwrap();
+        let element = format!("?>\n<{}>", object.element);
+        assert!(
+            xml.contains(&element),
+            "{path}/{id}: {element} in {xml:.300}"
+        );
+    }
+}

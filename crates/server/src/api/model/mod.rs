@@ -244,3 +244,51 @@ impl ObjectDef {
             || self.embedded_named(&name).is_some()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_object_and_action_is_granted_by_the_scope_catalogue() {
+        for object in objects() {
+            let list = format!("/api/{}", object.path);
+            assert!(
+                !coupa_proto::scopes::scopes_granting("GET", &list).is_empty(),
+                "GET {list}"
+            );
+            for action in object.actions {
+                let on_record = format!("/api/{}/1/{}", object.path, action.name);
+                let on_create = format!("/api/{}/new/{}", object.path, action.name);
+                let granted = !coupa_proto::scopes::scopes_granting("PUT", &on_record).is_empty()
+                    || !coupa_proto::scopes::scopes_granting("POST", &on_create).is_empty();
+                assert!(granted, "{} has no route in the catalogue", action.name);
+            }
+        }
+    }
+
+    #[test]
+    fn every_reference_and_line_points_at_a_defined_object() {
+        for object in objects() {
+            for reference in object.references {
+                assert!(
+                    object_named(reference.object),
+                    "{}.{}",
+                    object.path,
+                    reference.name
+                );
+            }
+            for lines in object.lines {
+                let line_object = super::object(lines.object).expect("line object");
+                let parent = line_object
+                    .reference(lines.parent)
+                    .expect("parent reference");
+                assert_eq!(parent.object, object.path);
+            }
+        }
+    }
+
+    fn object_named(path: &str) -> bool {
+        super::object(path).is_some()
+    }
+}
