@@ -121,12 +121,26 @@ pub static CATALOGUE: &[ScopeDef] = &[
     ScopeDef {
         name: "core.accounting.write",
         description: "Create and update accounts.",
-        permissions: &[post("/api/accounts"), put("/api/accounts/{id}")],
+        permissions: &[
+            post("/api/accounts"),
+            put("/api/accounts/{id}"),
+            post("/api/account_types"),
+            post("/api/account_types/{id}/copy"),
+        ],
     },
     ScopeDef {
         name: "core.approval.read",
         description: "Read approvals.",
         permissions: &[get("/api/approvals"), get("/api/approvals/{id}")],
+    },
+    ScopeDef {
+        name: "core.approval.write",
+        description: "Approve, reject and hold approvals.",
+        permissions: &[
+            put("/api/approvals/{id}/approve"),
+            put("/api/approvals/{id}/reject"),
+            put("/api/approvals/{id}/hold"),
+        ],
     },
     ScopeDef {
         name: "core.budget.read",
@@ -137,6 +151,16 @@ pub static CATALOGUE: &[ScopeDef] = &[
         name: "core.contract.read",
         description: "Read contracts.",
         permissions: &[get("/api/contracts"), get("/api/contracts/{id}")],
+    },
+    ScopeDef {
+        name: "core.contract.write",
+        description: "Create and update contracts; submit them for approval and complete them.",
+        permissions: &[
+            post("/api/contracts"),
+            put("/api/contracts/{id}"),
+            put("/api/contracts/{id}/submit_for_approval"),
+            put("/api/contracts/{id}/complete"),
+        ],
     },
     ScopeDef {
         name: "core.expense.read",
@@ -150,6 +174,15 @@ pub static CATALOGUE: &[ScopeDef] = &[
             get("/api/expense_categories/{id}"),
             get("/api/expense_policies"),
             get("/api/expense_policies/{id}"),
+        ],
+    },
+    ScopeDef {
+        name: "core.expense.write",
+        description: "Create, update and submit expense reports.",
+        permissions: &[
+            post("/api/expense_reports"),
+            put("/api/expense_reports/{id}"),
+            put("/api/expense_reports/{id}/submit"),
         ],
     },
     ScopeDef {
@@ -178,6 +211,7 @@ pub static CATALOGUE: &[ScopeDef] = &[
             put("/api/invoices/{id}/withdraw_dispute"),
             put("/api/invoices/{id}/mark_exported"),
             put("/api/invoices/{id}/revalidate_tolerances"),
+            put("/api/invoices/{id}/restart_approvals"),
         ],
     },
     ScopeDef {
@@ -208,7 +242,10 @@ pub static CATALOGUE: &[ScopeDef] = &[
     ScopeDef {
         name: "core.invoice.approval.bypass",
         description: "Bypass the approval chain of invoices.",
-        permissions: &[put("/api/invoices/{id}/bypass_approvals")],
+        permissions: &[
+            put("/api/invoices/{id}/bypass_approvals"),
+            put("/api/invoices/{id}/bypass_current_approval"),
+        ],
     },
     ScopeDef {
         name: "core.purchase_order.read",
@@ -238,9 +275,17 @@ pub static CATALOGUE: &[ScopeDef] = &[
             put("/api/purchase_orders/{id}/close"),
             put("/api/purchase_orders/{id}/reopen"),
             put("/api/purchase_orders/{id}/release_from_buyer_hold"),
+            put("/api/purchase_orders/{id}/ignore_window_and_issue"),
             put("/api/purchase_orders/{id}/export"),
             post("/api/purchase_order_lines"),
             put("/api/purchase_order_lines/{id}/soft_close"),
+            put("/api/purchase_order_lines/{id}/soft_close_for_receiving"),
+            put("/api/purchase_order_lines/{id}/reopen_for_receiving"),
+            put("/api/purchase_order_lines/{id}/soft_close_for_invoicing"),
+            put("/api/purchase_order_lines/{id}/reopen_for_invoicing"),
+            post("/api/purchase_order_changes"),
+            put("/api/purchase_order_changes/{id}"),
+            put("/api/purchase_order_changes/{id}/submit_for_approval"),
         ],
     },
     ScopeDef {
@@ -260,6 +305,8 @@ pub static CATALOGUE: &[ScopeDef] = &[
             post("/api/requisitions"),
             put("/api/requisitions/{id}"),
             post("/api/requisitions/new/submit_for_approval"),
+            put("/api/requisitions/{id}/submit_for_approval"),
+            put("/api/requisitions/{id}/save_for_later"),
         ],
     },
     ScopeDef {
@@ -446,6 +493,8 @@ pub fn pattern_matches(pattern: &str, path: &str) -> bool {
 
 /// Every scope that grants `method path`, in catalogue order.
 pub fn scopes_granting(method: &str, path: &str) -> Vec<&'static str> {
+    // PATCH updates as PUT does, under the same scopes.
+    let method = if method == "PATCH" { "PUT" } else { method };
     CATALOGUE
         .iter()
         .filter(|scope| {

@@ -642,14 +642,14 @@ async fn invoices_and_inventory_transactions_have_their_actions() {
         }
     };
     let (first, second) = (seed.invoices[0].0, seed.invoices[1].0);
-    assert_eq!(
-        put(format!("/api/invoices/{first}/void")).await,
-        422,
-        "a draft cannot be voided"
-    );
     assert_eq!(put(format!("/api/invoices/{first}/submit")).await, 200);
     assert_eq!(put(format!("/api/invoices/{first}/abandon")).await, 422);
     assert_eq!(put(format!("/api/invoices/{second}/abandon")).await, 200);
+    assert_eq!(
+        put(format!("/api/invoices/{second}/void")).await,
+        422,
+        "an abandoned invoice cannot be voided"
+    );
     let (_, invoice) = get_json(&server, &token, &format!("/api/invoices/{first}")).await;
     assert_eq!(invoice["status"], "pending_approval");
 
@@ -698,7 +698,20 @@ async fn a_requisition_is_created_and_submitted_in_one_call() {
             Some(json!({})),
         )
         .await;
-    assert_eq!(response.status(), 404, "only `new` takes a creation action");
+    assert_eq!(
+        response.status(),
+        405,
+        "only `new` takes a creation action; an existing requisition is submitted with PUT"
+    );
+    assert_eq!(response.headers()["allow"], "PUT");
+    assert_eq!(requisition["total"], "2400.00", "its lines' totals");
+    let (code, body) = put_action(
+        &server,
+        &token,
+        &format!("/api/requisitions/{id}/submit_for_approval"),
+    )
+    .await;
+    assert_eq!(code, 422, "already submitted: {body}");
     let response = server
         .api(
             Method::POST,
@@ -882,7 +895,8 @@ async fn scope_matrix() {
 
 on_both_backends!(
     every_operator_filters_in_sql,
-    paging_returns_each_record_once
+    paging_returns_each_record_once,
+    the_other_documented_actions
 );
 
 /// Every object of the model is listed and fetched from the demo data, in JSON with every
@@ -945,5 +959,282 @@ async fn every_object_is_listed_and_fetched_in_json_and_xml() {
             xml.contains(&element),
             "{path}/{id}: {element} in {xml:.300}"
         );
+    }
+}
+
+/// An action as `PUT /api/{path}`: (status code, body).
+async fn put_action(server: &TestServer, token: &str, path: &str) -> (u16, Value) {
+    let response = server.api(Method::PUT, path, Some(token), None).await;
+    (
+        response.status().as_u16(),
+        response.json().await.unwrap_or(Value::Null),
+    )
+}
+
+/// Invoice disputes and approvals move as Coupa documents them; each action is refused from
+/// a status it does not apply to, naming the status.
+#[tokio::test]
+async fn invoice_disputes_and_approvals_follow_the_documented_statuses() {
+    let (server, token) = api_server(Backend::Sqlite).await.unwrap();
+    let seed = seed(&server, &token, 3).await;
+    let [first, second, third] = [0, 1, 2].map(|index| seed.invoices[index].0);
+    let steps = [
+        (first, "dispute", 422, "draft"),
+        (first, "submit", 200, "pending_approval"),
+        (first, "dispute", 200, "disputed"),
+        (first, "approve", 422, "disputed"),
+        (first, "withdraw_dispute", 200, "pending_approval"),
+        (first, "reject", 200, "rejected"),
+        (first, "restart_approvals", 200, "pending_approval"),
+        (first, "approve", 200, "approved"),
+        (first, "void", 200, "voided"),
+        (first, "withdraw_dispute", 422, "voided"),
+        (second, "submit", 200, "pending_approval"),
+        (second, "bypass_approvals", 200, "approved"),
+        (third, "void", 200, "voided"),
+    ];
+    for (id, action, code, status) in steps {
+        let (got, body) =
+            put_action(&server, &token, &format!("/api/invoices/{id}/{action}")).await;
+        assert_eq!(got, code, "{action}: {body}");
+        if code == 200 {
+            assert_eq!(body["status"], status, "{action}");
+        } else {
+            let message = body["errors"]["status"][0].as_str().unwrap();
+            assert!(message.contains(status), "{action}: {message}");
+        }
+    }
+}
+
+/// What sync jobs rely on: `exported=false` lists what is left to export, `mark_exported`
+/// and `?exported=true` flag a record (with its export time), `?exported=false` unflags it.
+#[tokio::test]
+async fn exports_are_flagged_and_filtered_as_sync_jobs_expect() {
+    let (server, token) = api_server(Backend::Sqlite).await.unwrap();
+    let seed = seed(&server, &token, 3).await;
+    let not_exported = || async {
+        ids(
+            &get_json(&server, &token, "/api/invoices?exported[not_eq]=true")
+                .await
+                .1,
+        )
+    };
+    assert_eq!(not_exported().await.len(), 3);
+    let first = seed.invoices[0].0;
+    let (code, marked) = put_action(
+        &server,
+        &token,
+        &format!("/api/invoices/{first}/mark_exported"),
+    )
+    .await;
+    assert_eq!(code, 200, "{marked}");
+    assert_eq!(marked["exported"], true);
+    assert!(marked["last-exported-at"].is_string(), "{marked}");
+    assert_eq!(marked["status"], "draft", "marking leaves the status alone");
+    assert!(!not_exported().await.contains(&first));
+    let (_, exported) = get_json(&server, &token, "/api/invoices?exported=true").await;
+    assert_eq!(ids(&exported), vec![first]);
+
+    let supplier = seed.suppliers[0];
+    let order = create(
+        &server,
+        &token,
+        "/api/purchase_orders",
+        json!({"po-number": "PO-9", "supplier": {"id": supplier}}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    for (flag, expected) in [("true", true), ("false", false)] {
+        let (code, body) = put_action(
+            &server,
+            &token,
+            &format!("/api/purchase_orders/{order}?exported={flag}"),
+        )
+        .await;
+        assert_eq!(code, 200, "{body}");
+        assert_eq!(body["exported"], expected);
+    }
+    let (code, body) = put_action(
+        &server,
+        &token,
+        &format!("/api/suppliers/{supplier}?exported=true"),
+    )
+    .await;
+    assert_eq!(code, 400, "suppliers carry no export flag: {body}");
+    let (code, _) = put_action(
+        &server,
+        &token,
+        &format!("/api/purchase_orders/{order}?exported=soon"),
+    )
+    .await;
+    assert_eq!(code, 400);
+}
+
+/// PATCH updates as PUT does; an account type is copied; order lines soft-close and reopen.
+#[tokio::test]
+async fn patch_copy_and_line_actions() {
+    let settings = coupa_server::ConfigLayer {
+        demo: Some(true),
+        ..Default::default()
+    };
+    let server = crate::support::spawn_server_with(Backend::Sqlite, settings)
+        .await
+        .unwrap();
+    let (_, client) = server
+        .create_client("api-user", &crate::support::all_scopes())
+        .await;
+    let token = server.access_token(&client, None).await;
+    let supplier =
+        create(&server, &token, "/api/suppliers", json!({"name": "Acme"})).await["id"].clone();
+    let patched = server
+        .api(
+            Method::PATCH,
+            &format!("/api/suppliers/{supplier}"),
+            Some(&token),
+            Some(json!({"website": "https://acme.example"})),
+        )
+        .await;
+    assert_eq!(patched.status(), 200);
+    let patched: Value = patched.json().await.unwrap();
+    assert_eq!(patched["website"], "https://acme.example");
+    assert_eq!(patched["name"], "Acme");
+
+    let currency = {
+        let (_, currencies) = get_json(&server, &token, "/api/currencies").await;
+        currencies[0]["id"].clone()
+    };
+    let original = create(
+        &server,
+        &token,
+        "/api/account_types",
+        json!({"name": "US Corporate", "active": true, "currency": {"id": currency}}),
+    )
+    .await;
+    let copied = server
+        .api(
+            Method::POST,
+            &format!("/api/account_types/{}/copy", original["id"]),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(copied.status(), 201);
+    let copied: Value = copied.json().await.unwrap();
+    assert_ne!(copied["id"], original["id"]);
+    assert_eq!(copied["name"], "US Corporate");
+    assert_eq!(copied["currency"]["id"], currency);
+    let refused = server
+        .api(
+            Method::POST,
+            &format!("/api/suppliers/{supplier}/copy"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(refused.status(), 404, "suppliers are not copied");
+
+    let order = create(
+        &server,
+        &token,
+        "/api/purchase_orders",
+        json!({"po-number": "PO-7", "supplier": {"id": supplier}, "order-lines": [{"description": "Desk", "quantity": 2, "price": "150"}]}),
+    )
+    .await;
+    assert_eq!(order["total"], "300.00", "the lines' totals");
+    let line = order["order-lines"][0]["id"].as_i64().unwrap();
+    assert_eq!(order["order-lines"][0]["status"], "created");
+    for (action, code, status) in [
+        ("reopen_for_receiving", 422, "created"),
+        ("soft_close_for_receiving", 200, "soft_closed_for_receiving"),
+        ("soft_close_for_receiving", 422, "soft_closed_for_receiving"),
+        ("reopen_for_receiving", 200, "created"),
+        ("soft_close_for_invoicing", 200, "soft_closed_for_invoicing"),
+    ] {
+        let (got, body) = put_action(
+            &server,
+            &token,
+            &format!("/api/purchase_order_lines/{line}/{action}"),
+        )
+        .await;
+        assert_eq!(got, code, "{action}: {body}");
+        if code == 200 {
+            assert_eq!(body["status"], status);
+        }
+    }
+}
+
+/// (action, expected status code, status after it or named by the refusal)
+type Steps<'a> = &'a [(&'a str, u16, &'a str)];
+
+/// Expense reports, approvals, contracts, receipts and PO changes take their documented
+/// actions from the statuses they apply to, and refuse them from others (demo data, on
+/// PostgreSQL too).
+async fn the_other_documented_actions(backend: Backend) {
+    let settings = coupa_server::ConfigLayer {
+        demo: Some(true),
+        ..Default::default()
+    };
+    let Some(server) = crate::support::spawn_server_with(backend, settings).await else {
+        return;
+    };
+    let (_, client) = server
+        .create_client("api-user", &crate::support::all_scopes())
+        .await;
+    let token = server.access_token(&client, None).await;
+    let steps: [(&str, &str, Steps); 5] = [
+        (
+            "expense_reports",
+            "draft",
+            &[
+                ("submit", 200, "pending_approval"),
+                ("submit", 422, "pending_approval"),
+            ],
+        ),
+        (
+            "approvals",
+            "pending",
+            &[
+                ("hold", 200, "on_hold"),
+                ("hold", 422, "on_hold"),
+                ("approve", 200, "approved"),
+                ("reject", 422, "approved"),
+            ],
+        ),
+        (
+            "contracts",
+            "published",
+            &[
+                ("complete", 200, "completed"),
+                ("complete", 422, "completed"),
+            ],
+        ),
+        (
+            "receiving_transactions",
+            "created",
+            &[("void", 200, "voided"), ("void", 422, "voided")],
+        ),
+        (
+            "purchase_order_changes",
+            "pending_approval",
+            &[("submit_for_approval", 422, "pending_approval")],
+        ),
+    ];
+    for (path, from, actions) in steps {
+        let (_, list) = get_json(&server, &token, &format!("/api/{path}?status={from}")).await;
+        let id = list[0]["id"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("the demo has {path} in {from}: {list}"));
+        for (action, code, status) in actions {
+            let (got, body) =
+                put_action(&server, &token, &format!("/api/{path}/{id}/{action}")).await;
+            assert_eq!(got, *code, "{path} {action}: {body}");
+            if *code == 200 {
+                assert_eq!(body["status"], *status, "{path} {action}");
+            } else {
+                let message = body["errors"]["status"][0].as_str().unwrap();
+                assert!(message.contains(status), "{path} {action}: {message}");
+            }
+        }
     }
 }

@@ -834,7 +834,7 @@ async fn scopes_needed_names_the_scopes_for_objects_and_operations() {
     .await;
     assert_eq!(
         needed.stdout.trim(),
-        "core.invoice.read core.invoice.write core.expense.read"
+        "core.invoice.read core.invoice.write core.expense.read core.expense.write"
     );
 }
 

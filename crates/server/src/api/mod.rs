@@ -2,6 +2,7 @@
 //! (`model`), the query language of list calls (`query`), SQL generation (`sql`), and the JSON
 //! and XML renderings (`render`). Adding an object is data in `model`, not a new handler.
 
+pub mod actions;
 pub mod derive;
 pub mod model;
 pub mod openapi;

@@ -238,12 +238,15 @@ pub fn document(server_url: &str) -> Json {
         for action in object.actions {
             let on_record = format!("/api/{}/{{id}}/{}", object.path, action.name);
             let on_create = format!("/api/{}/new/{}", object.path, action.name);
-            let summary = format!(
-                "{}: {} → {}",
-                action.name,
-                action.from.join(" | "),
-                action.to
-            );
+            let from = if action.from.is_empty() {
+                "any status".to_string()
+            } else {
+                action.from.join(" | ")
+            };
+            let summary = match (action.to, action.sets) {
+                (Some(to), _) => format!("{}: {from} → {to}", action.name),
+                (None, sets) => format!("{}: sets {}", action.name, sets.join(", ")),
+            };
             if granted("PUT", &on_record) {
                 paths.insert(
                     on_record.clone(),

@@ -136,19 +136,49 @@ pub fn insert_statements(
     let mut input = input;
     super::derive::on_create(object, &mut input.values, &mut input.lines);
     let mut values = stamp(input.values);
-    if let Some(status) = status {
+    // A status the server itself gives (demo data) wins over the initial one.
+    if let Some(status) = status
+        && !values.iter().any(|(name, _)| name == "status")
+    {
         values.push(("status".into(), Value::Text(status.into())));
     }
     let children = input
         .lines
         .into_iter()
-        .filter_map(|(lines, line)| {
+        .filter_map(|(lines, mut line)| {
             let (line_object, parent) = line_parts(lines)?;
+            if let Some(initial) = line_object.initial_status
+                && !line.iter().any(|(name, _)| name == "status")
+            {
+                line.push(("status".into(), Value::Text(initial.into())));
+            }
             let parent_column = line_object.columns[parent.slot].name;
             Some(sql::insert(line_object, &stamp(line), Some(parent_column)))
         })
         .collect();
     (sql::insert(object, &values, None), children)
+}
+
+/// The values of a copy of `record`: every element it has, typed for binding; the server
+/// sets the id, times and authors anew.
+pub fn copied_values(record: &Record) -> Vec<(String, Value)> {
+    record
+        .object
+        .columns
+        .iter()
+        .zip(&record.values)
+        .skip(model::SYSTEM_COLUMNS.len())
+        .filter_map(|(column, text)| {
+            let text = text.as_deref()?;
+            let value = match column.kind {
+                FieldType::Integer | FieldType::DateTime => Value::Integer(text.parse().ok()?),
+                FieldType::Decimal => Value::Decimal(text.to_string()),
+                FieldType::Boolean => Value::Boolean(matches!(text, "1" | "true" | "t" | "TRUE")),
+                FieldType::String => Value::Text(text.to_string()),
+            };
+            Some((column.name.to_string(), value))
+        })
+        .collect()
 }
 
 /// Column values taken from a request body, with the lines to create.

@@ -57,7 +57,9 @@ fn routes(state: Arc<AppState>) -> Router {
         )
         .route(
             "/api/{object}/{id}",
-            get(resources::show).put(resources::update),
+            get(resources::show)
+                .put(resources::update)
+                .patch(resources::update),
         )
         .route(
             "/api/{object}/{id}/{action}",

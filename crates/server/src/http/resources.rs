@@ -13,6 +13,7 @@ use coupa_proto::errors::CoupaErrors;
 use super::bearer::Caller;
 use super::errors::{ApiError, ResponseFormat};
 use super::{content_type, read_body};
+use crate::api::actions;
 use crate::api::model::{self, ObjectDef};
 use crate::api::query::{self, Value};
 use crate::api::records::{self, Input};
@@ -53,6 +54,13 @@ fn one_record(
         )
             .into_response(),
     }
+}
+
+/// The parameters of a call's query string.
+fn query_pairs(raw_query: Option<&str>) -> Result<Vec<(String, String)>> {
+    FormParams::parse(raw_query.unwrap_or_default().as_bytes())
+        .map(FormParams::into_pairs)
+        .map_err(|error| ApiError::bad_request(error.to_string()))
 }
 
 /// `fields` and `return_object` of a call's query string.
@@ -127,6 +135,13 @@ async fn input_from(
     body: Body,
     creating: bool,
 ) -> Result<Input> {
+    let bytes = read_body(body)
+        .await
+        .map_err(|message| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, message))?;
+    if bytes.is_empty() && !creating {
+        // `PUT /api/purchase_orders/1?exported=true` carries no body.
+        return Ok(Input::default());
+    }
     let unsupported = |message: String| ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, message);
     let xml = match content_type(headers).as_deref() {
         Some("application/json") => false,
@@ -142,9 +157,6 @@ async fn input_from(
             ));
         }
     };
-    let bytes = read_body(body)
-        .await
-        .map_err(|message| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, message))?;
     let json: serde_json::Value = if xml {
         let text = std::str::from_utf8(&bytes)
             .map_err(|_| ApiError::bad_request("the XML body is not UTF-8"))?;
@@ -207,6 +219,10 @@ pub async fn create_with_action(
     body: Body,
 ) -> Result<Response> {
     if id != "new" {
+        let object = object_or_404(&path)?;
+        if action == "copy" && object.copyable {
+            return copy_record(&state, format, object, &id, raw_query.as_deref(), &caller).await;
+        }
         return Err(not_served_error());
     }
     let request = Creation {
@@ -244,10 +260,11 @@ async fn create_record(
                         .initial_status
                         .is_some_and(|initial| transition.from.contains(&initial))
                 })
+                .and_then(|transition| transition.to)
                 .ok_or_else(|| {
                     ApiError::not_found(format!("{} cannot be created with {name}", object.path))
                 })?;
-            Some(transition.to)
+            Some(transition)
         }
     };
     let input = input_from(state, object, headers, body, true).await?;
@@ -272,8 +289,14 @@ pub async fn update(
     let object = object_or_404(&path)?;
     let view = view_of(object, raw_query.as_deref(), true)?;
     let id = id_or_404(&id)?;
-    let input = input_from(&state, object, &headers, body, false).await?;
-    let values = stamped(input.values, &caller, now_unix(), false);
+    let now = now_unix();
+    let flag = actions::exported_flag(object, &query_pairs(raw_query.as_deref())?, now)
+        .map_err(ApiError::bad_request)?;
+    let mut values = input_from(&state, object, &headers, body, false)
+        .await?
+        .values;
+    values.extend(flag);
+    let values = stamped(values, &caller, now, false);
     let changed = state
         .store
         .execute(&sql::update(object, id, &values, None))
@@ -288,8 +311,8 @@ pub async fn update(
     Ok(one_record(StatusCode::OK, format, &record, &view))
 }
 
-/// A status transition, checked and applied in one UPDATE so two concurrent actions cannot
-/// both succeed from the same status.
+/// An action on one record: its status move checked and applied in one UPDATE, so two
+/// concurrent actions cannot both succeed from the same status.
 pub async fn action(
     State(state): State<Arc<AppState>>,
     format: ResponseFormat,
@@ -300,14 +323,15 @@ pub async fn action(
     let object = object_or_404(&path)?;
     let view = view_of(object, raw_query.as_deref(), true)?;
     let id = id_or_404(&id)?;
-    let transition = object
+    let taken = object
         .action(&action)
         .ok_or_else(|| ApiError::not_found(format!("{} have no action {action}", object.path)))?;
-    let values = vec![("status".to_string(), Value::Text(transition.to.to_string()))];
-    let values = stamped(values, &caller, now_unix(), false);
+    let now = now_unix();
+    let values = stamped(actions::values(object, taken, now), &caller, now, false);
+    let guard = (!taken.from.is_empty()).then_some(taken.from);
     let changed = state
         .store
-        .execute(&sql::update(object, id, &values, Some(transition.from)))
+        .execute(&sql::update(object, id, &values, guard))
         .await?;
     let record = load(&state, object, id).await?;
     if changed == 0 {
@@ -326,11 +350,32 @@ pub async fn action(
             "status",
             format!(
                 "cannot {action} {article} {element} that is {status} (allowed from: {})",
-                transition.from.join(", ")
+                taken.from.join(", ")
             ),
         )));
     }
     Ok(one_record(StatusCode::OK, format, &record, &view))
+}
+
+/// `POST /api/{object}/{id}/copy`: a new record with the copied one's elements.
+async fn copy_record(
+    state: &AppState,
+    format: ResponseFormat,
+    object: &'static ObjectDef,
+    id: &str,
+    raw_query: Option<&str>,
+    caller: &Caller,
+) -> Result<Response> {
+    let view = view_of(object, raw_query, true)?;
+    let original = load(state, object, id_or_404(id)?).await?;
+    let now = now_unix();
+    let values = stamped(records::copied_values(&original), caller, now, true);
+    let id = state
+        .store
+        .insert_record(&sql::insert(object, &values, None), &[])
+        .await?;
+    let record = load(state, object, id).await?;
+    Ok(one_record(StatusCode::CREATED, format, &record, &view))
 }
 
 fn not_served_error() -> ApiError {

@@ -42,14 +42,19 @@ struct Overlay {
     children: BTreeMap<String, String>,
     #[serde(default)]
     actions: Vec<ActionSpec>,
+    #[serde(default)]
+    copy: bool,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ActionSpec {
     name: String,
+    #[serde(default)]
     from: Vec<String>,
-    to: String,
+    to: Option<String>,
+    #[serde(default)]
+    sets: Vec<String>,
 }
 
 /// One row of the element table.
@@ -364,7 +369,8 @@ fn build(
         .map(|action| Action {
             name: leak_str(&action.name),
             from: leak_strs(&action.from),
-            to: leak_str(&action.to),
+            to: action.to.as_deref().map(leak_str),
+            sets: leak_strs(&action.sets),
         })
         .collect();
     Built {
@@ -379,6 +385,7 @@ fn build(
             embedded: leak(embedded),
             initial_status: overlay.initial_status.as_deref().map(leak_str),
             actions: leak(actions),
+            copyable: overlay.copy,
             summary: leak_strs(&overlay.summary),
         },
         children: overlay
@@ -392,6 +399,24 @@ fn build(
 /// What the overlay names must exist in the tables.
 fn check(object: &Built, all: &[Built], problems: &mut Vec<String>) {
     let def = &object.def;
+    let statuses = def.field("status").map_or(&[][..], |status| status.values);
+    for action in def.actions {
+        let named = action.from.iter().chain(&action.to);
+        for status in named.filter(|status| !statuses.is_empty() && !statuses.contains(status)) {
+            problems.push(format!(
+                "objects.toml: {}.{} names status {status}",
+                def.path, action.name
+            ));
+        }
+        for element in action.sets {
+            if def.field(element).is_none() {
+                problems.push(format!(
+                    "objects.toml: {}.{} sets {element}",
+                    def.path, action.name
+                ));
+            }
+        }
+    }
     for name in def.summary {
         if def.field(name).is_none() {
             problems.push(format!("objects.toml: {}.summary names {name}", def.path));

@@ -133,12 +133,17 @@ pub struct Embedded {
     pub writable: bool,
 }
 
-/// A custom action that moves `status` (`PUT /api/purchase_orders/{id}/issue`).
+/// A custom action on one record (`PUT /api/purchase_orders/{id}/issue`): it moves `status`,
+/// sets elements, or both.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Action {
     pub name: &'static str,
+    /// The statuses it applies from; empty: any.
     pub from: &'static [&'static str],
-    pub to: &'static str,
+    /// The status it moves to.
+    pub to: Option<&'static str>,
+    /// Elements it sets: a boolean to true, a datetime to now (`exported`, `last-exported-at`).
+    pub sets: &'static [&'static str],
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -157,6 +162,8 @@ pub struct ObjectDef {
     /// The status a new record starts in, for objects with a status machine.
     pub initial_status: Option<&'static str>,
     pub actions: &'static [Action],
+    /// `POST /api/{object}/{id}/copy` makes a copy.
+    pub copyable: bool,
     /// Elements shown when the record is nested in another (besides `id`).
     pub summary: &'static [&'static str],
 }
