@@ -380,6 +380,36 @@ pub enum AdminCommand {
     /// Users who sign in to authorize applications (and, as admins, to run Setup).
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Custom fields of API objects: extra elements under `custom-fields`, filterable like
+    /// the others (`custom-fields[cost-center]=CC-100`).
+    #[command(subcommand)]
+    CustomFields(CustomFieldsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CustomFieldsCommand {
+    /// Add a custom field to an object.
+    #[command(
+        after_help = "Example:\n  coupa admin custom-fields create --object invoices --name cost-center --label \"Cost center\"\n  \
+coupa api get invoices --filter 'custom-fields[cost-center]=CC-100'"
+    )]
+    Create {
+        /// The object's path, as in /api/{object} (`invoices`, `purchase_orders`).
+        #[arg(long)]
+        object: String,
+        /// The key under `custom-fields`: letters, digits and dashes.
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "string", value_parser = ["string", "integer", "decimal", "boolean", "datetime"])]
+        kind: String,
+        /// What Setup and the API document call it; the name when left out.
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// Every custom field, by object.
+    List,
+    /// Remove a custom field and every value recorded for it.
+    Delete { object: String, name: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,8 +1,8 @@
 //! The admin API of `coupa serve`.
 
 use coupa_proto::admin::{
-    ApiKeyView, ClientView, CreateApiKey, CreateClient, CreateUser, UpdateClient, UpdateUser,
-    UserView,
+    ApiKeyView, ClientView, CreateApiKey, CreateClient, CreateCustomField, CreateUser,
+    CustomFieldView, UpdateClient, UpdateUser, UserView,
 };
 use reqwest::{Method, RequestBuilder};
 use serde::Serialize;
@@ -168,4 +168,32 @@ fn path_segment(text: &str) -> String {
             other => format!("%{other:02X}"),
         })
         .collect()
+}
+
+impl AdminClient {
+    pub async fn create_custom_field(
+        &self,
+        input: &CreateCustomField,
+    ) -> Result<CustomFieldView, ClientError> {
+        self.send(self.with_json(Method::POST, "/custom-fields", input))
+            .await
+    }
+
+    pub async fn list_custom_fields(&self) -> Result<Vec<CustomFieldView>, ClientError> {
+        self.send(self.request(Method::GET, "/custom-fields")).await
+    }
+
+    /// Removes a custom field and every value recorded for it.
+    pub async fn delete_custom_field(&self, object: &str, name: &str) -> Result<(), ClientError> {
+        self.execute(self.request(
+            Method::DELETE,
+            &format!(
+                "/custom-fields/{}/{}",
+                path_segment(object),
+                path_segment(name)
+            ),
+        ))
+        .await
+        .map(|_| ())
+    }
 }

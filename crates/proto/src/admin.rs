@@ -161,3 +161,28 @@ pub struct UserView {
     pub created_at: String,
     pub updated_at: String,
 }
+
+/// An element an administrator adds to an API object, shown under `custom-fields`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCustomField {
+    /// The object's path (`invoices`).
+    pub object: String,
+    /// The key under `custom-fields` (`cost-center`; underscores become dashes).
+    pub name: String,
+    /// `string`, `integer`, `decimal`, `boolean` or `datetime`.
+    pub kind: String,
+    /// What Setup and the API document call it; the name when left out.
+    #[serde(default)]
+    pub label: Option<String>,
+}
+
+/// A custom field as the admin API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomFieldView {
+    pub object: String,
+    pub name: String,
+    pub kind: String,
+    pub label: String,
+    pub created_at: String,
+}

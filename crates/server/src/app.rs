@@ -65,6 +65,8 @@ impl App {
         api_keys
             .reload_all(|| cache::load_api_keys(store.as_ref()))
             .await?;
+        let custom_fields = cache::CustomFieldCache::default();
+        custom_fields.reload(store.as_ref()).await?;
         tracing::info!(backend = store.backend(), clients = count, "store ready");
         let audience = config.audience();
         let rate_limiter = crate::domain::rate_limit::RateLimiter::new(config.rate_limit);
@@ -83,6 +85,7 @@ impl App {
             store,
             clients,
             api_keys,
+            custom_fields,
             api_key_uses: Default::default(),
             token_issue_times: Default::default(),
             rate_limiter,
@@ -330,6 +333,9 @@ async fn refresh_caches_periodically(state: Arc<AppState>) {
             .await
         {
             tracing::warn!(%error, "API key cache refresh failed; serving the cached keys");
+        }
+        if let Err(error) = state.custom_fields.reload(state.store.as_ref()).await {
+            tracing::warn!(%error, "custom field reload failed; using the definitions loaded");
         }
         if let Err(error) = state.reload_key_ring().await {
             tracing::warn!(%error, "key ring reload failed; using the keys already loaded");

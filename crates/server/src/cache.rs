@@ -147,3 +147,49 @@ pub async fn load_api_keys(
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// The custom fields of each object, as the API engine reads them on every call.
+#[derive(Default)]
+pub struct CustomFieldCache {
+    by_object: RwLock<Arc<HashMap<String, Arc<[crate::api::model::CustomField]>>>>,
+}
+
+impl CustomFieldCache {
+    /// The custom fields of `object` (none: an empty list).
+    pub fn of(&self, object: &str) -> Arc<[crate::api::model::CustomField]> {
+        self.by_object
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(object)
+            .cloned()
+            .unwrap_or_else(|| Arc::from(Vec::new()))
+    }
+
+    /// Replaces every definition with what the store holds.
+    pub async fn reload(&self, store: &dyn crate::store::Store) -> Result<(), StoreError> {
+        let mut by_object: HashMap<String, Vec<crate::api::model::CustomField>> = HashMap::new();
+        for record in store.custom_fields().await? {
+            let Some(kind) = crate::api::model::FieldType::parse(&record.kind) else {
+                tracing::warn!(object = %record.object, name = %record.name, kind = %record.kind, "custom field of an unknown kind skipped");
+                continue;
+            };
+            by_object
+                .entry(record.object)
+                .or_default()
+                .push(crate::api::model::CustomField {
+                    name: record.name,
+                    kind,
+                    label: record.label,
+                });
+        }
+        let by_object = by_object
+            .into_iter()
+            .map(|(object, fields)| (object, Arc::from(fields)))
+            .collect();
+        *self
+            .by_object
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(by_object);
+        Ok(())
+    }
+}

@@ -2,7 +2,7 @@
 
 use serde_json::{Value as Json, json};
 
-use crate::api::model;
+use crate::api::model::{self, CustomField, FieldType};
 use crate::api::query::Value;
 use crate::api::records;
 use crate::store::{Store, StoreError};
@@ -81,12 +81,23 @@ async fn insert(
     status: Option<&str>,
     at: i64,
 ) -> Result<i64, StoreError> {
+    insert_with_custom(store, path, body, status, at, &[]).await
+}
+
+/// `insert`, for an object with custom fields.
+async fn insert_with_custom(
+    store: &dyn Store,
+    path: &str,
+    body: Json,
+    status: Option<&str>,
+    at: i64,
+    custom: &[CustomField],
+) -> Result<i64, StoreError> {
     let object = model::object(path)
         .ok_or_else(|| StoreError::Unusable(format!("demo: no object {path}")))?;
-    let input =
-        records::parse_body(object, &body, true, records::Writer::Server).map_err(|errors| {
-            StoreError::Unusable(format!("demo data for {path} is invalid: {errors}"))
-        })?;
+    let input = records::parse_body(object, &body, true, records::Writer::Server, custom).map_err(
+        |errors| StoreError::Unusable(format!("demo data for {path} is invalid: {errors}")),
+    )?;
     let stamp = |mut values: Vec<(String, Value)>| {
         values.push(("created_at".into(), Value::Integer(at)));
         values.push(("updated_at".into(), Value::Integer(at)));
@@ -241,6 +252,7 @@ pub async fn load(store: &dyn Store) -> Result<bool, StoreError> {
     for (index, name) in ITEMS.iter().enumerate() {
         items.push(insert(store, "items", json!({"name": name, "description": format!("{name}, catalogue item"), "item-number": format!("ITM-{:03}", index + 1), "active": true}), None, EPOCH).await?);
     }
+    let invoice_fields = invoice_custom_fields(store).await?;
     for index in 0..40i64 {
         let at = EPOCH + index * DAY / 2;
         let lines: Vec<Json> = (0..(index % 3 + 1))
@@ -256,8 +268,6 @@ pub async fn load(store: &dyn Store) -> Result<bool, StoreError> {
         let body = json!({
             "invoice-number": format!("INV-2026-{:04}", index + 1),
             "invoice-date": crate::domain::time::format_rfc3339(at),
-            "gross-total": money(total),
-            "total-with-taxes": money(total),
             "exported": index % 4 == 0,
             "supplier": {"id": suppliers[(index % 10) as usize]},
             "currency": {"id": currencies[(index % 3) as usize]},
@@ -268,13 +278,18 @@ pub async fn load(store: &dyn Store) -> Result<bool, StoreError> {
                 json!([])
             },
             "tax-lines": [{"description": "Sales tax", "amount": money(total / 10), "rate": "10.0"}],
+            "custom-fields": {
+                "cost-center": pick(&["CC-100", "CC-200", "CC-300"], index),
+                "ap-batch": index / 10 + 1,
+            },
         });
-        insert(
+        insert_with_custom(
             store,
             "invoices",
             body,
             Some(INVOICE_STATUSES[(index % 6) as usize]),
             at,
+            &invoice_fields,
         )
         .await?;
     }
@@ -463,4 +478,32 @@ async fn reference_data(store: &dyn Store, currencies: &[i64]) -> Result<(), Sto
         insert(store, "tax_codes", body, None, EPOCH).await?;
     }
     Ok(())
+}
+
+/// The custom fields the demo defines on invoices: a cost center and an AP batch number.
+async fn invoice_custom_fields(store: &dyn Store) -> Result<Vec<CustomField>, StoreError> {
+    let mut fields = Vec::new();
+    for (name, kind, label) in [
+        ("cost-center", "string", "Cost center"),
+        ("ap-batch", "integer", "AP batch"),
+    ] {
+        let record = crate::domain::custom_field::CustomFieldRecord::create(
+            "invoices",
+            name,
+            kind,
+            Some(label),
+            EPOCH,
+        )
+        .map_err(|errors| StoreError::Unusable(format!("demo custom field: {errors}")))?;
+        match store.insert_custom_field(&record).await {
+            Ok(()) | Err(StoreError::Taken(_)) => {}
+            Err(error) => return Err(error),
+        }
+        fields.push(CustomField {
+            name: record.name,
+            kind: FieldType::parse(kind).unwrap_or(FieldType::String),
+            label: record.label,
+        });
+    }
+    Ok(fields)
 }

@@ -15,6 +15,7 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub clients: ClientCache,
     pub api_keys: ApiKeyCache,
+    pub custom_fields: crate::cache::CustomFieldCache,
     /// When API keys were last used, and clients last issued a token (see `uses`).
     pub api_key_uses: crate::uses::RecentUses,
     pub token_issue_times: crate::uses::RecentUses,
@@ -39,6 +40,7 @@ impl AppState {
             store: &self.store,
             clients: &self.clients,
             api_keys: &self.api_keys,
+            custom_fields: &self.custom_fields,
             api_key_uses: &self.api_key_uses,
             token_issue_times: &self.token_issue_times,
             passwords: &self.passwords,

@@ -2,12 +2,15 @@
 
 use coupa_client::{AdminClient, ClientError};
 use coupa_proto::admin::{
-    ApiKeyView, ClientView, CreateApiKey, CreateClient, CreateUser, UpdateClient, UpdateUser,
-    UserView,
+    ApiKeyView, ClientView, CreateApiKey, CreateClient, CreateCustomField, CreateUser,
+    CustomFieldView, UpdateClient, UpdateUser, UserView,
 };
 
 use crate::Failure;
-use crate::opt::{AdminArgs, AdminCommand, ApiKeysCommand, ClientsCommand, Output, UsersCommand};
+use crate::opt::{
+    AdminArgs, AdminCommand, ApiKeysCommand, ClientsCommand, CustomFieldsCommand, Output,
+    UsersCommand,
+};
 use crate::output;
 
 pub async fn exec(args: AdminArgs, format: Output) -> Result<(), Failure> {
@@ -25,6 +28,69 @@ pub async fn exec(args: AdminArgs, format: Output) -> Result<(), Failure> {
         AdminCommand::Clients(command) => clients(&admin, command, format, &args.url).await,
         AdminCommand::ApiKeys(command) => api_keys(&admin, command, format, &args.url).await,
         AdminCommand::Users(command) => users(&admin, command, format, &args.url).await,
+        AdminCommand::CustomFields(command) => {
+            custom_fields(&admin, command, format, &args.url).await
+        }
+    }
+}
+
+async fn custom_fields(
+    admin: &AdminClient,
+    command: CustomFieldsCommand,
+    format: Output,
+    url: &str,
+) -> Result<(), Failure> {
+    let failure =
+        |error: ClientError| explain(error, url, "custom field", "coupa admin custom-fields list");
+    let print_list = |fields: &[CustomFieldView]| match format {
+        Output::Json | Output::Jsonl | Output::Csv => output::json(&fields),
+        Output::Text => {
+            let rows: Vec<Vec<String>> = fields
+                .iter()
+                .map(|field| {
+                    vec![
+                        field.object.clone(),
+                        field.name.clone(),
+                        field.kind.clone(),
+                        field.label.clone(),
+                    ]
+                })
+                .collect();
+            output::table(&["OBJECT", "NAME", "KIND", "LABEL"], &rows);
+            Ok(())
+        }
+    };
+    match command {
+        CustomFieldsCommand::Create {
+            object,
+            name,
+            kind,
+            label,
+        } => {
+            let input = CreateCustomField {
+                object,
+                name,
+                kind,
+                label,
+            };
+            let field = admin.create_custom_field(&input).await.map_err(failure)?;
+            print_list(std::slice::from_ref(&field))
+        }
+        CustomFieldsCommand::List => {
+            print_list(&admin.list_custom_fields().await.map_err(failure)?)
+        }
+        CustomFieldsCommand::Delete { object, name } => {
+            admin
+                .delete_custom_field(&object, &name)
+                .await
+                .map_err(failure)?;
+            if format.is_json() {
+                output::json(&serde_json::json!({"deleted": {"object": object, "name": name}}))
+            } else {
+                outln!("deleted the custom field {name} of {object} and its values");
+                Ok(())
+            }
+        }
     }
 }
 

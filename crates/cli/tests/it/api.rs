@@ -896,7 +896,8 @@ async fn scope_matrix() {
 on_both_backends!(
     every_operator_filters_in_sql,
     paging_returns_each_record_once,
-    the_other_documented_actions
+    the_other_documented_actions,
+    custom_fields_are_written_read_filtered_and_removed
 );
 
 /// Every object of the model is listed and fetched from the demo data, in JSON with every
@@ -960,6 +961,21 @@ async fn every_object_is_listed_and_fetched_in_json_and_xml() {
             "{path}/{id}: {element} in {xml:.300}"
         );
     }
+    let (_, centered) = get_json(
+        &server,
+        &token,
+        "/api/invoices?custom-fields[cost-center]=CC-100&custom-fields[ap-batch][gt]=1",
+    )
+    .await;
+    let centered = centered.as_array().unwrap();
+    assert!(
+        !centered.is_empty(),
+        "the demo's invoices carry custom fields"
+    );
+    assert!(centered.iter().all(
+        |invoice| invoice["custom-fields"]["cost-center"] == "CC-100"
+            && invoice["custom-fields"]["ap-batch"].as_i64() > Some(1)
+    ));
 }
 
 /// An action as `PUT /api/{path}`: (status code, body).
@@ -1237,4 +1253,203 @@ async fn the_other_documented_actions(backend: Backend) {
             }
         }
     }
+}
+
+/// Custom fields an administrator defines: written and read under `custom-fields` in JSON and
+/// XML, typed, filtered like other elements, cleared with null, gone with their definition.
+async fn custom_fields_are_written_read_filtered_and_removed(backend: Backend) {
+    use coupa_proto::admin::CreateCustomField;
+    let Some((server, token)) = api_server(backend).await else {
+        return;
+    };
+    let define = |name: &str, kind: &str| CreateCustomField {
+        object: "invoices".into(),
+        name: name.into(),
+        kind: kind.into(),
+        label: None,
+    };
+    let defined = server
+        .admin
+        .create_custom_field(&define("Cost_Center", "string"))
+        .await
+        .unwrap();
+    assert_eq!(defined.name, "cost-center");
+    server
+        .admin
+        .create_custom_field(&define("limit", "decimal"))
+        .await
+        .unwrap();
+    server
+        .admin
+        .create_custom_field(&define("urgent", "boolean"))
+        .await
+        .unwrap();
+    for (bad, named) in [
+        (define("cost-center", "string"), "already been taken"),
+        (define("status", "string"), "already has an element status"),
+        (define("colour", "money"), "must be one of"),
+        (
+            CreateCustomField {
+                object: "widgets".into(),
+                ..define("x", "string")
+            },
+            "not an API object",
+        ),
+    ] {
+        let error = server
+            .admin
+            .create_custom_field(&bad)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains(named), "{error}");
+    }
+
+    let seed = seed(&server, &token, 3).await;
+    let [first, second, third] = [0, 1, 2].map(|index| seed.invoices[index].0);
+    for (id, center, limit) in [(first, "CC-100", "12.5"), (second, "CC-200", "3")] {
+        let response = server
+            .api(
+                Method::PUT,
+                &format!("/api/invoices/{id}"),
+                Some(&token),
+                Some(json!({"custom-fields": {"cost-center": center, "limit": limit, "urgent": id == first}})),
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+    }
+    let (_, invoice) = get_json(&server, &token, &format!("/api/invoices/{first}")).await;
+    assert_eq!(
+        invoice["custom-fields"],
+        json!({"cost-center": "CC-100", "limit": "12.50", "urgent": true})
+    );
+    let (_, untouched) = get_json(&server, &token, &format!("/api/invoices/{third}")).await;
+    assert_eq!(
+        untouched["custom-fields"],
+        json!({"cost-center": null, "limit": null, "urgent": null})
+    );
+    let xml = server
+        .api_get(
+            &format!("/api/invoices/{first}"),
+            Some(&format!("Bearer {token}")),
+            "application/xml",
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    for expected in [
+        "<custom-fields>",
+        "<cost-center>CC-100</cost-center>",
+        "<limit type=\"decimal\">12.50</limit>",
+        "<urgent type=\"boolean\">true</urgent>",
+    ] {
+        assert!(xml.contains(expected), "{expected} in {xml}");
+    }
+
+    let count = |query: &'static str| {
+        let server = &server;
+        let token = &token;
+        async move {
+            let (status, body) = get_json(server, token, &format!("/api/invoices?{query}")).await;
+            assert_eq!(status, 200, "{query}: {body}");
+            ids(&body)
+        }
+    };
+    assert_eq!(
+        count("custom-fields[cost-center]=CC-100").await,
+        vec![first]
+    );
+    assert_eq!(
+        count("custom_fields[cost_center][starts_with]=cc-").await,
+        vec![first, second]
+    );
+    assert_eq!(
+        count("custom-fields[limit][gt]=5").await,
+        vec![first],
+        "compared as numbers"
+    );
+    assert_eq!(count("custom-fields[urgent]=true").await, vec![first]);
+    assert_eq!(
+        count("custom-fields[cost-center][not_eq]=CC-100").await,
+        vec![second, third]
+    );
+    assert_eq!(
+        count("custom-fields[cost-center][blank]=true").await,
+        vec![third]
+    );
+
+    let (status, body) = get_json(&server, &token, "/api/invoices?custom-fields[colour]=red").await;
+    assert_eq!(status, 400, "{body}");
+    for (fields, named) in [
+        (json!({"colour": "red"}), "custom-fields.colour"),
+        (json!({"limit": "ten"}), "custom-fields.limit"),
+        (json!("CC-1"), "custom-fields"),
+    ] {
+        let response = server
+            .api(
+                Method::PUT,
+                &format!("/api/invoices/{first}"),
+                Some(&token),
+                Some(json!({"custom-fields": fields})),
+            )
+            .await;
+        assert_eq!(response.status(), 422);
+        let body: Value = response.json().await.unwrap();
+        assert!(body["errors"].get(named).is_some(), "{named}: {body}");
+    }
+
+    let response = server
+        .api(
+            Method::PUT,
+            &format!("/api/invoices/{first}"),
+            Some(&token),
+            Some(json!({"custom-fields": {"limit": null}})),
+        )
+        .await;
+    let cleared: Value = response.json().await.unwrap();
+    assert_eq!(cleared["custom-fields"]["limit"], Value::Null);
+    assert_eq!(
+        cleared["custom-fields"]["cost-center"], "CC-100",
+        "the others stay"
+    );
+
+    let created = create(
+        &server,
+        &token,
+        "/api/invoices",
+        json!({
+            "invoice-number": "INV-CF",
+            "invoice-date": "2026-02-01",
+            "supplier": {"id": seed.suppliers[0]},
+            "custom-fields": {"cost-center": "CC-300"},
+        }),
+    )
+    .await;
+    assert_eq!(created["custom-fields"]["cost-center"], "CC-300");
+
+    server
+        .admin
+        .delete_custom_field("invoices", "cost-center")
+        .await
+        .unwrap();
+    let (_, invoice) = get_json(&server, &token, &format!("/api/invoices/{first}")).await;
+    assert!(
+        invoice["custom-fields"].get("cost-center").is_none(),
+        "{invoice}"
+    );
+    let (status, _) = get_json(
+        &server,
+        &token,
+        "/api/invoices?custom-fields[cost-center]=CC-100",
+    )
+    .await;
+    assert_eq!(status, 400, "the definition is gone");
+    assert!(
+        server
+            .admin
+            .delete_custom_field("invoices", "cost-center")
+            .await
+            .is_err()
+    );
 }

@@ -1160,3 +1160,79 @@ async fn admin_clients_create_registers_a_public_pkce_client_without_a_secret() 
         "a public client has no secret"
     );
 }
+
+#[tokio::test]
+async fn admin_custom_fields_commands_define_list_and_delete() {
+    let server = spawn_server().await;
+    let env = [
+        ("COUPA_URL", server.url.as_str()),
+        ("COUPA_ADMIN_TOKEN", ADMIN_TOKEN),
+    ];
+    let created = json(
+        &coupa(
+            &[
+                "admin",
+                "custom-fields",
+                "create",
+                "--object",
+                "purchase_orders",
+                "--name",
+                "erp_ref",
+                "--label",
+                "ERP reference",
+                "--output",
+                "json",
+            ],
+            &env,
+        )
+        .await,
+    );
+    assert_eq!(created[0]["name"], "erp-ref");
+    assert_eq!(created[0]["kind"], "string");
+    let listed = coupa(&["admin", "custom-fields", "list"], &env).await;
+    assert!(
+        listed.success
+            && listed.stdout.contains("purchase_orders")
+            && listed.stdout.contains("ERP reference"),
+        "{}",
+        listed.stdout
+    );
+    let wrong = coupa(
+        &[
+            "admin",
+            "custom-fields",
+            "create",
+            "--object",
+            "widgets",
+            "--name",
+            "x",
+        ],
+        &env,
+    )
+    .await;
+    assert!(
+        !wrong.success && wrong.stderr.contains("not an API object"),
+        "{}",
+        wrong.stderr
+    );
+    let deleted = coupa(
+        &[
+            "admin",
+            "custom-fields",
+            "delete",
+            "purchase_orders",
+            "erp-ref",
+        ],
+        &env,
+    )
+    .await;
+    assert!(deleted.success, "{}", deleted.stderr);
+    let listed = json(
+        &coupa(
+            &["admin", "custom-fields", "list", "--output", "json"],
+            &env,
+        )
+        .await,
+    );
+    assert_eq!(listed, serde_json::json!([]));
+}

@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod clients;
+pub mod custom_fields;
 pub mod users;
 
 use crate::domain::lifetime::Lifetime;
@@ -24,6 +25,7 @@ pub struct AdminContext<'s> {
     pub store: &'s Arc<dyn Store>,
     pub clients: &'s ClientCache,
     pub api_keys: &'s ApiKeyCache,
+    pub custom_fields: &'s crate::cache::CustomFieldCache,
     pub api_key_uses: &'s RecentUses,
     /// When each client was last issued a token (see `uses`).
     pub token_issue_times: &'s RecentUses,

@@ -219,7 +219,7 @@ mod tests {
 
     fn created(path: &str, body: serde_json::Value) -> Input {
         let object = model::object(path).unwrap();
-        let mut input = parse_body(object, &body, true, Writer::Api).unwrap();
+        let mut input = parse_body(object, &body, true, Writer::Api, &[]).unwrap();
         on_create(object, &mut input.values, &mut input.lines);
         input
     }

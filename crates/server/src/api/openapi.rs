@@ -80,6 +80,10 @@ fn object_schema(object: &ObjectDef) -> Json {
         }
         properties.insert(embedded.name.into(), schema);
     }
+    properties.insert(
+        model::CUSTOM_FIELDS.into(),
+        json!({"type": "object", "additionalProperties": true, "description": "The custom fields an administrator defined for this object (coupa admin custom-fields), by name"}),
+    );
     let required: Vec<&str> = object
         .fields
         .iter()
@@ -250,9 +254,10 @@ pub fn document(server_url: &str) -> Json {
             if granted("PUT", &on_record) {
                 paths.insert(
                     on_record.clone(),
-                    json!({"put": operation(summary, "PUT", &on_record, object, false, false)}),
+                    json!({"put": operation(summary.clone(), "PUT", &on_record, object, false, false)}),
                 );
-            } else if granted("POST", &on_create) {
+            }
+            if granted("POST", &on_create) {
                 paths.insert(
                     on_create.clone(),
                     json!({"post": operation(summary, "POST", &on_create, object, false, true)}),

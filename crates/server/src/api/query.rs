@@ -4,7 +4,7 @@
 //! underscores, ISO 8601 dates. Parsing resolves every name against the object definitions,
 //! so an unknown attribute is an error that names it.
 
-use super::model::{self, FieldType, ObjectDef};
+use super::model::{self, CustomField, FieldType, ObjectDef};
 use crate::domain::time::parse_iso8601;
 
 pub const MAX_LIMIT: i64 = 50;
@@ -69,6 +69,8 @@ pub enum Hop {
         parent_column: String,
         table: String,
     },
+    /// `custom-fields[cost-center]`: the record's value of that custom field.
+    Custom { object: String, name: String },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -93,7 +95,11 @@ pub struct ListQuery {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryError(pub String);
 
-pub fn parse(object: &ObjectDef, params: &[(String, String)]) -> Result<ListQuery, QueryError> {
+pub fn parse(
+    object: &ObjectDef,
+    custom: &[CustomField],
+    params: &[(String, String)],
+) -> Result<ListQuery, QueryError> {
     let mut query = ListQuery {
         limit: MAX_LIMIT,
         offset: 0,
@@ -141,7 +147,9 @@ pub fn parse(object: &ObjectDef, params: &[(String, String)]) -> Result<ListQuer
                         "at most {MAX_FILTERS} filters per call"
                     )));
                 }
-                query.filters.push(parse_filter(object, name, value)?);
+                query
+                    .filters
+                    .push(parse_filter(object, custom, name, value)?);
             }
         }
     }
@@ -188,7 +196,12 @@ fn split_name(name: &str) -> Option<Vec<&str>> {
         .then_some(segments)
 }
 
-fn parse_filter(root: &ObjectDef, name: &str, raw: &str) -> Result<Filter, QueryError> {
+fn parse_filter(
+    root: &ObjectDef,
+    custom: &[CustomField],
+    name: &str,
+    raw: &str,
+) -> Result<Filter, QueryError> {
     let unknown = || QueryError(format!("{name}: {} has no such attribute", root.path));
     let mut segments =
         split_name(name).ok_or_else(|| QueryError(format!("{name}: malformed filter name")))?;
@@ -203,6 +216,14 @@ fn parse_filter(root: &ObjectDef, name: &str, raw: &str) -> Result<Filter, Query
         return Err(QueryError(format!(
             "{name}: a filter may follow at most {MAX_HOPS} associations"
         )));
+    }
+    if segments
+        .first()
+        .map(|head| head.replace('_', "-"))
+        .as_deref()
+        == Some(model::CUSTOM_FIELDS)
+    {
+        return custom_filter(root, custom, name, &segments, op, raw);
     }
     let mut object = root;
     let mut hops = Vec::new();
@@ -265,6 +286,46 @@ fn parse_filter(root: &ObjectDef, name: &str, raw: &str) -> Result<Filter, Query
         hops,
         column,
         kind,
+        op,
+        values,
+    })
+}
+
+/// `custom-fields[cost-center]=CC-100`, `custom_fields[batch][gt]=3`.
+fn custom_filter(
+    root: &ObjectDef,
+    custom: &[CustomField],
+    name: &str,
+    segments: &[&str],
+    op: Op,
+    raw: &str,
+) -> Result<Filter, QueryError> {
+    let [_, field] = segments else {
+        return Err(QueryError(format!(
+            "{name}: name one custom field, e.g. custom-fields[cost-center]"
+        )));
+    };
+    let field = field.replace('_', "-");
+    let definition = custom
+        .iter()
+        .find(|candidate| candidate.name == field)
+        .ok_or_else(|| QueryError(format!("{name}: {} has no custom field {field}", root.path)))?;
+    let mut values = parse_values(name, definition.kind, op, raw)?;
+    if definition.kind == FieldType::Boolean && op != Op::Blank {
+        // Stored as the words `true` and `false`.
+        for value in &mut values {
+            if let Value::Boolean(flag) = value {
+                *value = Value::Text(flag.to_string());
+            }
+        }
+    }
+    Ok(Filter {
+        hops: vec![Hop::Custom {
+            object: root.path.to_string(),
+            name: field,
+        }],
+        column: "value".into(),
+        kind: definition.kind,
         op,
         values,
     })
@@ -363,7 +424,7 @@ mod tests {
 
     #[test]
     fn defaults_are_coupas() {
-        let query = parse(invoices(), &[]).unwrap();
+        let query = parse(invoices(), &[], &[]).unwrap();
         assert_eq!((query.limit, query.offset), (50, 0));
         assert_eq!(query.order, ("id".to_string(), true));
     }
@@ -372,6 +433,7 @@ mod tests {
     fn paging_and_order() {
         let query = parse(
             invoices(),
+            &[],
             &params(&[
                 ("limit", "500"),
                 ("offset", "10"),
@@ -389,7 +451,7 @@ mod tests {
             ("dir", "up"),
             ("order_by", "colour"),
         ] {
-            let error = parse(invoices(), &params(&[bad])).unwrap_err();
+            let error = parse(invoices(), &[], &params(&[bad])).unwrap_err();
             assert!(error.0.starts_with(bad.0), "{error:?}");
         }
     }
@@ -398,6 +460,7 @@ mod tests {
     fn filters_resolve_through_references_and_lines() {
         let query = parse(
             invoices(),
+            &[],
             &params(&[
                 ("supplier[name][contains]", "acme"),
                 ("invoice_lines[account][code]", "6000"),
@@ -418,6 +481,7 @@ mod tests {
         assert_eq!(query.filters[2].values, vec![Value::Integer(1_767_225_600)]);
         let query = parse(
             invoices(),
+            &[],
             &params(&[("status[in]", "draft, approved"), ("supplier", "7")]),
         )
         .unwrap();
@@ -441,7 +505,7 @@ mod tests {
             ("supplier[name", "x"),
             ("invoice_lines", "1"),
         ] {
-            let error = parse(invoices(), &params(&[(name, value)])).unwrap_err();
+            let error = parse(invoices(), &[], &params(&[(name, value)])).unwrap_err();
             assert!(error.0.starts_with(name), "{name}: {error:?}");
         }
     }
@@ -449,7 +513,7 @@ mod tests {
     proptest! {
         #[test]
         fn never_panics(name in "[a-z_\\[\\]-]{0,40}", value in "\\PC{0,30}") {
-            let _ = parse(invoices(), &[(name, value)]);
+            let _ = parse(invoices(), &[], &[(name, value)]);
         }
     }
 }

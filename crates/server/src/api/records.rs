@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use coupa_proto::errors::CoupaErrors;
 use serde_json::Value as Json;
 
-use super::model::{self, Embedded, Field, FieldType, Lines, ObjectDef};
+use super::model::{self, CustomField, Embedded, Field, FieldType, Lines, ObjectDef};
 use super::query::{self, ListQuery, Value};
 use super::render::Record;
 use super::sql;
@@ -14,25 +14,31 @@ use crate::store::{Store, StoreError};
 pub async fn list(
     store: &dyn Store,
     object: &'static ObjectDef,
+    custom: &[CustomField],
     query: &ListQuery,
 ) -> Result<Vec<Record>, StoreError> {
-    load(store, object, &sql::list(object, query)).await
+    load(store, object, custom, &sql::list(object, query)).await
 }
 
 pub async fn one(
     store: &dyn Store,
     object: &'static ObjectDef,
+    custom: &[CustomField],
     id: i64,
 ) -> Result<Option<Record>, StoreError> {
-    Ok(load(store, object, &sql::by_ids(object, "id", &[id]))
-        .await?
-        .pop())
+    Ok(
+        load(store, object, custom, &sql::by_ids(object, "id", &[id]))
+            .await?
+            .pop(),
+    )
 }
 
-/// Runs a SELECT of `object` and attaches every record's references and lines.
+/// Runs a SELECT of `object` and attaches every record's references, lines and custom
+/// fields.
 async fn load(
     store: &dyn Store,
     object: &'static ObjectDef,
+    custom: &[CustomField],
     select: &sql::SqlQuery,
 ) -> Result<Vec<Record>, StoreError> {
     let rows = store.select_rows(select).await?;
@@ -42,7 +48,41 @@ async fn load(
         .collect();
     attach_references(store, &mut records).await?;
     attach_lines(store, &mut records).await?;
+    attach_custom_fields(store, object, custom, &mut records).await?;
     Ok(records)
+}
+
+/// Every custom field of each record (absent ones as None), in one query for the page.
+async fn attach_custom_fields(
+    store: &dyn Store,
+    object: &ObjectDef,
+    custom: &[CustomField],
+    records: &mut [Record],
+) -> Result<(), StoreError> {
+    let ids: Vec<i64> = records.iter().filter_map(Record::id).collect();
+    let mut found: HashMap<(i64, String), String> = HashMap::new();
+    if !custom.is_empty() && !ids.is_empty() {
+        for row in store.select_rows(&sql::custom_values(object, &ids)).await? {
+            if let [Some(id), Some(name), Some(value)] = &row[..]
+                && let Ok(id) = id.parse()
+            {
+                found.insert((id, name.clone()), value.clone());
+            }
+        }
+    }
+    for record in records.iter_mut() {
+        let id = record.id().unwrap_or_default();
+        record.custom = Some(
+            custom
+                .iter()
+                .map(|field| {
+                    let value = found.remove(&(id, field.name.clone()));
+                    (field.name.clone(), field.kind, value)
+                })
+                .collect(),
+        );
+    }
+    Ok(())
 }
 
 /// One query per reference for the whole page, never one per record.
@@ -155,8 +195,24 @@ pub fn insert_statements(
             let parent_column = line_object.columns[parent.slot].name;
             Some(sql::insert(line_object, &stamp(line), Some(parent_column)))
         })
-        .collect();
+        .collect::<Vec<_>>();
+    let mut children = children;
+    children.extend(input.custom.iter().filter_map(|(name, value)| {
+        Some(sql::insert_custom_value(object, name, value.as_deref()?))
+    }));
     (sql::insert(object, &values, None), children)
+}
+
+/// The statements that set (or clear) the custom fields of record `id`.
+pub fn custom_value_statements(object: &ObjectDef, id: i64, input: &Input) -> Vec<sql::SqlQuery> {
+    input
+        .custom
+        .iter()
+        .map(|(name, value)| match value {
+            Some(value) => sql::upsert_custom_value(object, id, name, value),
+            None => sql::delete_custom_value(object, id, name),
+        })
+        .collect()
 }
 
 /// The values of a copy of `record`: every element it has, typed for binding; the server
@@ -188,6 +244,8 @@ pub struct Input {
     pub lines: Vec<(&'static Lines, Vec<(String, Value)>)>,
     /// (reference name, referenced object, id) to check for existence.
     pub references: Vec<(String, &'static str, i64)>,
+    /// Custom fields by name, as stored text; None clears one.
+    pub custom: Vec<(String, Option<String>)>,
 }
 
 impl Input {
@@ -215,6 +273,7 @@ pub fn parse_body(
     body: &Json,
     creating: bool,
     writer: Writer,
+    custom: &[CustomField],
 ) -> Result<Input, CoupaErrors> {
     let mut errors = CoupaErrors::new();
     let mut input = Input::default();
@@ -228,6 +287,10 @@ pub fn parse_body(
     for (key, value) in map {
         let name = key.replace('_', "-");
         if model::SYSTEM_ELEMENTS.contains(&name.as_str()) {
+            continue;
+        }
+        if name == model::CUSTOM_FIELDS {
+            parse_custom_fields(object, custom, value, &mut input, &mut errors);
             continue;
         }
         // A field `x-id` shares the column of the reference `x`: it is that reference's id.
@@ -310,7 +373,7 @@ fn parse_lines(
         return;
     };
     for (index, item) in items.iter().enumerate() {
-        match parse_body(line_object, item, true, writer) {
+        match parse_body(line_object, item, true, writer, &[]) {
             Ok(line) => {
                 input.references.extend(line.references);
                 input.lines.push((lines, line.values));
@@ -323,6 +386,79 @@ fn parse_lines(
                 }
             }
         }
+    }
+}
+
+/// `"custom-fields": {"cost-center": "CC-100"}`: each key a custom field of the object, each
+/// value checked against its kind; null clears one.
+fn parse_custom_fields(
+    object: &ObjectDef,
+    custom: &[CustomField],
+    value: &Json,
+    input: &mut Input,
+    errors: &mut CoupaErrors,
+) {
+    let Some(map) = value.as_object() else {
+        errors.add(
+            model::CUSTOM_FIELDS,
+            "must be an object of custom field names and values",
+        );
+        return;
+    };
+    for (key, value) in map {
+        let name = key.replace('_', "-");
+        let error_key = format!("{}.{name}", model::CUSTOM_FIELDS);
+        let Some(field) = custom.iter().find(|field| field.name == name) else {
+            errors.add(
+                error_key,
+                format!("is not a custom field of {}", object.path),
+            );
+            continue;
+        };
+        let text = match value {
+            Json::Null => {
+                input.custom.push((name, None));
+                continue;
+            }
+            Json::String(text) => text.clone(),
+            Json::Number(number) => number.to_string(),
+            Json::Bool(flag) => flag.to_string(),
+            _ => {
+                errors.add(error_key, "must be a single value");
+                continue;
+            }
+        };
+        if text.chars().count() > MAX_CUSTOM_VALUE_CHARS {
+            errors.add(
+                error_key,
+                format!("is too long (maximum is {MAX_CUSTOM_VALUE_CHARS} characters)"),
+            );
+            continue;
+        }
+        match query::parse_value(&name, field.kind, &text) {
+            Ok(parsed) => input.custom.push((name, Some(stored_text(parsed, text)))),
+            Err(error) => errors.add(
+                error_key,
+                error
+                    .0
+                    .split_once(": ")
+                    .map_or(error.0.clone(), |(_, message)| message.to_string()),
+            ),
+        }
+    }
+}
+
+/// A custom value at most this long.
+const MAX_CUSTOM_VALUE_CHARS: usize = 1024;
+
+/// How a custom value is stored: numbers and times as numbers (so they compare as such),
+/// booleans as `true`/`false`, text as given.
+fn stored_text(value: Value, given: String) -> String {
+    match value {
+        Value::Integer(number) => number.to_string(),
+        Value::Decimal(text) | Value::Text(text) => text,
+        Value::Boolean(flag) => flag.to_string(),
+        Value::Null(_) => given,
     }
 }
 
@@ -482,7 +618,7 @@ mod tests {
 
     #[test]
     fn parses_fields_references_lines_and_embedded_associations() {
-        let input = parse_body(invoices(), &valid_invoice(), true, Writer::Api).unwrap();
+        let input = parse_body(invoices(), &valid_invoice(), true, Writer::Api, &[]).unwrap();
         assert!(
             input
                 .values
@@ -516,7 +652,7 @@ mod tests {
             "customs-declaration-number": "x".repeat(61),
             "tax-lines": {"not": "an array"},
         });
-        let errors = parse_body(invoices(), &body, true, Writer::Api).unwrap_err();
+        let errors = parse_body(invoices(), &body, true, Writer::Api, &[]).unwrap_err();
         for field in [
             "handling-amount",
             "colour",
@@ -529,14 +665,14 @@ mod tests {
         ] {
             assert!(errors.errors.contains_key(field), "{field}: {errors:?}");
         }
-        assert!(parse_body(invoices(), &json!([1]), true, Writer::Api).is_err());
+        assert!(parse_body(invoices(), &json!([1]), true, Writer::Api, &[]).is_err());
     }
 
     #[test]
     fn enumerations_name_the_allowed_values() {
         let lines = model::object("invoice_lines").unwrap();
         let body = json!({"description": "x", "price": 1, "type": "InvoiceFreeLine"});
-        let errors = parse_body(lines, &body, true, Writer::Api).unwrap_err();
+        let errors = parse_body(lines, &body, true, Writer::Api, &[]).unwrap_err();
         let message = &errors.errors["type"][0];
         assert!(
             message.contains("InvoiceQuantityLine") && message.contains("InvoiceAmountLine"),
@@ -548,6 +684,7 @@ mod tests {
             &json!({"code": "N30", "net-due-day": 40}),
             true,
             Writer::Api,
+            &[],
         )
         .unwrap_err();
         assert!(errors.errors["net-due-day"][0].contains("between 1 and 31"));
@@ -559,14 +696,14 @@ mod tests {
         body["status"] = json!("approved");
         body["exported"] = json!(true);
         body["gross-total"] = json!("99.00");
-        let from_api = parse_body(invoices(), &body, true, Writer::Api).unwrap();
+        let from_api = parse_body(invoices(), &body, true, Writer::Api, &[]).unwrap();
         for column in ["status", "exported", "gross_total"] {
             assert!(
                 !from_api.values.iter().any(|(name, _)| name == column),
                 "{column}"
             );
         }
-        let from_server = parse_body(invoices(), &body, true, Writer::Server).unwrap();
+        let from_server = parse_body(invoices(), &body, true, Writer::Server, &[]).unwrap();
         assert!(
             from_server
                 .values
@@ -578,7 +715,7 @@ mod tests {
     fn a_field_named_after_a_reference_writes_its_id_once() {
         let values = model::object("lookup_values").unwrap();
         let body = json!({"name": "CC-100", "lookup-id": "5", "lookup": {"id": 6}});
-        let input = parse_body(values, &body, true, Writer::Api).unwrap();
+        let input = parse_body(values, &body, true, Writer::Api, &[]).unwrap();
         let ids: Vec<&Value> = input
             .values
             .iter()
@@ -597,7 +734,7 @@ mod tests {
         #[test]
         fn never_panics(key in "[a-z_-]{1,20}", text in "\\PC{0,20}", number in any::<i64>()) {
             for value in [json!(text), json!(number), json!({"id": text.clone()}), json!([number]), json!(null)] {
-                let _ = parse_body(invoices(), &json!({ key.clone(): value }), true, Writer::Api);
+                let _ = parse_body(invoices(), &json!({ key.clone(): value }), true, Writer::Api, &[]);
             }
         }
     }

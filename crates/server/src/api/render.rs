@@ -17,6 +17,9 @@ pub struct Record {
     pub references: Vec<(&'static str, Option<Box<Record>>)>,
     /// Each kind of lines of the object, by name, with this record's lines.
     pub lines: Vec<(&'static str, Vec<Record>)>,
+    /// Every custom field of the object with this record's value, when they were loaded
+    /// (records fetched directly; not those nested in others).
+    pub custom: Option<Vec<(String, FieldType, Option<String>)>>,
 }
 
 impl Record {
@@ -26,6 +29,7 @@ impl Record {
             values,
             references: Vec::new(),
             lines: Vec::new(),
+            custom: None,
         }
     }
 
@@ -183,17 +187,35 @@ pub fn json(record: &Record, view: &View) -> Json {
     json_of(record, &root_shape(view))
 }
 
+/// The custom fields to show of a record: those loaded, unless the shape leaves them out.
+fn custom_fields<'r>(
+    record: &'r Record,
+    shape: &Shape,
+) -> Option<&'r [(String, FieldType, Option<String>)]> {
+    let shown = matches!(shape.depth, Depth::Full | Depth::Shallow)
+        && shape
+            .selection
+            .is_none_or(|selection| selection.shows(model::CUSTOM_FIELDS));
+    record.custom.as_deref().filter(|_| shown)
+}
+
+fn json_scalar(kind: FieldType, text: Option<&str>) -> Json {
+    match text.and_then(|text| scalar(kind, text)) {
+        None => Json::Null,
+        Some(Scalar::Integer(n)) => Json::from(n),
+        Some(Scalar::Boolean(b)) => Json::Bool(b),
+        Some(Scalar::Decimal(s) | Scalar::DateTime(s) | Scalar::Text(s)) => Json::String(s),
+    }
+}
+
 fn json_of(record: &Record, shape: &Shape) -> Json {
     let mut map = Map::new();
     for (name, kind, text) in scalars(record, shape) {
-        let value = match text.and_then(|text| scalar(kind, text)) {
-            None => Json::Null,
-            Some(_) if name == "created-by" || name == "updated-by" => {
-                serde_json::json!({ "login": text.unwrap_or_default() })
+        let value = match text {
+            Some(login) if name == "created-by" || name == "updated-by" => {
+                serde_json::json!({ "login": login })
             }
-            Some(Scalar::Integer(n)) => Json::from(n),
-            Some(Scalar::Boolean(b)) => Json::Bool(b),
-            Some(Scalar::Decimal(s) | Scalar::DateTime(s) | Scalar::Text(s)) => Json::String(s),
+            _ => json_scalar(kind, text),
         };
         map.insert(name.to_string(), value);
     }
@@ -233,6 +255,13 @@ fn json_of(record: &Record, shape: &Shape) -> Json {
             map.insert(embedded.name.to_string(), value);
         }
     }
+    if let Some(custom) = custom_fields(record, shape) {
+        let values = custom
+            .iter()
+            .map(|(name, kind, text)| (name.clone(), json_scalar(*kind, text.as_deref())))
+            .collect();
+        map.insert(model::CUSTOM_FIELDS.to_string(), Json::Object(values));
+    }
     Json::Object(map)
 }
 
@@ -270,33 +299,14 @@ fn xml_of(out: &mut String, record: &Record, element: &str, shape: &Shape, depth
     let inner = "  ".repeat(depth + 1);
     out.push_str(&format!("{indent}<{element}>\n"));
     for (name, kind, text) in scalars(record, shape) {
-        match text.and_then(|text| scalar(kind, text)) {
-            None => {
-                let type_attribute = kind
-                    .xml_type()
-                    .map(|t| format!(" type=\"{t}\""))
-                    .unwrap_or_default();
-                out.push_str(&format!("{inner}<{name}{type_attribute} nil=\"true\"/>\n"));
-            }
-            Some(_) if name == "created-by" || name == "updated-by" => {
-                let login = escape_xml(text.unwrap_or_default());
+        match text {
+            Some(login) if name == "created-by" || name == "updated-by" => {
+                let login = escape_xml(login);
                 out.push_str(&format!(
                     "{inner}<{name}>\n{inner}  <login>{login}</login>\n{inner}</{name}>\n"
                 ));
             }
-            Some(value) => {
-                let (text, type_attribute) = match value {
-                    Scalar::Integer(n) => (n.to_string(), " type=\"integer\""),
-                    Scalar::Decimal(s) => (s, " type=\"decimal\""),
-                    Scalar::Boolean(b) => (b.to_string(), " type=\"boolean\""),
-                    Scalar::DateTime(s) => (s, " type=\"dateTime\""),
-                    Scalar::Text(s) => (s, ""),
-                };
-                out.push_str(&format!(
-                    "{inner}<{name}{type_attribute}>{}</{name}>\n",
-                    escape_xml(&text)
-                ));
-            }
+            _ => xml_scalar(out, &inner, name, kind, text),
         }
     }
     if shape.depth == Depth::Shallow {
@@ -340,7 +350,40 @@ fn xml_of(out: &mut String, record: &Record, element: &str, shape: &Shape, depth
             xml_json(out, embedded.name, embedded.item, &value, depth + 1);
         }
     }
+    if let Some(custom) = custom_fields(record, shape) {
+        out.push_str(&format!("{inner}<{}>\n", model::CUSTOM_FIELDS));
+        for (name, kind, text) in custom {
+            xml_scalar(out, &format!("{inner}  "), name, *kind, text.as_deref());
+        }
+        out.push_str(&format!("{inner}</{}>\n", model::CUSTOM_FIELDS));
+    }
     out.push_str(&format!("{indent}</{element}>\n"));
+}
+
+/// One typed element: `<total type="decimal">12.50</total>`, or `nil="true"` when unset.
+fn xml_scalar(out: &mut String, indent: &str, name: &str, kind: FieldType, text: Option<&str>) {
+    match text.and_then(|text| scalar(kind, text)) {
+        None => {
+            let type_attribute = kind
+                .xml_type()
+                .map(|t| format!(" type=\"{t}\""))
+                .unwrap_or_default();
+            out.push_str(&format!("{indent}<{name}{type_attribute} nil=\"true\"/>\n"));
+        }
+        Some(value) => {
+            let (text, type_attribute) = match value {
+                Scalar::Integer(n) => (n.to_string(), " type=\"integer\""),
+                Scalar::Decimal(s) => (s, " type=\"decimal\""),
+                Scalar::Boolean(b) => (b.to_string(), " type=\"boolean\""),
+                Scalar::DateTime(s) => (s, " type=\"dateTime\""),
+                Scalar::Text(s) => (s, ""),
+            };
+            out.push_str(&format!(
+                "{indent}<{name}{type_attribute}>{}</{name}>\n",
+                escape_xml(&text)
+            ));
+        }
+    }
 }
 
 /// Stored JSON as Coupa's XML writes it: objects as elements, arrays as `type="array"` of

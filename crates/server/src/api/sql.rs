@@ -158,8 +158,55 @@ impl Builder {
                     quoted(parent_column)
                 )
             }
+            Some((Hop::Custom { object, name }, _)) => {
+                self.custom_condition(&alias, object, name, filter)
+            }
             None => self.comparison(filter, &format!("{alias}.{}", quoted(&filter.column))),
         }
+    }
+
+    /// A filter on a custom field: a sub-select of `custom_values`, whose text is compared as
+    /// a number for numeric kinds. Negations and `blank=true` also match records without a
+    /// value.
+    fn custom_condition(
+        &mut self,
+        alias: &str,
+        object: &str,
+        name: &str,
+        filter: &Filter,
+    ) -> String {
+        let object = self.placeholder(Value::Text(object.to_string()));
+        let name = self.placeholder(Value::Text(name.to_string()));
+        let value = match filter.kind {
+            FieldType::Integer | FieldType::Decimal | FieldType::DateTime => {
+                "CAST(cv.value AS NUMERIC)".to_string()
+            }
+            _ => "cv.value".to_string(),
+        };
+        let blank_true =
+            filter.op == Op::Blank && filter.values.first() == Some(&Value::Boolean(true));
+        let negated = matches!(filter.op, Op::NotEq | Op::NotIn) || blank_true;
+        let positive = match filter.op {
+            Op::NotEq => Filter {
+                op: Op::Eq,
+                ..filter.clone()
+            },
+            Op::NotIn => Filter {
+                op: Op::In,
+                ..filter.clone()
+            },
+            Op::Blank => Filter {
+                values: vec![Value::Boolean(false)],
+                ..filter.clone()
+            },
+            _ => filter.clone(),
+        };
+        let condition = self.comparison(&positive, &value);
+        let membership = if negated { "NOT IN" } else { "IN" };
+        format!(
+            "{alias}.id {membership} (SELECT cv.record_id FROM custom_values cv \
+             WHERE cv.object = {object} AND cv.name = {name} AND {condition})"
+        )
     }
 
     fn comparison(&mut self, filter: &Filter, column: &str) -> String {
@@ -278,6 +325,62 @@ pub fn by_ids(object: &ObjectDef, column: &str, ids: &[i64]) -> SqlQuery {
     }
 }
 
+/// The custom field values of records `ids` of `object`: (record id, name, value) rows.
+pub fn custom_values(object: &ObjectDef, ids: &[i64]) -> SqlQuery {
+    let mut builder = Builder { binds: Vec::new() };
+    let object_path = builder.placeholder(Value::Text(object.path.to_string()));
+    let placeholders: Vec<String> = ids
+        .iter()
+        .map(|id| builder.placeholder(Value::Integer(*id)))
+        .collect();
+    SqlQuery {
+        sql: format!(
+            "SELECT CAST(record_id AS TEXT), name, value FROM custom_values \
+             WHERE object = {object_path} AND record_id IN ({})",
+            placeholders.join(", ")
+        ),
+        binds: builder.binds,
+    }
+}
+
+/// A custom value of a record being created: `$1` is left for its id.
+pub fn insert_custom_value(object: &ObjectDef, name: &str, value: &str) -> SqlQuery {
+    SqlQuery {
+        sql: "INSERT INTO custom_values (record_id, object, name, value) VALUES ($1, $2, $3, $4)"
+            .into(),
+        binds: vec![
+            SqlValue::Text(object.path.into()),
+            SqlValue::Text(name.into()),
+            SqlValue::Text(value.into()),
+        ],
+    }
+}
+
+pub fn upsert_custom_value(object: &ObjectDef, id: i64, name: &str, value: &str) -> SqlQuery {
+    SqlQuery {
+        sql: "INSERT INTO custom_values (record_id, object, name, value) VALUES ($1, $2, $3, $4) \
+              ON CONFLICT (object, record_id, name) DO UPDATE SET value = excluded.value"
+            .into(),
+        binds: vec![
+            SqlValue::Integer(id),
+            SqlValue::Text(object.path.into()),
+            SqlValue::Text(name.into()),
+            SqlValue::Text(value.into()),
+        ],
+    }
+}
+
+pub fn delete_custom_value(object: &ObjectDef, id: i64, name: &str) -> SqlQuery {
+    SqlQuery {
+        sql: "DELETE FROM custom_values WHERE record_id = $1 AND object = $2 AND name = $3".into(),
+        binds: vec![
+            SqlValue::Integer(id),
+            SqlValue::Text(object.path.into()),
+            SqlValue::Text(name.into()),
+        ],
+    }
+}
+
 /// `INSERT ... RETURNING id`. With `parent_column`, `$1` is left for the parent's id, which
 /// the store binds once the parent exists.
 pub fn insert(
@@ -367,7 +470,7 @@ mod tests {
             ("order_by".to_string(), "gross-total".to_string()),
             ("limit".to_string(), "5".to_string()),
         ];
-        let sql = list(invoices(), &query::parse(invoices(), &params).unwrap());
+        let sql = list(invoices(), &query::parse(invoices(), &[], &params).unwrap());
         assert!(sql.sql.contains(r#"t0."supplier_id" IN (SELECT t1.id FROM api_suppliers t1 WHERE LOWER(t1."name") LIKE LOWER($1) ESCAPE '\')"#), "{}", sql.sql);
         assert!(sql.sql.contains(r#"t0.id IN (SELECT t1."invoice_id" FROM api_invoice_lines t1 WHERE t1."account_id" IN (SELECT t2.id FROM api_accounts t2 WHERE t2."code" = $2))"#), "{}", sql.sql);
         assert!(

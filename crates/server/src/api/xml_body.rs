@@ -213,9 +213,14 @@ mod tests {
         values[object.field("name").unwrap().slot] = Some("Acme <&> \"Sons\"".into());
         values[object.field("number").unwrap().slot] = Some("S-1".into());
         let xml = render::xml(&render::Record::new(object, values), &Default::default());
-        let input =
-            records::parse_body(object, &to_json(&xml).unwrap(), true, records::Writer::Api)
-                .unwrap();
+        let input = records::parse_body(
+            object,
+            &to_json(&xml).unwrap(),
+            true,
+            records::Writer::Api,
+            &[],
+        )
+        .unwrap();
         assert!(input.values.contains(&(
             "name".into(),
             crate::api::query::Value::Text("Acme <&> \"Sons\"".into())

@@ -5,6 +5,7 @@ pub mod authorization_header;
 pub mod authorization_request;
 pub mod client;
 pub mod cookie;
+pub mod custom_field;
 pub mod device;
 pub mod form;
 pub mod grant;

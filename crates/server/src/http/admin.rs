@@ -11,8 +11,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::{get, post};
 use coupa_proto::admin::{
-    ApiKeyView, ClientView, CreateApiKey, CreateClient, CreateUser, UpdateClient, UpdateUser,
-    UserView,
+    ApiKeyView, ClientView, CreateApiKey, CreateClient, CreateCustomField, CreateUser,
+    CustomFieldView, UpdateClient, UpdateUser, UserView,
 };
 use serde::de::DeserializeOwned;
 use subtle::ConstantTimeEq;
@@ -21,6 +21,7 @@ use super::errors::AdminApiError;
 use super::{content_type, read_body};
 use crate::admin::api_keys;
 use crate::admin::clients;
+use crate::admin::custom_fields;
 use crate::admin::users;
 use crate::domain::authorization_header::{self, Authorization};
 use crate::domain::secret;
@@ -41,6 +42,14 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/users/{user}", get(show_user).patch(update_user))
         .route("/api-keys", get(list_api_keys).post(create_api_key))
         .route("/api-keys/{key_id}/revoke", post(revoke_api_key))
+        .route(
+            "/custom-fields",
+            get(list_custom_fields).post(create_custom_field),
+        )
+        .route(
+            "/custom-fields/{object}/{name}",
+            axum::routing::delete(delete_custom_field),
+        )
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state, require_admin))
 }
@@ -217,9 +226,29 @@ async fn update_user(
     Ok(Json(users::update(&state.admin(), &user, changes).await?))
 }
 
+async fn list_custom_fields(State(state): State<Arc<AppState>>) -> Answer<Vec<CustomFieldView>> {
+    Ok(Json(custom_fields::list(&state.admin()).await?))
+}
+
+async fn create_custom_field(
+    State(state): State<Arc<AppState>>,
+    AdminJson(input): AdminJson<CreateCustomField>,
+) -> Created<CustomFieldView> {
+    let field = custom_fields::create(&state.admin(), input).await?;
+    Ok((StatusCode::CREATED, Json(field)))
+}
+
+async fn delete_custom_field(
+    State(state): State<Arc<AppState>>,
+    Path((object, name)): Path<(String, String)>,
+) -> Result<StatusCode, AdminApiError> {
+    custom_fields::delete(&state.admin(), &object, &name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 async fn not_found() -> AdminApiError {
     AdminApiError::new(
         StatusCode::NOT_FOUND,
-        "no such admin resource; see /admin/api/clients, /admin/api/users and /admin/api/api-keys",
+        "no such admin resource; see /admin/api/clients, /admin/api/users, /admin/api/api-keys and /admin/api/custom-fields",
     )
 }

@@ -92,9 +92,10 @@ pub async fn list(
         false,
     )
     .map_err(ApiError::bad_request)?;
-    let query = query::parse(object, &params.into_pairs())
+    let custom = state.custom_fields.of(object.path);
+    let query = query::parse(object, &custom, &params.into_pairs())
         .map_err(|error| ApiError::bad_request(error.0))?;
-    let records = records::list(state.store.as_ref(), object, &query).await?;
+    let records = records::list(state.store.as_ref(), object, &custom, &query).await?;
     match format {
         ResponseFormat::Json => Ok(axum::Json(render::json_list(&records, &view)).into_response()),
         ResponseFormat::Xml if records.is_empty() => Err(ApiError::not_found(
@@ -121,9 +122,14 @@ pub async fn show(
 }
 
 async fn load(state: &AppState, object: &'static ObjectDef, id: i64) -> Result<Record> {
-    records::one(state.store.as_ref(), object, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no {} with id {id}", object.element)))
+    records::one(
+        state.store.as_ref(),
+        object,
+        &state.custom_fields.of(object.path),
+        id,
+    )
+    .await?
+    .ok_or_else(|| ApiError::not_found(format!("no {} with id {id}", object.element)))
 }
 
 /// The request body (XML or JSON, by `Content-Type`) as the object's column values, its
@@ -165,7 +171,8 @@ async fn input_from(
         serde_json::from_slice(&bytes)
             .map_err(|error| ApiError::bad_request(format!("the JSON body is invalid: {error}")))?
     };
-    let input = records::parse_body(object, &json, creating, records::Writer::Api)
+    let custom = state.custom_fields.of(object.path);
+    let input = records::parse_body(object, &json, creating, records::Writer::Api, &custom)
         .map_err(ApiError::invalid)?;
     let missing = records::missing_references(state.store.as_ref(), &input).await?;
     if missing.is_empty() {
@@ -292,14 +299,14 @@ pub async fn update(
     let now = now_unix();
     let flag = actions::exported_flag(object, &query_pairs(raw_query.as_deref())?, now)
         .map_err(ApiError::bad_request)?;
-    let mut values = input_from(&state, object, &headers, body, false)
-        .await?
-        .values;
+    let input = input_from(&state, object, &headers, body, false).await?;
+    let custom = records::custom_value_statements(object, id, &input);
+    let mut values = input.values;
     values.extend(flag);
     let values = stamped(values, &caller, now, false);
     let changed = state
         .store
-        .execute(&sql::update(object, id, &values, None))
+        .execute_then(&sql::update(object, id, &values, None), &custom)
         .await?;
     if changed == 0 {
         return Err(ApiError::not_found(format!(

@@ -4,6 +4,7 @@
 
 mod api_keys;
 mod clients;
+mod custom_fields;
 mod devices;
 mod grants;
 mod keys;
@@ -23,6 +24,7 @@ pub type Rows = Vec<Vec<Option<String>>>;
 
 pub use api_keys::ApiKeyStore;
 pub use clients::ClientStore;
+pub use custom_fields::CustomFieldStore;
 pub use devices::DeviceStore;
 pub use grants::GrantStore;
 pub use keys::KeyStore;
@@ -116,6 +118,7 @@ pub trait Store:
     + KeyStore
     + SettingStore
     + RecordStore
+    + CustomFieldStore
     + Send
     + Sync
     + 'static

@@ -24,6 +24,10 @@ pub trait RecordStore: Send + Sync {
     /// Runs an UPDATE built by `api::sql`; returns the number of rows changed.
     async fn execute(&self, query: &SqlQuery) -> Result<u64, StoreError>;
 
+    /// Runs `first`, then `then` only if `first` changed a row, all in one transaction.
+    /// Returns the rows `first` changed.
+    async fn execute_then(&self, first: &SqlQuery, then: &[SqlQuery]) -> Result<u64, StoreError>;
+
     /// Creates the tables of the API objects if missing, and adds the columns a table made
     /// by an earlier version lacks: `ddl` gives the schemas, for this backend's DDL of an
     /// auto-increment primary key.
@@ -136,6 +140,25 @@ impl RecordStore for SqlStore {
                 .execute(pool)
                 .await?;
             Ok(result.rows_affected())
+        })
+    }
+
+    async fn execute_then(&self, first: &SqlQuery, then: &[SqlQuery]) -> Result<u64, StoreError> {
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let changed = bind_all(sqlx::query(&first.sql), &first.binds)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if changed > 0 {
+                for statement in then {
+                    bind_all(sqlx::query(&statement.sql), &statement.binds)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            tx.commit().await?;
+            Ok(changed)
         })
     }
 

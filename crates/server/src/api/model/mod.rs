@@ -133,6 +133,32 @@ pub struct Embedded {
     pub writable: bool,
 }
 
+/// An element an administrator added to an object, shown under `custom-fields`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomField {
+    /// The key under `custom-fields` (`cost-center`).
+    pub name: String,
+    pub kind: FieldType,
+    pub label: String,
+}
+
+/// The wire name of the custom fields of a record.
+pub const CUSTOM_FIELDS: &str = "custom-fields";
+
+impl FieldType {
+    /// The type of a custom field as the admin API names it (`decimal`).
+    pub fn parse(kind: &str) -> Option<Self> {
+        Some(match kind {
+            "string" => Self::String,
+            "integer" => Self::Integer,
+            "decimal" => Self::Decimal,
+            "boolean" => Self::Boolean,
+            "datetime" => Self::DateTime,
+            _ => return None,
+        })
+    }
+}
+
 /// A custom action on one record (`PUT /api/purchase_orders/{id}/issue`): it moves `status`,
 /// sets elements, or both.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -245,6 +271,7 @@ impl ObjectDef {
     pub fn knows(&self, name: &str) -> bool {
         let name = wire(name);
         SYSTEM_ELEMENTS.contains(&name.as_str())
+            || name == CUSTOM_FIELDS
             || self.field(&name).is_some()
             || self.reference(&name).is_some()
             || self.lines_named(&name).is_some()
