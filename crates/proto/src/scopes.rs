@@ -38,6 +38,12 @@ const fn put(path: &'static str) -> Permission {
         path,
     }
 }
+const fn delete(path: &'static str) -> Permission {
+    Permission {
+        method: "DELETE",
+        path,
+    }
+}
 
 /// The scopes every Coupa OAuth app carries by default (seed 004).
 pub const DEFAULT_SCOPES: &[&str] = &[
@@ -82,6 +88,7 @@ pub static CATALOGUE: &[ScopeDef] = &[
             get("/api/addresses/{id}"),
             get("/api/attachments"),
             get("/api/attachments/{id}"),
+            get("/api/attachments/{id}/file"),
             get("/api/business_groups"),
             get("/api/business_groups/{id}"),
             get("/api/commodities"),
@@ -150,7 +157,12 @@ pub static CATALOGUE: &[ScopeDef] = &[
     ScopeDef {
         name: "core.contract.read",
         description: "Read contracts.",
-        permissions: &[get("/api/contracts"), get("/api/contracts/{id}")],
+        permissions: &[
+            get("/api/contracts"),
+            get("/api/contracts/{id}"),
+            get("/api/contracts/{id}/attachments"),
+            get("/api/contracts/{id}/attachments/{id}"),
+        ],
     },
     ScopeDef {
         name: "core.contract.write",
@@ -160,6 +172,7 @@ pub static CATALOGUE: &[ScopeDef] = &[
             put("/api/contracts/{id}"),
             put("/api/contracts/{id}/submit_for_approval"),
             put("/api/contracts/{id}/complete"),
+            post("/api/contracts/{id}/attachments"),
         ],
     },
     ScopeDef {
@@ -168,6 +181,8 @@ pub static CATALOGUE: &[ScopeDef] = &[
         permissions: &[
             get("/api/expense_reports"),
             get("/api/expense_reports/{id}"),
+            get("/api/expense_reports/{id}/attachments"),
+            get("/api/expense_reports/{id}/attachments/{id}"),
             get("/api/expense_lines"),
             get("/api/expense_lines/{id}"),
             get("/api/expense_categories"),
@@ -183,6 +198,7 @@ pub static CATALOGUE: &[ScopeDef] = &[
             post("/api/expense_reports"),
             put("/api/expense_reports/{id}"),
             put("/api/expense_reports/{id}/submit"),
+            post("/api/expense_reports/{id}/attachments"),
         ],
     },
     ScopeDef {
@@ -191,9 +207,11 @@ pub static CATALOGUE: &[ScopeDef] = &[
         permissions: &[
             get("/api/invoices"),
             get("/api/invoices/{id}"),
-            get("/api/invoices/{id}/image_scan"),
-            get("/api/invoices/{id}/retrieve_legal_invoice"),
+            get("/api/invoices/{id}/retrieve_image_scan"),
+            get("/api/invoices/{id}/retrieve_legal_invoice_pdf"),
             get("/api/invoices/{id}/retrieve_clearance_document"),
+            get("/api/invoices/{id}/attachments"),
+            get("/api/invoices/{id}/attachments/{id}"),
             get("/api/invoice_lines"),
             get("/api/invoice_lines/{id}"),
             get("/api/invoice_charges"),
@@ -212,6 +230,8 @@ pub static CATALOGUE: &[ScopeDef] = &[
             put("/api/invoices/{id}/mark_exported"),
             put("/api/invoices/{id}/revalidate_tolerances"),
             put("/api/invoices/{id}/restart_approvals"),
+            put("/api/invoices/{id}/image_scan"),
+            post("/api/invoices/{id}/attachments"),
         ],
     },
     ScopeDef {
@@ -261,6 +281,8 @@ pub static CATALOGUE: &[ScopeDef] = &[
             get("/api/purchase_order_line_changes/{id}"),
             get("/api/purchase_order_revisions"),
             get("/api/purchase_order_revisions/{id}"),
+            get("/api/purchase_orders/{id}/attachments"),
+            get("/api/purchase_orders/{id}/attachments/{id}"),
         ],
     },
     ScopeDef {
@@ -286,6 +308,7 @@ pub static CATALOGUE: &[ScopeDef] = &[
             post("/api/purchase_order_changes"),
             put("/api/purchase_order_changes/{id}"),
             put("/api/purchase_order_changes/{id}/submit_for_approval"),
+            post("/api/purchase_orders/{id}/attachments"),
         ],
     },
     ScopeDef {
@@ -296,6 +319,8 @@ pub static CATALOGUE: &[ScopeDef] = &[
             get("/api/requisitions/{id}"),
             get("/api/requisition_lines"),
             get("/api/requisition_lines/{id}"),
+            get("/api/requisitions/{id}/attachments"),
+            get("/api/requisitions/{id}/attachments/{id}"),
         ],
     },
     ScopeDef {
@@ -307,6 +332,9 @@ pub static CATALOGUE: &[ScopeDef] = &[
             post("/api/requisitions/new/submit_for_approval"),
             put("/api/requisitions/{id}/submit_for_approval"),
             put("/api/requisitions/{id}/save_for_later"),
+            post("/api/requisitions/{id}/attachments"),
+            delete("/api/requisitions/{id}/attachments/{id}"),
+            delete("/api/requisition_lines/{id}/attachments/{id}"),
         ],
     },
     ScopeDef {
@@ -327,12 +355,21 @@ pub static CATALOGUE: &[ScopeDef] = &[
     ScopeDef {
         name: "core.user.read",
         description: "Read users.",
-        permissions: &[get("/api/users"), get("/api/users/{id}")],
+        permissions: &[
+            get("/api/users"),
+            get("/api/users/{id}"),
+            get("/api/users/{id}/attachments"),
+            get("/api/users/{id}/attachments/{id}"),
+        ],
     },
     ScopeDef {
         name: "core.user.write",
         description: "Create and update users.",
-        permissions: &[post("/api/users"), put("/api/users/{id}")],
+        permissions: &[
+            post("/api/users"),
+            put("/api/users/{id}"),
+            post("/api/users/{id}/attachments"),
+        ],
     },
     ScopeDef {
         name: "core.user_group.read",
@@ -362,12 +399,21 @@ pub static CATALOGUE: &[ScopeDef] = &[
             get("/api/quote_requests/{id}"),
             get("/api/quote_request_lines"),
             get("/api/quote_request_lines/{id}"),
+            get("/api/quote_requests/{id}/attachments"),
+            get("/api/quote_request_lines/{id}/attachments"),
         ],
     },
     ScopeDef {
         name: "core.sourcing.write",
         description: "Create and update quote requests (sourcing events).",
-        permissions: &[post("/api/quote_requests"), put("/api/quote_requests/{id}")],
+        permissions: &[
+            post("/api/quote_requests"),
+            put("/api/quote_requests/{id}"),
+            post("/api/quote_requests/{id}/attachments"),
+            delete("/api/quote_requests/{id}/attachments/{id}"),
+            post("/api/quote_request_lines/{id}/attachments"),
+            delete("/api/quote_request_lines/{id}/attachments/{id}"),
+        ],
     },
     ScopeDef {
         name: "core.inventory.common.read",
@@ -375,6 +421,7 @@ pub static CATALOGUE: &[ScopeDef] = &[
         permissions: &[
             get("/api/inventory_transactions"),
             get("/api/inventory_transactions/{id}"),
+            get("/api/inventory_transactions/{id}/attachments/{id}"),
         ],
     },
     ScopeDef {

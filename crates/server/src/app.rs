@@ -44,13 +44,16 @@ pub struct App {
     pub demo_admin: Option<(String, String)>,
 }
 
+/// Uploads read at once: with `max_file_bytes` each, this bounds the memory they take.
+const UPLOADS_AT_ONCE: usize = 4;
+
 impl App {
     pub async fn prepare(config: Config) -> Result<Self, StartError> {
         let store = store::open(config.database_url.as_str()).await?;
         store
             .ensure_record_tables(&crate::api::sql::create_tables)
             .await?;
-        if config.demo && crate::demo::load(store.as_ref()).await? {
+        if config.demo && crate::demo::load(store.as_ref(), &config).await? {
             tracing::info!("demo data loaded");
         }
         let kek = key_encryption_key(&config)?;
@@ -96,6 +99,7 @@ impl App {
             revocations,
             passwords: crate::passwords::PasswordWorkers::for_this_machine()?,
             device_starts: Default::default(),
+            uploads: tokio::sync::Semaphore::new(UPLOADS_AT_ONCE),
         });
         let (demo_client, demo_admin) = if state.config.demo {
             (

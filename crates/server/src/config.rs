@@ -136,6 +136,11 @@ settings! {
     body_read_timeout: String, "COUPA_BODY_READ_TIMEOUT", "DURATION", default "30s";
     /// Connections served at once; more wait to be accepted.
     max_connections: usize, "COUPA_MAX_CONNECTIONS", "COUNT", default "1024";
+    /// Keep attachment files and invoice image scans in this directory (created if missing,
+    /// files 0600) rather than in the database.
+    files_dir: String, "COUPA_FILES_DIR", "DIR";
+    /// The largest attachment file or image scan taken, in bytes.
+    max_file_bytes: usize, "COUPA_MAX_FILE_BYTES", "BYTES", default "10485760";
     /// On SIGTERM or Ctrl-C, requests in flight get this long to finish; then the remaining
     /// connections are dropped and the server exits 0.
     shutdown_timeout: String, "COUPA_SHUTDOWN_TIMEOUT", "DURATION", default "10s";
@@ -236,6 +241,9 @@ pub struct Config {
     /// A file holding the key encryption key. Without either, a SQLite server keeps a
     /// generated one next to its database; PostgreSQL replicas must be given one.
     pub key_encryption_key_file: Option<std::path::PathBuf>,
+    /// Where attachment files and image scans go; None: the database.
+    pub files_dir: Option<std::path::PathBuf>,
+    pub max_file_bytes: usize,
 }
 
 /// What one connection may hold, and how long shutdown waits for them.
@@ -370,6 +378,12 @@ impl Config {
             connections,
             key_encryption_key: None,
             key_encryption_key_file: layer.key_encryption_key_file.map(Into::into),
+            files_dir: layer.files_dir.map(Into::into),
+            max_file_bytes: match layer.max_file_bytes {
+                Some(0) => return Err("max-file-bytes: must be at least 1".into()),
+                Some(bytes) => bytes,
+                None => number(DEFAULTS.max_file_bytes)?,
+            },
         })
     }
 

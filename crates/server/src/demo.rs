@@ -120,7 +120,7 @@ fn money(cents: i64) -> String {
 }
 
 /// Loads the demo data set unless it is already there. True when this call loaded it.
-pub async fn load(store: &dyn Store) -> Result<bool, StoreError> {
+pub async fn load(store: &dyn Store, config: &crate::Config) -> Result<bool, StoreError> {
     if store.setting(LOADED_SETTING).await?.is_some() {
         return Ok(false);
     }
@@ -283,15 +283,32 @@ pub async fn load(store: &dyn Store) -> Result<bool, StoreError> {
                 "ap-batch": index / 10 + 1,
             },
         });
-        insert_with_custom(
+        let status = INVOICE_STATUSES[(index % 6) as usize];
+        let invoice =
+            insert_with_custom(store, "invoices", body, Some(status), at, &invoice_fields).await?;
+        let files = crate::files::Files {
             store,
-            "invoices",
-            body,
-            Some(INVOICE_STATUSES[(index % 6) as usize]),
-            at,
-            &invoice_fields,
-        )
-        .await?;
+            dir: config.files_dir.as_deref(),
+        };
+        if index % 4 == 0 {
+            let number = format!("INV-2026-{:04}", index + 1);
+            let url = format!(
+                "{}/api/invoices/{invoice}/retrieve_image_scan",
+                config.issuer
+            );
+            image_scan(store, files, (invoice, &number), url, at).await?;
+        }
+        if status == "approved" {
+            let upload = crate::files::Upload {
+                content_type: "application/pdf".into(),
+                file_name: format!("legal-invoice-{}.pdf", index + 1),
+                bytes: pdf(&format!("Legal invoice INV-2026-{:04}", index + 1)),
+            };
+            files
+                .save("invoices", invoice, "legal_invoice_pdf", upload, at)
+                .await
+                .map_err(|error| StoreError::Unusable(format!("demo legal PDF: {error}")))?;
+        }
     }
     let mut orders = Vec::new();
     for index in 0..25i64 {
@@ -506,4 +523,84 @@ async fn invoice_custom_fields(store: &dyn Store) -> Result<Vec<CustomField>, St
         });
     }
     Ok(fields)
+}
+
+/// Stores a scan of invoice `id` and sets its image-scan elements, as `PUT image_scan` does.
+async fn image_scan(
+    store: &dyn Store,
+    files: crate::files::Files<'_>,
+    (id, number): (i64, &str),
+    url: String,
+    at: i64,
+) -> Result<(), StoreError> {
+    let file_name = format!("{number}.pdf");
+    let bytes = pdf(&format!("Scanned supplier invoice {number}"));
+    let size = bytes.len();
+    let upload = crate::files::Upload {
+        content_type: "application/pdf".into(),
+        file_name: file_name.clone(),
+        bytes,
+    };
+    files
+        .save("invoices", id, "image_scan", upload, at)
+        .await
+        .map_err(|error| StoreError::Unusable(format!("demo image scan: {error}")))?;
+    let invoices = model::object("invoices")
+        .ok_or_else(|| StoreError::Unusable("demo: no invoices".into()))?;
+    let values: Vec<(String, Value)> = [
+        ("image-scan", file_name.clone()),
+        ("image-scan-file-name", file_name),
+        ("image-scan-content-type", "application/pdf".to_string()),
+        ("image-scan-file-size", size.to_string()),
+        ("image-scan-url", url),
+    ]
+    .into_iter()
+    .filter_map(|(element, text)| {
+        let field = invoices.field(element)?;
+        Some((
+            invoices.columns[field.slot].name.to_string(),
+            Value::Text(text),
+        ))
+    })
+    .collect();
+    store
+        .execute(&crate::api::sql::update(invoices, id, &values, None))
+        .await?;
+    Ok(())
+}
+
+/// A one-page PDF that shows `title`: small, valid, the same every time.
+fn pdf(title: &str) -> Vec<u8> {
+    let text: String = title
+        .chars()
+        .filter(|c| c.is_ascii_graphic() || *c == ' ')
+        .filter(|c| !matches!(c, '(' | ')' | '\\'))
+        .collect();
+    let content = format!("BT /F1 18 Tf 72 720 Td ({text}) Tj ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_string(),
+        format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
+    ];
+    let mut out = String::from("%PDF-1.4\n");
+    let mut offsets = Vec::new();
+    for (index, object) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.push_str(&format!("{} 0 obj\n{object}\nendobj\n", index + 1));
+    }
+    let xref = out.len();
+    out.push_str(&format!(
+        "xref\n0 {}\n0000000000 65535 f \n",
+        objects.len() + 1
+    ));
+    for offset in offsets {
+        out.push_str(&format!("{offset:010} 00000 n \n"));
+    }
+    out.push_str(&format!(
+        "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+        objects.len() + 1
+    ));
+    out.into_bytes()
 }

@@ -8,6 +8,7 @@ pub mod cache;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod files;
 pub mod grants;
 pub mod http;
 pub mod key_encryption;

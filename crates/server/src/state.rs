@@ -31,9 +31,19 @@ pub struct AppState {
     /// Device authorizations started, per client and per source address.
     pub device_starts: crate::grants::DeviceStartLimits,
     pub token_settings: crate::grants::TokenSettings,
+    /// Uploads read at once (each may hold up to `max_file_bytes` in memory).
+    pub uploads: tokio::sync::Semaphore,
 }
 
 impl AppState {
+    /// Where the API's files are kept.
+    pub fn files(&self) -> crate::files::Files<'_> {
+        crate::files::Files {
+            store: self.store.as_ref(),
+            dir: self.config.files_dir.as_deref(),
+        }
+    }
+
     /// What the administrative operations work with.
     pub fn admin(&self) -> crate::admin::AdminContext<'_> {
         crate::admin::AdminContext {

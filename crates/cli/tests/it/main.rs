@@ -4,6 +4,7 @@
 mod admin_api;
 mod api;
 mod api_keys;
+mod attachments;
 mod bearer;
 mod cli;
 mod client_sdk;

@@ -129,21 +129,31 @@ async fn attach_lines(store: &dyn Store, records: &mut [Record]) -> Result<(), S
     };
     let ids: Vec<i64> = records.iter().filter_map(Record::id).collect();
     for lines in object.lines {
-        let Some((line_object, parent)) = line_parts(lines) else {
+        let Some(line_object) = model::object(lines.object) else {
             continue;
         };
-        let parent_column = line_object.columns[parent.slot].name;
-        let rows = store
-            .select_rows(&sql::by_ids(line_object, parent_column, &ids))
-            .await?;
-        let mut line_records: Vec<Record> = rows
+        let (select, parent_slot) = if lines.linked() {
+            let Some(links) = line_object.links else {
+                continue;
+            };
+            (sql::linked_to(line_object, object.path, &ids), links.id)
+        } else {
+            let Some(parent) = line_object.reference(lines.parent) else {
+                continue;
+            };
+            let parent_column = line_object.columns[parent.slot].name;
+            (sql::by_ids(line_object, parent_column, &ids), parent.slot)
+        };
+        let mut line_records: Vec<Record> = store
+            .select_rows(&select)
+            .await?
             .into_iter()
             .map(|values| Record::new(line_object, values))
             .collect();
         attach_references(store, &mut line_records).await?;
         let mut by_parent: HashMap<i64, Vec<Record>> = HashMap::new();
         for line in line_records {
-            if let Some(parent_id) = line.integer(parent.slot) {
+            if let Some(parent_id) = line.integer(parent_slot) {
                 by_parent.entry(parent_id).or_default().push(line);
             }
         }
@@ -156,6 +166,22 @@ async fn attach_lines(store: &dyn Store, records: &mut [Record]) -> Result<(), S
         }
     }
     Ok(())
+}
+
+/// The records of `object` (attachments) that belong to record `owner_id` of `owner`.
+pub async fn linked(
+    store: &dyn Store,
+    object: &'static ObjectDef,
+    owner: &ObjectDef,
+    owner_id: i64,
+) -> Result<Vec<Record>, StoreError> {
+    load(
+        store,
+        object,
+        &[],
+        &sql::linked_to(object, owner.path, &[owner_id]),
+    )
+    .await
 }
 
 /// The line object of `lines` and its reference back to the parent.

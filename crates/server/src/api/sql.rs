@@ -381,6 +381,41 @@ pub fn delete_custom_value(object: &ObjectDef, id: i64, name: &str) -> SqlQuery 
     }
 }
 
+/// The records of `object` linked to records `ids` of `owner` (attachments of invoices).
+pub fn linked_to(object: &ObjectDef, owner: &str, ids: &[i64]) -> SqlQuery {
+    let Some(links) = object.links else {
+        return by_ids(object, "id", &[]);
+    };
+    let mut builder = Builder { binds: Vec::new() };
+    let owner = builder.placeholder(Value::Text(owner.to_string()));
+    let placeholders: Vec<String> = ids
+        .iter()
+        .map(|id| builder.placeholder(Value::Integer(*id)))
+        .collect();
+    SqlQuery {
+        sql: format!(
+            "SELECT {} FROM {} t0 WHERE t0.{} = {owner} AND t0.{} IN ({}) ORDER BY t0.id",
+            Builder::select_list(object, "t0"),
+            model::table(object),
+            quoted(object.columns[links.object].name),
+            quoted(object.columns[links.id].name),
+            if placeholders.is_empty() {
+                "NULL".to_string()
+            } else {
+                placeholders.join(", ")
+            },
+        ),
+        binds: builder.binds,
+    }
+}
+
+pub fn delete(object: &ObjectDef, id: i64) -> SqlQuery {
+    SqlQuery {
+        sql: format!("DELETE FROM {} WHERE id = $1", model::table(object)),
+        binds: vec![SqlValue::Integer(id)],
+    }
+}
+
 /// `INSERT ... RETURNING id`. With `parent_column`, `$1` is left for the parent's id, which
 /// the store binds once the parent exists.
 pub fn insert(

@@ -253,7 +253,7 @@ fn authorize_route(state: &AppState, request: &Parts, caller: Caller) -> Result<
 
 /// No scope grants this method on this path: 405 if other methods are granted, else 404.
 fn route_not_granted(path: &str) -> ApiError {
-    let allowed: Vec<&str> = ["GET", "POST", "PUT"]
+    let allowed: Vec<&str> = ["GET", "POST", "PUT", "DELETE"]
         .into_iter()
         .filter(|method| !scopes::scopes_granting(method, path).is_empty())
         .collect();

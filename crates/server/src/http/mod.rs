@@ -1,6 +1,7 @@
 //! HTTP: routers, thin handlers, extractors and the mapping of errors to responses.
 
 mod admin;
+mod attachments;
 mod bearer;
 pub(crate) mod connections;
 mod device_authorization;
@@ -63,12 +64,15 @@ fn routes(state: Arc<AppState>) -> Router {
         )
         .route(
             "/api/{object}/{id}/{action}",
-            put(resources::action).post(resources::create_with_action),
+            get(attachments::retrieve)
+                .put(resources::action)
+                .post(resources::create_with_action),
         )
         .route(
             "/api/{object}/{id}/{action}/{*rest}",
             any(resources::not_served),
         )
+        .merge(file_routes(&state))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
             bearer::authorize,
@@ -125,6 +129,26 @@ fn benchmark_routes(state: &AppState, router: Router<Arc<AppState>>) -> Router<A
         );
     }
     router
+}
+
+/// The routes that take files, with a body limit of the largest file allowed (and room for
+/// the multipart framing and fields around it).
+fn file_routes(state: &AppState) -> Router<Arc<AppState>> {
+    let limit = state.config.max_file_bytes.saturating_add(MAX_BODY_BYTES);
+    Router::new()
+        .route(
+            "/api/{object}/{id}/attachments",
+            get(attachments::list).post(attachments::create),
+        )
+        .route(
+            "/api/{object}/{id}/attachments/{attachment_id}",
+            get(attachments::show).delete(attachments::delete),
+        )
+        .route(
+            "/api/invoices/{id}/image_scan",
+            put(attachments::put_image_scan),
+        )
+        .layer(axum::extract::DefaultBodyLimit::max(limit))
 }
 
 /// Reads a whole body, refusing more than `MAX_BODY_BYTES`.

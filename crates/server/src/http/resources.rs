@@ -26,17 +26,17 @@ use crate::state::AppState;
 
 type Result<T> = std::result::Result<T, ApiError>;
 
-fn object_or_404(path: &str) -> Result<&'static ObjectDef> {
+pub(super) fn object_or_404(path: &str) -> Result<&'static ObjectDef> {
     model::object(path)
         .ok_or_else(|| ApiError::not_found(format!("{path} are not served by this instance yet")))
 }
 
-fn id_or_404(text: &str) -> Result<i64> {
+pub(super) fn id_or_404(text: &str) -> Result<i64> {
     text.parse()
         .map_err(|_| ApiError::not_found(format!("no record with id {text}")))
 }
 
-fn one_record(
+pub(super) fn one_record(
     status: StatusCode,
     format: ResponseFormat,
     record: &Record,
@@ -64,7 +64,11 @@ fn query_pairs(raw_query: Option<&str>) -> Result<Vec<(String, String)>> {
 }
 
 /// `fields` and `return_object` of a call's query string.
-fn view_of(object: &'static ObjectDef, raw_query: Option<&str>, writing: bool) -> Result<View> {
+pub(super) fn view_of(
+    object: &'static ObjectDef,
+    raw_query: Option<&str>,
+    writing: bool,
+) -> Result<View> {
     let params = FormParams::parse(raw_query.unwrap_or_default().as_bytes())
         .map_err(|error| ApiError::bad_request(error.to_string()))?;
     view::parse(
@@ -121,7 +125,7 @@ pub async fn show(
     Ok(one_record(StatusCode::OK, format, &record, &view))
 }
 
-async fn load(state: &AppState, object: &'static ObjectDef, id: i64) -> Result<Record> {
+pub(super) async fn load(state: &AppState, object: &'static ObjectDef, id: i64) -> Result<Record> {
     records::one(
         state.store.as_ref(),
         object,
@@ -163,14 +167,7 @@ async fn input_from(
             ));
         }
     };
-    let json: serde_json::Value = if xml {
-        let text = std::str::from_utf8(&bytes)
-            .map_err(|_| ApiError::bad_request("the XML body is not UTF-8"))?;
-        crate::api::xml_body::to_json(text).map_err(ApiError::bad_request)?
-    } else {
-        serde_json::from_slice(&bytes)
-            .map_err(|error| ApiError::bad_request(format!("the JSON body is invalid: {error}")))?
-    };
+    let json = body_json(&bytes, xml)?;
     let custom = state.custom_fields.of(object.path);
     let input = records::parse_body(object, &json, creating, records::Writer::Api, &custom)
         .map_err(ApiError::invalid)?;
@@ -182,7 +179,19 @@ async fn input_from(
     }
 }
 
-fn stamped(
+/// A request body read as JSON: parsed as such, or converted from Coupa's XML.
+pub(super) fn body_json(bytes: &[u8], xml: bool) -> Result<serde_json::Value> {
+    if xml {
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| ApiError::bad_request("the XML body is not UTF-8"))?;
+        crate::api::xml_body::to_json(text).map_err(ApiError::bad_request)
+    } else {
+        serde_json::from_slice(bytes)
+            .map_err(|error| ApiError::bad_request(format!("the JSON body is invalid: {error}")))
+    }
+}
+
+pub(super) fn stamped(
     mut values: Vec<(String, Value)>,
     caller: &Caller,
     now: i64,

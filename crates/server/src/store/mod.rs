@@ -6,6 +6,7 @@ mod api_keys;
 mod clients;
 mod custom_fields;
 mod devices;
+mod files;
 mod grants;
 mod keys;
 mod postgres;
@@ -26,6 +27,7 @@ pub use api_keys::ApiKeyStore;
 pub use clients::ClientStore;
 pub use custom_fields::CustomFieldStore;
 pub use devices::DeviceStore;
+pub use files::{FileStore, StoredFile};
 pub use grants::GrantStore;
 pub use keys::KeyStore;
 pub use records::{RecordStore, SqlQuery, SqlValue, TableSchema};
@@ -119,6 +121,7 @@ pub trait Store:
     + SettingStore
     + RecordStore
     + CustomFieldStore
+    + FileStore
     + Send
     + Sync
     + 'static

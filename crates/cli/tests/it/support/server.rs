@@ -215,3 +215,18 @@ pub async fn api_server(backend: Backend) -> Option<(TestServer, String)> {
     let token = server.access_token(&client, None).await;
     Some((server, token))
 }
+
+/// `GET path` as JSON with `token`: (status, body or null).
+pub async fn get_json_with(
+    server: &TestServer,
+    token: &str,
+    path: &str,
+) -> (u16, serde_json::Value) {
+    let response = server
+        .api(reqwest::Method::GET, path, Some(token), None)
+        .await;
+    (
+        response.status().as_u16(),
+        response.json().await.unwrap_or(serde_json::Value::Null),
+    )
+}

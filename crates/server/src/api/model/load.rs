@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Deserialize;
 
 use super::{
-    Action, Column, Embedded, Field, FieldType, Lines, ObjectDef, Reference, SYSTEM_COLUMNS,
+    Action, Column, Embedded, Field, FieldType, Lines, Links, ObjectDef, Reference, SYSTEM_COLUMNS,
     SYSTEM_ELEMENTS,
 };
 
@@ -44,6 +44,9 @@ struct Overlay {
     actions: Vec<ActionSpec>,
     #[serde(default)]
     copy: bool,
+    /// Records belong to records of any object, by hidden link columns (attachments).
+    #[serde(default)]
+    links: bool,
 }
 
 #[derive(Deserialize)]
@@ -187,6 +190,11 @@ pub(super) fn read() -> (Vec<ObjectDef>, Vec<String>) {
         }
     };
     let served: BTreeSet<&str> = rows.iter().map(|row| row.object).collect();
+    let linked: BTreeSet<&str> = overlays
+        .iter()
+        .filter(|(_, overlay)| overlay.links)
+        .map(|(path, _)| path.as_str())
+        .collect();
     for path in overlays.keys() {
         if !served.contains(path.as_str()) {
             problems.push(format!("objects.toml: {path} is not in the fields table"));
@@ -222,12 +230,16 @@ pub(super) fn read() -> (Vec<ObjectDef>, Vec<String>) {
         };
         let object_rows: Vec<&Row> = rows.iter().filter(|row| row.object == *path).collect();
         let parent_references = parents.get(*path).cloned().unwrap_or_default();
+        let others = Others {
+            elements: &elements,
+            served: &served,
+            linked: &linked,
+        };
         built.push(build(
             path,
             overlay,
-            &elements,
+            &others,
             &object_rows,
-            &served,
             &parent_references,
             &mut problems,
         ));
@@ -241,15 +253,29 @@ pub(super) fn read() -> (Vec<ObjectDef>, Vec<String>) {
     )
 }
 
+/// What building one object needs to know of the others.
+struct Others<'a> {
+    /// The XML element of each object.
+    elements: &'a BTreeMap<&'a str, &'a str>,
+    /// The objects the API serves.
+    served: &'a BTreeSet<&'a str>,
+    /// The objects whose records belong to records of any object (attachments).
+    linked: &'a BTreeSet<&'a str>,
+}
+
 fn build(
     path: &str,
     overlay: &Overlay,
-    elements: &BTreeMap<&str, &str>,
+    others: &Others,
     rows: &[&Row],
-    served: &BTreeSet<&str>,
     parent_references: &[(String, String)],
     problems: &mut Vec<String>,
 ) -> Built {
+    let Others {
+        elements,
+        served,
+        linked,
+    } = others;
     let required = |row: &Row| {
         overlay.required.iter().any(|name| name == row.element)
             || (row.required
@@ -342,6 +368,13 @@ fn build(
                 required: required(row),
                 writable: row.writable,
             }),
+            "lines" if linked.contains(row.target) => lines.push(Lines {
+                name: leak_str(row.element),
+                object: leak_str(row.target),
+                parent: "",
+                required: false,
+                writable: false,
+            }),
             "reference" | "lines" => {
                 let Some(slot) = columns.slot(&column_name(row.element), FieldType::String) else {
                     problems.push(format!("{path}.{}: no free column", row.element));
@@ -363,6 +396,13 @@ fn build(
             other => problems.push(format!("{path}.{}: unknown kind {other}", row.element)),
         }
     }
+    let links = if overlay.links {
+        let object = columns.slot("linked_object", FieldType::String);
+        let id = columns.slot("linked_id", FieldType::Integer);
+        object.zip(id).map(|(object, id)| Links { object, id })
+    } else {
+        None
+    };
     let actions = overlay
         .actions
         .iter()
@@ -386,6 +426,7 @@ fn build(
             initial_status: overlay.initial_status.as_deref().map(leak_str),
             actions: leak(actions),
             copyable: overlay.copy,
+            links,
             summary: leak_strs(&overlay.summary),
         },
         children: overlay

@@ -111,10 +111,26 @@ pub struct Lines {
     pub name: &'static str,
     /// Path of the line object (`invoice_lines`).
     pub object: &'static str,
-    /// The reference of the line object that points back to its parent.
+    /// The reference of the line object that points back to its parent; empty for lines
+    /// that point back by (object, id) link columns (attachments).
     pub parent: &'static str,
     pub required: bool,
     pub writable: bool,
+}
+
+impl Lines {
+    /// Linked by (object, id) rather than by a parent reference: attachments of any object.
+    pub fn linked(&self) -> bool {
+        self.parent.is_empty()
+    }
+}
+
+/// The slots of the hidden columns that link a record to the record it belongs to, whatever
+/// its object (an attachment to its invoice): the owner's object path and id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Links {
+    pub object: usize,
+    pub id: usize,
 }
 
 /// An association with something the API does not serve as an object of its own (tax
@@ -190,6 +206,8 @@ pub struct ObjectDef {
     pub actions: &'static [Action],
     /// `POST /api/{object}/{id}/copy` makes a copy.
     pub copyable: bool,
+    /// Records of this object belong to records of others (attachments).
+    pub links: Option<Links>,
     /// Elements shown when the record is nested in another (besides `id`).
     pub summary: &'static [&'static str],
 }
@@ -312,7 +330,7 @@ mod tests {
                     reference.name
                 );
             }
-            for lines in object.lines {
+            for lines in object.lines.iter().filter(|lines| !lines.linked()) {
                 let line_object = super::object(lines.object).expect("line object");
                 let parent = line_object
                     .reference(lines.parent)
