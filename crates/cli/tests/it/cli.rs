@@ -403,21 +403,7 @@ async fn serve_layers_file_env_and_flags() {
 #[tokio::test]
 async fn serve_demo_loads_data_once_and_prints_commands_that_work() {
     let database_url = fresh_sqlite_url();
-    let args = [
-        "--demo",
-        "--listen",
-        "127.0.0.1:0",
-        "--database-url",
-        database_url.as_str(),
-    ];
-    let (child, url, printed) =
-        start_serve_capturing(&args, &[("COUPA_ADMIN_TOKEN", ADMIN_TOKEN)]).await;
-    let token_curl = printed
-        .lines()
-        .find(|line| line.trim_start().starts_with("curl -X POST"))
-        .expect("a token curl")
-        .trim()
-        .to_string();
+    let (child, url, printed, token_curl) = crate::support::start_demo_serve(&database_url).await;
     let api_curl = printed
         .lines()
         .find(|line| line.contains("/api/expense_reports?limit=1"))
@@ -473,15 +459,8 @@ async fn serve_demo_loads_data_once_and_prints_commands_that_work() {
     assert_eq!(count("/api/purchase_orders").await, 25);
     terminate(child).await;
 
-    let (child, url, printed) =
-        start_serve_capturing(&args, &[("COUPA_ADMIN_TOKEN", ADMIN_TOKEN)]).await;
+    let (child, url, printed, token_curl) = crate::support::start_demo_serve(&database_url).await;
     assert!(printed.contains("Demo data is loaded"));
-    let token_curl = printed
-        .lines()
-        .find(|line| line.trim_start().starts_with("curl -X POST"))
-        .unwrap()
-        .trim()
-        .to_string();
     let token: Value = serde_json::from_str(&run_shell(&format!("{token_curl} --silent"))).unwrap();
     assert!(
         token["access_token"].is_string(),

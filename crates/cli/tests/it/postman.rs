@@ -2,8 +2,8 @@
 
 use serde_json::Value;
 
-use crate::support::{ADMIN_TOKEN, fresh_sqlite_url, unique_name};
-use crate::support::{coupa, start_serve_capturing, terminate};
+use crate::support::{coupa, start_demo_serve, terminate};
+use crate::support::{fresh_sqlite_url, unique_name};
 
 /// The value of `name=` in the demo's printed token curl.
 fn form_value(curl: &str, name: &str) -> String {
@@ -53,23 +53,10 @@ struct ExportedDemo {
 
 impl ExportedDemo {
     async fn start() -> Self {
-        let database_url = fresh_sqlite_url();
-        let args = [
-            "--demo",
-            "--listen",
-            "127.0.0.1:0",
-            "--database-url",
-            database_url.as_str(),
-        ];
-        let (child, url, printed) =
-            start_serve_capturing(&args, &[("COUPA_ADMIN_TOKEN", ADMIN_TOKEN)]).await;
-        let curl = printed
-            .lines()
-            .find(|line| line.trim_start().starts_with("curl -X POST"))
-            .expect("the demo prints a token curl");
+        let (child, url, _, curl) = start_demo_serve(&fresh_sqlite_url()).await;
         let (client_id, secret) = (
-            form_value(curl, "client_id"),
-            form_value(curl, "client_secret"),
+            form_value(&curl, "client_id"),
+            form_value(&curl, "client_secret"),
         );
         let dir = std::env::temp_dir().join(unique_name("postman-"));
         std::fs::create_dir_all(&dir).unwrap();

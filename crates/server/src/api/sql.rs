@@ -124,6 +124,17 @@ impl Builder {
         }
     }
 
+    /// `$1, $2, ...` for `ids`; `NULL` (matching nothing) when there are none.
+    fn id_list(&mut self, ids: &[i64]) -> String {
+        if ids.is_empty() {
+            return "NULL".to_string();
+        }
+        ids.iter()
+            .map(|id| self.placeholder(Value::Integer(*id)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     fn select_list(object: &ObjectDef, alias: &str) -> String {
         object
             .columns
@@ -305,21 +316,13 @@ pub fn list(object: &ObjectDef, query: &ListQuery) -> SqlQuery {
 /// Every record of `object` whose `column` is one of `ids`, by id.
 pub fn by_ids(object: &ObjectDef, column: &str, ids: &[i64]) -> SqlQuery {
     let mut builder = Builder { binds: Vec::new() };
-    let placeholders: Vec<String> = ids
-        .iter()
-        .map(|id| builder.placeholder(Value::Integer(*id)))
-        .collect();
+    let ids = builder.id_list(ids);
     SqlQuery {
         sql: format!(
-            "SELECT {} FROM {} t0 WHERE t0.{} IN ({}) ORDER BY t0.id",
+            "SELECT {} FROM {} t0 WHERE t0.{} IN ({ids}) ORDER BY t0.id",
             Builder::select_list(object, "t0"),
             model::table(object),
             quoted(column),
-            if placeholders.is_empty() {
-                "NULL".to_string()
-            } else {
-                placeholders.join(", ")
-            },
         ),
         binds: builder.binds,
     }
@@ -329,15 +332,11 @@ pub fn by_ids(object: &ObjectDef, column: &str, ids: &[i64]) -> SqlQuery {
 pub fn custom_values(object: &ObjectDef, ids: &[i64]) -> SqlQuery {
     let mut builder = Builder { binds: Vec::new() };
     let object_path = builder.placeholder(Value::Text(object.path.to_string()));
-    let placeholders: Vec<String> = ids
-        .iter()
-        .map(|id| builder.placeholder(Value::Integer(*id)))
-        .collect();
+    let ids = builder.id_list(ids);
     SqlQuery {
         sql: format!(
             "SELECT CAST(record_id AS TEXT), name, value FROM custom_values \
-             WHERE object = {object_path} AND record_id IN ({})",
-            placeholders.join(", ")
+             WHERE object = {object_path} AND record_id IN ({ids})"
         ),
         binds: builder.binds,
     }
@@ -388,22 +387,14 @@ pub fn linked_to(object: &ObjectDef, owner: &str, ids: &[i64]) -> SqlQuery {
     };
     let mut builder = Builder { binds: Vec::new() };
     let owner = builder.placeholder(Value::Text(owner.to_string()));
-    let placeholders: Vec<String> = ids
-        .iter()
-        .map(|id| builder.placeholder(Value::Integer(*id)))
-        .collect();
+    let ids = builder.id_list(ids);
     SqlQuery {
         sql: format!(
-            "SELECT {} FROM {} t0 WHERE t0.{} = {owner} AND t0.{} IN ({}) ORDER BY t0.id",
+            "SELECT {} FROM {} t0 WHERE t0.{} = {owner} AND t0.{} IN ({ids}) ORDER BY t0.id",
             Builder::select_list(object, "t0"),
             model::table(object),
             quoted(object.columns[links.object].name),
             quoted(object.columns[links.id].name),
-            if placeholders.is_empty() {
-                "NULL".to_string()
-            } else {
-                placeholders.join(", ")
-            },
         ),
         binds: builder.binds,
     }

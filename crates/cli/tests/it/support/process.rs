@@ -81,3 +81,24 @@ pub async fn start_serve_capturing(
     .expect("coupa serve listens within 60 s");
     (child, url, printed)
 }
+
+/// `coupa serve --demo` on `database_url`: the process, its URL, what it printed, and the
+/// token curl it printed for the demo client.
+pub async fn start_demo_serve(database_url: &str) -> (Child, String, String, String) {
+    let args = [
+        "--demo",
+        "--listen",
+        "127.0.0.1:0",
+        "--database-url",
+        database_url,
+    ];
+    let (child, url, printed) =
+        start_serve_capturing(&args, &[("COUPA_ADMIN_TOKEN", super::ADMIN_TOKEN)]).await;
+    let curl = printed
+        .lines()
+        .find(|line| line.trim_start().starts_with("curl -X POST"))
+        .expect("the demo prints a token curl")
+        .trim()
+        .to_string();
+    (child, url, printed, curl)
+}
