@@ -17,32 +17,68 @@ fn schema_of(kind: FieldType) -> Json {
     }
 }
 
-fn object_schema(object: &ObjectDef) -> Json {
+/// `nullable` added to a schema.
+fn nullable(mut schema: Json) -> Json {
+    if let Some(map) = schema.as_object_mut() {
+        map.insert("nullable".into(), json!(true));
+    }
+    schema
+}
+
+/// A record as the server answers it: every element, any of them null, none required (a
+/// `fields` selection or `return_object` leaves elements out).
+fn output_schema(object: &ObjectDef) -> Json {
     let mut properties = Map::new();
-    properties.insert(
-        "id".into(),
-        json!({"type": "integer", "format": "int64", "readOnly": true}),
-    );
+    properties.insert("id".into(), json!({"type": "integer", "format": "int64"}));
     for name in ["created-at", "updated-at"] {
-        properties.insert(
-            name.into(),
-            json!({"type": "string", "format": "date-time", "readOnly": true}),
-        );
+        properties.insert(name.into(), nullable(schema_of(FieldType::DateTime)));
     }
     for name in ["created-by", "updated-by"] {
-        properties.insert(name.into(), json!({"type": "object", "nullable": true, "readOnly": true, "properties": {"login": {"type": "string"}}}));
+        properties.insert(
+            name.into(),
+            json!({"type": "object", "nullable": true, "properties": {"login": {"type": "string"}}}),
+        );
     }
     for field in object.fields {
+        properties.insert(field.name.into(), nullable(schema_of(field.kind)));
+    }
+    for reference in object.references {
+        properties.insert(
+            reference.name.into(),
+            json!({"type": "object", "nullable": true, "description": format!("A record of {} (its id and summary)", reference.object), "properties": {"id": {"type": "integer", "format": "int64"}}}),
+        );
+    }
+    for lines in object.lines {
+        properties.insert(
+            lines.name.into(),
+            json!({"type": "array", "items": {"$ref": format!("#/components/schemas/{}", lines.object)}}),
+        );
+    }
+    for embedded in object.embedded {
+        let schema = if embedded.many {
+            json!({"type": "array", "items": {"type": "object"}})
+        } else {
+            json!({"type": "object", "nullable": true})
+        };
+        properties.insert(embedded.name.into(), schema);
+    }
+    properties.insert(
+        model::CUSTOM_FIELDS.into(),
+        json!({"type": "object", "description": "The custom fields an administrator defined for this object (coupa admin custom-fields), by name"}),
+    );
+    json!({"type": "object", "properties": properties})
+}
+
+/// A record as a request body gives it: the writable elements, with their enumerations,
+/// ranges and lengths, and those required on create.
+fn input_schema(object: &ObjectDef) -> Json {
+    let mut properties = Map::new();
+    let mut required = Vec::new();
+    for field in object.fields.iter().filter(|field| field.writable) {
         let mut schema = schema_of(field.kind);
         if let Some(map) = schema.as_object_mut() {
-            map.insert("nullable".into(), json!(true));
-            if !field.writable {
-                map.insert("readOnly".into(), json!(true));
-            }
             if !field.values.is_empty() {
-                let mut values: Vec<Json> = field.values.iter().map(|value| json!(value)).collect();
-                values.push(Json::Null);
-                map.insert("enum".into(), Json::Array(values));
+                map.insert("enum".into(), json!(field.values));
             }
             if let Some(max) = field.max_length {
                 map.insert("maxLength".into(), json!(max));
@@ -52,51 +88,44 @@ fn object_schema(object: &ObjectDef) -> Json {
                 map.insert("maximum".into(), json!(high));
             }
         }
+        if field.required {
+            required.push(field.name);
+        } else {
+            schema = nullable(schema);
+        }
         properties.insert(field.name.into(), schema);
     }
-    for reference in object.references {
+    for reference in object
+        .references
+        .iter()
+        .filter(|reference| reference.writable)
+    {
+        if reference.required {
+            required.push(reference.name);
+        }
         properties.insert(
             reference.name.into(),
-            json!({"type": "object", "nullable": true, "readOnly": !reference.writable, "description": format!("A record of {}; write it as {{\"id\": N}}.", reference.object), "properties": {"id": {"type": "integer", "format": "int64"}}}),
+            json!({"type": "object", "description": format!("A record of {}: {{\"id\": N}}", reference.object), "properties": {"id": {"type": "integer", "format": "int64"}}, "required": ["id"]}),
         );
     }
-    for lines in object.lines {
-        properties.insert(lines.name.into(), json!({"type": "array", "readOnly": !lines.writable, "items": {"$ref": format!("#/components/schemas/{}", lines.object)}}));
+    for lines in object.lines.iter().filter(|lines| lines.writable) {
+        properties.insert(
+            lines.name.into(),
+            json!({"type": "array", "items": {"$ref": format!("#/components/schemas/{}-input", lines.object)}}),
+        );
     }
-    for embedded in object.embedded {
-        let one = json!({"type": "object", "additionalProperties": true});
+    for embedded in object.embedded.iter().filter(|embedded| embedded.writable) {
         let schema = if embedded.many {
-            json!({"type": "array", "items": one})
+            json!({"type": "array", "items": {"type": "object"}})
         } else {
-            json!({"type": "object", "nullable": true, "additionalProperties": true})
+            json!({"type": "object", "nullable": true})
         };
-        let mut schema = schema;
-        if let Some(map) = schema.as_object_mut() {
-            map.insert("readOnly".into(), json!(!embedded.writable));
-            map.insert(
-                "description".into(),
-                json!(format!("{} as the record was given", embedded.target)),
-            );
-        }
         properties.insert(embedded.name.into(), schema);
     }
     properties.insert(
         model::CUSTOM_FIELDS.into(),
-        json!({"type": "object", "additionalProperties": true, "description": "The custom fields an administrator defined for this object (coupa admin custom-fields), by name"}),
+        json!({"type": "object", "description": "Values of the custom fields defined for this object, by name"}),
     );
-    let required: Vec<&str> = object
-        .fields
-        .iter()
-        .filter(|field| field.required)
-        .map(|field| field.name)
-        .chain(
-            object
-                .references
-                .iter()
-                .filter(|reference| reference.required)
-                .map(|reference| reference.name),
-        )
-        .collect();
     let mut schema = json!({"type": "object", "properties": properties});
     // OpenAPI 3.0 forbids an empty `required`.
     if !required.is_empty()
@@ -168,33 +197,73 @@ fn operation(
         "tags": [object.path],
         "parameters": parameters,
         "security": [{"bearer": needed}, {"apiKey": []}],
-        "responses": {
-            (if method == "POST" { "201" } else { "200" }): {"description": "OK", "content": {"application/xml": {"schema": answer.clone()}, "application/json": {"schema": answer}}},
-            "400": {"description": "An unknown attribute or a malformed filter"},
-            "401": {"description": "No valid access token"},
-            "403": {"description": format!("The token lacks the scope: one of {}", needed.join(", "))},
-            "404": {"description": "No such record (XML lists: no results match)"},
-            "422": {"description": "Invalid attributes or an illegal status change"},
-            "429": {"description": "Rate limit exceeded"},
-        },
+        "responses": responses(method, answer, &needed, body),
     });
     if list && let Some(map) = operation.as_object_mut() {
         map.insert("description".into(), json!("Filters: attr=value or attr[op]=value with op one of contains, starts_with, ends_with, blank, gt, lt, gt_or_eq, lt_or_eq, not_eq, in, not_in; nested through associations (supplier[name]=Acme). Dates are ISO 8601."));
     }
     if body && let Some(map) = operation.as_object_mut() {
+        let input = json!({"$ref": format!("#/components/schemas/{}-input", object.path)});
         map.insert(
             "requestBody".into(),
-            json!({"required": true, "content": {"application/json": {"schema": schema}}}),
+            json!({"required": true, "content": {"application/json": {"schema": input.clone()}, "application/xml": {"schema": input}}}),
         );
     }
     operation
+}
+
+/// Every answer an operation can give: the record (or list) in JSON or XML, no content with
+/// `return_object=none`, and each error status with Coupa's `errors` body.
+fn responses(method: &str, answer: Json, needed: &[&str], body: bool) -> Json {
+    let errors = json!({"application/json": {"schema": {"$ref": "#/components/schemas/errors"}}, "application/xml": {"schema": {"type": "string"}}});
+    let error = |description: &str| json!({"description": description, "content": errors.clone()});
+    let with_header = |description: &str, name: &str, about: &str| {
+        let mut answer = error(description);
+        if let Some(map) = answer.as_object_mut() {
+            map.insert(
+                "headers".into(),
+                json!({name: {"description": about, "schema": {"type": "string"}}}),
+            );
+        }
+        answer
+    };
+    let mut responses = json!({
+        (if method == "POST" { "201" } else { "200" }): {"description": "OK", "content": {"application/xml": {"schema": {"type": "string"}}, "application/json": {"schema": answer}}},
+        "400": error("An unknown attribute, a malformed filter or a malformed body"),
+        "401": with_header("No valid access token", "WWW-Authenticate", "The Bearer challenge (RFC 6750)"),
+        "403": with_header(&format!("The token lacks the scope: one of {}", needed.join(", ")), "WWW-Authenticate", "The insufficient_scope challenge"),
+        "404": error("No such record (an XML list: no results match)"),
+        "405": error("The path does not take this method"),
+        "406": error("The Accept header names neither JSON nor XML"),
+        "409": error("The record changed concurrently; retry"),
+        "429": with_header("Rate limit exceeded; retry with backoff", "Retry-After", "Seconds to wait, when the server is set to send it"),
+        "503": with_header("The database is unavailable or the server is busy; retry", "Retry-After", "Seconds to wait"),
+    });
+    if let Some(map) = responses.as_object_mut() {
+        if method != "GET" {
+            map.insert(
+                "204".into(),
+                json!({"description": "Done, with return_object=none: no content"}),
+            );
+            map.insert(
+                "422".into(),
+                error("Invalid attributes or an illegal status change"),
+            );
+        }
+        if body {
+            map.insert("413".into(), error("The body is too large"));
+            map.insert("415".into(), error("The body is neither JSON nor XML"));
+        }
+    }
+    responses
 }
 
 pub fn document(server_url: &str) -> Json {
     let mut paths = Map::new();
     let mut schemas = Map::new();
     for object in model::objects() {
-        schemas.insert(object.path.into(), object_schema(object));
+        schemas.insert(object.path.into(), output_schema(object));
+        schemas.insert(format!("{}-input", object.path), input_schema(object));
         let collection = format!("/api/{}", object.path);
         let member = format!("/api/{}/{{id}}", object.path);
         let granted = |method: &str, path: &str| {
@@ -265,6 +334,10 @@ pub fn document(server_url: &str) -> Json {
             }
         }
     }
+    schemas.insert(
+        "errors".into(),
+        json!({"type": "object", "properties": {"errors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}}, "required": ["errors"]}),
+    );
     json!({
         "openapi": "3.0.3",
         "info": {

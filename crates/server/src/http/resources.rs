@@ -43,7 +43,8 @@ pub(super) fn one_record(
     view: &View,
 ) -> Response {
     if view.depth == Depth::None {
-        return status.into_response();
+        // return_object=none: the write is done, and there is nothing to show.
+        return StatusCode::NO_CONTENT.into_response();
     }
     match format {
         ResponseFormat::Json => (status, axum::Json(render::json(record, view))).into_response(),
