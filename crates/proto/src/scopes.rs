@@ -116,6 +116,30 @@ pub static CATALOGUE: &[ScopeDef] = &[
         ],
     },
     ScopeDef {
+        name: "core.common.write",
+        description: "Create and update shared reference data: addresses, business groups, commodities, departments, exchange rates, lookups and their values, payment terms, shipping terms.",
+        permissions: &[
+            post("/api/addresses"),
+            put("/api/addresses/{id}"),
+            post("/api/business_groups"),
+            put("/api/business_groups/{id}"),
+            post("/api/commodities"),
+            put("/api/commodities/{id}"),
+            post("/api/departments"),
+            put("/api/departments/{id}"),
+            post("/api/exchange_rates"),
+            put("/api/exchange_rates/{id}"),
+            post("/api/lookups"),
+            put("/api/lookups/{id}"),
+            post("/api/lookup_values"),
+            put("/api/lookup_values/{id}"),
+            post("/api/payment_terms"),
+            put("/api/payment_terms/{id}"),
+            post("/api/shipping_terms"),
+            put("/api/shipping_terms/{id}"),
+        ],
+    },
+    ScopeDef {
         name: "core.accounting.read",
         description: "Read accounts and account types.",
         permissions: &[
@@ -153,6 +177,11 @@ pub static CATALOGUE: &[ScopeDef] = &[
         name: "core.budget.read",
         description: "Read budget lines.",
         permissions: &[get("/api/budget_lines"), get("/api/budget_lines/{id}")],
+    },
+    ScopeDef {
+        name: "core.budget.write",
+        description: "Create and update budget lines.",
+        permissions: &[post("/api/budget_lines"), put("/api/budget_lines/{id}")],
     },
     ScopeDef {
         name: "core.contract.read",

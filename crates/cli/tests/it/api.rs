@@ -1453,3 +1453,97 @@ async fn custom_fields_are_written_read_filtered_and_removed(backend: Backend) {
             .is_err()
     );
 }
+
+/// Writes with each kind of element, over HTTP in JSON and XML: valid values stored,
+/// enumeration, range and length violations refused naming the rule, read-only elements
+/// ignored, unknown ones refused.
+#[tokio::test]
+async fn writes_check_every_kind_of_element() {
+    let (server, token) = api_server(Backend::Sqlite).await.unwrap();
+    let post = |path: &'static str, body: Value| {
+        let server = &server;
+        let token = &token;
+        async move {
+            let response = server
+                .api(Method::POST, path, Some(token), Some(body))
+                .await;
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    let (status, terms) = post(
+        "/api/payment_terms",
+        json!({"code": "N30", "net-due-day": 30, "discount-rate": "2.5", "active": true, "description": "Net 30"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{terms}");
+    assert_eq!(terms["net-due-day"], 30);
+    assert_eq!(terms["discount-rate"], "2.50");
+    assert_eq!(terms["active"], true);
+    for (body, field, says) in [
+        (
+            json!({"code": "N30", "net-due-day": 32}),
+            "net-due-day",
+            "between 1 and 31",
+        ),
+        (
+            json!({"code": "N30", "net-due-day": "soon"}),
+            "net-due-day",
+            "",
+        ),
+        (
+            json!({"code": "N30", "description": "x".repeat(256)}),
+            "description",
+            "maximum is 255",
+        ),
+        (
+            json!({"code": "N30", "colour": "red"}),
+            "colour",
+            "not an attribute",
+        ),
+        (
+            json!({"code": "N30", "content-groups": "all"}),
+            "content-groups",
+            "array of objects",
+        ),
+        (json!({"description": "no code"}), "code", "can't be blank"),
+    ] {
+        let (status, errors) = post("/api/payment_terms", body.clone()).await;
+        assert_eq!(status, 422, "{body}");
+        let message = errors["errors"][field][0].as_str().unwrap_or_default();
+        assert!(message.contains(says), "{field}: {errors}");
+    }
+    let (status, errors) = post(
+        "/api/contracts",
+        json!({"name": "MSA", "number": "C-1", "supplier": null, "whose-paper": "their_paper"}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    let message = errors["errors"]["whose-paper"][0].as_str().unwrap();
+    assert!(
+        message.contains("our_paper") && message.contains("counterparty_paper"),
+        "the allowed values are named: {message}"
+    );
+    let (status, terms) = post(
+        "/api/payment_terms",
+        json!({"code": "N45", "type": "ignored", "id": 999, "created-at": "2001-01-01T00:00:00Z"}),
+    )
+    .await;
+    assert_eq!(status, 201, "read-only elements are ignored: {terms}");
+    assert_eq!(terms["type"], Value::Null);
+    assert_ne!(terms["id"], 999);
+    let xml = server
+        .http
+        .post(server.url("/api/payment_terms"))
+        .bearer_auth(&token)
+        .header("Content-Type", "application/xml")
+        .header("Accept", "application/xml")
+        .body("<payment-term><code>N60</code><net-due-day type=\"integer\">0</net-due-day></payment-term>")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xml.status(), 422);
+    assert!(xml.text().await.unwrap().contains("between 1 and 31"));
+}
