@@ -82,6 +82,7 @@ fn main() -> ExitCode {
             Command::Bridge(args) => commands::bridge::exec(args).await,
             Command::Broker(args) => commands::broker::exec(args).await,
             Command::Postman(args) => commands::postman::exec(args, opt.output).await,
+            Command::Demo(args) => commands::demo::exec(args, output?).await,
         }
     });
     match result {

@@ -82,6 +82,27 @@ pub enum Command {
     Broker(BrokerArgs),
     /// Postman: a ready-to-run collection for a profile.
     Postman(PostmanArgs),
+    /// Write the demo data set into a database, and with --size a large number of invoices
+    /// besides, for load tests; no server needs to run.
+    #[command(
+        after_help = "Example:\n  coupa demo --size 100000 --database-url sqlite://load.db\n  coupa serve --database-url sqlite://load.db"
+    )]
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Invoices to add to the demo data set (one to three lines each, every status).
+    #[arg(long, default_value_t = 0)]
+    pub size: u64,
+    /// sqlite://PATH (created if missing) or postgres://USER@HOST/DB.
+    #[arg(
+        long,
+        env = "COUPA_DATABASE_URL",
+        value_name = "URL",
+        default_value = "sqlite://coupa.db"
+    )]
+    pub database_url: String,
 }
 
 #[derive(Debug, Args)]

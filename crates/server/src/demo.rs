@@ -98,16 +98,24 @@ async fn insert_with_custom(
     let input = records::parse_body(object, &body, true, records::Writer::Server, custom).map_err(
         |errors| StoreError::Unusable(format!("demo data for {path} is invalid: {errors}")),
     )?;
-    let stamp = |mut values: Vec<(String, Value)>| {
+    let (parent, children) = records::insert_statements(
+        object,
+        input,
+        status.or(object.initial_status),
+        stamped_at(at),
+    );
+    store.insert_record(&parent, &children).await
+}
+
+/// The columns the server sets, for a demo record written at `at` by the demo loader.
+fn stamped_at(at: i64) -> impl Fn(Vec<(String, Value)>) -> Vec<(String, Value)> {
+    move |mut values| {
         values.push(("created_at".into(), Value::Integer(at)));
         values.push(("updated_at".into(), Value::Integer(at)));
         values.push(("created_by".into(), Value::Text(LOGIN.into())));
         values.push(("updated_by".into(), Value::Text(LOGIN.into())));
         values
-    };
-    let (parent, children) =
-        records::insert_statements(object, input, status.or(object.initial_status), stamp);
-    store.insert_record(&parent, &children).await
+    }
 }
 
 /// The element at `index`, cycling through `list`.
@@ -603,4 +611,81 @@ fn pdf(title: &str) -> Vec<u8> {
         objects.len() + 1
     ));
     out.into_bytes()
+}
+
+/// Invoices written per transaction by `bulk_invoices`.
+const BULK_BATCH: usize = 1000;
+
+/// The ids of every record of `object`, in order.
+async fn ids_of(store: &dyn Store, object: &str) -> Result<Vec<i64>, StoreError> {
+    let query = crate::store::SqlQuery {
+        sql: format!("SELECT CAST(id AS TEXT) FROM api_{object} ORDER BY id"),
+        binds: Vec::new(),
+    };
+    Ok(store
+        .select_rows(&query)
+        .await?
+        .into_iter()
+        .filter_map(|row| row.first().cloned().flatten()?.parse().ok())
+        .collect())
+}
+
+/// Adds `count` invoices (one to three lines each, every status, the demo's suppliers,
+/// accounts and currencies) to a database holding the demo data, `BULK_BATCH` per
+/// transaction; `progress` hears how many are written so far. The same count gives the same
+/// invoices. For load tests and paging measurements.
+pub async fn bulk_invoices(
+    store: &dyn Store,
+    count: u64,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<(), StoreError> {
+    let object = model::object("invoices")
+        .ok_or_else(|| StoreError::Unusable("demo: no invoices".into()))?;
+    let (suppliers, accounts, currencies) = (
+        ids_of(store, "suppliers").await?,
+        ids_of(store, "accounts").await?,
+        ids_of(store, "currencies").await?,
+    );
+    if suppliers.is_empty() || accounts.is_empty() || currencies.is_empty() {
+        return Err(StoreError::Unusable(
+            "the demo data set is missing: load it first".into(),
+        ));
+    }
+    let start = ids_of(store, "invoices").await?.len() as u64;
+    let mut written = 0;
+    while written < count {
+        let batch = (count - written).min(BULK_BATCH as u64);
+        let mut records = Vec::with_capacity(batch as usize);
+        for offset in 0..batch {
+            let index = (start + written + offset) as i64;
+            let at = EPOCH + index * 600;
+            let lines: Vec<Json> = (0..(index % 3 + 1))
+                .map(|line| {
+                    let price = 500 + (index * 31 + line * 7) % 50_000;
+                    json!({"line-num": line + 1, "description": ITEMS[((index + line) % 6) as usize], "quantity": (index + line) % 9 + 1, "price": money(price), "account": {"id": accounts[((index + line) as usize) % accounts.len()]}})
+                })
+                .collect();
+            let body = json!({
+                "invoice-number": format!("INV-BULK-{:07}", index + 1),
+                "invoice-date": crate::domain::time::format_rfc3339(at),
+                "exported": index % 5 == 0,
+                "supplier": {"id": suppliers[index as usize % suppliers.len()]},
+                "currency": {"id": currencies[index as usize % currencies.len()]},
+                "invoice-lines": lines,
+            });
+            let input = records::parse_body(object, &body, true, records::Writer::Server, &[])
+                .map_err(|errors| StoreError::Unusable(format!("bulk invoice: {errors}")))?;
+            let status = INVOICE_STATUSES[(index % 6) as usize];
+            records.push(records::insert_statements(
+                object,
+                input,
+                Some(status),
+                stamped_at(at),
+            ));
+        }
+        store.insert_records(&records).await?;
+        written += batch;
+        progress(written);
+    }
+    Ok(())
 }

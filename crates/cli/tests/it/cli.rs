@@ -1215,3 +1215,65 @@ async fn admin_custom_fields_commands_define_list_and_delete() {
     );
     assert_eq!(listed, serde_json::json!([]));
 }
+
+#[tokio::test]
+async fn demo_writes_the_data_set_and_bulk_invoices_into_a_database() {
+    let database_url = fresh_sqlite_url();
+    let run = json(
+        &coupa(
+            &[
+                "demo",
+                "--size",
+                "1234",
+                "--database-url",
+                &database_url,
+                "--output",
+                "json",
+            ],
+            &[],
+        )
+        .await,
+    );
+    assert_eq!(run["demo_data_loaded"], true);
+    assert_eq!(run["invoices_added"], 1234);
+    let again = json(
+        &coupa(
+            &[
+                "demo",
+                "--size",
+                "6",
+                "--database-url",
+                &database_url,
+                "--output",
+                "json",
+            ],
+            &[],
+        )
+        .await,
+    );
+    assert_eq!(
+        again["demo_data_loaded"], false,
+        "the demo set is loaded once"
+    );
+    let server = crate::support::spawn_on(&database_url, Default::default()).await;
+    let (_, client) = server.create_client("counter", "core.invoice.read").await;
+    let token = server.access_token(&client, None).await;
+    let (status, last) = crate::support::get_json_with(
+        &server,
+        &token,
+        "/api/invoices?order_by=id&dir=desc&limit=1",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        last[0]["invoice-number"], "INV-BULK-0001280",
+        "40 demo invoices, then 1,234 and 6 more numbered on from them"
+    );
+    assert!(!last[0]["invoice-lines"].as_array().unwrap().is_empty());
+    let bad = coupa(&["demo", "--database-url", "mysql://nowhere/db"], &[]).await;
+    assert!(
+        !bad.success && bad.stderr.contains("--database-url"),
+        "{}",
+        bad.stderr
+    );
+}

@@ -21,6 +21,13 @@ pub trait RecordStore: Send + Sync {
         children: &[SqlQuery],
     ) -> Result<i64, StoreError>;
 
+    /// Inserts many records (each a parent and its children, as `insert_record` takes them)
+    /// in one transaction; returns their ids in order.
+    async fn insert_records(
+        &self,
+        records: &[(SqlQuery, Vec<SqlQuery>)],
+    ) -> Result<Vec<i64>, StoreError>;
+
     /// Runs an UPDATE built by `api::sql`; returns the number of rows changed.
     async fn execute(&self, query: &SqlQuery) -> Result<u64, StoreError>;
 
@@ -117,21 +124,10 @@ impl RecordStore for SqlStore {
         parent: &SqlQuery,
         children: &[SqlQuery],
     ) -> Result<i64, StoreError> {
-        on_pool!(self, |pool| {
-            use sqlx::Row;
-            let mut tx = pool.begin_write().await?;
-            let row = bind_all(sqlx::query(&parent.sql), &parent.binds)
-                .fetch_one(&mut *tx)
-                .await?;
-            let id: i64 = row.try_get(0)?;
-            for child in children {
-                bind_all(sqlx::query(&child.sql).bind(id), &child.binds)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?;
-            Ok(id)
-        })
+        self.insert_records(&[(parent.clone(), children.to_vec())])
+            .await?
+            .pop()
+            .ok_or_else(|| StoreError::Unusable("an insert returned no id".into()))
     }
 
     async fn execute(&self, query: &SqlQuery) -> Result<u64, StoreError> {
@@ -140,6 +136,31 @@ impl RecordStore for SqlStore {
                 .execute(pool)
                 .await?;
             Ok(result.rows_affected())
+        })
+    }
+
+    async fn insert_records(
+        &self,
+        records: &[(SqlQuery, Vec<SqlQuery>)],
+    ) -> Result<Vec<i64>, StoreError> {
+        on_pool!(self, |pool| {
+            use sqlx::Row;
+            let mut tx = pool.begin_write().await?;
+            let mut ids = Vec::with_capacity(records.len());
+            for (parent, children) in records {
+                let row = bind_all(sqlx::query(&parent.sql), &parent.binds)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let id: i64 = row.try_get(0)?;
+                for child in children {
+                    bind_all(sqlx::query(&child.sql).bind(id), &child.binds)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                ids.push(id);
+            }
+            tx.commit().await?;
+            Ok(ids)
         })
     }
 
