@@ -17,6 +17,15 @@ fn schema_of(kind: FieldType) -> Json {
     }
 }
 
+/// An association kept as given: an object, or an array of objects.
+fn embedded_schema(embedded: &model::Embedded) -> Json {
+    if embedded.many {
+        json!({"type": "array", "items": {"type": "object"}})
+    } else {
+        json!({"type": "object", "nullable": true})
+    }
+}
+
 /// `nullable` added to a schema.
 fn nullable(mut schema: Json) -> Json {
     if let Some(map) = schema.as_object_mut() {
@@ -55,12 +64,7 @@ fn output_schema(object: &ObjectDef) -> Json {
         );
     }
     for embedded in object.embedded {
-        let schema = if embedded.many {
-            json!({"type": "array", "items": {"type": "object"}})
-        } else {
-            json!({"type": "object", "nullable": true})
-        };
-        properties.insert(embedded.name.into(), schema);
+        properties.insert(embedded.name.into(), embedded_schema(embedded));
     }
     properties.insert(
         model::CUSTOM_FIELDS.into(),
@@ -115,12 +119,7 @@ fn input_schema(object: &ObjectDef) -> Json {
         );
     }
     for embedded in object.embedded.iter().filter(|embedded| embedded.writable) {
-        let schema = if embedded.many {
-            json!({"type": "array", "items": {"type": "object"}})
-        } else {
-            json!({"type": "object", "nullable": true})
-        };
-        properties.insert(embedded.name.into(), schema);
+        properties.insert(embedded.name.into(), embedded_schema(embedded));
     }
     properties.insert(
         model::CUSTOM_FIELDS.into(),
