@@ -75,7 +75,7 @@ stop_server
 load_sqlite() {
   sqlite3 "$1" <<'SQL'
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000)
-INSERT INTO api_invoices (created_at, updated_at, created_by, updated_by, invoice_number, invoice_date, status, total, exported, supplier_id, currency_id)
+INSERT INTO api_invoices (created_at, updated_at, created_by, updated_by, invoice_number, invoice_date, status, gross_total, exported, supplier_id, currency_id)
 SELECT 1767603600 + i * 60, 1767603600 + i * 60, 'bench', 'bench', printf('BENCH-%06d', i), 1767603600 + i * 60,
        CASE i % 4 WHEN 0 THEN 'approved' WHEN 1 THEN 'draft' WHEN 2 THEN 'pending_approval' ELSE 'voided' END,
        (i % 1000) + 0.5, i % 2, (i % 10) + 1, 1 FROM n;
@@ -88,7 +88,7 @@ SQL
 load_postgres() {
   psql -q "$PG_URL" <<SQL
 SET search_path TO coupa_bench;
-INSERT INTO api_invoices (created_at, updated_at, created_by, updated_by, invoice_number, invoice_date, status, total, exported, supplier_id, currency_id)
+INSERT INTO api_invoices (created_at, updated_at, created_by, updated_by, invoice_number, invoice_date, status, gross_total, exported, supplier_id, currency_id)
 SELECT 1767603600 + i * 60, 1767603600 + i * 60, 'bench', 'bench', 'BENCH-' || lpad(i::text, 6, '0'), 1767603600 + i * 60,
        (ARRAY['draft', 'pending_approval', 'voided', 'approved'])[i % 4 + 1], (i % 1000) + 0.5, i % 2 = 1, (i % 10) + 1, 1
 FROM generate_series(1, 100000) AS i;
