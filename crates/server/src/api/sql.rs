@@ -104,8 +104,12 @@ fn index_name(table: &str, column: &str) -> String {
     if name.len() <= 63 {
         return name;
     }
-    let digest = crate::cache::hex(&crate::domain::secret::digest(&name));
-    format!("{}_{}", &name[..50], &digest[..12])
+    let digest: String = crate::domain::secret::digest(&name)
+        .iter()
+        .take(6)
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    format!("{}_{digest}", &name[..50])
 }
 
 struct Builder {
