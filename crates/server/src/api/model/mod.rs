@@ -340,6 +340,22 @@ mod tests {
         }
     }
 
+    /// docs/coupa-compatibility.md has a row for every object, with its XML names.
+    #[test]
+    fn the_compatibility_document_lists_every_object_as_served() {
+        let document = include_str!("../../../../../docs/coupa-compatibility.md");
+        for object in objects() {
+            let row = format!(
+                "| {} | `{}` in `{}` |",
+                object.path, object.element, object.list_element
+            );
+            assert!(
+                document.lines().any(|line| line.starts_with(&row)),
+                "no row {row}"
+            );
+        }
+    }
+
     fn object_named(path: &str) -> bool {
         super::object(path).is_some()
     }
