@@ -1090,17 +1090,9 @@ async fn exports_are_flagged_and_filtered_as_sync_jobs_expect() {
 /// PATCH updates as PUT does; an account type is copied; order lines soft-close and reopen.
 #[tokio::test]
 async fn patch_copy_and_line_actions() {
-    let settings = coupa_server::ConfigLayer {
-        demo: Some(true),
-        ..Default::default()
-    };
-    let server = crate::support::spawn_server_with(Backend::Sqlite, settings)
+    let (server, token) = crate::support::demo_api_server(Backend::Sqlite)
         .await
         .unwrap();
-    let (_, client) = server
-        .create_client("api-user", &crate::support::all_scopes())
-        .await;
-    let token = server.access_token(&client, None).await;
     let supplier =
         create(&server, &token, "/api/suppliers", json!({"name": "Acme"})).await["id"].clone();
     let patched = server
@@ -1187,17 +1179,9 @@ type Steps<'a> = &'a [(&'a str, u16, &'a str)];
 /// actions from the statuses they apply to, and refuse them from others (demo data, on
 /// PostgreSQL too).
 async fn the_other_documented_actions(backend: Backend) {
-    let settings = coupa_server::ConfigLayer {
-        demo: Some(true),
-        ..Default::default()
-    };
-    let Some(server) = crate::support::spawn_server_with(backend, settings).await else {
+    let Some((server, token)) = crate::support::demo_api_server(backend).await else {
         return;
     };
-    let (_, client) = server
-        .create_client("api-user", &crate::support::all_scopes())
-        .await;
-    let token = server.access_token(&client, None).await;
     let steps: [(&str, &str, Steps); 5] = [
         (
             "expense_reports",

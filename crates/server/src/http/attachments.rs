@@ -77,6 +77,17 @@ async fn read_file(mut field: axum::extract::multipart::Field<'_>, max: usize) -
     })
 }
 
+/// One of the few uploads read at once, or a 503 asking to retry.
+fn upload_permit(state: &AppState) -> Result<tokio::sync::SemaphorePermit<'_>> {
+    state.uploads.try_acquire().map_err(|_| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many uploads at once; retry shortly",
+        )
+        .with_header(header::RETRY_AFTER, "1")
+    })
+}
+
 fn too_large(max: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
@@ -127,13 +138,7 @@ pub async fn create(
     let (owner, owner_id) = owner_record(&state, &path, &id).await?;
     let object = attachments()?;
     let view = view_of(object, raw_query.as_deref(), true)?;
-    let _permit = state.uploads.try_acquire().map_err(|_| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "too many uploads at once; retry shortly",
-        )
-        .with_header(header::RETRY_AFTER, "1")
-    })?;
+    let _permit = upload_permit(&state)?;
     let (fields, upload) =
         if content_type(request.headers()).as_deref() == Some("multipart/form-data") {
             read_multipart(request, &state, "file").await?
@@ -374,13 +379,7 @@ pub async fn put_image_scan(
 ) -> Result<Response> {
     let (object, id) = owner_record(&state, "invoices", &id).await?;
     let view = view_of(object, raw_query.as_deref(), true)?;
-    let _permit = state.uploads.try_acquire().map_err(|_| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "too many uploads at once; retry shortly",
-        )
-        .with_header(header::RETRY_AFTER, "1")
-    })?;
+    let _permit = upload_permit(&state)?;
     let media = content_type(request.headers());
     let upload = match media.as_deref() {
         Some("multipart/form-data") => read_multipart(request, &state, "image_scan").await?.1,

@@ -210,7 +210,20 @@ pub fn all_scopes() -> String {
 
 /// A server with a client that holds every scope, and a token of that client.
 pub async fn api_server(backend: Backend) -> Option<(TestServer, String)> {
-    let server = spawn_server_with(backend, ConfigLayer::default()).await?;
+    api_server_with(backend, ConfigLayer::default()).await
+}
+
+/// `api_server` with the demo data set loaded.
+pub async fn demo_api_server(backend: Backend) -> Option<(TestServer, String)> {
+    let settings = ConfigLayer {
+        demo: Some(true),
+        ..ConfigLayer::default()
+    };
+    api_server_with(backend, settings).await
+}
+
+async fn api_server_with(backend: Backend, settings: ConfigLayer) -> Option<(TestServer, String)> {
+    let server = spawn_server_with(backend, settings).await?;
     let (_, client) = server.create_client("api-user", &all_scopes()).await;
     let token = server.access_token(&client, None).await;
     Some((server, token))
