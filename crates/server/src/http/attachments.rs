@@ -43,8 +43,24 @@ fn files_unavailable(error: FileError) -> ApiError {
 async fn owner_record(state: &AppState, path: &str, id: &str) -> Result<(&'static ObjectDef, i64)> {
     let owner = object_or_404(path)?;
     let owner_id = id_or_404(id)?;
-    load(state, owner, owner_id).await?;
+    must_exist(state, owner, owner_id).await?;
     Ok((owner, owner_id))
+}
+
+/// Coupa's 404 unless record `id` of `object` exists; its associations are not loaded.
+async fn must_exist(state: &AppState, object: &ObjectDef, id: i64) -> Result<()> {
+    if state
+        .store
+        .select_rows(&sql::by_ids(object, "id", &[id]))
+        .await?
+        .is_empty()
+    {
+        return Err(ApiError::not_found(format!(
+            "no {} with id {id}",
+            object.element
+        )));
+    }
+    Ok(())
 }
 
 /// A multipart field's name without Coupa's `attachment[...]` / `invoice[...]` wrapper.
@@ -336,7 +352,7 @@ pub async fn retrieve(
     let (owner, role) = stored_file(object.path, &action)
         .ok_or_else(|| ApiError::not_found(format!("{} have no {action}", object.path)))?;
     let id = id_or_404(&id)?;
-    load(&state, object, id).await?;
+    must_exist(&state, object, id).await?;
     let (file, bytes) = state
         .files()
         .open(owner, id, role)
