@@ -4,6 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::api::model::{self, ObjectDef};
+use crate::api::query::Value;
+use crate::api::sql;
 use crate::store::{Store, StoreError, StoredFile};
 
 /// A file as a client sent it.
@@ -92,6 +95,117 @@ impl Files<'_> {
         };
         Ok(Some((file, bytes)))
     }
+}
+
+/// Stores an attachment of record `owner_id` of `owner`: its record (`values`, stamped),
+/// linked to its owner, and for a file attachment the file, whose download URL (under
+/// `issuer`) the record then carries. Returns the attachment's id.
+pub async fn attach(
+    files: Files<'_>,
+    issuer: &str,
+    (owner, owner_id): (&ObjectDef, i64),
+    mut values: Vec<(String, Value)>,
+    upload: Option<Upload>,
+    now: i64,
+) -> Result<i64, FileError> {
+    let object = model::object("attachments")
+        .ok_or_else(|| StoreError::Unusable("no attachments object".into()))?;
+    if let Some(links) = object.links {
+        values.push((
+            object.columns[links.object].name.to_string(),
+            Value::Text(owner.path.to_string()),
+        ));
+        values.push((
+            object.columns[links.id].name.to_string(),
+            Value::Integer(owner_id),
+        ));
+    }
+    let id = files
+        .store
+        .insert_record(&sql::insert(object, &values, None), &[])
+        .await?;
+    if let Some(upload) = upload {
+        if let Err(error) = files.save("attachments", id, "file", upload, now).await {
+            files.store.execute(&sql::delete(object, id)).await?;
+            return Err(error);
+        }
+        let url = format!("{issuer}/api/attachments/{id}/file");
+        set_elements(files.store, object, id, &[("file-url", Value::Text(url))]).await?;
+    }
+    Ok(id)
+}
+
+/// The elements the server sets when it keeps a file: an invoice's image scan details and
+/// an attachment's download URL.
+const FILE_ELEMENTS: &[(&str, &str)] = &[
+    ("invoices", "image-scan"),
+    ("invoices", "image-scan-file-name"),
+    ("invoices", "image-scan-content-type"),
+    ("invoices", "image-scan-file-size"),
+    ("invoices", "image-scan-url"),
+    ("attachments", "file-url"),
+];
+
+/// True for an element only a stored file sets.
+pub fn kept_with_files(object: &str, element: &str) -> bool {
+    FILE_ELEMENTS.contains(&(object, element))
+}
+
+/// Keeps `upload` as the image scan of invoice `id` and sets the invoice's image-scan
+/// elements (its retrieval URL under `issuer`), as `PUT .../image_scan` does.
+pub async fn image_scan(
+    files: Files<'_>,
+    issuer: &str,
+    id: i64,
+    upload: Upload,
+    now: i64,
+) -> Result<(), FileError> {
+    let invoices = model::object("invoices")
+        .ok_or_else(|| StoreError::Unusable("no invoices object".into()))?;
+    let (file_name, content_type, size) = (
+        upload.file_name.clone(),
+        upload.content_type.clone(),
+        upload.bytes.len(),
+    );
+    files
+        .save("invoices", id, "image_scan", upload, now)
+        .await?;
+    let url = format!("{issuer}/api/invoices/{id}/retrieve_image_scan");
+    let short_name: String = file_name.chars().take(25).collect();
+    set_elements(
+        files.store,
+        invoices,
+        id,
+        &[
+            ("image-scan", Value::Text(short_name)),
+            ("image-scan-file-name", Value::Text(file_name)),
+            ("image-scan-content-type", Value::Text(content_type)),
+            ("image-scan-file-size", Value::Text(size.to_string())),
+            ("image-scan-url", Value::Text(url)),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sets elements only the server writes (file URLs, image scan details) of record `id`.
+pub async fn set_elements(
+    store: &dyn Store,
+    object: &ObjectDef,
+    id: i64,
+    elements: &[(&str, Value)],
+) -> Result<(), StoreError> {
+    let values: Vec<(String, Value)> = elements
+        .iter()
+        .filter_map(|(element, value)| {
+            let field = object.field(element)?;
+            Some((object.columns[field.slot].name.to_string(), value.clone()))
+        })
+        .collect();
+    store
+        .execute(&sql::update(object, id, &values, None))
+        .await?;
+    Ok(())
 }
 
 /// Writes `bytes` to `dir/name` (0600) through a temporary file in `dir`, so a reader never

@@ -896,9 +896,144 @@ async fn scope_matrix() {
 on_both_backends!(
     every_operator_filters_in_sql,
     paging_returns_each_record_once,
+    the_demo_fills_every_element_and_status,
+    paging_walks_the_demo_objects_once,
     the_other_documented_actions,
     custom_fields_are_written_read_filtered_and_removed
 );
+
+/// Every record of `path` through pages of `limit`, in order.
+async fn walk(
+    server: &TestServer,
+    token: &str,
+    path: &str,
+    filter: &str,
+    limit: usize,
+) -> Vec<Value> {
+    let mut seen = Vec::new();
+    loop {
+        let (status, page) = get_json(
+            server,
+            token,
+            &format!("/api/{path}?{filter}limit={limit}&offset={}", seen.len()),
+        )
+        .await;
+        assert_eq!(status, 200, "{path}: {page}");
+        let page = page.as_array().unwrap().clone();
+        assert!(page.len() <= limit);
+        if page.is_empty() {
+            return seen;
+        }
+        seen.extend(page);
+    }
+}
+
+/// The demo data gives every documented element of every object a value in some record,
+/// and has records in every documented status of the objects that list theirs.
+async fn the_demo_fills_every_element_and_status(backend: Backend) {
+    let Some((server, token)) = crate::support::demo_api_server(backend).await else {
+        return;
+    };
+    for object in objects() {
+        let records = walk(&server, &token, object.path, "", 50).await;
+        let names = object
+            .fields
+            .iter()
+            .map(|field| field.name)
+            .filter(|name| *name != "custom-fields")
+            .chain(object.references.iter().map(|reference| reference.name))
+            .chain(object.lines.iter().map(|lines| lines.name))
+            .chain(object.embedded.iter().map(|embedded| embedded.name));
+        for name in names {
+            let filled = records.iter().any(|record| match &record[name] {
+                Value::Null => false,
+                Value::Array(items) => !items.is_empty(),
+                Value::String(text) => !text.is_empty(),
+                _ => true,
+            });
+            assert!(filled, "no demo {} has {name}", object.element);
+        }
+        let documented = object.field("status").map_or(&[][..], |field| field.values);
+        for status in documented {
+            assert!(
+                records.iter().any(|record| record["status"] == *status),
+                "no demo {} is {status}",
+                object.element
+            );
+        }
+    }
+}
+
+/// Walking the larger demo objects page by page, with and without a filter, returns each of
+/// their rows exactly once and in id order, whatever the page size.
+async fn paging_walks_the_demo_objects_once(backend: Backend) {
+    let Some((server, token)) = crate::support::demo_api_server(backend).await else {
+        return;
+    };
+    let store = coupa_server::store::open(&server.database_url)
+        .await
+        .unwrap();
+    let column = |sql: String| {
+        let store = store.clone();
+        async move {
+            let query = coupa_server::store::SqlQuery {
+                sql,
+                binds: Vec::new(),
+            };
+            let mut values: Vec<i64> = store
+                .select_rows(&query)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|row| row[0].as_deref().unwrap().parse().unwrap())
+                .collect();
+            values.sort_unstable();
+            values
+        }
+    };
+    for path in [
+        "invoices",
+        "invoice_lines",
+        "purchase_orders",
+        "purchase_order_lines",
+        "expense_reports",
+        "expense_lines",
+        "suppliers",
+        "contracts",
+        "users",
+    ] {
+        let times = column(format!(
+            "SELECT CAST(updated_at AS TEXT) AS t FROM api_{path}"
+        ))
+        .await;
+        // Records changed since the middle of the object's timeline.
+        let since = times[times.len() / 2] - 1;
+        for (filter, condition) in [
+            (String::new(), "1 = 1".to_string()),
+            (
+                format!(
+                    "updated-at[gt]={}&",
+                    coupa_server::domain::time::format_rfc3339(since)
+                ),
+                format!("updated_at > {since}"),
+            ),
+        ] {
+            let expected = column(format!(
+                "SELECT CAST(id AS TEXT) AS t FROM api_{path} WHERE {condition}"
+            ))
+            .await;
+            assert!(!expected.is_empty(), "{path} {filter}");
+            for limit in [7, 13, 50] {
+                let seen: Vec<i64> = walk(&server, &token, path, &filter, limit)
+                    .await
+                    .iter()
+                    .map(|record| record["id"].as_i64().unwrap())
+                    .collect();
+                assert_eq!(seen, expected, "{path} `{filter}` by {limit}");
+            }
+        }
+    }
+}
 
 /// Every object of the model is listed and fetched from the demo data, in JSON with every
 /// documented element present and in XML under Coupa's names.

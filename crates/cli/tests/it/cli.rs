@@ -683,7 +683,7 @@ async fn api_list_all_pages_through_every_record_as_jsonl_and_csv() {
         "{}",
         csv.stdout
     );
-    assert_eq!(lines.count(), 14);
+    assert_eq!(lines.count(), 9);
 }
 
 #[tokio::test]

@@ -39,6 +39,18 @@ const DOCUMENT_TOTALS: &[(&str, &str, &str, &str)] = &[
 /// An account's code: its non-blank segments, joined.
 const CODE_SEPARATOR: &str = "-";
 
+/// True for an element the server computes on create (a line or document total, an
+/// account's code), which a writer should leave out.
+pub fn computed(object: &str, element: &str) -> bool {
+    LINE_TOTALS
+        .iter()
+        .any(|(path, total, _, _)| *path == object && *total == element)
+        || DOCUMENT_TOTALS
+            .iter()
+            .any(|(path, total, _, _)| *path == object && *total == element)
+        || (object == "accounts" && element == "code")
+}
+
 /// A decimal as an integer of units and a number of places; enough for money.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Decimal {

@@ -18,7 +18,6 @@ use super::content_type;
 use super::errors::{ApiError, ResponseFormat};
 use super::resources::{body_json, id_or_404, load, object_or_404, one_record, stamped, view_of};
 use crate::api::model::{self, ObjectDef};
-use crate::api::query::Value;
 use crate::api::records;
 use crate::api::render;
 use crate::api::sql;
@@ -36,7 +35,10 @@ fn attachments() -> Result<&'static ObjectDef> {
 }
 
 fn files_unavailable(error: FileError) -> ApiError {
-    ApiError::unavailable(error)
+    match error {
+        FileError::Store(error) => error.into(),
+        FileError::Directory(_) => ApiError::unavailable(error),
+    }
 }
 
 /// The record `owner_id` of `owner`, which must exist.
@@ -204,57 +206,19 @@ pub async fn create(
     let input = records::parse_body(object, &Json::Object(body), true, records::Writer::Api, &[])
         .map_err(ApiError::invalid)?;
     let now = now_unix();
-    let mut values = input.values;
-    if let Some(links) = object.links {
-        values.push((
-            object.columns[links.object].name.to_string(),
-            Value::Text(owner.path.to_string()),
-        ));
-        values.push((
-            object.columns[links.id].name.to_string(),
-            Value::Integer(owner_id),
-        ));
-    }
-    let values = stamped(values, &caller, now, true);
-    let id = state
-        .store
-        .insert_record(&sql::insert(object, &values, None), &[])
-        .await?;
-    if let Some(upload) = upload {
-        if let Err(error) = state
-            .files()
-            .save("attachments", id, "file", upload, now)
-            .await
-        {
-            state.store.execute(&sql::delete(object, id)).await?;
-            return Err(files_unavailable(error));
-        }
-        let url = format!("{}/api/attachments/{id}/file", state.config.issuer);
-        set_elements(&state, object, id, &[("file-url", Value::Text(url))]).await?;
-    }
+    let values = stamped(input.values, &caller, now, true);
+    let id = crate::files::attach(
+        state.files(),
+        &state.config.issuer,
+        (owner, owner_id),
+        values,
+        upload,
+        now,
+    )
+    .await
+    .map_err(files_unavailable)?;
     let record = load(&state, object, id).await?;
     Ok(one_record(StatusCode::CREATED, format, &record, &view))
-}
-
-/// Sets elements only the server writes (file URLs, image scan details).
-async fn set_elements(
-    state: &AppState,
-    object: &ObjectDef,
-    id: i64,
-    elements: &[(&str, Value)],
-) -> Result<()> {
-    let values: Vec<(String, Value)> = elements
-        .iter()
-        .filter_map(|(element, value)| {
-            let field = object.field(element)?;
-            Some((object.columns[field.slot].name.to_string(), value.clone()))
-        })
-        .collect();
-    state
-        .store
-        .execute(&sql::update(object, id, &values, None))
-        .await?;
-    Ok(())
 }
 
 /// `GET /api/{object}/{id}/attachments`
@@ -419,34 +383,9 @@ pub async fn put_image_scan(
             "send the scan as multipart invoice[image_scan], or as the body with its Content-Type",
         ))
     })?;
-    let (file_name, content_type, size) = (
-        upload.file_name.clone(),
-        upload.content_type.clone(),
-        upload.bytes.len(),
-    );
-    state
-        .files()
-        .save("invoices", id, "image_scan", upload, now_unix())
+    crate::files::image_scan(state.files(), &state.config.issuer, id, upload, now_unix())
         .await
         .map_err(files_unavailable)?;
-    let url = format!(
-        "{}/api/invoices/{id}/retrieve_image_scan",
-        state.config.issuer
-    );
-    let short_name: String = file_name.chars().take(25).collect();
-    set_elements(
-        &state,
-        object,
-        id,
-        &[
-            ("image-scan", Value::Text(short_name)),
-            ("image-scan-file-name", Value::Text(file_name)),
-            ("image-scan-content-type", Value::Text(content_type)),
-            ("image-scan-file-size", Value::Text(size.to_string())),
-            ("image-scan-url", Value::Text(url)),
-        ],
-    )
-    .await?;
     let record = load(&state, object, id).await?;
     Ok(one_record(StatusCode::OK, format, &record, &view))
 }

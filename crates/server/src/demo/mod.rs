@@ -1,5 +1,9 @@
 //! `coupa serve --demo`: a deterministic, realistic data set, loaded once, and a demo client.
 
+mod fill;
+
+use std::collections::HashMap;
+
 use serde_json::{Value as Json, json};
 
 use crate::api::model::{self, CustomField, FieldType};
@@ -54,14 +58,8 @@ const ITEMS: &[&str] = &[
     "Desk chair",
     "Coffee beans 1 kg",
 ];
-const PO_STATUSES: &[&str] = &[
-    "draft",
-    "issued",
-    "issued",
-    "closed",
-    "cancelled",
-    "buyer_hold",
-];
+/// Where most documents of a kind sit: the statuses records settle into after the first
+/// ones have shown every documented status.
 const INVOICE_STATUSES: &[&str] = &[
     "draft",
     "pending_approval",
@@ -70,41 +68,124 @@ const INVOICE_STATUSES: &[&str] = &[
     "voided",
     "disputed",
 ];
+const PO_STATUSES: &[&str] = &[
+    "draft",
+    "issued",
+    "issued",
+    "closed",
+    "cancelled",
+    "buyer_hold",
+];
 const EXPENSE_STATUSES: &[&str] = &["draft", "pending_approval", "approved", "paid"];
+const REQUISITION_STATUSES: &[&str] = &["draft", "pending_approval", "approved", "ordered"];
 
-/// Inserts one record (with lines) as the API would, plus columns the API does not let a
-/// client set (status, timestamps), and returns its id.
-async fn insert(
-    store: &dyn Store,
-    path: &str,
-    body: Json,
-    status: Option<&str>,
-    at: i64,
-) -> Result<i64, StoreError> {
-    insert_with_custom(store, path, body, status, at, &[]).await
+/// The status of record `index` of `object`: the first records go through every documented
+/// status in turn, so each has an example; the rest cycle through `usual`.
+fn status_of(object: &str, index: i64, usual: &[&'static str]) -> Option<&'static str> {
+    let documented = model::object(object)?.field("status")?.values;
+    let index = usize::try_from(index).ok()?;
+    match documented.get(index) {
+        Some(status) => Some(status),
+        None if usual.is_empty() => documented.get(index % documented.len().max(1)).copied(),
+        None => Some(usual[(index - documented.len()) % usual.len()]),
+    }
 }
 
-/// `insert`, for an object with custom fields.
-async fn insert_with_custom(
-    store: &dyn Store,
-    path: &str,
-    body: Json,
-    status: Option<&str>,
-    at: i64,
-    custom: &[CustomField],
-) -> Result<i64, StoreError> {
-    let object = model::object(path)
-        .ok_or_else(|| StoreError::Unusable(format!("demo: no object {path}")))?;
-    let input = records::parse_body(object, &body, true, records::Writer::Server, custom).map_err(
-        |errors| StoreError::Unusable(format!("demo data for {path} is invalid: {errors}")),
-    )?;
-    let (parent, children) = records::insert_statements(
-        object,
-        input,
-        status.or(object.initial_status),
-        stamped_at(at),
-    );
-    store.insert_record(&parent, &children).await
+/// Writes the demo records, completing each with plausible values for what it leaves out,
+/// and remembers their ids so later records can refer to them.
+struct Loader<'a> {
+    store: &'a dyn Store,
+    ids: HashMap<&'static str, Vec<i64>>,
+}
+
+impl<'a> Loader<'a> {
+    fn new(store: &'a dyn Store) -> Self {
+        Self {
+            store,
+            ids: HashMap::new(),
+        }
+    }
+
+    /// Inserts one record (with lines) as the API would, plus columns the API does not let a
+    /// client set (status, timestamps), and returns its id.
+    async fn insert(
+        &mut self,
+        path: &str,
+        body: Json,
+        status: Option<&str>,
+        at: i64,
+    ) -> Result<i64, StoreError> {
+        self.insert_with_custom(path, body, status, at, &[]).await
+    }
+
+    /// `insert`, for an object with custom fields.
+    async fn insert_with_custom(
+        &mut self,
+        path: &str,
+        body: Json,
+        status: Option<&str>,
+        at: i64,
+        custom: &[CustomField],
+    ) -> Result<i64, StoreError> {
+        let object = model::object(path)
+            .ok_or_else(|| StoreError::Unusable(format!("demo: no object {path}")))?;
+        let Json::Object(mut body) = body else {
+            return Err(StoreError::Unusable(format!(
+                "demo: {path} body is not an object"
+            )));
+        };
+        if let Some(status) = status {
+            body.entry("status").or_insert_with(|| json!(status));
+        }
+        let index = self.ids.get(object.path).map_or(0, Vec::len) as i64;
+        let ids = &self.ids;
+        let known = |target: &str, index: i64| {
+            let loaded = ids.get(target).filter(|loaded| !loaded.is_empty())?;
+            Some(loaded[index.rem_euclid(loaded.len() as i64) as usize])
+        };
+        fill::complete(object, &mut body, fill::Slot { index, at }, &known);
+        let input = records::parse_body(
+            object,
+            &Json::Object(body),
+            true,
+            records::Writer::Server,
+            custom,
+        )
+        .map_err(|errors| {
+            StoreError::Unusable(format!("demo data for {path} is invalid: {errors}"))
+        })?;
+        let (parent, children) =
+            records::insert_statements(object, input, object.initial_status, stamped_at(at));
+        let id = self.store.insert_record(&parent, &children).await?;
+        self.ids.entry(object.path).or_default().push(id);
+        Ok(id)
+    }
+
+    /// Points every reference still empty (its target was loaded later) at a record of its
+    /// object, spread over them by id.
+    async fn fill_references(&self) -> Result<(), StoreError> {
+        for object in model::objects() {
+            for reference in object.references {
+                let Some(target) = model::object(reference.object) else {
+                    continue;
+                };
+                let (table, targets) = (model::table(object), model::table(target));
+                let column = crate::api::sql::quoted(object.columns[reference.slot].name);
+                let sql = format!(
+                    "UPDATE {table} SET {column} = (SELECT MIN(t.id) FROM {targets} t \
+                     WHERE t.id >= (SELECT MIN(id) FROM {targets}) + {table}.id % (SELECT COUNT(*) FROM {targets})) \
+                     WHERE {column} IS NULL AND EXISTS (SELECT 1 FROM {targets})"
+                );
+                self.store
+                    .execute(&crate::store::SqlQuery {
+                        sql,
+                        binds: Vec::new(),
+                    })
+                    .await?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The columns the server sets, for a demo record written at `at` by the demo loader.
@@ -132,6 +213,7 @@ pub async fn load(store: &dyn Store, config: &crate::Config) -> Result<bool, Sto
     if store.setting(LOADED_SETTING).await?.is_some() {
         return Ok(false);
     }
+    let mut loader = Loader::new(store);
     let mut currencies = Vec::new();
     for (code, name, decimals) in [
         ("USD", "US Dollar", 2),
@@ -140,14 +222,14 @@ pub async fn load(store: &dyn Store, config: &crate::Config) -> Result<bool, Sto
         ("JPY", "Yen", 0),
     ] {
         currencies.push(
-            insert(
-                store,
-                "currencies",
-                json!({"code": code, "name": name, "decimals": decimals, "enabled-flag": true}),
-                None,
-                EPOCH,
-            )
-            .await?,
+            loader
+                .insert(
+                    "currencies",
+                    json!({"code": code, "name": name, "decimals": decimals, "enabled-flag": true}),
+                    None,
+                    EPOCH,
+                )
+                .await?,
         );
     }
     let mut suppliers = Vec::new();
@@ -167,20 +249,24 @@ pub async fn load(store: &dyn Store, config: &crate::Config) -> Result<bool, Sto
                 "active": true,
             }],
         });
-        suppliers.push(insert(store, "suppliers", body, None, EPOCH + index as i64 * 3600).await?);
+        suppliers.push(
+            loader
+                .insert("suppliers", body, None, EPOCH + index as i64 * 3600)
+                .await?,
+        );
     }
     let mut users = Vec::new();
     for (index, (login, first, last)) in PEOPLE.iter().enumerate() {
         let body = json!({"login": login, "email": format!("{login}@example.com"), "firstname": first, "lastname": last, "active": index != 7});
-        users.push(insert(store, "users", body, None, EPOCH).await?);
+        users.push(loader.insert("users", body, None, EPOCH).await?);
     }
     let mut accounts = Vec::new();
-    for (code, name) in ACCOUNTS {
+    for (index, (code, name)) in ACCOUNTS.iter().enumerate() {
+        // The code is computed from the segments: account, cost center.
+        let cost_center = pick(&["100", "200", "300"], index as i64);
         accounts.push(
-            insert(
-                store,
-                "accounts",
-                json!({"code": code, "name": name, "active": true}),
+            loader.insert("accounts",
+                json!({"segment-1": code, "segment-2": cost_center, "name": name, "active": true}),
                 None,
                 EPOCH,
             )
@@ -193,24 +279,24 @@ pub async fn load(store: &dyn Store, config: &crate::Config) -> Result<bool, Sto
         ("KG", "Kilogram"),
         ("HR", "Hour"),
     ] {
-        insert(
-            store,
-            "uoms",
-            json!({"code": code, "name": name, "allowable-precision": 0, "active": true}),
-            None,
-            EPOCH,
-        )
-        .await?;
+        loader
+            .insert(
+                "uoms",
+                json!({"code": code, "name": name, "allowable-precision": 0, "active": true}),
+                None,
+                EPOCH,
+            )
+            .await?;
     }
     for name in ["Finance", "Engineering", "Operations", "Sales"] {
-        insert(
-            store,
-            "departments",
-            json!({"name": name, "active": true}),
-            None,
-            EPOCH,
-        )
-        .await?;
+        loader
+            .insert(
+                "departments",
+                json!({"name": name, "active": true}),
+                None,
+                EPOCH,
+            )
+            .await?;
     }
     for name in [
         "Office Supplies",
@@ -219,46 +305,46 @@ pub async fn load(store: &dyn Store, config: &crate::Config) -> Result<bool, Sto
         "Facilities",
         "Catering",
     ] {
-        insert(
-            store,
-            "commodities",
-            json!({"name": name, "active": true}),
-            None,
-            EPOCH,
-        )
-        .await?;
+        loader
+            .insert(
+                "commodities",
+                json!({"name": name, "active": true}),
+                None,
+                EPOCH,
+            )
+            .await?;
     }
     for (code, days) in [("Net 30", 30), ("Net 45", 45), ("Net 60", 60)] {
-        insert(
-            store,
-            "payment_terms",
-            json!({"code": code, "days-for-net-payment": days, "active": true}),
-            None,
-            EPOCH,
-        )
-        .await?;
+        loader
+            .insert(
+                "payment_terms",
+                json!({"code": code, "days-for-net-payment": days, "active": true}),
+                None,
+                EPOCH,
+            )
+            .await?;
     }
     for (name, city, country) in [
         ("Headquarters", "San Mateo", "US"),
         ("London office", "London", "GB"),
         ("Berlin office", "Berlin", "DE"),
     ] {
-        insert(store, "addresses", json!({"name": name, "street1": "1 Main Street", "city": city, "postal-code": "10001", "country": {"code": country}, "active": true}), None, EPOCH).await?;
+        loader.insert("addresses", json!({"name": name, "street1": "1 Main Street", "city": city, "postal-code": "10001", "country": {"code": country}, "active": true}), None, EPOCH).await?;
     }
-    reference_data(store, &currencies).await?;
+    reference_data(&mut loader, &currencies).await?;
     for name in ["Approvers", "Buyers", "Integration users"] {
-        insert(
-            store,
-            "user_groups",
-            json!({"name": name, "active": true}),
-            None,
-            EPOCH,
-        )
-        .await?;
+        loader
+            .insert(
+                "user_groups",
+                json!({"name": name, "active": true}),
+                None,
+                EPOCH,
+            )
+            .await?;
     }
     let mut items = Vec::new();
     for (index, name) in ITEMS.iter().enumerate() {
-        items.push(insert(store, "items", json!({"name": name, "description": format!("{name}, catalogue item"), "item-number": format!("ITM-{:03}", index + 1), "active": true}), None, EPOCH).await?);
+        items.push(loader.insert("items", json!({"name": name, "description": format!("{name}, catalogue item"), "item-number": format!("ITM-{:03}", index + 1), "active": true}), None, EPOCH).await?);
     }
     let invoice_fields = invoice_custom_fields(store).await?;
     for index in 0..40i64 {
@@ -291,22 +377,26 @@ pub async fn load(store: &dyn Store, config: &crate::Config) -> Result<bool, Sto
                 "ap-batch": index / 10 + 1,
             },
         });
-        let status = INVOICE_STATUSES[(index % 6) as usize];
-        let invoice =
-            insert_with_custom(store, "invoices", body, Some(status), at, &invoice_fields).await?;
+        let status = status_of("invoices", index, INVOICE_STATUSES);
+        let invoice = loader
+            .insert_with_custom("invoices", body, status, at, &invoice_fields)
+            .await?;
         let files = crate::files::Files {
             store,
             dir: config.files_dir.as_deref(),
         };
         if index % 4 == 0 {
             let number = format!("INV-2026-{:04}", index + 1);
-            let url = format!(
-                "{}/api/invoices/{invoice}/retrieve_image_scan",
-                config.issuer
-            );
-            image_scan(store, files, (invoice, &number), url, at).await?;
+            let upload = crate::files::Upload {
+                content_type: "application/pdf".into(),
+                file_name: format!("{number}.pdf"),
+                bytes: pdf(&format!("Scanned supplier invoice {number}")),
+            };
+            crate::files::image_scan(files, &config.issuer, invoice, upload, at)
+                .await
+                .map_err(|error| StoreError::Unusable(format!("demo image scan: {error}")))?;
         }
-        if status == "approved" {
+        if status == Some("approved") {
             let upload = crate::files::Upload {
                 content_type: "application/pdf".into(),
                 file_name: format!("legal-invoice-{}.pdf", index + 1),
@@ -319,33 +409,33 @@ pub async fn load(store: &dyn Store, config: &crate::Config) -> Result<bool, Sto
         }
     }
     let mut orders = Vec::new();
-    for index in 0..25i64 {
+    for index in 0..40i64 {
         let at = EPOCH + index * DAY;
         let lines: Vec<Json> = (0..(index % 2 + 1))
             .map(|line| json!({"line-num": line + 1, "description": ITEMS[((index + line) % 6) as usize], "quantity": 10 + line, "price": money(999 + index * 100), "account": {"id": accounts[(index % 6) as usize]}}))
             .collect();
         let body = json!({"po-number": format!("PO-{:05}", 4501 + index), "total": money((999 + index * 100) * 10), "supplier": {"id": suppliers[((index * 3) % 10) as usize]}, "currency": {"id": currencies[0]}, "order-lines": lines});
         orders.push(
-            insert(
-                store,
-                "purchase_orders",
-                body,
-                Some(PO_STATUSES[(index % 6) as usize]),
-                at,
-            )
-            .await?,
+            loader
+                .insert(
+                    "purchase_orders",
+                    body,
+                    status_of("purchase_orders", index, PO_STATUSES),
+                    at,
+                )
+                .await?,
         );
     }
     for (index, order) in orders.iter().enumerate().take(6) {
         let body = json!({"status": if index % 2 == 0 { "approved" } else { "pending_approval" }, "justification": "Revised quantity", "order-header-id": order, "requester": {"id": users[index % 8]}, "order-line-changes": [{"description": ITEMS[index % 6], "quantity": 20, "price": money(999 + index as i64 * 100)}]});
-        insert(
-            store,
-            "purchase_order_changes",
-            body,
-            None,
-            EPOCH + index as i64 * DAY,
-        )
-        .await?;
+        loader
+            .insert(
+                "purchase_order_changes",
+                body,
+                None,
+                EPOCH + index as i64 * DAY,
+            )
+            .await?;
     }
     for index in 0..15i64 {
         let at = EPOCH + index * DAY;
@@ -353,110 +443,143 @@ pub async fn load(store: &dyn Store, config: &crate::Config) -> Result<bool, Sto
             .map(|line| json!({"line-number": line + 1, "description": pick(&["Taxi", "Hotel", "Team lunch", "Train ticket"], (index + line) % 4), "amount": money(2500 + (index * 53 + line * 17) % 20000), "expense-date": crate::domain::time::format_rfc3339(at - line * DAY), "account": {"id": accounts[2 + ((index + line) % 2) as usize]}}))
             .collect();
         let body = json!({"title": format!("Trip {} #{}", pick(&["Berlin", "London", "Austin", "Tokyo", "Paris"], index % 5), index + 1), "total": money(2500 + index * 1234), "submitted-at": crate::domain::time::format_rfc3339(at), "expensed-by": {"id": users[(index % 8) as usize]}, "currency": {"id": currencies[(index % 2) as usize]}, "expense-lines": lines});
-        insert(
-            store,
-            "expense_reports",
-            body,
-            Some(EXPENSE_STATUSES[(index % 4) as usize]),
-            at,
-        )
-        .await?;
+        loader
+            .insert(
+                "expense_reports",
+                body,
+                status_of("expense_reports", index, EXPENSE_STATUSES),
+                at,
+            )
+            .await?;
     }
-    for index in 0..10i64 {
+    for index in 0..12i64 {
         let lines = vec![
             json!({"line-num": 1, "description": ITEMS[(index % 6) as usize], "quantity": index + 1, "unit-price": money(1999), "total": money(1999 * (index + 1)), "account": {"id": accounts[0]}}),
         ];
         let body = json!({"justification": "Team needs", "total": money(1999 * (index + 1)), "requested-by": {"id": users[(index % 8) as usize]}, "currency": "USD", "requisition-lines": lines});
-        insert(
-            store,
-            "requisitions",
-            body,
-            Some(pick(
-                &["draft", "pending_approval", "approved", "ordered"],
-                index % 4,
-            )),
-            EPOCH + index * DAY,
-        )
-        .await?;
+        loader
+            .insert(
+                "requisitions",
+                body,
+                status_of("requisitions", index, REQUISITION_STATUSES),
+                EPOCH + index * DAY,
+            )
+            .await?;
     }
     for index in 0..5i64 {
         let body = json!({"name": format!("{} master agreement", SUPPLIERS[index as usize]), "number": format!("CTR-{:03}", index + 1), "status": if index == 4 { "expired" } else { "published" }, "start-date": crate::domain::time::format_rfc3339(EPOCH - 180 * DAY), "end-date": crate::domain::time::format_rfc3339(EPOCH + (index * 90 + 30) * DAY), "supplier": {"id": suppliers[index as usize]}});
-        insert(store, "contracts", body, None, EPOCH).await?;
+        loader.insert("contracts", body, None, EPOCH).await?;
     }
     for index in 0..8i64 {
         let body = json!({"status": pick(&["approved", "pending", "rejected"], index % 3), "position": index % 3 + 1, "approval-date": crate::domain::time::format_rfc3339(EPOCH + index * DAY), "approvable-type": "InvoiceHeader", "approver": {"id": users[(index % 8) as usize]}});
-        insert(store, "approvals", body, None, EPOCH + index * DAY).await?;
+        loader
+            .insert("approvals", body, None, EPOCH + index * DAY)
+            .await?;
     }
     for (index, period) in ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"]
         .iter()
         .enumerate()
     {
-        insert(store, "budget_lines", json!({"description": format!("Operations {period}"), "amount": money(5_000_000 + index as i64 * 250_000), "period": {"name": period}, "currency": {"id": currencies[0]}}), None, EPOCH).await?;
+        loader.insert("budget_lines", json!({"description": format!("Operations {period}"), "amount": money(5_000_000 + index as i64 * 250_000), "period": {"name": period}, "currency": {"id": currencies[0]}}), None, EPOCH).await?;
     }
     for index in 0..6i64 {
         let body = json!({"type": pick(&["InventoryReceipt", "InventoryAdjustment", "InventoryTransfer"], index % 3), "quantity": index * 5 + 5, "transaction-date": crate::domain::time::format_rfc3339(EPOCH + index * DAY), "item": {"id": items[(index % 6) as usize]}});
-        insert(
-            store,
-            "inventory_transactions",
-            body,
-            Some(if index == 5 { "voided" } else { "created" }),
-            EPOCH + index * DAY,
-        )
-        .await?;
+        loader
+            .insert(
+                "inventory_transactions",
+                body,
+                Some(if index == 5 { "voided" } else { "created" }),
+                EPOCH + index * DAY,
+            )
+            .await?;
     }
     for index in 0..3i64 {
         let body = json!({"description": format!("RFQ {}", pick(&["Office furniture", "Cloud hosting", "Catering 2027"], index)), "event-type": "rfq", "state": pick(&["draft", "open", "closed"], index), "start-time": crate::domain::time::format_rfc3339(EPOCH + index * 7 * DAY), "end-time": crate::domain::time::format_rfc3339(EPOCH + (index * 7 + 14) * DAY), "lines": [{"type": "QuoteRequestQuantityLine", "description": ITEMS[index as usize], "quantity": 5 + index}]});
-        insert(store, "quote_requests", body, None, EPOCH).await?;
+        loader.insert("quote_requests", body, None, EPOCH).await?;
     }
     for index in 0..4i64 {
         let body = json!({"type": "ReceivingQuantityConsumption", "quantity": 10 + index, "price": money(1999), "transaction-date": crate::domain::time::format_rfc3339(EPOCH + index * DAY), "item": {"id": items[(index % 6) as usize]}, "exported": index == 0});
-        insert(
-            store,
-            "receiving_transactions",
-            body,
-            Some("created"),
-            EPOCH + index * DAY,
-        )
-        .await?;
+        loader
+            .insert(
+                "receiving_transactions",
+                body,
+                Some("created"),
+                EPOCH + index * DAY,
+            )
+            .await?;
     }
-    for (kind, body) in [
-        (
-            "url",
-            json!({"url": "https://docs.example/contract-terms.pdf"}),
-        ),
-        (
-            "text",
-            json!({"text": "Delivered to the loading dock, signed by J. Smith."}),
-        ),
-    ] {
-        let mut body = body;
-        body["type"] = json!(kind);
-        body["intent"] = json!("Supplier");
-        insert(store, "attachments", body, None, EPOCH).await?;
-    }
+    attachments(&loader, config).await?;
+    loader.fill_references().await?;
     store.insert_setting_if_absent(LOADED_SETTING, "1").await?;
     Ok(true)
 }
 
+/// An attachment on the first record of every object that has them: a file, a URL or a
+/// text, in turn.
+async fn attachments(loader: &Loader<'_>, config: &crate::Config) -> Result<(), StoreError> {
+    let files = crate::files::Files {
+        store: loader.store,
+        dir: config.files_dir.as_deref(),
+    };
+    let attachments = model::object("attachments")
+        .ok_or_else(|| StoreError::Unusable("demo: no attachments".into()))?;
+    let owners = model::objects()
+        .iter()
+        .filter(|object| object.lines.iter().any(|lines| lines.linked()));
+    for (index, owner) in owners.enumerate() {
+        let Some(&owner_id) = ids_of(loader.store, owner.path).await?.first() else {
+            continue;
+        };
+        let at = EPOCH + index as i64 * 3600;
+        let (body, upload) = match index % 3 {
+            0 => (
+                json!({"type": "file", "intent": "Internal"}),
+                Some(crate::files::Upload {
+                    content_type: "application/pdf".into(),
+                    file_name: format!("{}-{owner_id}-delivery-note.pdf", owner.element),
+                    bytes: pdf(&format!("Delivery note for {} {owner_id}", owner.element)),
+                }),
+            ),
+            1 => (
+                json!({"type": "url", "intent": "Supplier", "url": "https://docs.example/contract-terms.pdf"}),
+                None,
+            ),
+            _ => (
+                json!({"type": "text", "intent": "Supplier", "text": "Delivered to the loading dock, signed by J. Smith."}),
+                None,
+            ),
+        };
+        let mut body = body;
+        body["linked-to"] = json!(owner.element);
+        let input = records::parse_body(attachments, &body, true, records::Writer::Server, &[])
+            .map_err(|errors| StoreError::Unusable(format!("demo attachment: {errors}")))?;
+        let values = stamped_at(at)(input.values);
+        crate::files::attach(files, &config.issuer, (owner, owner_id), values, upload, at)
+            .await
+            .map_err(|error| StoreError::Unusable(format!("demo attachment: {error}")))?;
+    }
+    Ok(())
+}
+
 /// Account types, business groups, exchange rates, lookups and their values, shipping terms
 /// and tax codes.
-async fn reference_data(store: &dyn Store, currencies: &[i64]) -> Result<(), StoreError> {
+async fn reference_data(loader: &mut Loader<'_>, currencies: &[i64]) -> Result<(), StoreError> {
     for (index, name) in ["US Corporate", "EU Subsidiary"].iter().enumerate() {
         let body = json!({"name": name, "active": true, "currency": {"id": currencies[index]}});
-        insert(store, "account_types", body, None, EPOCH).await?;
+        loader.insert("account_types", body, None, EPOCH).await?;
     }
     for (name, description) in [
         ("Everyone", "Visible to every user"),
         ("Finance", "Finance team only"),
     ] {
-        insert(
-            store,
-            "business_groups",
-            json!({"name": name, "description": description}),
-            None,
-            EPOCH,
-        )
-        .await?;
+        loader
+            .insert(
+                "business_groups",
+                json!({"name": name, "description": description}),
+                None,
+                EPOCH,
+            )
+            .await?;
     }
     for (from, to, rate) in [
         (0, 1, "0.92"),
@@ -465,13 +588,13 @@ async fn reference_data(store: &dyn Store, currencies: &[i64]) -> Result<(), Sto
         (0, 3, "151.2"),
     ] {
         let body = json!({"from-currency": {"id": currencies[from]}, "to-currency": {"id": currencies[to]}, "rate": rate, "rate-date": crate::domain::time::format_rfc3339(EPOCH)});
-        insert(store, "exchange_rates", body, None, EPOCH).await?;
+        loader.insert("exchange_rates", body, None, EPOCH).await?;
     }
     let mut lookups = Vec::new();
     for (name, level) in [("Cost centers", "Cost center"), ("Projects", "Project")] {
         let body =
             json!({"name": name, "level-1-name": level, "active": true, "fixed-depth": true});
-        lookups.push(insert(store, "lookups", body, None, EPOCH).await?);
+        lookups.push(loader.insert("lookups", body, None, EPOCH).await?);
     }
     for (name, lookup) in [
         ("Cost center 100", 0),
@@ -479,20 +602,20 @@ async fn reference_data(store: &dyn Store, currencies: &[i64]) -> Result<(), Sto
         ("Project Apollo", 1),
     ] {
         let body = json!({"name": name, "active": true, "lookup": {"id": lookups[lookup]}, "external-ref-num": name.rsplit(' ').next()});
-        insert(store, "lookup_values", body, None, EPOCH).await?;
+        loader.insert("lookup_values", body, None, EPOCH).await?;
     }
     for (code, description) in [
         ("FOB", "Free on board"),
         ("CIF", "Cost, insurance and freight"),
     ] {
-        insert(
-            store,
-            "shipping_terms",
-            json!({"code": code, "description": description, "active": true}),
-            None,
-            EPOCH,
-        )
-        .await?;
+        loader
+            .insert(
+                "shipping_terms",
+                json!({"code": code, "description": description, "active": true}),
+                None,
+                EPOCH,
+            )
+            .await?;
     }
     for (code, percentage, country) in [
         ("US-EXEMPT", "0.0", "US"),
@@ -500,7 +623,7 @@ async fn reference_data(store: &dyn Store, currencies: &[i64]) -> Result<(), Sto
         ("DE-STD", "19.0", "DE"),
     ] {
         let body = json!({"code": code, "percentage": percentage, "country": {"code": country}, "active": true, "effective-date": crate::domain::time::format_rfc3339(EPOCH - 365 * DAY)});
-        insert(store, "tax_codes", body, None, EPOCH).await?;
+        loader.insert("tax_codes", body, None, EPOCH).await?;
     }
     Ok(())
 }
@@ -531,50 +654,6 @@ async fn invoice_custom_fields(store: &dyn Store) -> Result<Vec<CustomField>, St
         });
     }
     Ok(fields)
-}
-
-/// Stores a scan of invoice `id` and sets its image-scan elements, as `PUT image_scan` does.
-async fn image_scan(
-    store: &dyn Store,
-    files: crate::files::Files<'_>,
-    (id, number): (i64, &str),
-    url: String,
-    at: i64,
-) -> Result<(), StoreError> {
-    let file_name = format!("{number}.pdf");
-    let bytes = pdf(&format!("Scanned supplier invoice {number}"));
-    let size = bytes.len();
-    let upload = crate::files::Upload {
-        content_type: "application/pdf".into(),
-        file_name: file_name.clone(),
-        bytes,
-    };
-    files
-        .save("invoices", id, "image_scan", upload, at)
-        .await
-        .map_err(|error| StoreError::Unusable(format!("demo image scan: {error}")))?;
-    let invoices = model::object("invoices")
-        .ok_or_else(|| StoreError::Unusable("demo: no invoices".into()))?;
-    let values: Vec<(String, Value)> = [
-        ("image-scan", file_name.clone()),
-        ("image-scan-file-name", file_name),
-        ("image-scan-content-type", "application/pdf".to_string()),
-        ("image-scan-file-size", size.to_string()),
-        ("image-scan-url", url),
-    ]
-    .into_iter()
-    .filter_map(|(element, text)| {
-        let field = invoices.field(element)?;
-        Some((
-            invoices.columns[field.slot].name.to_string(),
-            Value::Text(text),
-        ))
-    })
-    .collect();
-    store
-        .execute(&crate::api::sql::update(invoices, id, &values, None))
-        .await?;
-    Ok(())
 }
 
 /// A one-page PDF that shows `title`: small, valid, the same every time.
@@ -619,7 +698,7 @@ const BULK_BATCH: usize = 1000;
 /// The ids of every record of `object`, in order.
 async fn ids_of(store: &dyn Store, object: &str) -> Result<Vec<i64>, StoreError> {
     let query = crate::store::SqlQuery {
-        sql: format!("SELECT CAST(id AS TEXT) FROM api_{object} ORDER BY id"),
+        sql: format!("SELECT CAST(id AS TEXT) AS text_id FROM api_{object} ORDER BY id"),
         binds: Vec::new(),
     };
     Ok(store
@@ -675,11 +754,10 @@ pub async fn bulk_invoices(
             });
             let input = records::parse_body(object, &body, true, records::Writer::Server, &[])
                 .map_err(|errors| StoreError::Unusable(format!("bulk invoice: {errors}")))?;
-            let status = INVOICE_STATUSES[(index % 6) as usize];
             records.push(records::insert_statements(
                 object,
                 input,
-                Some(status),
+                status_of("invoices", index, INVOICE_STATUSES),
                 stamped_at(at),
             ));
         }
