@@ -3,10 +3,14 @@
 #  1. what authentication costs: GET /api/invoices?limit=50 (JSON) with a bearer token, against
 #     the same list served without authentication (/bench/api, a benchmark-only route), in
 #     alternating wrk rounds;
-#  2. paging latency on 100,000 invoices (one line each) for SQLite and PostgreSQL, at offsets
-#     0, 50,000 and 99,950, with and without a filter.
+#  2. the same list against a floor (bench/floor): the same rows of the same database read with
+#     bare sqlx queries and written with serde_json, in alternating wrk rounds;
+#  3. paging latency on 100,000 invoices written by `coupa demo --size 100000` (one to three
+#     lines each) for SQLite and PostgreSQL, at offsets 0, 50,000 and 99,950, with and without
+#     a filter.
 #
 #   bench/api.sh                    # ROUNDS=3 DURATION=10s
+#   AUTH_ONLY=1 bench/api.sh        # part 1 only;  FLOOR_ONLY=1: part 2 only
 #   PG_URL=postgres://postgres@127.0.0.1:5432/test bench/api.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,11 +25,15 @@ URL="http://127.0.0.1:$PORT"
 
 ensure_tools wrk sqlite3 jq
 cargo build --release --locked -p coupa-cli --features bench-routes
+cargo build --release --locked -p coupa-bench-floor
+FLOOR_PORT=${FLOOR_PORT:-18192}
 
 work=$(mktemp -d)
 server=""
+floor=""
 stop_server() {
   if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; server=""; fi
+  if [ -n "$floor" ]; then kill "$floor" 2>/dev/null || true; wait "$floor" 2>/dev/null || true; floor=""; fi
 }
 trap 'stop_server; rm -rf "$work"' EXIT
 COUPA_ADMIN_TOKEN=$(random_admin_token)
@@ -54,6 +62,7 @@ measure() {
   wrk_round -t1 -c"$1" -d"$2" "${@:3}"
 }
 
+if [ -z "${FLOOR_ONLY:-}" ]; then
 echo "== 1. authentication cost (SQLite, demo data, limit=50, JSON)"
 start_server "sqlite://$work/auth.db"
 bearer=$(token)
@@ -70,33 +79,7 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 python3 -c "print(f'best: bearer {$best_auth} req/s, no auth {$best_open} req/s, authentication costs {(1 - $best_auth / $best_open) * 100:.1f}%')"
 stop_server
-
-# 100,000 invoices with one line each, written straight into the engine's tables.
-load_sqlite() {
-  sqlite3 "$1" <<'SQL'
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000)
-INSERT INTO api_invoices (created_at, updated_at, created_by, updated_by, invoice_number, invoice_date, status, gross_total, exported, supplier_id, currency_id)
-SELECT 1767603600 + i * 60, 1767603600 + i * 60, 'bench', 'bench', printf('BENCH-%06d', i), 1767603600 + i * 60,
-       CASE i % 4 WHEN 0 THEN 'approved' WHEN 1 THEN 'draft' WHEN 2 THEN 'pending_approval' ELSE 'voided' END,
-       (i % 1000) + 0.5, i % 2, (i % 10) + 1, 1 FROM n;
-INSERT INTO api_invoice_lines (created_at, updated_at, created_by, updated_by, invoice_id, line_num, description, quantity, price, total, account_id)
-SELECT created_at, updated_at, 'bench', 'bench', id, 1, 'Paper', 2, 1.25, 2.5, 1 FROM api_invoices WHERE invoice_number LIKE 'BENCH-%';
-ANALYZE;
-SQL
-}
-
-load_postgres() {
-  psql -q "$PG_URL" <<SQL
-SET search_path TO coupa_bench;
-INSERT INTO api_invoices (created_at, updated_at, created_by, updated_by, invoice_number, invoice_date, status, gross_total, exported, supplier_id, currency_id)
-SELECT 1767603600 + i * 60, 1767603600 + i * 60, 'bench', 'bench', 'BENCH-' || lpad(i::text, 6, '0'), 1767603600 + i * 60,
-       (ARRAY['draft', 'pending_approval', 'voided', 'approved'])[i % 4 + 1], (i % 1000) + 0.5, i % 2 = 1, (i % 10) + 1, 1
-FROM generate_series(1, 100000) AS i;
-INSERT INTO api_invoice_lines (created_at, updated_at, created_by, updated_by, invoice_id, line_num, description, quantity, price, total, account_id)
-SELECT created_at, updated_at, 'bench', 'bench', id, 1, 'Paper', 2, 1.25, 2.5, 1 FROM api_invoices WHERE invoice_number LIKE 'BENCH-%';
-ANALYZE;
-SQL
-}
+fi
 
 paging() {
   local store=$1 url=$2
@@ -112,16 +95,43 @@ paging() {
 
 [ -n "${AUTH_ONLY:-}" ] && exit 0
 echo
-echo "== 2. paging latency on 100,000 invoices (one connection, limit=50, JSON)"
+echo "== 2. the API list against a floor (SQLite, demo data, limit=50, JSON)"
+start_server "sqlite://$work/floor.db"
+bearer=$(token)
+target/release/coupa-bench-floor "sqlite://$work/floor.db" "127.0.0.1:$FLOOR_PORT" >"$work/floor.log" 2>&1 &
+floor=$!
+wait_for "http://127.0.0.1:$FLOOR_PORT/invoices?limit=1"
+echo "round  program        req/s      p50       p99"
+rates_api=()
+rates_floor=()
+for round in $(seq 1 "$ROUNDS"); do
+  read -r rate p50 p99 < <(measure "$CONNECTIONS" "$DURATION" -H "Accept: application/json" -H "Authorization: Bearer $bearer" "$URL/api/invoices?limit=50")
+  printf "%-6s %-14s %-10s %-9s %s\n" "$round" "coupa serve" "$rate" "$p50" "$p99"
+  rates_api+=("$rate")
+  read -r rate p50 p99 < <(measure "$CONNECTIONS" "$DURATION" "http://127.0.0.1:$FLOOR_PORT/invoices?limit=50")
+  printf "%-6s %-14s %-10s %-9s %s\n" "$round" "floor" "$rate" "$p50" "$p99"
+  rates_floor+=("$rate")
+done
+python3 - "${rates_api[*]}" "${rates_floor[*]}" <<'PY'
+import statistics, sys
+api = [float(x) for x in sys.argv[1].split()]
+floor = [float(x) for x in sys.argv[2].split()]
+ratios = [a / f for a, f in zip(api, floor)]
+print(f"coupa serve / floor: median of rounds {statistics.median(ratios):.2f}, best {max(api) / max(floor):.2f} (target: at least 0.5)")
+PY
+echo "answer sizes: coupa serve $(curl -fsS -H 'Accept: application/json' -H "Authorization: Bearer $bearer" "$URL/api/invoices?limit=50" | wc -c) bytes, floor $(curl -fsS "http://127.0.0.1:$FLOOR_PORT/invoices?limit=50" | wc -c) bytes"
+stop_server
+[ -n "${FLOOR_ONLY:-}" ] && exit 0
+echo
+echo "== 3. paging latency on 100,000 invoices of coupa demo --size (one connection, limit=50, JSON)"
 echo "store     query                                                req/s      p50       p99"
-start_server "sqlite://$work/paging.db"; stop_server
-load_sqlite "$work/paging.db"
+export COUPA_KEY_ENCRYPTION_KEY=${COUPA_KEY_ENCRYPTION_KEY:-$(head -c 32 /dev/urandom | base64)}
+target/release/coupa demo --size 100000 --database-url "sqlite://$work/paging.db" >/dev/null
 paging sqlite "sqlite://$work/paging.db"
 
 if psql -q "$PG_URL" -c "DROP SCHEMA IF EXISTS coupa_bench CASCADE; CREATE SCHEMA coupa_bench" 2>/dev/null; then
   pg_url="$PG_URL?options=-c%20search_path%3Dcoupa_bench"
-  start_server "$pg_url"; stop_server
-  load_postgres
+  target/release/coupa demo --size 100000 --database-url "$pg_url" >/dev/null
   paging postgres "$pg_url"
   psql -q "$PG_URL" -c "DROP SCHEMA coupa_bench CASCADE"
 else

@@ -227,6 +227,9 @@ pub static CATALOGUE: &[ScopeDef] = &[
             post("/api/expense_reports"),
             put("/api/expense_reports/{id}"),
             put("/api/expense_reports/{id}/submit"),
+            post("/api/expense_lines"),
+            put("/api/expense_lines/{id}"),
+            delete("/api/expense_lines/{id}"),
             post("/api/expense_reports/{id}/attachments"),
         ],
     },
@@ -329,6 +332,7 @@ pub static CATALOGUE: &[ScopeDef] = &[
             put("/api/purchase_orders/{id}/ignore_window_and_issue"),
             put("/api/purchase_orders/{id}/export"),
             post("/api/purchase_order_lines"),
+            delete("/api/purchase_order_lines/{id}"),
             put("/api/purchase_order_lines/{id}/soft_close"),
             put("/api/purchase_order_lines/{id}/soft_close_for_receiving"),
             put("/api/purchase_order_lines/{id}/reopen_for_receiving"),
@@ -359,6 +363,8 @@ pub static CATALOGUE: &[ScopeDef] = &[
             post("/api/requisitions"),
             put("/api/requisitions/{id}"),
             post("/api/requisitions/new/submit_for_approval"),
+            post("/api/requisitions/submit_for_approval"),
+            delete("/api/requisitions/{id}"),
             put("/api/requisitions/{id}/submit_for_approval"),
             put("/api/requisitions/{id}/save_for_later"),
             post("/api/requisitions/{id}/attachments"),
@@ -519,6 +525,7 @@ pub static CATALOGUE: &[ScopeDef] = &[
             put("/api/inventory_transactions/{id}/void"),
             post("/api/receiving_transactions"),
             put("/api/receiving_transactions/{id}"),
+            delete("/api/receiving_transactions/{id}"),
             put("/api/receiving_transactions/{id}/void"),
         ],
     },
@@ -663,6 +670,10 @@ mod tests {
             vec!["core.invoice.write", "core.invoice.create"]
         );
         assert!(scopes_granting("DELETE", "/api/invoices/1").is_empty());
+        assert_eq!(
+            scopes_granting("DELETE", "/api/requisitions/1"),
+            vec!["core.requisition.write"]
+        );
         assert_eq!(
             scopes_granting("POST", "/api/requisitions/new/submit_for_approval"),
             vec!["core.requisition.write"]

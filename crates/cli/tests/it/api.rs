@@ -673,6 +673,71 @@ async fn invoices_and_inventory_transactions_have_their_actions() {
     );
 }
 
+/// `POST /api/requisitions/submit_for_approval` as Coupa documents it, and the documented
+/// deletes: a draft with its lines; not a submitted one; not an object without a delete.
+#[tokio::test]
+async fn documented_creation_actions_and_deletes() {
+    let (server, token) = api_server(Backend::Sqlite).await.unwrap();
+    let lines =
+        json!([{"line-num": 1, "description": "Laptop", "quantity": 2, "unit-price": "1200"}]);
+    let body = json!({"justification": "New laptops", "requisition-lines": lines});
+    let response = server
+        .api(
+            Method::POST,
+            "/api/requisitions/submit_for_approval",
+            Some(&token),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let submitted: Value = response.json().await.unwrap();
+    assert_eq!(submitted["status"], "pending_approval");
+    let draft = create(&server, &token, "/api/requisitions", body).await;
+    assert_eq!(draft["status"], "draft");
+    let line = draft["requisition-lines"][0]["id"].as_i64().unwrap();
+    let delete = |path: String| {
+        let (server, token) = (&server, &token);
+        async move {
+            let response = server.api(Method::DELETE, &path, Some(token), None).await;
+            let status = response.status().as_u16();
+            (status, response.text().await.unwrap())
+        }
+    };
+    let (status, body) = delete(format!("/api/requisitions/{}", submitted["id"])).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("only a draft"), "{body}");
+    let (status, _) = delete(format!("/api/requisitions/{}", draft["id"])).await;
+    assert_eq!(status, 204);
+    for gone in [
+        format!("/api/requisitions/{}", draft["id"]),
+        format!("/api/requisition_lines/{line}"),
+    ] {
+        assert_eq!(get_json(&server, &token, &gone).await.0, 404, "{gone}");
+    }
+    assert_eq!(
+        delete(format!("/api/requisitions/{}", draft["id"])).await.0,
+        404
+    );
+    let department = create(
+        &server,
+        &token,
+        "/api/departments",
+        json!({"name": "Finance"}),
+    )
+    .await;
+    let (status, _) = delete(format!("/api/departments/{}", department["id"])).await;
+    assert_eq!(status, 405, "Coupa documents no department delete");
+    let response = server
+        .api(
+            Method::POST,
+            "/api/requisitions/approve",
+            Some(&token),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(response.status(), 405, "no creation action of that name");
+}
+
 #[tokio::test]
 async fn a_requisition_is_created_and_submitted_in_one_call() {
     let (server, token) = api_server(Backend::Sqlite).await.unwrap();

@@ -73,6 +73,24 @@ fn output_schema(object: &ObjectDef) -> Json {
     json!({"type": "object", "properties": properties})
 }
 
+/// A record as `return_object=shallow` shows it: its own elements, associations as their id,
+/// no lines.
+fn shallow_schema(object: &ObjectDef) -> Json {
+    let mut schema = output_schema(object);
+    if let Some(properties) = schema["properties"].as_object_mut() {
+        for lines in object.lines {
+            properties.remove(lines.name);
+        }
+        for reference in object.references {
+            properties.insert(
+                reference.name.into(),
+                json!({"type": "object", "nullable": true, "description": format!("A record of {} (its id only)", reference.object), "properties": {"id": {"type": "integer", "format": "int64"}}}),
+            );
+        }
+    }
+    schema
+}
+
 /// A record as a request body gives it: the writable elements, with their enumerations,
 /// ranges and lengths, and those required on create.
 fn input_schema(object: &ObjectDef) -> Json {
@@ -148,7 +166,11 @@ fn operation(
     body: bool,
 ) -> Json {
     let needed = scopes::scopes_granting(method, &path.replace("{id}", "1"));
-    let schema = json!({"$ref": format!("#/components/schemas/{}", object.path)});
+    let schema = json!({"anyOf": [
+        {"$ref": format!("#/components/schemas/{}", object.path)},
+        {"$ref": format!("#/components/schemas/{}-shallow", object.path)},
+        {"$ref": "#/components/schemas/limited"},
+    ]});
     let answer = if list {
         json!({"type": "array", "items": schema})
     } else {
@@ -227,7 +249,7 @@ fn responses(method: &str, answer: Json, needed: &[&str], body: bool) -> Json {
         answer
     };
     let mut responses = json!({
-        (if method == "POST" { "201" } else { "200" }): {"description": "OK", "content": {"application/xml": {"schema": {"type": "string"}}, "application/json": {"schema": answer}}},
+        (if method == "POST" { "201" } else { "200" }): {"description": "The record (a list: records). With return_object=shallow, its own elements and associations as their id, without lines; with return_object=limited, its id only; with fields=[...], the elements named", "content": {"application/xml": {"schema": {"type": "string"}}, "application/json": {"schema": answer}}},
         "400": error("An unknown attribute, a malformed filter or a malformed body"),
         "401": with_header("No valid access token", "WWW-Authenticate", "The Bearer challenge (RFC 6750)"),
         "403": with_header(&format!("The token lacks the scope: one of {}", needed.join(", ")), "WWW-Authenticate", "The insufficient_scope challenge"),
@@ -242,8 +264,11 @@ fn responses(method: &str, answer: Json, needed: &[&str], body: bool) -> Json {
         if method != "GET" {
             map.insert(
                 "204".into(),
-                json!({"description": "Done, with return_object=none: no content"}),
+                json!({"description": "Done, with return_object=none (or a DELETE): no content"}),
             );
+            if method == "DELETE" {
+                map.remove("200");
+            }
             map.insert(
                 "422".into(),
                 error("Invalid attributes or an illegal status change"),
@@ -262,6 +287,7 @@ pub fn document(server_url: &str) -> Json {
     let mut schemas = Map::new();
     for object in model::objects() {
         schemas.insert(object.path.into(), output_schema(object));
+        schemas.insert(format!("{}-shallow", object.path), shallow_schema(object));
         schemas.insert(format!("{}-input", object.path), input_schema(object));
         let collection = format!("/api/{}", object.path);
         let member = format!("/api/{}/{{id}}", object.path);
@@ -297,9 +323,19 @@ pub fn document(server_url: &str) -> Json {
                 false,
                 true,
             ),
+            (
+                &member,
+                "DELETE",
+                format!(
+                    "Delete one of {} (a document: only in its initial status)",
+                    object.path
+                ),
+                false,
+                false,
+            ),
         ];
         for (path, method, summary, list, body) in operations {
-            if granted(method, path) {
+            if granted(method, path) && (method != "DELETE" || object.deletable) {
                 let ops = paths
                     .entry(path.clone())
                     .or_insert_with(|| Json::Object(Map::new()));
@@ -310,6 +346,7 @@ pub fn document(server_url: &str) -> Json {
         for action in object.actions {
             let on_record = format!("/api/{}/{{id}}/{}", object.path, action.name);
             let on_create = format!("/api/{}/new/{}", object.path, action.name);
+            let on_collection = format!("/api/{}/{}", object.path, action.name);
             let from = if action.from.is_empty() {
                 "any status".to_string()
             } else {
@@ -325,14 +362,20 @@ pub fn document(server_url: &str) -> Json {
                     json!({"put": operation(summary.clone(), "PUT", &on_record, object, false, false)}),
                 );
             }
-            if granted("POST", &on_create) {
-                paths.insert(
-                    on_create.clone(),
-                    json!({"post": operation(summary, "POST", &on_create, object, false, true)}),
-                );
+            for create in [&on_create, &on_collection] {
+                if granted("POST", create) {
+                    paths.insert(
+                        create.clone(),
+                        json!({"post": operation(summary.clone(), "POST", create, object, false, true)}),
+                    );
+                }
             }
         }
     }
+    schemas.insert(
+        "limited".into(),
+        json!({"type": "object", "description": "A record as return_object=limited shows it: its id only", "properties": {"id": {"type": "integer", "format": "int64"}}, "required": ["id"]}),
+    );
     schemas.insert(
         "errors".into(),
         json!({"type": "object", "properties": {"errors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}}, "required": ["errors"]}),
@@ -367,6 +410,10 @@ mod tests {
         assert!(paths["/api/invoices"]["get"].is_object());
         assert!(paths["/api/purchase_orders/{id}/issue"]["put"].is_object());
         assert!(paths["/api/requisitions/new/submit_for_approval"]["post"].is_object());
+        assert!(paths["/api/requisitions/submit_for_approval"]["post"].is_object());
+        assert!(paths["/api/requisitions/{id}"]["delete"]["responses"]["204"].is_object());
+        assert!(paths["/api/requisitions/{id}"]["delete"]["responses"]["200"].is_null());
+        assert!(paths["/api/invoices/{id}"]["delete"].is_null());
         assert!(
             paths
                 .get("/api/purchase_order_lines/{id}")

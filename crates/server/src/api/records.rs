@@ -229,6 +229,20 @@ pub fn insert_statements(
     (sql::insert(object, &values, None), children)
 }
 
+/// The statements that delete record `id`: its row, then its lines and custom values.
+pub fn delete_statements(object: &ObjectDef, id: i64) -> (sql::SqlQuery, Vec<sql::SqlQuery>) {
+    let mut then: Vec<sql::SqlQuery> = object
+        .lines
+        .iter()
+        .filter_map(line_parts)
+        .map(|(line_object, parent)| {
+            sql::delete_where(line_object, line_object.columns[parent.slot].name, id)
+        })
+        .collect();
+    then.push(sql::delete_custom_values(object, id));
+    (sql::delete(object, id), then)
+}
+
 /// The statements that set (or clear) the custom fields of record `id`.
 pub fn custom_value_statements(object: &ObjectDef, id: i64, input: &Input) -> Vec<sql::SqlQuery> {
     input

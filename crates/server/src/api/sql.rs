@@ -411,6 +411,26 @@ pub fn delete(object: &ObjectDef, id: i64) -> SqlQuery {
     }
 }
 
+/// Deletes the rows of `object` whose `column` is `id` (the lines of a record).
+pub fn delete_where(object: &ObjectDef, column: &str, id: i64) -> SqlQuery {
+    SqlQuery {
+        sql: format!(
+            "DELETE FROM {} WHERE {} = $1",
+            model::table(object),
+            quoted(column)
+        ),
+        binds: vec![SqlValue::Integer(id)],
+    }
+}
+
+/// Deletes every custom field value of record `id`.
+pub fn delete_custom_values(object: &ObjectDef, id: i64) -> SqlQuery {
+    SqlQuery {
+        sql: "DELETE FROM custom_values WHERE record_id = $1 AND object = $2".into(),
+        binds: vec![SqlValue::Integer(id), SqlValue::Text(object.path.into())],
+    }
+}
+
 /// `INSERT ... RETURNING id`. With `parent_column`, `$1` is left for the parent's id, which
 /// the store binds once the parent exists.
 pub fn insert(

@@ -60,7 +60,9 @@ fn routes(state: Arc<AppState>) -> Router {
             "/api/{object}/{id}",
             get(resources::show)
                 .put(resources::update)
-                .patch(resources::update),
+                .patch(resources::update)
+                .post(resources::create_then)
+                .delete(resources::delete),
         )
         .route(
             "/api/{object}/{id}/{action}",

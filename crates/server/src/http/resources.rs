@@ -395,6 +395,51 @@ async fn copy_record(
     Ok(one_record(StatusCode::CREATED, format, &record, &view))
 }
 
+/// `POST /api/{object}/{action}`: create a record and take the action at once, as
+/// `POST /api/requisitions/submit_for_approval` does.
+pub async fn create_then(
+    State(state): State<Arc<AppState>>,
+    format: ResponseFormat,
+    Path((path, action)): Path<(String, String)>,
+    Extension(caller): Extension<Caller>,
+    RawQuery(raw_query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response> {
+    let request = Creation {
+        path: &path,
+        action: Some(&action),
+        raw_query: raw_query.as_deref(),
+    };
+    create_record(&state, format, request, &caller, &headers, body).await
+}
+
+/// `DELETE /api/{object}/{id}`, where Coupa documents it: the record with its lines; a
+/// document only while it is in its initial status (a draft).
+pub async fn delete(
+    State(state): State<Arc<AppState>>,
+    Path((path, id)): Path<(String, String)>,
+) -> Result<Response> {
+    let object = object_or_404(&path)?;
+    if !object.deletable {
+        return Err(not_served_error());
+    }
+    let id = id_or_404(&id)?;
+    let record = load(&state, object, id).await?;
+    if let Some(initial) = object.initial_status {
+        let status = object.slot("status").and_then(|slot| record.value(slot));
+        if status.is_some_and(|status| status != initial) {
+            return Err(ApiError::invalid(CoupaErrors::single(
+                "status",
+                format!("only a {initial} {} can be deleted", object.element),
+            )));
+        }
+    }
+    let (first, then) = records::delete_statements(object, id);
+    state.store.execute_then(&first, &then).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 fn not_served_error() -> ApiError {
     ApiError::not_found("this resource is not served by this instance yet")
 }

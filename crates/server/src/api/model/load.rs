@@ -44,6 +44,8 @@ struct Overlay {
     actions: Vec<ActionSpec>,
     #[serde(default)]
     copy: bool,
+    #[serde(default)]
+    delete: bool,
     /// Records belong to records of any object, by hidden link columns (attachments).
     #[serde(default)]
     links: bool,
@@ -426,6 +428,7 @@ fn build(
             initial_status: overlay.initial_status.as_deref().map(leak_str),
             actions: leak(actions),
             copyable: overlay.copy,
+            deletable: overlay.delete,
             links,
             summary: leak_strs(&overlay.summary),
         },

@@ -206,6 +206,8 @@ pub struct ObjectDef {
     pub actions: &'static [Action],
     /// `POST /api/{object}/{id}/copy` makes a copy.
     pub copyable: bool,
+    /// `DELETE /api/{object}/{id}` deletes a record (of the initial status, for a document).
+    pub deletable: bool,
     /// Records of this object belong to records of others (attachments).
     pub links: Option<Links>,
     /// Elements shown when the record is nested in another (besides `id`).
@@ -316,6 +318,27 @@ mod tests {
                     || !coupa_proto::scopes::scopes_granting("POST", &on_create).is_empty();
                 assert!(granted, "{} has no route in the catalogue", action.name);
             }
+        }
+    }
+
+    /// The objects records can be deleted from are those Coupa documents
+    /// `DELETE /api/{object}/:id` for, and the scope catalogue grants exactly those deletes.
+    #[test]
+    fn deletes_are_the_documented_ones() {
+        let documented: Vec<&str> = include_str!("../../../model/coupa-api-actions.tsv")
+            .lines()
+            .filter_map(|row| {
+                let mut columns = row.split('\t');
+                let (object, method, path) = (columns.next()?, columns.next()?, columns.next()?);
+                (method == "DELETE" && path == format!("/api/{object}/:id")).then_some(object)
+            })
+            .collect();
+        for object in objects() {
+            let member = format!("/api/{}/1", object.path);
+            let granted = !coupa_proto::scopes::scopes_granting("DELETE", &member).is_empty();
+            assert_eq!(object.deletable, granted, "{member}");
+            let expected = documented.contains(&object.path);
+            assert_eq!(object.deletable, expected, "{}", object.path);
         }
     }
 
