@@ -24,8 +24,8 @@ PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/test}
 URL="http://127.0.0.1:$PORT"
 
 ensure_tools wrk sqlite3 jq
-cargo build --release --locked -p coupa-cli --features bench-routes
-cargo build --release --locked -p coupa-bench-floor
+# One build of both, so that they share their dependencies' features.
+cargo build --release --locked -p coupa-cli -p coupa-bench-floor --features coupa-cli/bench-routes
 FLOOR_PORT=${FLOOR_PORT:-18192}
 
 work=$(mktemp -d)

@@ -738,6 +738,123 @@ async fn documented_creation_actions_and_deletes() {
     assert_eq!(response.status(), 405, "no creation action of that name");
 }
 
+/// The documented nested routes: an expense report's lines and a supplier's remit-to
+/// addresses, listed, created, shown, changed and deleted under their record, and only there.
+#[tokio::test]
+async fn lines_are_served_under_their_record() {
+    let (server, token) = api_server(Backend::Sqlite).await.unwrap();
+    let send = |method: Method, path: String, body: Option<Value>| {
+        let (server, token) = (&server, &token);
+        async move {
+            let response = server.api(method, &path, Some(token), body).await;
+            let status = response.status().as_u16();
+            let text = response.text().await.unwrap();
+            (
+                status,
+                serde_json::from_str(&text).unwrap_or(Value::String(text)),
+            )
+        }
+    };
+    let line = |description: &str| json!({"line-number": 1, "description": description, "amount": "12.50"});
+    let report = create(
+        &server,
+        &token,
+        "/api/expense_reports",
+        json!({"title": "Berlin", "expense-lines": [line("Taxi")]}),
+    )
+    .await;
+    let other = create(
+        &server,
+        &token,
+        "/api/expense_reports",
+        json!({"title": "Paris", "expense-lines": [line("Hotel")]}),
+    )
+    .await;
+    let (id, other_line) = (&report["id"], &other["expense-lines"][0]["id"]);
+    let lines = format!("/api/expense_reports/{id}/expense_lines");
+    let (status, listed) = send(Method::GET, lines.clone(), None).await;
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["description"], "Taxi");
+    let (status, added) = send(Method::POST, lines.clone(), Some(line("Train"))).await;
+    assert_eq!(status, 201, "{added}");
+    assert_eq!(added["expense-report-id"], *id, "{added}");
+    let added_path = format!("{lines}/{}", added["id"]);
+    let (status, shown) = send(Method::GET, added_path.clone(), None).await;
+    assert_eq!((status, &shown["description"]), (200, &json!("Train")));
+    let (status, changed) = send(
+        Method::PUT,
+        added_path.clone(),
+        Some(json!({"description": "Night train"})),
+    )
+    .await;
+    assert_eq!(
+        (status, &changed["description"]),
+        (200, &json!("Night train"))
+    );
+    let (status, _) = send(Method::GET, format!("{lines}/{other_line}"), None).await;
+    assert_eq!(status, 404, "a line of another report");
+    let (status, _) = send(Method::DELETE, format!("{lines}/{other_line}"), None).await;
+    assert_eq!(status, 404, "not deleted through another report");
+    let (status, _) = send(Method::DELETE, added_path.clone(), None).await;
+    assert_eq!(status, 204);
+    assert_eq!(send(Method::GET, added_path, None).await.0, 404);
+    let (_, listed) = send(
+        Method::GET,
+        format!("{lines}?fields=[\"description\"]"),
+        None,
+    )
+    .await;
+    assert_eq!(listed, json!([{"description": "Taxi"}]));
+    assert_eq!(
+        send(
+            Method::GET,
+            "/api/expense_reports/999999/expense_lines".into(),
+            None
+        )
+        .await
+        .0,
+        404
+    );
+
+    let address = |code: &str| json!({"remit-to-code": code, "name": "Acme remittance", "street1": "1 Main Street", "city": "Chicago", "postal-code": "60601"});
+    let supplier = create(
+        &server,
+        &token,
+        "/api/suppliers",
+        json!({"name": "Acme", "remit-to-addresses": [address("RT-1")]}),
+    )
+    .await;
+    let addresses = format!("/api/suppliers/{}/addresses", supplier["id"]);
+    let (status, listed) = send(Method::GET, addresses.clone(), None).await;
+    assert_eq!(
+        (status, &listed[0]["remit-to-code"]),
+        (200, &json!("RT-1")),
+        "{listed}"
+    );
+    let (status, added) = send(Method::POST, addresses.clone(), Some(address("RT-2"))).await;
+    assert_eq!(status, 201, "{added}");
+    let remit = format!(
+        "/api/suppliers/{}/remit_to_addresses/{}",
+        supplier["id"], added["id"]
+    );
+    assert_eq!(
+        send(Method::GET, remit.clone(), None).await.0,
+        405,
+        "only its DELETE is documented"
+    );
+    assert_eq!(send(Method::DELETE, remit, None).await.0, 204);
+    let (_, listed) = send(Method::GET, addresses, None).await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let (status, _) = send(
+        Method::GET,
+        format!("/api/invoices/{id}/invoice_lines"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404, "Coupa documents no such route");
+}
+
 #[tokio::test]
 async fn a_requisition_is_created_and_submitted_in_one_call() {
     let (server, token) = api_server(Backend::Sqlite).await.unwrap();

@@ -165,7 +165,7 @@ fn operation(
     list: bool,
     body: bool,
 ) -> Json {
-    let needed = scopes::scopes_granting(method, &path.replace("{id}", "1"));
+    let needed = scopes::scopes_granting(method, &concrete(path));
     let schema = json!({"anyOf": [
         {"$ref": format!("#/components/schemas/{}", object.path)},
         {"$ref": format!("#/components/schemas/{}-shallow", object.path)},
@@ -210,8 +210,10 @@ fn operation(
             json!({"type": "string", "enum": ["asc", "desc"]}),
         ));
     }
-    if path.contains("{id}") {
-        parameters.push(json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "format": "int64"}}));
+    for name in ["id", "line_id"] {
+        if path.contains(&format!("{{{name}}}")) {
+            parameters.push(json!({"name": name, "in": "path", "required": true, "schema": {"type": "integer", "format": "int64"}}));
+        }
     }
     let mut operation = json!({
         "summary": summary,
@@ -282,6 +284,24 @@ fn responses(method: &str, answer: Json, needed: &[&str], body: bool) -> Json {
     responses
 }
 
+/// A path of the document with its parameters filled, as the scope catalogue matches it.
+fn concrete(path: &str) -> String {
+    path.replace("{id}", "1").replace("{line_id}", "1")
+}
+
+/// The lines of `object` served under its records: (segment, line object), as the scope
+/// catalogue grants them.
+fn nested_routes(object: &ObjectDef) -> Vec<(&'static str, &'static ObjectDef)> {
+    let segments = object
+        .lines
+        .iter()
+        .map(|lines| lines.object)
+        .chain(object.nested_as.iter().map(|(segment, _)| *segment));
+    segments
+        .filter_map(|segment| Some((segment, model::object(object.nested(segment)?.object)?)))
+        .collect()
+}
+
 pub fn document(server_url: &str) -> Json {
     let mut paths = Map::new();
     let mut schemas = Map::new();
@@ -291,9 +311,8 @@ pub fn document(server_url: &str) -> Json {
         schemas.insert(format!("{}-input", object.path), input_schema(object));
         let collection = format!("/api/{}", object.path);
         let member = format!("/api/{}/{{id}}", object.path);
-        let granted = |method: &str, path: &str| {
-            !scopes::scopes_granting(method, &path.replace("{id}", "1")).is_empty()
-        };
+        let granted =
+            |method: &str, path: &str| !scopes::scopes_granting(method, &concrete(path)).is_empty();
         let operations = [
             (
                 &collection,
@@ -341,6 +360,27 @@ pub fn document(server_url: &str) -> Json {
                     .or_insert_with(|| Json::Object(Map::new()));
                 ops[method.to_ascii_lowercase().as_str()] =
                     operation(summary, method, path, object, list, body);
+            }
+        }
+        for (segment, line_object) in nested_routes(object) {
+            let lines = format!("/api/{}/{{id}}/{segment}", object.path);
+            let line = format!("{lines}/{{line_id}}");
+            let operations = [
+                (&lines, "GET", "List the lines", true, false),
+                (&lines, "POST", "Add a line", false, true),
+                (&line, "GET", "Show a line", false, false),
+                (&line, "PUT", "Update a line", false, true),
+                (&line, "DELETE", "Delete a line", false, false),
+            ];
+            for (path, method, summary, list, body) in operations {
+                if granted(method, path) {
+                    let ops = paths
+                        .entry(path.clone())
+                        .or_insert_with(|| Json::Object(Map::new()));
+                    let summary = format!("{summary} ({segment} of {})", object.path);
+                    ops[method.to_ascii_lowercase().as_str()] =
+                        operation(summary, method, path, line_object, list, body);
+                }
             }
         }
         for action in object.actions {
@@ -414,6 +454,11 @@ mod tests {
         assert!(paths["/api/requisitions/{id}"]["delete"]["responses"]["204"].is_object());
         assert!(paths["/api/requisitions/{id}"]["delete"]["responses"]["200"].is_null());
         assert!(paths["/api/invoices/{id}"]["delete"].is_null());
+        let addresses = &paths["/api/suppliers/{id}/addresses/{line_id}"];
+        assert!(addresses["put"].is_object() && addresses["delete"].is_object());
+        assert!(paths["/api/expense_reports/{id}/expense_lines"]["post"].is_object());
+        assert!(paths["/api/suppliers/{id}/remit_to_addresses/{line_id}"]["get"].is_null());
+        assert!(!paths.contains_key("/api/invoices/{id}/invoice_lines"));
         assert!(
             paths
                 .get("/api/purchase_order_lines/{id}")

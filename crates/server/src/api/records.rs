@@ -11,13 +11,22 @@ use super::render::Record;
 use super::sql;
 use crate::store::{Store, StoreError};
 
+/// How much of the records a record points at to load: what a nested association shows by
+/// default (id and summary), or every element (a `fields` selection may name any).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Associated {
+    Summary,
+    Full,
+}
+
 pub async fn list(
     store: &dyn Store,
     object: &'static ObjectDef,
     custom: &[CustomField],
     query: &ListQuery,
+    associated: Associated,
 ) -> Result<Vec<Record>, StoreError> {
-    load(store, object, custom, &sql::list(object, query)).await
+    load(store, object, custom, &sql::list(object, query), associated).await
 }
 
 pub async fn one(
@@ -26,11 +35,15 @@ pub async fn one(
     custom: &[CustomField],
     id: i64,
 ) -> Result<Option<Record>, StoreError> {
-    Ok(
-        load(store, object, custom, &sql::by_ids(object, "id", &[id]))
-            .await?
-            .pop(),
+    Ok(load(
+        store,
+        object,
+        custom,
+        &sql::by_ids(object, "id", &[id]),
+        Associated::Full,
     )
+    .await?
+    .pop())
 }
 
 /// Runs a SELECT of `object` and attaches every record's references, lines and custom
@@ -40,14 +53,15 @@ async fn load(
     object: &'static ObjectDef,
     custom: &[CustomField],
     select: &sql::SqlQuery,
+    associated: Associated,
 ) -> Result<Vec<Record>, StoreError> {
     let rows = store.select_rows(select).await?;
     let mut records: Vec<Record> = rows
         .into_iter()
         .map(|values| Record::new(object, values))
         .collect();
-    attach_references(store, &mut records).await?;
-    attach_lines(store, &mut records).await?;
+    attach_references(store, &mut records, associated).await?;
+    attach_lines(store, &mut records, associated).await?;
     attach_custom_fields(store, object, custom, &mut records).await?;
     Ok(records)
 }
@@ -86,7 +100,11 @@ async fn attach_custom_fields(
 }
 
 /// One query per reference for the whole page, never one per record.
-async fn attach_references(store: &dyn Store, records: &mut [Record]) -> Result<(), StoreError> {
+async fn attach_references(
+    store: &dyn Store,
+    records: &mut [Record],
+    associated: Associated,
+) -> Result<(), StoreError> {
     let Some(object) = records.first().map(|record| record.object) else {
         return Ok(());
     };
@@ -102,10 +120,20 @@ async fn attach_references(store: &dyn Store, records: &mut [Record]) -> Result<
         ids.dedup();
         let mut found: HashMap<i64, Record> = HashMap::new();
         if !ids.is_empty() {
-            for values in store
-                .select_rows(&sql::by_ids(referenced, "id", &ids))
-                .await?
-            {
+            let (select, slots) = match associated {
+                Associated::Full => (sql::by_ids(referenced, "id", &ids), Vec::new()),
+                Associated::Summary => sql::summaries_by_ids(referenced, &ids),
+            };
+            for row in store.select_rows(&select).await? {
+                let values = if slots.is_empty() {
+                    row
+                } else {
+                    let mut values = vec![None; referenced.columns.len()];
+                    for (slot, value) in slots.iter().zip(row) {
+                        values[*slot] = value;
+                    }
+                    values
+                };
                 let record = Record::new(referenced, values);
                 if let Some(id) = record.id() {
                     found.insert(id, record);
@@ -123,7 +151,11 @@ async fn attach_references(store: &dyn Store, records: &mut [Record]) -> Result<
 }
 
 /// One query per kind of lines for the whole page.
-async fn attach_lines(store: &dyn Store, records: &mut [Record]) -> Result<(), StoreError> {
+async fn attach_lines(
+    store: &dyn Store,
+    records: &mut [Record],
+    associated: Associated,
+) -> Result<(), StoreError> {
     let Some(object) = records.first().map(|record| record.object) else {
         return Ok(());
     };
@@ -150,7 +182,7 @@ async fn attach_lines(store: &dyn Store, records: &mut [Record]) -> Result<(), S
             .into_iter()
             .map(|values| Record::new(line_object, values))
             .collect();
-        attach_references(store, &mut line_records).await?;
+        attach_references(store, &mut line_records, associated).await?;
         let mut by_parent: HashMap<i64, Vec<Record>> = HashMap::new();
         for line in line_records {
             if let Some(parent_id) = line.integer(parent_slot) {
@@ -180,6 +212,7 @@ pub async fn linked(
         object,
         &[],
         &sql::linked_to(object, owner.path, &[owner_id]),
+        Associated::Full,
     )
     .await
 }
@@ -290,7 +323,7 @@ pub struct Input {
 
 impl Input {
     /// Sets a column's value; a later element naming the same column wins.
-    fn set(&mut self, column: &str, value: Value) {
+    pub fn set(&mut self, column: &str, value: Value) {
         self.values.retain(|(name, _)| name != column);
         self.values.push((column.to_string(), value));
     }

@@ -1,7 +1,8 @@
 //! Coupa's two renderings of the same records: JSON (no root node, hyphenated keys, decimals
 //! as strings, as Rails writes them) and XML (typed attributes, `nil="true"`, arrays).
 
-use serde_json::{Map, Value as Json};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde_json::Value as Json;
 
 use super::model::{self, FieldType, ObjectDef};
 use super::view::{Depth, Selection, View};
@@ -97,7 +98,7 @@ struct Shape<'a> {
     selection: Option<&'a Selection>,
 }
 
-impl Shape<'_> {
+impl<'a> Shape<'a> {
     fn shows(&self, record: &Record, name: &str) -> bool {
         if self.depth == Depth::Limited || self.depth == Depth::None {
             return name == "id";
@@ -110,7 +111,7 @@ impl Shape<'_> {
     }
 
     /// The shape of an associated record named `name`.
-    fn nested(&self, name: &str) -> Shape<'_> {
+    fn nested(&self, name: &str) -> Shape<'a> {
         let selection = self.selection.and_then(|selection| selection.nested(name));
         Shape {
             depth: Depth::Full,
@@ -183,10 +184,6 @@ fn root_shape(view: &View) -> Shape<'_> {
     }
 }
 
-pub fn json(record: &Record, view: &View) -> Json {
-    json_of(record, &root_shape(view))
-}
-
 /// The custom fields to show of a record: those loaded, unless the shape leaves them out.
 fn custom_fields<'r>(
     record: &'r Record,
@@ -199,74 +196,163 @@ fn custom_fields<'r>(
     record.custom.as_deref().filter(|_| shown)
 }
 
-fn json_scalar(kind: FieldType, text: Option<&str>) -> Json {
-    match text.and_then(|text| scalar(kind, text)) {
-        None => Json::Null,
-        Some(Scalar::Integer(n)) => Json::from(n),
-        Some(Scalar::Boolean(b)) => Json::Bool(b),
-        Some(Scalar::Decimal(s) | Scalar::DateTime(s) | Scalar::Text(s)) => Json::String(s),
+/// A record as a JSON value (for callers that inspect it; answers are written with
+/// `json_record`).
+pub fn json(record: &Record, view: &View) -> Json {
+    serde_json::to_value(json_record(record, view)).unwrap_or(Json::Null)
+}
+
+/// A record as JSON, written straight into the answer without building a tree first.
+pub fn json_record<'a>(record: &'a Record, view: &'a View) -> impl Serialize + 'a {
+    JsonRecord {
+        record,
+        shape: root_shape(view),
     }
 }
 
-fn json_of(record: &Record, shape: &Shape) -> Json {
-    let mut map = Map::new();
-    for (name, kind, text) in scalars(record, shape) {
-        let value = match text {
-            Some(login) if name == "created-by" || name == "updated-by" => {
-                serde_json::json!({ "login": login })
-            }
-            _ => json_scalar(kind, text),
-        };
-        map.insert(name.to_string(), value);
+/// Records as a JSON array, written straight into the answer.
+pub fn json_list<'a>(records: &'a [Record], view: &'a View) -> impl Serialize + 'a {
+    JsonRecords {
+        records,
+        shape: root_shape(view),
     }
-    if shape.depth == Depth::Shallow {
-        for (name, _) in &record.references {
-            if shape.shows(record, name) {
-                let id = reference_id(record, name)
-                    .map_or(Json::Null, |id| serde_json::json!({ "id": id }));
-                map.insert((*name).to_string(), id);
-            }
+}
+
+struct JsonRecord<'a> {
+    record: &'a Record,
+    shape: Shape<'a>,
+}
+
+struct JsonRecords<'a> {
+    records: &'a [Record],
+    shape: Shape<'a>,
+}
+
+/// A stored value as JSON: numbers and booleans as such, decimals and times as strings.
+struct JsonScalar<'a>(FieldType, Option<&'a str>);
+
+/// `{"login": ...}`, as created-by and updated-by show their user.
+struct JsonLogin<'a>(&'a str);
+
+/// `{"id": ...}`, as a shallow rendering shows an association.
+struct JsonId(i64);
+
+impl Serialize for JsonRecords<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut list = serializer.serialize_seq(Some(self.records.len()))?;
+        for record in self.records {
+            list.serialize_element(&JsonRecord {
+                record,
+                shape: self.shape,
+            })?;
+        }
+        list.end()
+    }
+}
+
+impl Serialize for JsonScalar<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let JsonScalar(kind, text) = *self;
+        match (kind, text) {
+            (_, None) => serializer.serialize_none(),
+            (FieldType::String, Some(text)) => serializer.serialize_str(text),
+            (kind, Some(text)) => match scalar(kind, text) {
+                None => serializer.serialize_none(),
+                Some(Scalar::Integer(n)) => serializer.serialize_i64(n),
+                Some(Scalar::Boolean(b)) => serializer.serialize_bool(b),
+                Some(Scalar::Decimal(s) | Scalar::DateTime(s) | Scalar::Text(s)) => {
+                    serializer.serialize_str(&s)
+                }
+            },
         }
     }
-    if shape.associations() {
-        for (name, referenced) in &record.references {
-            if shape.shows(record, name) {
-                let value = referenced.as_ref().map_or(Json::Null, |referenced| {
-                    json_of(referenced, &shape.nested(name))
-                });
-                map.insert((*name).to_string(), value);
+}
+
+impl Serialize for JsonLogin<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry("login", self.0)?;
+        map.end()
+    }
+}
+
+impl Serialize for JsonId {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry("id", &self.0)?;
+        map.end()
+    }
+}
+
+impl Serialize for JsonRecord<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (record, shape) = (self.record, &self.shape);
+        let mut map = serializer.serialize_map(None)?;
+        for (name, kind, text) in scalars(record, shape) {
+            match text {
+                Some(login) if name == "created-by" || name == "updated-by" => {
+                    map.serialize_entry(name, &JsonLogin(login))?
+                }
+                _ => map.serialize_entry(name, &JsonScalar(kind, text))?,
             }
         }
-        for (name, lines) in &record.lines {
-            if !shape.shows(record, name) {
-                continue;
+        if shape.depth == Depth::Shallow {
+            for (name, _) in &record.references {
+                if shape.shows(record, name) {
+                    map.serialize_entry(name, &reference_id(record, name).map(JsonId))?;
+                }
             }
-            let line_shape = Shape {
-                summary: false,
-                ..shape.nested(name)
-            };
-            let rendered = lines
+        }
+        if shape.associations() {
+            for (name, referenced) in &record.references {
+                if shape.shows(record, name) {
+                    let nested = referenced.as_deref().map(|referenced| JsonRecord {
+                        record: referenced,
+                        shape: shape.nested(name),
+                    });
+                    map.serialize_entry(name, &nested)?;
+                }
+            }
+            for (name, lines) in &record.lines {
+                if !shape.shows(record, name) {
+                    continue;
+                }
+                let line_shape = Shape {
+                    summary: false,
+                    ..shape.nested(name)
+                };
+                let lines = JsonRecords {
+                    records: lines,
+                    shape: line_shape,
+                };
+                map.serialize_entry(name, &lines)?;
+            }
+            for (embedded, value) in embedded(record, shape) {
+                map.serialize_entry(embedded.name, &value)?;
+            }
+        }
+        if let Some(custom) = custom_fields(record, shape) {
+            let values: Vec<(&str, JsonScalar<'_>)> = custom
                 .iter()
-                .map(|line| json_of(line, &line_shape))
+                .map(|(name, kind, text)| (name.as_str(), JsonScalar(*kind, text.as_deref())))
                 .collect();
-            map.insert((*name).to_string(), Json::Array(rendered));
+            map.serialize_entry(model::CUSTOM_FIELDS, &JsonFields(&values))?;
         }
-        for (embedded, value) in embedded(record, shape) {
-            map.insert(embedded.name.to_string(), value);
-        }
+        map.end()
     }
-    if let Some(custom) = custom_fields(record, shape) {
-        let values = custom
-            .iter()
-            .map(|(name, kind, text)| (name.clone(), json_scalar(*kind, text.as_deref())))
-            .collect();
-        map.insert(model::CUSTOM_FIELDS.to_string(), Json::Object(values));
-    }
-    Json::Object(map)
 }
 
-pub fn json_list(records: &[Record], view: &View) -> Json {
-    Json::Array(records.iter().map(|record| json(record, view)).collect())
+/// Custom fields as a JSON object, in their order.
+struct JsonFields<'a>(&'a [(&'a str, JsonScalar<'a>)]);
+
+impl Serialize for JsonFields<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in self.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
 }
 
 const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";

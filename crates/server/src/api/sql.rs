@@ -332,6 +332,36 @@ pub fn by_ids(object: &ObjectDef, column: &str, ids: &[i64]) -> SqlQuery {
     }
 }
 
+/// Records `ids` of `object` as an association shows them: the id and summary elements only,
+/// and the slots those columns fill.
+pub fn summaries_by_ids(object: &ObjectDef, ids: &[i64]) -> (SqlQuery, Vec<usize>) {
+    let slots: Vec<usize> = object
+        .slot("id")
+        .into_iter()
+        .chain(
+            object
+                .summary
+                .iter()
+                .filter_map(|name| object.field(name).map(|field| field.slot)),
+        )
+        .collect();
+    let columns = slots
+        .iter()
+        .map(|slot| format!("CAST(t0.{} AS TEXT)", quoted(object.columns[*slot].name)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut builder = Builder { binds: Vec::new() };
+    let ids = builder.id_list(ids);
+    let query = SqlQuery {
+        sql: format!(
+            "SELECT {columns} FROM {} t0 WHERE t0.id IN ({ids}) ORDER BY t0.id",
+            model::table(object),
+        ),
+        binds: builder.binds,
+    };
+    (query, slots)
+}
+
 /// The custom field values of records `ids` of `object`: (record id, name, value) rows.
 pub fn custom_values(object: &ObjectDef, ids: &[i64]) -> SqlQuery {
     let mut builder = Builder { binds: Vec::new() };

@@ -50,7 +50,7 @@ async fn owner_record(state: &AppState, path: &str, id: &str) -> Result<(&'stati
 }
 
 /// Coupa's 404 unless record `id` of `object` exists; its associations are not loaded.
-async fn must_exist(state: &AppState, object: &ObjectDef, id: i64) -> Result<()> {
+pub(super) async fn must_exist(state: &AppState, object: &ObjectDef, id: i64) -> Result<()> {
     if state
         .store
         .select_rows(&sql::by_ids(object, "id", &[id]))

@@ -7,6 +7,7 @@ pub(crate) mod connections;
 mod device_authorization;
 pub(crate) mod errors;
 mod meta;
+mod nested;
 mod oauth_form;
 pub mod pages;
 mod resources;
@@ -66,12 +67,19 @@ fn routes(state: Arc<AppState>) -> Router {
         )
         .route(
             "/api/{object}/{id}/{action}",
-            get(attachments::retrieve)
+            get(nested::get_under)
                 .put(resources::action)
-                .post(resources::create_with_action),
+                .post(nested::post_under),
         )
         .route(
-            "/api/{object}/{id}/{action}/{*rest}",
+            "/api/{object}/{id}/{action}/{line_id}",
+            get(nested::show)
+                .put(nested::update)
+                .patch(nested::update)
+                .delete(nested::delete),
+        )
+        .route(
+            "/api/{object}/{id}/{action}/{line_id}/{*rest}",
             any(resources::not_served),
         )
         .merge(file_routes(&state))

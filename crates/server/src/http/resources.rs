@@ -47,7 +47,9 @@ pub(super) fn one_record(
         return StatusCode::NO_CONTENT.into_response();
     }
     match format {
-        ResponseFormat::Json => (status, axum::Json(render::json(record, view))).into_response(),
+        ResponseFormat::Json => {
+            (status, axum::Json(render::json_record(record, view))).into_response()
+        }
         ResponseFormat::Xml => (
             status,
             [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
@@ -88,6 +90,18 @@ pub async fn list(
     RawQuery(raw_query): RawQuery,
 ) -> Result<Response> {
     let object = object_or_404(&path)?;
+    list_records(&state, format, object, raw_query.as_deref(), None).await
+}
+
+/// A list of `object` as the query asks, and with `within` (a reference and an id) only the
+/// records that belong to that record.
+pub(super) async fn list_records(
+    state: &AppState,
+    format: ResponseFormat,
+    object: &'static ObjectDef,
+    raw_query: Option<&str>,
+    within: Option<(&str, i64)>,
+) -> Result<Response> {
     let params = FormParams::parse(raw_query.unwrap_or_default().as_bytes())
         .map_err(|error| ApiError::bad_request(error.to_string()))?;
     let view = view::parse(
@@ -98,9 +112,18 @@ pub async fn list(
     )
     .map_err(ApiError::bad_request)?;
     let custom = state.custom_fields.of(object.path);
-    let query = query::parse(object, &custom, &params.into_pairs())
-        .map_err(|error| ApiError::bad_request(error.0))?;
-    let records = records::list(state.store.as_ref(), object, &custom, &query).await?;
+    let mut pairs = params.into_pairs();
+    if let Some((reference, id)) = within {
+        pairs.push((reference.to_string(), id.to_string()));
+    }
+    let query =
+        query::parse(object, &custom, &pairs).map_err(|error| ApiError::bad_request(error.0))?;
+    let associated = if view.selection.is_some() {
+        records::Associated::Full
+    } else {
+        records::Associated::Summary
+    };
+    let records = records::list(state.store.as_ref(), object, &custom, &query, associated).await?;
     match format {
         ResponseFormat::Json => Ok(axum::Json(render::json_list(&records, &view)).into_response()),
         ResponseFormat::Xml if records.is_empty() => Err(ApiError::not_found(
@@ -220,6 +243,7 @@ pub async fn create(
         path: &path,
         action: None,
         raw_query: raw_query.as_deref(),
+        within: None,
     };
     create_record(&state, format, request, &caller, &headers, body).await
 }
@@ -246,18 +270,21 @@ pub async fn create_with_action(
         path: &path,
         action: Some(&action),
         raw_query: raw_query.as_deref(),
+        within: None,
     };
     create_record(&state, format, request, &caller, &headers, body).await
 }
 
 /// What a create call names in its address.
-struct Creation<'a> {
-    path: &'a str,
-    action: Option<&'a str>,
-    raw_query: Option<&'a str>,
+pub(super) struct Creation<'a> {
+    pub path: &'a str,
+    pub action: Option<&'a str>,
+    pub raw_query: Option<&'a str>,
+    /// The record the new one belongs to: its column and id (a line created under its parent).
+    pub within: Option<(&'a str, i64)>,
 }
 
-async fn create_record(
+pub(super) async fn create_record(
     state: &AppState,
     format: ResponseFormat,
     request: Creation<'_>,
@@ -284,7 +311,10 @@ async fn create_record(
             Some(transition)
         }
     };
-    let input = input_from(state, object, headers, body, true).await?;
+    let mut input = input_from(state, object, headers, body, true).await?;
+    if let Some((column, id)) = request.within {
+        input.set(column, Value::Integer(id));
+    }
     let now = now_unix();
     let (parent, children) = records::insert_statements(object, input, status, |values| {
         stamped(values, caller, now, true)
@@ -304,16 +334,44 @@ pub async fn update(
     body: Body,
 ) -> Result<Response> {
     let object = object_or_404(&path)?;
-    let view = view_of(object, raw_query.as_deref(), true)?;
     let id = id_or_404(&id)?;
+    let request = Change {
+        object,
+        id,
+        raw_query: raw_query.as_deref(),
+    };
+    update_record(&state, format, request, &caller, &headers, body).await
+}
+
+/// The record an update names.
+pub(super) struct Change<'a> {
+    pub object: &'static ObjectDef,
+    pub id: i64,
+    pub raw_query: Option<&'a str>,
+}
+
+pub(super) async fn update_record(
+    state: &AppState,
+    format: ResponseFormat,
+    request: Change<'_>,
+    caller: &Caller,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response> {
+    let Change {
+        object,
+        id,
+        raw_query,
+    } = request;
+    let view = view_of(object, raw_query, true)?;
     let now = now_unix();
-    let flag = actions::exported_flag(object, &query_pairs(raw_query.as_deref())?, now)
+    let flag = actions::exported_flag(object, &query_pairs(raw_query)?, now)
         .map_err(ApiError::bad_request)?;
-    let input = input_from(&state, object, &headers, body, false).await?;
+    let input = input_from(state, object, headers, body, false).await?;
     let custom = records::custom_value_statements(object, id, &input);
     let mut values = input.values;
     values.extend(flag);
-    let values = stamped(values, &caller, now, false);
+    let values = stamped(values, caller, now, false);
     let changed = state
         .store
         .execute_then(&sql::update(object, id, &values, None), &custom)
@@ -324,7 +382,7 @@ pub async fn update(
             object.element
         )));
     }
-    let record = load(&state, object, id).await?;
+    let record = load(state, object, id).await?;
     Ok(one_record(StatusCode::OK, format, &record, &view))
 }
 
@@ -410,6 +468,7 @@ pub async fn create_then(
         path: &path,
         action: Some(&action),
         raw_query: raw_query.as_deref(),
+        within: None,
     };
     create_record(&state, format, request, &caller, &headers, body).await
 }
@@ -424,8 +483,16 @@ pub async fn delete(
     if !object.deletable {
         return Err(not_served_error());
     }
-    let id = id_or_404(&id)?;
-    let record = load(&state, object, id).await?;
+    delete_record(&state, object, id_or_404(&id)?).await
+}
+
+/// Deletes record `id` of `object` with its lines, a document only in its initial status.
+pub(super) async fn delete_record(
+    state: &AppState,
+    object: &'static ObjectDef,
+    id: i64,
+) -> Result<Response> {
+    let record = load(state, object, id).await?;
     if let Some(initial) = object.initial_status {
         let status = object.slot("status").and_then(|slot| record.value(slot));
         if status.is_some_and(|status| status != initial) {

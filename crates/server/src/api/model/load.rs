@@ -46,6 +46,9 @@ struct Overlay {
     copy: bool,
     #[serde(default)]
     delete: bool,
+    /// Lines served under the record's own path besides their object's name: segment → lines.
+    #[serde(default)]
+    nested: BTreeMap<String, String>,
     /// Records belong to records of any object, by hidden link columns (attachments).
     #[serde(default)]
     links: bool,
@@ -429,6 +432,13 @@ fn build(
             actions: leak(actions),
             copyable: overlay.copy,
             deletable: overlay.delete,
+            nested_as: leak(
+                overlay
+                    .nested
+                    .iter()
+                    .map(|(segment, lines)| (leak_str(segment), leak_str(lines)))
+                    .collect(),
+            ),
             links,
             summary: leak_strs(&overlay.summary),
         },
@@ -464,6 +474,14 @@ fn check(object: &Built, all: &[Built], problems: &mut Vec<String>) {
     for name in def.summary {
         if def.field(name).is_none() {
             problems.push(format!("objects.toml: {}.summary names {name}", def.path));
+        }
+    }
+    for (segment, lines) in def.nested_as {
+        if def.lines_named(lines).is_none() {
+            problems.push(format!(
+                "objects.toml: {}.nested.{segment} names lines {lines}",
+                def.path
+            ));
         }
     }
     for (path, lines, parent) in &object.children {

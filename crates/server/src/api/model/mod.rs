@@ -208,6 +208,9 @@ pub struct ObjectDef {
     pub copyable: bool,
     /// `DELETE /api/{object}/{id}` deletes a record (of the initial status, for a document).
     pub deletable: bool,
+    /// Other names of lines served at `/api/{object}/{id}/{segment}` (segment, lines element),
+    /// besides the line object's own path (`addresses` of suppliers: their remit-to addresses).
+    pub nested_as: &'static [(&'static str, &'static str)],
     /// Records of this object belong to records of others (attachments).
     pub links: Option<Links>,
     /// Elements shown when the record is nested in another (besides `id`).
@@ -283,6 +286,21 @@ impl ObjectDef {
     }
 
     /// The slot of a column by name.
+    /// The lines served at `/api/{object}/{id}/{segment}`: those whose object is `segment`,
+    /// or that the overlay names so.
+    pub fn nested(&self, segment: &str) -> Option<&'static Lines> {
+        let alias = self
+            .nested_as
+            .iter()
+            .find(|(name, _)| *name == segment)
+            .and_then(|(_, lines)| self.lines_named(lines));
+        alias.or_else(|| {
+            self.lines
+                .iter()
+                .find(|lines| !lines.linked() && lines.object == segment)
+        })
+    }
+
     pub fn slot(&self, column: &str) -> Option<usize> {
         self.columns.iter().position(|c| c.name == column)
     }
