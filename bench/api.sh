@@ -10,7 +10,7 @@
 #     a filter.
 #
 #   bench/api.sh                    # ROUNDS=3 DURATION=10s
-#   AUTH_ONLY=1 bench/api.sh        # part 1 only;  FLOOR_ONLY=1: part 2 only
+#   AUTH_ONLY=1 bench/api.sh        # part 1 only;  FLOOR_ONLY=1: part 2 only;  PAGING_ONLY=1: part 3 only
 #   PG_URL=postgres://postgres@127.0.0.1:5432/test bench/api.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,7 +62,7 @@ measure() {
   wrk_round -t1 -c"$1" -d"$2" "${@:3}"
 }
 
-if [ -z "${FLOOR_ONLY:-}" ]; then
+if [ -z "${FLOOR_ONLY:-}${PAGING_ONLY:-}" ]; then
 echo "== 1. authentication cost (SQLite, demo data, limit=50, JSON)"
 start_server "sqlite://$work/auth.db"
 bearer=$(token)
@@ -94,6 +94,7 @@ paging() {
 }
 
 [ -n "${AUTH_ONLY:-}" ] && exit 0
+if [ -z "${PAGING_ONLY:-}" ]; then
 echo
 echo "== 2. the API list against a floor (SQLite, demo data, limit=50, JSON)"
 start_server "sqlite://$work/floor.db"
@@ -121,6 +122,7 @@ print(f"coupa serve / floor: median of rounds {statistics.median(ratios):.2f}, b
 PY
 echo "answer sizes: coupa serve $(curl -fsS -H 'Accept: application/json' -H "Authorization: Bearer $bearer" "$URL/api/invoices?limit=50" | wc -c) bytes, floor $(curl -fsS "http://127.0.0.1:$FLOOR_PORT/invoices?limit=50" | wc -c) bytes"
 stop_server
+fi
 [ -n "${FLOOR_ONLY:-}" ] && exit 0
 echo
 echo "== 3. paging latency on 100,000 invoices of coupa demo --size (one connection, limit=50, JSON)"

@@ -765,5 +765,13 @@ pub async fn bulk_invoices(
         written += batch;
         progress(written);
     }
+    // Fresh statistics, so the planner knows how the new rows spread (PostgreSQL would
+    // otherwise plan on an empty table's until its autovacuum comes by).
+    store
+        .execute(&crate::store::SqlQuery {
+            sql: "ANALYZE".into(),
+            binds: Vec::new(),
+        })
+        .await?;
     Ok(())
 }
