@@ -84,6 +84,30 @@ fn nest(row: &mut Map<String, Value>, key: &str, name: &str, rows: &HashMap<i64,
     );
 }
 
+/// The rows of `api_{table}` with these ids, by id.
+async fn related(
+    pool: &SqlitePool,
+    table: &str,
+    ids: &[i64],
+) -> Result<HashMap<i64, Value>, sqlx::Error> {
+    let sql = format!("SELECT * FROM api_{table} WHERE id IN ({{ids}})");
+    Ok(by_id(rows(pool, &sql, ids).await?))
+}
+
+/// Lines grouped by the invoice they belong to.
+fn by_invoice(lines: Rows) -> HashMap<i64, Vec<Value>> {
+    let mut grouped: HashMap<i64, Vec<Value>> = HashMap::new();
+    for line in lines {
+        if let Some(invoice) = line.get("invoice-id").and_then(Value::as_i64) {
+            grouped
+                .entry(invoice)
+                .or_default()
+                .push(Value::Object(line));
+        }
+    }
+    grouped
+}
+
 async fn page(pool: &SqlitePool, limit: i64, offset: i64) -> Result<Vec<u8>, sqlx::Error> {
     let mut invoices = rows(
         pool,
@@ -104,51 +128,14 @@ async fn page(pool: &SqlitePool, limit: i64, offset: i64) -> Result<Vec<u8>, sql
         &ids,
     )
     .await?;
-    let suppliers = by_id(
-        rows(
-            pool,
-            "SELECT * FROM api_suppliers WHERE id IN ({ids})",
-            &ids_in(&invoices, "supplier-id"),
-        )
-        .await?,
-    );
-    let currencies = by_id(
-        rows(
-            pool,
-            "SELECT * FROM api_currencies WHERE id IN ({ids})",
-            &ids_in(&invoices, "currency-id"),
-        )
-        .await?,
-    );
-    let accounts = by_id(
-        rows(
-            pool,
-            "SELECT * FROM api_accounts WHERE id IN ({ids})",
-            &ids_in(&lines, "account-id"),
-        )
-        .await?,
-    );
+    let suppliers = related(pool, "suppliers", &ids_in(&invoices, "supplier-id")).await?;
+    let currencies = related(pool, "currencies", &ids_in(&invoices, "currency-id")).await?;
+    let accounts = related(pool, "accounts", &ids_in(&lines, "account-id")).await?;
     for line in &mut lines {
         nest(line, "account-id", "account", &accounts);
     }
-    let mut lines_of: HashMap<i64, Vec<Value>> = HashMap::new();
-    for line in lines {
-        if let Some(invoice) = line.get("invoice-id").and_then(Value::as_i64) {
-            lines_of
-                .entry(invoice)
-                .or_default()
-                .push(Value::Object(line));
-        }
-    }
-    let mut charges_of: HashMap<i64, Vec<Value>> = HashMap::new();
-    for charge in charges {
-        if let Some(invoice) = charge.get("invoice-id").and_then(Value::as_i64) {
-            charges_of
-                .entry(invoice)
-                .or_default()
-                .push(Value::Object(charge));
-        }
-    }
+    let mut lines_of = by_invoice(lines);
+    let mut charges_of = by_invoice(charges);
     for invoice in &mut invoices {
         let id = invoice
             .get("id")

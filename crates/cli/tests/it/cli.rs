@@ -456,7 +456,7 @@ async fn serve_demo_loads_data_once_and_prints_commands_that_work() {
         }
     };
     assert_eq!(count("/api/invoices").await, 40);
-    assert_eq!(count("/api/purchase_orders").await, 25);
+    assert_eq!(count("/api/purchase_orders").await, 40);
     terminate(child).await;
 
     let (child, url, printed, token_curl) = crate::support::start_demo_serve(&database_url).await;
