@@ -8,6 +8,7 @@ use std::pin::Pin;
 use tokio::net::TcpListener;
 
 use crate::Failure;
+use crate::opt::LogFormat;
 
 /// Completes when the process is asked to stop.
 pub type Shutdown = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
@@ -40,15 +41,31 @@ where
         .map_err(|error| Failure::new(format!("{name} stopped: {error}")))
 }
 
-pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("COUPA_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+/// Logs to stderr, filtered by COUPA_LOG or RUST_LOG (default: info, sqlx warnings).
+pub fn init_tracing(format: LogFormat) {
     use std::io::IsTerminal;
-    let _ = tracing_subscriber::fmt()
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("COUPA_LOG")
+        .or_else(|_| EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let terminal = std::io::stderr().is_terminal();
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let json = match format {
+        LogFormat::Json => true,
+        LogFormat::Text => false,
+        LogFormat::Auto => !terminal,
+    };
+    let _ = if json {
+        builder
+            .json()
+            .flatten_event(true)
+            .with_span_list(false)
+            .try_init()
+    } else {
+        builder.with_ansi(terminal).try_init()
+    };
 }
 
 /// Completes on Ctrl-C or SIGTERM, listened for from the moment this is called.

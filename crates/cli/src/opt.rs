@@ -368,8 +368,21 @@ pub struct ServeArgs {
     /// (`token-lifetime = "24h"`).
     #[arg(long, env = "COUPA_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// How logs are written to stderr: text for people, json (one object per line) for log
+    /// shippers; auto is text on a terminal, json otherwise. Levels come from RUST_LOG (or
+    /// COUPA_LOG), e.g. RUST_LOG=info,coupa::access=off drops the access log.
+    #[arg(long, value_enum, env = "COUPA_LOG_FORMAT", default_value_t = LogFormat::Auto)]
+    pub log_format: LogFormat,
     #[command(flatten)]
     pub settings: coupa_server::ConfigLayer,
+}
+
+/// How a server writes its logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Auto,
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]

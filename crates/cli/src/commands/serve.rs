@@ -8,7 +8,7 @@ use crate::listening::{init_tracing, listen_and_serve};
 use crate::opt::ServeArgs;
 
 pub async fn exec(args: ServeArgs) -> Result<(), Failure> {
-    init_tracing();
+    init_tracing(args.log_format);
     let config = resolve_config(args)?;
     let app = App::prepare(config.clone())
         .await

@@ -481,6 +481,126 @@ async fn a_closed_stdout_ends_a_listing_quietly_and_logs_have_no_colours_off_a_t
     );
 }
 
+/// Off a terminal, `coupa serve` writes one JSON line per request to stderr: method, route
+/// template, status, latency, the caller and the request id (taken from `X-Request-Id` and
+/// returned, or generated), and never a secret or a token.
+#[tokio::test]
+async fn the_access_log_has_one_json_line_per_request_and_no_secrets() {
+    let (child, url, log) = serve_logging_to_a_file().await;
+    let admin = [
+        ("COUPA_URL", url.as_str()),
+        ("COUPA_ADMIN_TOKEN", crate::support::ADMIN_TOKEN),
+    ];
+    let created = crate::support::coupa(
+        &[
+            "admin",
+            "clients",
+            "create",
+            "--name",
+            "Logged",
+            "--login",
+            "logged",
+            "--scope",
+            "core.invoice.read",
+            "--output",
+            "json",
+        ],
+        &admin,
+    )
+    .await;
+    assert!(created.success, "{}", created.stderr);
+    let client: Value = serde_json::from_str(&created.stdout).unwrap();
+    let (id, secret) = (
+        client["client_id"].as_str().unwrap(),
+        client["client_secret"].as_str().unwrap(),
+    );
+    let http = reqwest::Client::new();
+    let token: Value = http
+        .post(format!("{url}/oauth2/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", id),
+            ("client_secret", secret),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access_token = token["access_token"].as_str().unwrap();
+    let listed = http
+        .get(format!("{url}/api/invoices?limit=1"))
+        .bearer_auth(access_token)
+        .header("Accept", "application/json")
+        .header("X-Request-Id", "trace-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), 200);
+    assert_eq!(
+        listed.headers()["x-request-id"],
+        "trace-42",
+        "returned as sent"
+    );
+    let health = http.get(format!("{url}/healthz")).send().await.unwrap();
+    let generated = health.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(generated.len(), 32, "a random id: {generated}");
+    crate::support::terminate(child).await;
+
+    let logged = std::fs::read_to_string(&log).unwrap();
+    for secret in [secret, access_token, crate::support::ADMIN_TOKEN] {
+        assert!(!logged.contains(secret), "a secret in the log: {logged}");
+    }
+    let access: Vec<Value> = logged
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<Value>(line).unwrap_or_else(|_| panic!("not JSON: {line}"))
+        })
+        .filter(|line| line["target"] == "coupa::access")
+        .collect();
+    let by_id = |request_id: &str| {
+        access
+            .iter()
+            .find(|line| line["span"]["request_id"] == request_id)
+            .unwrap_or_else(|| panic!("no access line for {request_id}: {logged}"))
+    };
+    let list = by_id("trace-42");
+    assert_eq!(list["span"]["method"], "GET");
+    assert_eq!(list["span"]["route"], "/api/{object}");
+    assert_eq!(list["span"]["client_id"], id);
+    assert_eq!(list["status"], 200);
+    assert!(list["latency_ms"].as_f64().unwrap() > 0.0);
+    let health = by_id(&generated);
+    assert_eq!(
+        (&health["span"]["route"], &health["status"]),
+        (&json_str("/healthz"), &Value::from(200))
+    );
+    let minted = access
+        .iter()
+        .find(|line| line["span"]["route"] == "/oauth2/token")
+        .unwrap();
+    assert_eq!(
+        (&minted["span"]["client_id"], &minted["status"]),
+        (&json_str(id), &Value::from(200))
+    );
+    assert_eq!(
+        access
+            .iter()
+            .filter(|line| line["span"]["route"] == "/api/{object}")
+            .count(),
+        1,
+        "one line per request"
+    );
+}
+
+fn json_str(text: &str) -> Value {
+    Value::String(text.to_string())
+}
+
 /// A server on 127.0.0.1 at its own port (so its own origin), built from `router`.
 async fn mock(router: axum::Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -57,6 +57,7 @@ pub async fn authorize(
         let (mut parts, body) = request.into_parts();
         match authorized_caller(&state, &parts).await {
             Ok(caller) => {
+                super::access_log::record_caller(&caller.client_id);
                 parts.extensions.insert(caller);
                 next.run(Request::from_parts(parts, body)).await
             }

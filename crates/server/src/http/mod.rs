@@ -1,5 +1,6 @@
 //! HTTP: routers, thin handlers, extractors and the mapping of errors to responses.
 
+pub mod access_log;
 mod admin;
 mod attachments;
 mod bearer;
@@ -48,7 +49,7 @@ fn protective_headers(router: Router, https: bool) -> Router {
 
 pub fn router(state: Arc<AppState>) -> Router {
     let https = state.config.issuer.starts_with("https://");
-    protective_headers(routes(state), https)
+    access_log::layer(protective_headers(routes(state), https))
 }
 
 fn routes(state: Arc<AppState>) -> Router {

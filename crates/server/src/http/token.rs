@@ -18,6 +18,7 @@ pub async fn token(
 ) -> Result<Json<TokenResponse>, OAuthError> {
     grants::grant_type_of(&request.params)?;
     let client = request.authenticate(&state.clients)?;
+    super::access_log::record_caller(&client.client_id);
     let tokens = grants::issue(&state.grant_context(), &client, &request.params).await?;
     Ok(Json(tokens))
 }
