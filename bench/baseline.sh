@@ -6,6 +6,7 @@
 #
 #   BASELINE=/path/to/old/coupa bench/baseline.sh
 #   BASELINE=... CANDIDATE=target/release/coupa ROUNDS=5 DURATION=10s MODE=api bench/baseline.sh
+#   LOG_FILTER=info BASELINE=... bench/baseline.sh   # with the access log on (default: warn)
 #
 # Build the baseline from an earlier commit, e.g.
 #   git worktree add /tmp/old <commit> && (cd /tmp/old && cargo build --release -p coupa-cli)
@@ -41,7 +42,7 @@ export COUPA_ADMIN_TOKEN
 start() {
   local binary=$1 port=$2 name=$3
   mkdir -p "$work/$name"
-  COUPA_LOG=warn "$binary" serve --listen "127.0.0.1:$port" \
+  COUPA_LOG=${LOG_FILTER:-warn} "$binary" serve --listen "127.0.0.1:$port" \
     --database-url "sqlite://$work/$name/bench.db" "${serve_args[@]}" >"$work/$name/log" 2>&1 &
   pids+=($!)
   wait_for "http://127.0.0.1:$port/healthz"

@@ -471,7 +471,7 @@ async fn a_closed_stdout_ends_a_listing_quietly_and_logs_have_no_colours_off_a_t
     assert!(output.status.success(), "{:?}: {stderr}", output.status);
     assert!(!stderr.contains("panicked"), "{stderr}");
 
-    let (child, _, log) = serve_logging_to_a_file().await;
+    let (child, _, log) = serve_logging_to_a_file("text").await;
     crate::support::terminate(child).await;
     let logged = std::fs::read_to_string(&log).unwrap();
     assert!(logged.contains("INFO"), "{logged}");
@@ -486,7 +486,7 @@ async fn a_closed_stdout_ends_a_listing_quietly_and_logs_have_no_colours_off_a_t
 /// returned, or generated), and never a secret or a token.
 #[tokio::test]
 async fn the_access_log_has_one_json_line_per_request_and_no_secrets() {
-    let (child, url, log) = serve_logging_to_a_file().await;
+    let (child, url, log) = serve_logging_to_a_file("auto").await;
     let admin = [
         ("COUPA_URL", url.as_str()),
         ("COUPA_ADMIN_TOKEN", crate::support::ADMIN_TOKEN),
@@ -1110,7 +1110,7 @@ async fn sign_ins_and_wrong_admin_tokens_are_logged_and_throttled_and_short_admi
         short.stderr
     );
 
-    let (child, url, log) = serve_logging_to_a_file().await;
+    let (child, url, log) = serve_logging_to_a_file("text").await;
     let admin = coupa_client::AdminClient::new(&url, crate::support::ADMIN_TOKEN);
     admin
         .create_user(&coupa_proto::admin::CreateUser {
@@ -1544,7 +1544,10 @@ async fn sqlite_writes_recover_within_a_second_once_a_full_disk_has_space_again(
 
 /// `coupa serve` as a process on a fresh database, its log (stderr) going to a file, as when
 /// run under a service manager: the process, its URL and the log file.
-async fn serve_logging_to_a_file() -> (tokio::process::Child, String, std::path::PathBuf) {
+/// `coupa serve` with stderr to a file, in log format `format` (`auto`: JSON, off a terminal).
+async fn serve_logging_to_a_file(
+    format: &str,
+) -> (tokio::process::Child, String, std::path::PathBuf) {
     use tokio::io::AsyncBufReadExt;
     let log = std::env::temp_dir().join(crate::support::unique_name("coupa-log-"));
     let database = crate::support::fresh_sqlite_url();
@@ -1555,6 +1558,8 @@ async fn serve_logging_to_a_file() -> (tokio::process::Child, String, std::path:
             "127.0.0.1:0",
             "--database-url",
             &database,
+            "--log-format",
+            format,
         ])
         .env("COUPA_ADMIN_TOKEN", crate::support::ADMIN_TOKEN)
         .stdout(std::process::Stdio::piped())
