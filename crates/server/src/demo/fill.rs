@@ -6,10 +6,10 @@
 
 use serde_json::{Map, Value as Json, json};
 
+use super::{DAY, pick};
 use crate::api::derive;
 use crate::api::model::{self, Embedded, Field, FieldType, ObjectDef};
 
-const DAY: i64 = 86_400;
 const CITIES: &[(&str, &str, &str, &str)] = &[
     ("San Mateo", "CA", "94403", "US"),
     ("Chicago", "IL", "60601", "US"),
@@ -163,10 +163,6 @@ fn initials(name: &str) -> String {
         .filter(char::is_ascii_alphabetic)
         .map(|letter| letter.to_ascii_uppercase())
         .collect()
-}
-
-fn pick<'a>(list: &[&'a str], index: i64) -> &'a str {
-    list[index.rem_euclid(list.len() as i64) as usize]
 }
 
 /// A value for `field` of record `slot`, or None when none would be plausible.

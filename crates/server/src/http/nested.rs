@@ -45,7 +45,7 @@ async fn owned_line(
 ) -> Result<(i64, crate::api::render::Record)> {
     let line_id = id_or_404(line_id)?;
     let line = load(state, line_object, line_id).await?;
-    if line.value(reference.slot) != Some(id.to_string().as_str()) {
+    if line.integer(reference.slot) != Some(id) {
         return Err(ApiError::not_found(format!(
             "no {} with id {line_id} in this record",
             line_object.element
