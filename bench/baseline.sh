@@ -7,6 +7,9 @@
 #   BASELINE=/path/to/old/coupa bench/baseline.sh
 #   BASELINE=... CANDIDATE=target/release/coupa ROUNDS=5 DURATION=10s MODE=api bench/baseline.sh
 #   LOG_FILTER=info BASELINE=... bench/baseline.sh   # with the access log on (default: warn)
+#   BASELINE=target/release/coupa BASELINE_LOG=warn CANDIDATE_LOG=info bench/baseline.sh
+#     # one build against itself, each server with its own log filter (what logging costs)
+#   CANDIDATE_ARGS="--metrics-listen 127.0.0.1:19100" ...   # extra serve flags for the candidate
 #
 # Build the baseline from an earlier commit, e.g.
 #   git worktree add /tmp/old <commit> && (cd /tmp/old && cargo build --release -p coupa-cli)
@@ -40,10 +43,11 @@ export COUPA_ADMIN_TOKEN
 
 # Starts one server (in this shell, so that cleanup stops it).
 start() {
-  local binary=$1 port=$2 name=$3
+  local binary=$1 port=$2 name=$3 filter=$4 extra=$5
   mkdir -p "$work/$name"
-  COUPA_LOG=${LOG_FILTER:-warn} "$binary" serve --listen "127.0.0.1:$port" \
-    --database-url "sqlite://$work/$name/bench.db" "${serve_args[@]}" >"$work/$name/log" 2>&1 &
+  # shellcheck disable=SC2086 # extra flags are split on purpose
+  COUPA_LOG=$filter "$binary" serve --listen "127.0.0.1:$port" \
+    --database-url "sqlite://$work/$name/bench.db" "${serve_args[@]}" $extra >"$work/$name/log" 2>&1 &
   pids+=($!)
   wait_for "http://127.0.0.1:$port/healthz"
 }
@@ -58,8 +62,8 @@ token_body() {
   echo "client_id=$id&grant_type=client_credentials&scope=${SCOPE// /+}&client_secret=$secret"
 }
 
-start "$BASELINE" 18191 baseline
-start "$CANDIDATE" 18192 candidate
+start "$BASELINE" 18191 baseline "${BASELINE_LOG:-${LOG_FILTER:-warn}}" "${BASELINE_ARGS:-}"
+start "$CANDIDATE" 18192 candidate "${CANDIDATE_LOG:-${LOG_FILTER:-warn}}" "${CANDIDATE_ARGS:-}"
 baseline_body=$(token_body "$BASELINE" 18191)
 candidate_body=$(token_body "$CANDIDATE" 18192)
 

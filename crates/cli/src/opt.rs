@@ -418,6 +418,44 @@ pub enum AdminCommand {
     /// the others (`custom-fields[cost-center]=CC-100`).
     #[command(subcommand)]
     CustomFields(CustomFieldsCommand),
+    /// Token signing keys: list, rotate without an outage, retire a compromised one.
+    #[command(
+        subcommand,
+        long_about = "Token signing keys. A key moves next -> active -> retired -> removed.\n\n\
+`rotate` publishes a new key in the JWKS at once; it starts signing only after the server's\n\
+publication delay (by default the JWKS max-age plus 5 minutes), so relying parties that cache\n\
+the JWKS know it before they see a token it signed. The previous key then verifies the tokens\n\
+it signed until they expire, and is removed.\n\n\
+A leaked key: `coupa admin keys retire KID --now` stops it signing and refuses every token it\n\
+signed at once, on every replica; a new key signs immediately (relying parties fetch the\n\
+JWKS again on the unknown kid)."
+    )]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Every key with its state and when it signs and verifies.
+    List,
+    /// Publish a new key now; it signs after the publication delay.
+    #[command(
+        after_help = "Example:\n  coupa admin keys rotate --alg ES256\n  coupa admin keys list"
+    )]
+    Rotate {
+        /// Only this algorithm (ES256, RS256, EdDSA); without it, every algorithm that signs.
+        #[arg(long)]
+        alg: Option<String>,
+    },
+    /// Stop a key signing now; it verifies the tokens it signed until they expire.
+    Retire {
+        kid: String,
+        /// Also refuse every token it signed, now (a compromised key). Integrations holding
+        /// such tokens must fetch new ones.
+        #[arg(long)]
+        now: bool,
+    },
+    /// Delete a retired key: the tokens it signed stop verifying.
+    Remove { kid: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,7 +2,7 @@
 
 use coupa_proto::admin::{
     ApiKeyView, ClientView, CreateApiKey, CreateClient, CreateCustomField, CreateUser,
-    CustomFieldView, UpdateClient, UpdateUser, UserView,
+    CustomFieldView, RetireKey, RotateKeys, SigningKeyView, UpdateClient, UpdateUser, UserView,
 };
 use reqwest::{Method, RequestBuilder};
 use serde::Serialize;
@@ -195,5 +195,42 @@ impl AdminClient {
         ))
         .await
         .map(|_| ())
+    }
+}
+
+impl AdminClient {
+    /// The signing keys and their place in the rotation.
+    pub async fn list_keys(&self) -> Result<Vec<SigningKeyView>, ClientError> {
+        self.send(self.request(Method::GET, "/keys")).await
+    }
+
+    /// Publishes a new key of `alg` (or of every algorithm that signs), which signs after the
+    /// server's publication delay.
+    pub async fn rotate_keys(&self, alg: Option<&str>) -> Result<Vec<SigningKeyView>, ClientError> {
+        let input = RotateKeys {
+            alg: alg.map(str::to_string),
+        };
+        self.send(self.with_json(Method::POST, "/keys/rotate", &input))
+            .await
+    }
+
+    /// Stops `kid` signing; `now` also refuses every token it signed.
+    pub async fn retire_key(
+        &self,
+        kid: &str,
+        now: bool,
+    ) -> Result<Vec<SigningKeyView>, ClientError> {
+        self.send(self.with_json(
+            Method::POST,
+            &format!("/keys/{}/retire", path_segment(kid)),
+            &RetireKey { now },
+        ))
+        .await
+    }
+
+    /// Deletes a retired key.
+    pub async fn remove_key(&self, kid: &str) -> Result<Vec<SigningKeyView>, ClientError> {
+        self.send(self.request(Method::DELETE, &format!("/keys/{}", path_segment(kid))))
+            .await
     }
 }

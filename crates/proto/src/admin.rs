@@ -186,3 +186,32 @@ pub struct CustomFieldView {
     pub label: String,
     pub created_at: String,
 }
+
+/// A signing key and its place in the rotation: `next` (published, not signing yet),
+/// `active` (signing), `retired` (verifying the tokens it signed until `verifies_until`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigningKeyView {
+    pub kid: String,
+    pub alg: String,
+    pub state: String,
+    pub created_at: String,
+    pub signs_from: String,
+    pub signs_until: Option<String>,
+    pub verifies_until: Option<String>,
+}
+
+/// `POST /admin/api/keys/rotate`: one algorithm, or every algorithm that signs.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotateKeys {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alg: Option<String>,
+}
+
+/// `POST /admin/api/keys/{kid}/retire`: `now` also refuses the tokens the key signed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetireKey {
+    #[serde(default)]
+    pub now: bool,
+}

@@ -126,12 +126,14 @@ impl App {
         let refresher = tokio::spawn(refresh_caches_periodically(Arc::clone(&self.state)));
         let follower = tokio::spawn(follow_revocations(Arc::clone(&self.state)));
         let janitor = tokio::spawn(purge_expired_periodically(Arc::clone(&self.state)));
+        let rotator = tokio::spawn(rotate_keys_when_due(Arc::clone(&self.state)));
         let router = crate::http::router(Arc::clone(&self.state));
         let limits = self.state.config.connections;
         let result = crate::http::connections::serve(listener, router, limits, shutdown).await;
         refresher.abort();
         follower.abort();
         janitor.abort();
+        rotator.abort();
         result
     }
 }
@@ -308,9 +310,28 @@ async fn purge_expired_periodically(state: Arc<AppState>) {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(
                 deleted,
-                "deleted expired codes, sessions, tokens and revocations"
+                "deleted expired codes, sessions, tokens, revocations and signing keys"
             ),
             Err(error) => tracing::warn!(%error, "cannot delete expired rows; will retry"),
+        }
+    }
+}
+
+/// How often automatic key rotation looks whether a rotation is due.
+const KEY_ROTATION_CHECK: std::time::Duration = std::time::Duration::from_secs(60);
+
+async fn rotate_keys_when_due(state: Arc<AppState>) {
+    let interval = state.config.key_rotation_interval;
+    if interval.is_zero() {
+        return;
+    }
+    let mut ticker = tokio::time::interval(KEY_ROTATION_CHECK.min(interval.duration()));
+    loop {
+        ticker.tick().await;
+        match state.key_service().rotate_due(interval.seconds()).await {
+            Ok(true) => tracing::info!("started a scheduled signing key rotation"),
+            Ok(false) => {}
+            Err(error) => tracing::warn!(%error, "cannot rotate the signing keys; will retry"),
         }
     }
 }

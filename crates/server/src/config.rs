@@ -91,6 +91,14 @@ settings! {
     secret_grace_period: String, "COUPA_SECRET_GRACE_PERIOD", "DURATION", default "24h";
     /// Algorithm of the token signing key: ES256, RS256 or EdDSA.
     signing_alg: String, "COUPA_SIGNING_ALG", "ALG", default "ES256";
+    /// How long relying parties may cache the JWKS (its Cache-Control max-age).
+    jwks_max_age: String, "COUPA_JWKS_MAX_AGE", "DURATION", default "5m";
+    /// How long a new signing key is published in the JWKS before it signs, so relying
+    /// parties caching the JWKS know it first [default: the JWKS max-age plus 5 minutes]
+    key_publication_delay: String, "COUPA_KEY_PUBLICATION_DELAY", "DURATION";
+    /// Rotate every signing key this often, e.g. 90d (each key then verifies its tokens
+    /// until they expire); 0 leaves rotation to `coupa admin keys rotate`.
+    key_rotation_interval: String, "COUPA_KEY_ROTATION_INTERVAL", "DURATION", default "0";
     /// How often to reload clients changed by other replicas; 0 turns it off.
     client_cache_refresh: String, "COUPA_CLIENT_CACHE_REFRESH", "DURATION", default "30s";
     /// How long a refresh token (authorization code grant, with offline_access) lives (as
@@ -212,6 +220,12 @@ pub struct Config {
     pub token_lifetime: Lifetime,
     pub secret_grace_period: Lifetime,
     pub signing_alg: Algorithm,
+    /// The JWKS answer's `Cache-Control: max-age`.
+    pub jwks_max_age: Lifetime,
+    /// How long a new signing key is published before it signs.
+    pub key_publication_delay: Lifetime,
+    /// Automatic rotation of the signing keys; zero when off.
+    pub key_rotation_interval: Lifetime,
     pub client_cache_refresh: Lifetime,
     pub refresh_token_lifetime: Lifetime,
     /// A rotated refresh token presented again within this time is a concurrent retry:
@@ -277,6 +291,15 @@ impl Config {
         let signing_alg = Algorithm::parse(signing_alg_text).ok_or_else(|| {
             format!("signing-alg: `{signing_alg_text}` is not one of ES256, RS256, EdDSA")
         })?;
+        let jwks_max_age = lifetime(
+            "jwks-max-age",
+            layer.jwks_max_age.as_deref(),
+            DEFAULTS.jwks_max_age,
+        )?;
+        let key_publication_delay = match layer.key_publication_delay.as_deref() {
+            Some(text) => lifetime("key-publication-delay", Some(text), None)?,
+            None => Lifetime::from_secs(jwks_max_age.secs() + KEY_PUBLICATION_MARGIN),
+        };
         let token_lifetime = lifetime(
             "token-lifetime",
             layer.token_lifetime.as_deref(),
@@ -337,6 +360,13 @@ impl Config {
                 DEFAULTS.secret_grace_period,
             )?,
             signing_alg,
+            jwks_max_age,
+            key_publication_delay,
+            key_rotation_interval: lifetime(
+                "key-rotation-interval",
+                layer.key_rotation_interval.as_deref(),
+                DEFAULTS.key_rotation_interval,
+            )?,
             client_cache_refresh: lifetime(
                 "client-cache-refresh",
                 layer.client_cache_refresh.as_deref(),
@@ -387,11 +417,24 @@ impl Config {
         })
     }
 
+    /// How long signing keys wait before signing and verify after retiring: the longest a
+    /// token lives (ID tokens live no longer than access tokens), plus a minute of clock skew.
+    pub fn key_windows(&self) -> crate::domain::key_schedule::KeyWindows {
+        crate::domain::key_schedule::KeyWindows {
+            publication_delay: self.key_publication_delay.seconds(),
+            verification: self.token_lifetime.seconds() + 60,
+        }
+    }
+
     /// The `aud` of access tokens: this instance's API.
     pub fn audience(&self) -> String {
         format!("{}/api", self.issuer)
     }
 }
+
+/// Beyond the JWKS max-age, how long a new key waits before signing: replicas that learn
+/// of it late and relying parties that fetched the JWKS just before it appeared.
+const KEY_PUBLICATION_MARGIN: u64 = 300;
 
 /// A text setting: as given, else its default.
 fn setting<'a>(value: Option<&'a str>, default: Option<&'static str>) -> &'a str {

@@ -20,7 +20,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use crate::domain::key_schedule::{self, KeySchedule, NewKey};
 use crate::domain::secret;
+use crate::domain::time::now_unix;
 use crate::store::StoredKey;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -57,6 +59,8 @@ pub enum KeyError {
     Corrupt(String),
     #[error("signing failed")]
     Signing,
+    #[error("no {} key signs now", .0.as_str())]
+    NoSigningKey(Algorithm),
     #[error("claims cannot be serialized")]
     Serialization,
 }
@@ -70,14 +74,15 @@ enum PrivateKey {
 struct LoadedKey {
     kid: String,
     alg: Algorithm,
+    schedule: KeySchedule,
     private: PrivateKey,
     /// The raw public key as `UnparsedPublicKey` expects it for `alg`.
     public: Vec<u8>,
     jwk: Value,
 }
 
-/// Generates a new key for `alg`, ready to be stored.
-pub fn generate(alg: Algorithm, now: i64) -> Result<StoredKey, KeyError> {
+/// Generates a new key for `alg` in the place `new` gives it, ready to be sealed and stored.
+pub fn generate(alg: Algorithm, new: &NewKey, now: i64) -> Result<StoredKey, KeyError> {
     let rng = SystemRandom::new();
     let private_key = match alg {
         Algorithm::Es256 => EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
@@ -101,7 +106,10 @@ pub fn generate(alg: Algorithm, now: i64) -> Result<StoredKey, KeyError> {
         alg: alg.as_str().to_string(),
         private_key,
         created_at: now,
-        active: true,
+        generation: new.generation,
+        activate_at: new.activate_at,
+        retired_at: None,
+        expires_at: None,
         kek_id: None,
     })
 }
@@ -149,6 +157,7 @@ fn load(stored: &StoredKey) -> Result<LoadedKey, KeyError> {
     Ok(LoadedKey {
         kid: stored.kid.clone(),
         alg,
+        schedule: stored.schedule(),
         private,
         public,
         jwk,
@@ -160,6 +169,8 @@ pub enum JwtError {
     Malformed,
     WrongType,
     UnknownKey,
+    /// The key has been retired and its verification window has ended.
+    RetiredKey,
     BadSignature,
 }
 
@@ -169,6 +180,7 @@ impl JwtError {
             Self::Malformed => "the access token is not a well-formed JWT",
             Self::WrongType => "the token is not an access token (typ at+jwt)",
             Self::UnknownKey => "the access token is signed with an unknown key",
+            Self::RetiredKey => "the access token is signed with a retired key",
             Self::BadSignature => "the access token signature is invalid",
         }
     }
@@ -229,54 +241,69 @@ impl SharedKeyRing {
 
 pub struct KeyRing {
     keys: HashMap<String, LoadedKey>,
-    signing_kid: String,
-    /// The active key of each algorithm, for tokens that need a given one (ID tokens: RS256).
-    active: HashMap<Algorithm, String>,
-    jwks: Value,
+    /// Kids in the order the JWKS lists them: by algorithm, then generation.
+    order: Vec<String>,
+    signing_alg: Algorithm,
     rng: SystemRandom,
 }
 
 impl KeyRing {
-    /// Builds the ring from every stored key; signs with the active key of `signing_alg`.
+    /// Builds the ring from every stored key; signs access tokens with the key of
+    /// `signing_alg` that the schedule makes active at the moment of signing.
     pub fn new(stored: &[StoredKey], signing_alg: Algorithm) -> Result<Self, KeyError> {
         let mut keys = HashMap::new();
-        let mut signing_kid = None;
-        let mut active = HashMap::new();
+        let mut order = Vec::new();
         for key in stored {
             let loaded = load(key)?;
-            if key.active && loaded.alg == signing_alg {
-                signing_kid = Some(loaded.kid.clone());
-            }
-            if key.active {
-                active.insert(loaded.alg, loaded.kid.clone());
-            }
+            order.push(loaded.kid.clone());
             keys.insert(loaded.kid.clone(), loaded);
         }
-        let signing_kid = signing_kid
-            .ok_or_else(|| KeyError::Corrupt(format!("no active {} key", signing_alg.as_str())))?;
-        let jwks = json!({"keys": stored.iter().filter_map(|key| keys.get(&key.kid)).map(|key| key.jwk.clone()).collect::<Vec<_>>()});
         Ok(Self {
             keys,
-            signing_kid,
-            active,
-            jwks,
+            order,
+            signing_alg,
             rng: SystemRandom::new(),
         })
     }
 
-    pub fn jwks(&self) -> &Value {
-        &self.jwks
+    /// Every key's schedule, as loaded.
+    pub fn schedules(&self) -> Vec<KeySchedule> {
+        self.order
+            .iter()
+            .filter_map(|kid| self.keys.get(kid))
+            .map(|key| key.schedule.clone())
+            .collect()
+    }
+
+    /// The public keys that verify at `now`: those waiting to sign, signing, or retired with
+    /// tokens still alive.
+    pub fn jwks(&self, now: i64) -> Value {
+        let keys: Vec<&Value> = self
+            .order
+            .iter()
+            .filter_map(|kid| self.keys.get(kid))
+            .filter(|key| key.schedule.verifies_at(now))
+            .map(|key| &key.jwk)
+            .collect();
+        json!({ "keys": keys })
     }
 
     pub fn signing_algorithm(&self) -> Algorithm {
-        self.keys
-            .get(&self.signing_kid)
-            .map(|key| key.alg)
-            .unwrap_or(Algorithm::Es256)
+        self.signing_alg
+    }
+
+    /// The kid that signs `alg` tokens at `now`.
+    pub fn signing_kid(&self, alg: Algorithm, now: i64) -> Option<&str> {
+        key_schedule::signing_key(
+            self.keys.values().map(|key| &key.schedule),
+            alg.as_str(),
+            now,
+        )
+        .map(|schedule| schedule.kid.as_str())
     }
 
     pub fn sign<T: Serialize>(&self, typ: &str, claims: &T) -> Result<String, KeyError> {
-        self.sign_with_kid(&self.signing_kid, typ, claims)
+        self.sign_as(self.signing_alg, typ, claims)
     }
 
     /// Signs with the active key of `alg`, whatever the configured signing algorithm.
@@ -286,7 +313,9 @@ impl KeyRing {
         typ: &str,
         claims: &T,
     ) -> Result<String, KeyError> {
-        let kid = self.active.get(&alg).ok_or(KeyError::Signing)?;
+        let kid = self
+            .signing_kid(alg, now_unix())
+            .ok_or(KeyError::NoSigningKey(alg))?;
         self.sign_with_kid(kid, typ, claims)
     }
 
@@ -361,6 +390,9 @@ impl KeyRing {
             .and_then(Value::as_str)
             .ok_or(JwtError::UnknownKey)?;
         let key = self.keys.get(kid).ok_or(JwtError::UnknownKey)?;
+        if !key.schedule.verifies_at(now_unix()) {
+            return Err(JwtError::RetiredKey);
+        }
         if header.get("alg").and_then(Value::as_str) != Some(key.alg.as_str()) {
             return Err(JwtError::BadSignature);
         }
@@ -393,7 +425,12 @@ mod tests {
     use proptest::prelude::*;
 
     fn ring(alg: Algorithm) -> KeyRing {
-        KeyRing::new(&[generate(alg, 0).unwrap()], alg).unwrap()
+        let first = NewKey {
+            alg: alg.as_str().into(),
+            generation: 1,
+            activate_at: 0,
+        };
+        KeyRing::new(&[generate(alg, &first, 0).unwrap()], alg).unwrap()
     }
 
     #[test]
@@ -419,7 +456,7 @@ mod tests {
             let token = ring.sign("at+jwt", &json!({"sub": "x"})).unwrap();
             let claims: Value = ring.verify(&token, "at+jwt").unwrap();
             assert_eq!(claims["sub"], "x", "{alg:?}");
-            assert_eq!(ring.jwks()["keys"][0]["alg"], alg.as_str());
+            assert_eq!(ring.jwks(now_unix())["keys"][0]["alg"], alg.as_str());
         }
     }
 
@@ -453,7 +490,7 @@ mod tests {
     fn refuses_an_alg_header_that_differs_from_the_key() {
         let ring = ring(Algorithm::Es256);
         let token = ring.sign("at+jwt", &json!({})).unwrap();
-        let kid = ring.signing_kid.clone();
+        let kid = ring.signing_kid(Algorithm::Es256, 0).unwrap().to_string();
         let header =
             URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"none","typ":"at+jwt","kid":"{kid}"}}"#));
         let rest = token.split_once('.').unwrap().1;

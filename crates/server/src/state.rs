@@ -73,6 +73,17 @@ impl AppState {
 }
 
 impl AppState {
+    /// What rotating, retiring and removing signing keys work with.
+    pub fn key_service(&self) -> crate::signing_keys::KeyService<'_> {
+        crate::signing_keys::KeyService {
+            store: self.store.as_ref(),
+            kek: &self.kek,
+            ring: &self.keys,
+            signing_alg: self.config.signing_alg,
+            windows: self.config.key_windows(),
+        }
+    }
+
     /// Reads the key ring again: keys other replicas added since are learnt.
     pub async fn reload_key_ring(&self) -> Result<(), crate::signing_keys::KeyRingError> {
         let ring =

@@ -3,13 +3,13 @@
 use coupa_client::{AdminClient, ClientError};
 use coupa_proto::admin::{
     ApiKeyView, ClientView, CreateApiKey, CreateClient, CreateCustomField, CreateUser,
-    CustomFieldView, UpdateClient, UpdateUser, UserView,
+    CustomFieldView, SigningKeyView, UpdateClient, UpdateUser, UserView,
 };
 
 use crate::Failure;
 use crate::opt::{
-    AdminArgs, AdminCommand, ApiKeysCommand, ClientsCommand, CustomFieldsCommand, Output,
-    UsersCommand,
+    AdminArgs, AdminCommand, ApiKeysCommand, ClientsCommand, CustomFieldsCommand, KeysCommand,
+    Output, UsersCommand,
 };
 use crate::output;
 
@@ -30,6 +30,54 @@ pub async fn exec(args: AdminArgs, format: Output) -> Result<(), Failure> {
         AdminCommand::Users(command) => users(&admin, command, format, &args.url).await,
         AdminCommand::CustomFields(command) => {
             custom_fields(&admin, command, format, &args.url).await
+        }
+        AdminCommand::Keys(command) => signing_keys(&admin, command, format, &args.url).await,
+    }
+}
+
+async fn signing_keys(
+    admin: &AdminClient,
+    command: KeysCommand,
+    format: Output,
+    url: &str,
+) -> Result<(), Failure> {
+    let failure = |error: ClientError| explain(error, url, "signing key", "coupa admin keys list");
+    let keys = match command {
+        KeysCommand::List => admin.list_keys().await,
+        KeysCommand::Rotate { alg } => admin.rotate_keys(alg.as_deref()).await,
+        KeysCommand::Retire { kid, now } => admin.retire_key(&kid, now).await,
+        KeysCommand::Remove { kid } => admin.remove_key(&kid).await,
+    }
+    .map_err(failure)?;
+    match format {
+        Output::Json | Output::Jsonl | Output::Csv => output::json(&keys),
+        Output::Text => {
+            let rows: Vec<Vec<String>> = keys
+                .iter()
+                .map(|key: &SigningKeyView| {
+                    let or_dash = |value: &Option<String>| value.clone().unwrap_or("-".into());
+                    vec![
+                        key.kid.clone(),
+                        key.alg.clone(),
+                        key.state.clone(),
+                        key.signs_from.clone(),
+                        or_dash(&key.signs_until),
+                        or_dash(&key.verifies_until),
+                    ]
+                })
+                .collect();
+            output::table(
+                &[
+                    "KID",
+                    "ALG",
+                    "STATE",
+                    "SIGNS FROM",
+                    "SIGNS UNTIL",
+                    "VERIFIES UNTIL",
+                ],
+                &rows,
+            );
+            Ok(())
         }
     }
 }

@@ -987,8 +987,13 @@ async fn a_signing_key_stored_in_clear_by_an_earlier_version_is_sealed_at_start(
         coupa_server::keys::Algorithm::Es256,
         coupa_server::keys::Algorithm::Rs256,
     ] {
-        let key = coupa_server::keys::generate(alg, 1).unwrap();
-        assert!(store.insert_signing_key_if_none_active(&key).await.unwrap());
+        let first = coupa_server::domain::key_schedule::NewKey {
+            alg: alg.as_str().into(),
+            generation: 1,
+            activate_at: 1,
+        };
+        let key = coupa_server::keys::generate(alg, &first, 1).unwrap();
+        assert!(store.insert_signing_key(&key).await.unwrap());
     }
     let in_clear = store.signing_keys().await.unwrap();
     let server = crate::support::spawn_on(&url, Default::default()).await;

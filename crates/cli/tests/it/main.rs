@@ -12,6 +12,7 @@ mod discovery;
 mod floods;
 mod hardening;
 mod interactive;
+mod key_rotation;
 mod postman;
 mod seeds;
 mod setup_ui;

@@ -1215,3 +1215,62 @@ async fn the_setup_pages_in_a_real_browser() {
             .all(|client| client.login != "forged")
     );
 }
+
+#[tokio::test]
+async fn signing_keys_are_rotated_and_retired_from_setup() {
+    let server = server().await;
+    let mut browser = admin_browser(&server).await;
+    let page = browser.get("/setup/keys").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let keys = server.admin.list_keys().await.unwrap();
+    for key in &keys {
+        assert!(page.body.contains(&key.kid), "{} not listed", key.kid);
+    }
+    assert!(page.body.contains("max-age") || page.body.contains("5 minutes"));
+
+    let rotated = submit(
+        &mut browser,
+        "/setup/keys",
+        "/setup/keys/rotate",
+        &[("alg", "ES256")],
+    )
+    .await;
+    assert_eq!(rotated.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        rotated.location.as_deref(),
+        Some("/setup/keys?notice=rotated")
+    );
+    let shown = browser.get("/setup/keys?notice=rotated").await;
+    assert!(shown.body.contains("New key published"), "{}", shown.body);
+    assert!(shown.body.contains(">next<"), "{}", shown.body);
+
+    let refused = submit(
+        &mut browser,
+        "/setup/keys",
+        "/setup/keys/rotate",
+        &[("alg", "ES256")],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("already under way"),
+        "{}",
+        refused.body
+    );
+
+    let active = keys.iter().find(|key| key.alg == "ES256").unwrap();
+    let retired = submit(
+        &mut browser,
+        "/setup/keys",
+        &format!("/setup/keys/{}/retire", active.kid),
+        &[("now", "true")],
+    )
+    .await;
+    assert_eq!(
+        retired.location.as_deref(),
+        Some("/setup/keys?notice=retired-now")
+    );
+    let after = server.admin.list_keys().await.unwrap();
+    let old = after.iter().find(|key| key.kid == active.kid).unwrap();
+    assert_eq!(old.state, "expired");
+}

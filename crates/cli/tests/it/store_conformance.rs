@@ -5,6 +5,7 @@ use coupa_server::domain::client::ClientRecord;
 use coupa_server::domain::grant::{
     CodeRecord, CodeRedemption, GrantRecord, RefreshTokenRecord, Rotation, SessionRecord,
 };
+use coupa_server::domain::key_schedule::{KeyTimes, TimesChange};
 use coupa_server::domain::scope::ScopeSet;
 use coupa_server::domain::user::UserRecord;
 use coupa_server::store::{StoreError, StoredKey};
@@ -92,44 +93,99 @@ async fn delete_frees_the_login(backend: Backend) {
     store.insert_client(&record("freed")).await.unwrap();
 }
 
-async fn one_active_signing_key_per_algorithm(backend: Backend) {
+async fn signing_keys_one_per_generation_and_plans_all_or_nothing(backend: Backend) {
     let Some(store) = open_store(backend).await else {
         return;
     };
-    let key = |kid: &str, alg: &str| StoredKey {
+    let key = |kid: &str, alg: &str, generation: i64| StoredKey {
         kid: kid.into(),
         alg: alg.into(),
         private_key: vec![1, 2, 3],
         created_at: 5,
-        active: true,
+        generation,
+        activate_at: 5,
+        retired_at: None,
+        expires_at: None,
         kek_id: None,
     };
     assert!(
         store
-            .insert_signing_key_if_none_active(&key("a", "ES256"))
+            .insert_signing_key(&key("a", "ES256", 1))
             .await
             .unwrap()
     );
     assert!(
         !store
-            .insert_signing_key_if_none_active(&key("b", "ES256"))
+            .insert_signing_key(&key("b", "ES256", 1))
             .await
-            .unwrap()
+            .unwrap(),
+        "a second key of one generation loses the race"
     );
     assert!(
         store
-            .insert_signing_key_if_none_active(&key("c", "RS256"))
+            .insert_signing_key(&key("c", "RS256", 1))
             .await
             .unwrap()
     );
-    let kids: Vec<String> = store
-        .signing_keys()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|k| k.kid)
-        .collect();
-    assert_eq!(kids, vec!["a".to_string(), "c".to_string()]);
+    let kids = |keys: Vec<StoredKey>| keys.into_iter().map(|k| k.kid).collect::<Vec<_>>();
+    assert_eq!(kids(store.signing_keys().await.unwrap()), ["a", "c"]);
+
+    let times = |activate_at, retired_at, expires_at| KeyTimes {
+        activate_at,
+        retired_at,
+        expires_at,
+    };
+    let retire_a = TimesChange {
+        kid: "a".into(),
+        before: times(5, None, None),
+        after: times(5, Some(100), Some(200)),
+    };
+    let mut next = key("d", "ES256", 2);
+    next.activate_at = 100;
+    assert!(
+        store
+            .apply_key_plan(Some(&next), std::slice::from_ref(&retire_a), &[])
+            .await
+            .unwrap()
+    );
+    let a = store.signing_keys().await.unwrap().remove(0);
+    assert_eq!((a.retired_at, a.expires_at), (Some(100), Some(200)));
+    let mut late = key("e", "ES256", 3);
+    late.activate_at = 300;
+    assert!(
+        !store
+            .apply_key_plan(Some(&late), &[retire_a], &["c".into()])
+            .await
+            .unwrap(),
+        "planned from stale instants: nothing written"
+    );
+    assert_eq!(kids(store.signing_keys().await.unwrap()), ["a", "d", "c"]);
+    assert!(
+        !store
+            .apply_key_plan(Some(&key("f", "ES256", 2)), &[], &[])
+            .await
+            .unwrap(),
+        "a generation taken meanwhile"
+    );
+    assert!(
+        store
+            .apply_key_plan(None, &[], &["d".into()])
+            .await
+            .unwrap()
+    );
+    assert_eq!(kids(store.signing_keys().await.unwrap()), ["a", "c"]);
+    assert_eq!(
+        store.purge_expired(201).await.unwrap(),
+        1,
+        "a expired at 200"
+    );
+    assert_eq!(kids(store.signing_keys().await.unwrap()), ["c"]);
+    assert!(
+        store
+            .insert_signing_key(&key("a", "ES256", 1))
+            .await
+            .unwrap()
+    );
     store.seal_signing_key("a", &[9, 9], "kek-1").await.unwrap();
     store.seal_signing_key("a", &[8, 8], "kek-2").await.unwrap();
     let sealed = store.signing_keys().await.unwrap().remove(0);
@@ -815,7 +871,7 @@ on_both_backends!(
     logins_are_unique_ignoring_case,
     updates_are_compare_and_swap,
     delete_frees_the_login,
-    one_active_signing_key_per_algorithm,
+    signing_keys_one_per_generation_and_plans_all_or_nothing,
     settings_are_set_once,
     concurrent_inserts_of_one_login_let_exactly_one_win,
     api_keys_are_stored_revoked_and_touched,

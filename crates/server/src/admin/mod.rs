@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod clients;
 pub mod custom_fields;
+pub mod keys;
 pub mod users;
 
 use crate::domain::lifetime::Lifetime;

@@ -9,6 +9,7 @@ pub mod custom_field;
 pub mod device;
 pub mod form;
 pub mod grant;
+pub mod key_schedule;
 pub mod lifetime;
 pub mod pkce;
 pub mod rate_limit;

@@ -250,12 +250,17 @@ fn plural(count: i64, unit: &str) -> String {
 
 /// How long ago `then` was: "just now", "5 minutes ago", "3 days ago".
 pub fn display_age(then: i64, now: i64) -> String {
-    let seconds = (now - then).max(0);
-    match seconds {
-        0..60 => "just now".into(),
-        60..3600 => format!("{} ago", plural(seconds / 60, "minute")),
-        3600..DAY => format!("{} ago", plural(seconds / 3600, "hour")),
-        _ => format!("{} ago", plural(seconds / DAY, "day")),
+    let seconds = (now - then).abs();
+    let amount = match seconds {
+        0..60 => return "just now".into(),
+        60..3600 => plural(seconds / 60, "minute"),
+        3600..DAY => plural(seconds / 3600, "hour"),
+        _ => plural(seconds / DAY, "day"),
+    };
+    if then > now {
+        format!("in {amount}")
+    } else {
+        format!("{amount} ago")
     }
 }
 
@@ -413,6 +418,7 @@ mod tests {
         assert_eq!(display_age(0, 60), "1 minute ago");
         assert_eq!(display_age(0, 7200), "2 hours ago");
         assert_eq!(display_age(0, 3 * DAY), "3 days ago");
+        assert_eq!(display_age(600, 0), "in 10 minutes");
         assert_eq!(describe_duration(86_400), "24 hours");
         assert_eq!(describe_duration(3 * 86_400), "3 days");
         assert_eq!(describe_duration(1800), "30 minutes");

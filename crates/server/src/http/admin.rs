@@ -12,7 +12,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use coupa_proto::admin::{
     ApiKeyView, ClientView, CreateApiKey, CreateClient, CreateCustomField, CreateUser,
-    CustomFieldView, UpdateClient, UpdateUser, UserView,
+    CustomFieldView, RetireKey, RotateKeys, SigningKeyView, UpdateClient, UpdateUser, UserView,
 };
 use serde::de::DeserializeOwned;
 use subtle::ConstantTimeEq;
@@ -22,6 +22,7 @@ use super::{content_type, read_body};
 use crate::admin::api_keys;
 use crate::admin::clients;
 use crate::admin::custom_fields;
+use crate::admin::keys;
 use crate::admin::users;
 use crate::domain::authorization_header::{self, Authorization};
 use crate::domain::secret;
@@ -50,6 +51,10 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
             "/custom-fields/{object}/{name}",
             axum::routing::delete(delete_custom_field),
         )
+        .route("/keys", get(list_keys))
+        .route("/keys/rotate", post(rotate_keys))
+        .route("/keys/{kid}/retire", post(retire_key))
+        .route("/keys/{kid}", axum::routing::delete(remove_key))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state, require_admin))
 }
@@ -127,6 +132,26 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AdminJson<T> {
                 format!("the JSON body is invalid: {e}"),
             )
         })
+    }
+}
+
+/// A body that may be left out: no body at all (and no Content-Type) is `None`.
+impl<T: DeserializeOwned, S: Send + Sync> axum::extract::OptionalFromRequest<S> for AdminJson<T> {
+    type Rejection = AdminApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Option<Self>, AdminApiError> {
+        let empty = request.headers().get(header::CONTENT_TYPE).is_none()
+            && request
+                .headers()
+                .get(header::CONTENT_LENGTH)
+                .is_none_or(|length| length == "0")
+            && request.headers().get(header::TRANSFER_ENCODING).is_none();
+        if empty {
+            return Ok(None);
+        }
+        <Self as FromRequest<S>>::from_request(request, state)
+            .await
+            .map(Some)
     }
 }
 
@@ -246,9 +271,39 @@ async fn delete_custom_field(
     Ok(StatusCode::NO_CONTENT)
 }
 
+async fn list_keys(State(state): State<Arc<AppState>>) -> Answer<Vec<SigningKeyView>> {
+    Ok(Json(keys::list(&state.key_service()).await?))
+}
+
+async fn rotate_keys(
+    State(state): State<Arc<AppState>>,
+    body: Option<AdminJson<RotateKeys>>,
+) -> Answer<Vec<SigningKeyView>> {
+    let alg = body.and_then(|AdminJson(input)| input.alg);
+    Ok(Json(
+        keys::rotate(&state.key_service(), alg.as_deref()).await?,
+    ))
+}
+
+async fn retire_key(
+    State(state): State<Arc<AppState>>,
+    Path(kid): Path<String>,
+    body: Option<AdminJson<RetireKey>>,
+) -> Answer<Vec<SigningKeyView>> {
+    let now = body.is_some_and(|AdminJson(input)| input.now);
+    Ok(Json(keys::retire(&state.key_service(), &kid, now).await?))
+}
+
+async fn remove_key(
+    State(state): State<Arc<AppState>>,
+    Path(kid): Path<String>,
+) -> Answer<Vec<SigningKeyView>> {
+    Ok(Json(keys::remove(&state.key_service(), &kid).await?))
+}
+
 async fn not_found() -> AdminApiError {
     AdminApiError::new(
         StatusCode::NOT_FOUND,
-        "no such admin resource; see /admin/api/clients, /admin/api/users, /admin/api/api-keys and /admin/api/custom-fields",
+        "no such admin resource; see /admin/api/clients, /admin/api/users, /admin/api/api-keys, /admin/api/custom-fields and /admin/api/keys",
     )
 }

@@ -10,6 +10,7 @@ use serde_json::json;
 
 use super::errors::{ApiError, ResponseFormat};
 use super::pages::setup;
+use crate::domain::time::now_unix;
 use crate::state::AppState;
 
 pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
@@ -61,12 +62,17 @@ pub async fn discovery(State(state): State<Arc<AppState>>) -> Response {
 }
 
 pub async fn jwks(State(state): State<Arc<AppState>>) -> Response {
-    let mut response = axum::Json(state.keys.current().jwks().clone()).into_response();
-    response.headers_mut().insert(
+    let mut response = axum::Json(state.keys.current().jwks(now_unix())).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/jwk-set+json"),
     );
-    cacheable(response)
+    let max_age = format!("public, max-age={}", state.config.jwks_max_age.secs());
+    if let Ok(value) = HeaderValue::from_str(&max_age) {
+        headers.insert(header::CACHE_CONTROL, value);
+    }
+    response
 }
 
 /// The OpenAPI document of `/api/*`, where Coupa serves its Swagger.

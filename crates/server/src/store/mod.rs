@@ -62,8 +62,28 @@ pub struct StoredKey {
     pub alg: String,
     pub private_key: Vec<u8>,
     pub created_at: i64,
-    pub active: bool,
+    pub generation: i64,
+    pub activate_at: i64,
+    pub retired_at: Option<i64>,
+    pub expires_at: Option<i64>,
     pub kek_id: Option<String>,
+}
+
+impl StoredKey {
+    /// The key's place in the rotation schedule (see `domain::key_schedule`).
+    pub fn schedule(&self) -> crate::domain::key_schedule::KeySchedule {
+        crate::domain::key_schedule::KeySchedule {
+            kid: self.kid.clone(),
+            alg: self.alg.clone(),
+            generation: self.generation,
+            created_at: self.created_at,
+            times: crate::domain::key_schedule::KeyTimes {
+                activate_at: self.activate_at,
+                retired_at: self.retired_at,
+                expires_at: self.expires_at,
+            },
+        }
+    }
 }
 
 /// A revoked access token or grant, as replicas follow them.
@@ -195,6 +215,7 @@ impl Store for SqlStore {
                 "DELETE FROM sessions WHERE expires_at < $1",
                 "DELETE FROM refresh_tokens WHERE expires_at < $1",
                 "DELETE FROM revocations WHERE expires_at < $1",
+                "DELETE FROM signing_keys WHERE expires_at < $1",
             ] {
                 deleted += sqlx::query(statement)
                     .bind(now)

@@ -4,6 +4,7 @@
 
 mod api_keys;
 mod clients;
+mod keys;
 pub mod registry;
 pub(crate) mod scopes;
 mod users;
@@ -57,6 +58,10 @@ pub fn router() -> Router<Arc<AppState>> {
             "/oauth2/clients/{client_id}/delete",
             get(clients::confirm_delete).post(clients::delete),
         )
+        .route("/setup/keys", get(keys::index))
+        .route("/setup/keys/rotate", post(keys::rotate))
+        .route("/setup/keys/{kid}/retire", post(keys::retire))
+        .route("/setup/keys/{kid}/remove", post(keys::remove))
         .route("/api_keys", get(api_keys::index))
         .route("/api_keys/{key_id}/revoke", post(api_keys::revoke))
         .route("/users", get(users::index).post(users::create))

@@ -65,6 +65,15 @@ pub static SETUP_PAGES: &[SetupPage] = &[
         description: "People who sign in: create them, deactivate them, reset their passwords.",
         keywords: "user admin administrator password login people account",
     },
+    SetupPage {
+        id: "keys",
+        title: "Signing Keys",
+        nav_label: "Signing Keys",
+        path: "/setup/keys",
+        section: "Security",
+        description: "The keys tokens are signed with: rotate them without an outage, retire a leaked one at once.",
+        keywords: "jwks jwk signing key rotate rotation retire compromised kid es256 rs256 eddsa",
+    },
 ];
 
 /// The pages matching every word of `query`, case-insensitively; all of them for an empty
