@@ -146,37 +146,49 @@ async fn status(State(broker): State<Arc<Broker>>) -> Response {
     axum::Json(json!({"profiles": profiles})).into_response()
 }
 
-/// Prometheus text exposition; no secrets in it.
+/// Prometheus text exposition; no secrets in it. The figures are the broker's state at the
+/// scrape, written into a recorder of their own.
 async fn metrics(State(broker): State<Arc<Broker>>) -> Response {
+    use metrics::{counter, describe_counter, describe_gauge, gauge};
     let health = broker
         .health
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .clone();
-    let mut text = String::from(
-        "# HELP coupa_broker_token_requests_total Token requests sent per profile.\n# TYPE coupa_broker_token_requests_total counter\n",
-    );
-    for (name, manager) in &broker.managers {
-        text.push_str(&format!(
-            "coupa_broker_token_requests_total{{profile=\"{name}\"}} {}\n",
-            manager.requests_sent()
-        ));
-    }
-    text.push_str("# HELP coupa_broker_refresh_failures_total Failed refreshes per profile.\n# TYPE coupa_broker_refresh_failures_total counter\n");
-    for name in broker.managers.keys() {
-        let failed = health.get(name).map_or(0, |entry| entry.refreshes_failed);
-        text.push_str(&format!(
-            "coupa_broker_refresh_failures_total{{profile=\"{name}\"}} {failed}\n"
-        ));
-    }
-    text.push_str("# HELP coupa_broker_token_expires_in_seconds Life left of the token held per profile.\n# TYPE coupa_broker_token_expires_in_seconds gauge\n");
-    for name in broker.managers.keys() {
-        let left = health.get(name).map_or(0, |entry| entry.expires_in);
-        text.push_str(&format!(
-            "coupa_broker_token_expires_in_seconds{{profile=\"{name}\"}} {left}\n"
-        ));
-    }
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    metrics::with_local_recorder(&recorder, || {
+        describe_counter!(
+            "coupa_broker_token_requests_total",
+            "Token requests sent per profile."
+        );
+        describe_counter!(
+            "coupa_broker_refresh_failures_total",
+            "Failed refreshes per profile."
+        );
+        describe_gauge!(
+            "coupa_broker_token_expires_in_seconds",
+            "Life left of the token held per profile."
+        );
+        for (name, manager) in &broker.managers {
+            let entry = health.get(name).cloned().unwrap_or_default();
+            let profile = name.clone();
+            counter!("coupa_broker_token_requests_total", "profile" => profile.clone())
+                .absolute(manager.requests_sent());
+            counter!("coupa_broker_refresh_failures_total", "profile" => profile.clone())
+                .absolute(entry.refreshes_failed);
+            gauge!("coupa_broker_token_expires_in_seconds", "profile" => profile)
+                .set(entry.expires_in as f64);
+        }
+    });
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        handle.render(),
+    )
+        .into_response()
 }
 
 pub async fn run(broker: Broker, listen: SocketAddr, check_every: Duration) -> Result<(), Failure> {

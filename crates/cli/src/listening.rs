@@ -41,31 +41,37 @@ where
         .map_err(|error| Failure::new(format!("{name} stopped: {error}")))
 }
 
-/// Logs to stderr, filtered by COUPA_LOG or RUST_LOG (default: info, sqlx warnings).
-pub fn init_tracing(format: LogFormat) {
+/// Writes out the log lines still buffered when dropped.
+pub type LogGuard = Option<crate::batched_stderr::FlushOnDrop>;
+
+/// Logs to stderr, filtered by COUPA_LOG or RUST_LOG (default: info, sqlx warnings). Lines
+/// are written in batches (see `batched_stderr`), so logging every request costs the server
+/// little; keep the guard until exit.
+pub fn init_tracing(format: LogFormat) -> LogGuard {
     use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("COUPA_LOG")
         .or_else(|_| EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
     let terminal = std::io::stderr().is_terminal();
+    let (writer, guard) = crate::batched_stderr::start();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     let json = match format {
         LogFormat::Json => true,
         LogFormat::Text => false,
         LogFormat::Auto => !terminal,
     };
-    let _ = if json {
+    let installed = if json {
         builder
-            .json()
-            .flatten_event(true)
-            .with_span_list(false)
+            .with_ansi(false)
+            .event_format(crate::json_log::FlatJson)
             .try_init()
     } else {
         builder.with_ansi(terminal).try_init()
     };
+    installed.ok().map(|()| guard)
 }
 
 /// Completes on Ctrl-C or SIGTERM, listened for from the moment this is called.

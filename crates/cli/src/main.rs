@@ -16,9 +16,11 @@ macro_rules! out {
     };
 }
 
+mod batched_stderr;
 mod bridge;
 mod broker;
 mod commands;
+mod json_log;
 mod listening;
 mod local;
 mod opt;

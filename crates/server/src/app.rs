@@ -31,6 +31,8 @@ pub enum StartError {
     Kek(#[from] crate::key_encryption::KekError),
     #[error("cannot start the password workers: {0}")]
     Threads(#[from] std::io::Error),
+    #[error("{0}")]
+    Metrics(String),
 }
 
 /// A server ready to accept connections.
@@ -42,6 +44,13 @@ pub struct App {
     pub demo_client: Option<coupa_proto::admin::ClientView>,
     /// With `demo`: the login and fresh password of the demo administrator, to show.
     pub demo_admin: Option<(String, String)>,
+    /// With `metrics_listen`: where `/metrics` is served, and the recorder behind it.
+    metrics: Option<MetricsListener>,
+}
+
+struct MetricsListener {
+    listener: TcpListener,
+    handle: metrics_exporter_prometheus::PrometheusHandle,
 }
 
 /// Uploads read at once: with `max_file_bytes` each, this bounds the memory they take.
@@ -49,6 +58,19 @@ const UPLOADS_AT_ONCE: usize = 4;
 
 impl App {
     pub async fn prepare(config: Config) -> Result<Self, StartError> {
+        // First, so that the start itself is counted.
+        let metrics = match config.metrics_listen {
+            Some(address) => {
+                let handle = crate::telemetry::install().map_err(StartError::Metrics)?;
+                let listener = TcpListener::bind(address).await.map_err(|error| {
+                    StartError::Metrics(format!(
+                        "cannot serve metrics on {address}: {error}; pick another --metrics-listen"
+                    ))
+                })?;
+                Some(MetricsListener { listener, handle })
+            }
+            None => None,
+        };
         let store = store::open(config.database_url.as_str()).await?;
         store
             .ensure_record_tables(&crate::api::sql::create_tables)
@@ -114,7 +136,15 @@ impl App {
             generated_admin_token,
             demo_client,
             demo_admin,
+            metrics,
         })
+    }
+
+    /// Where `/metrics` is served, when it is.
+    pub fn metrics_address(&self) -> Option<std::net::SocketAddr> {
+        self.metrics
+            .as_ref()
+            .and_then(|metrics| metrics.listener.local_addr().ok())
     }
 
     /// Serves on `listener` until `shutdown` completes, then finishes in-flight requests.
@@ -127,9 +157,21 @@ impl App {
         let follower = tokio::spawn(follow_revocations(Arc::clone(&self.state)));
         let janitor = tokio::spawn(purge_expired_periodically(Arc::clone(&self.state)));
         let rotator = tokio::spawn(rotate_keys_when_due(Arc::clone(&self.state)));
-        let router = crate::http::router(Arc::clone(&self.state));
         let limits = self.state.config.connections;
+        let metrics = self.metrics.map(|metrics| {
+            let router = crate::http::metrics::router(Arc::clone(&self.state), metrics.handle);
+            tokio::spawn(crate::http::connections::serve(
+                metrics.listener,
+                router,
+                limits,
+                std::future::pending(),
+            ))
+        });
+        let router = crate::http::router(Arc::clone(&self.state));
         let result = crate::http::connections::serve(listener, router, limits, shutdown).await;
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
         refresher.abort();
         follower.abort();
         janitor.abort();

@@ -31,9 +31,14 @@ impl Cached for ApiKeyRecord {
 
 struct Snapshot<V> {
     entries: Arc<HashMap<String, Arc<V>>>,
-    /// Bumped by every single-entry change, so a full reload that read the database before
-    /// such a change does not overwrite it with older rows.
+    /// When the last full reload finished.
+    reloaded_at: Option<std::time::Instant>,
+    /// Bumped by every single-entry change.
     changes: u64,
+    /// The `changes` count of each key's latest single-entry change, kept until a full reload
+    /// that started after it: a full reload that read the database before such a change keeps
+    /// the changed entry rather than the older row it read.
+    changed: HashMap<String, u64>,
 }
 
 pub struct Cache<V> {
@@ -45,7 +50,9 @@ impl<V> Default for Cache<V> {
         Self {
             snapshot: RwLock::new(Snapshot {
                 entries: Arc::new(HashMap::new()),
+                reloaded_at: None,
                 changes: 0,
+                changed: HashMap::new(),
             }),
         }
     }
@@ -55,44 +62,65 @@ pub type ClientCache = Cache<ClientRecord>;
 /// API keys by the hex SHA-256 of the key.
 pub type ApiKeyCache = Cache<ApiKeyRecord>;
 
-const FULL_RELOAD_ATTEMPTS: usize = 5;
-
 impl<V: Cached + Clone> Cache<V> {
     pub fn get(&self, key: &str) -> Option<Arc<V>> {
         let snapshot = self.snapshot.read().unwrap_or_else(PoisonError::into_inner);
         snapshot.entries.get(key).cloned()
     }
 
-    /// Replaces every entry with what `load` reads, retrying when a single-entry change
-    /// happened meanwhile. Returns the number of entries.
+    /// How many entries it holds, and how long ago it was last fully reloaded.
+    pub fn usage(&self) -> (usize, Option<std::time::Duration>) {
+        let snapshot = self.snapshot.read().unwrap_or_else(PoisonError::into_inner);
+        (
+            snapshot.entries.len(),
+            snapshot.reloaded_at.map(|at| at.elapsed()),
+        )
+    }
+
+    /// Replaces every entry with what `load` reads, except the entries changed one by one
+    /// while it read (those are newer than its rows). Completes however many changes arrive
+    /// meanwhile. Returns the number of entries.
     pub async fn reload_all<F, Fut>(&self, load: F) -> Result<usize, StoreError>
     where
-        F: Fn() -> Fut,
+        F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Vec<(String, V)>, StoreError>>,
     {
-        for _ in 0..FULL_RELOAD_ATTEMPTS {
-            let changes_before = self
-                .snapshot
-                .read()
-                .unwrap_or_else(PoisonError::into_inner)
-                .changes;
-            let entries = load().await?;
-            let mut snapshot = self
-                .snapshot
-                .write()
-                .unwrap_or_else(PoisonError::into_inner);
-            if snapshot.changes == changes_before {
-                let count = entries.len();
-                snapshot.entries = Arc::new(
-                    entries
-                        .into_iter()
-                        .map(|(key, value)| (key, Arc::new(value)))
-                        .collect(),
-                );
-                return Ok(count);
+        let changes_before = self
+            .snapshot
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .changes;
+        let loaded = load().await?;
+        let mut snapshot = self
+            .snapshot
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut entries: HashMap<String, Arc<V>> = loaded
+            .into_iter()
+            .map(|(key, value)| (key, Arc::new(value)))
+            .collect();
+        for (key, stamp) in &snapshot.changed {
+            if *stamp > changes_before {
+                match snapshot.entries.get(key) {
+                    Some(cached) => {
+                        let loaded_is_newer = entries
+                            .get(key)
+                            .is_some_and(|loaded| loaded.supersedes(cached));
+                        if !loaded_is_newer {
+                            entries.insert(key.clone(), Arc::clone(cached));
+                        }
+                    }
+                    None => {
+                        entries.remove(key);
+                    }
+                }
             }
         }
-        Err(StoreError::Stale)
+        snapshot.changed.retain(|_, stamp| *stamp > changes_before);
+        let count = entries.len();
+        snapshot.entries = Arc::new(entries);
+        snapshot.reloaded_at = Some(std::time::Instant::now());
+        Ok(count)
     }
 
     /// Puts one entry (or its absence) in the cache.
@@ -117,6 +145,8 @@ impl<V: Cached + Clone> Cache<V> {
         }
         snapshot.entries = Arc::new(entries);
         snapshot.changes += 1;
+        let stamp = snapshot.changes;
+        snapshot.changed.insert(key.to_string(), stamp);
     }
 }
 
@@ -191,5 +221,64 @@ impl CustomFieldCache {
             .write()
             .unwrap_or_else(PoisonError::into_inner) = Arc::new(by_object);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Clone, Debug, PartialEq)]
+    struct Versioned(u64);
+
+    impl Cached for Versioned {
+        fn supersedes(&self, cached: &Self) -> bool {
+            self.0 >= cached.0
+        }
+    }
+
+    #[tokio::test]
+    async fn a_full_reload_completes_and_keeps_what_changed_while_it_read() {
+        let cache: Cache<Versioned> = Cache::default();
+        cache
+            .reload_all(|| async {
+                Ok(vec![("a".into(), Versioned(1)), ("b".into(), Versioned(1))])
+            })
+            .await
+            .unwrap();
+        // While the next reload reads (rows as of before), "a" is updated, "b" deleted and
+        // "c" created, hundreds of times over: the reload still completes, once.
+        let count = cache
+            .reload_all(|| async {
+                for _ in 0..500 {
+                    cache.set("a", Some(Versioned(2)));
+                    cache.set("b", None);
+                    cache.set("c", Some(Versioned(1)));
+                }
+                Ok(vec![
+                    ("a".into(), Versioned(1)),
+                    ("b".into(), Versioned(1)),
+                    ("d".into(), Versioned(1)),
+                ])
+            })
+            .await
+            .unwrap();
+        assert_eq!(count, 3);
+        assert_eq!(cache.get("a").as_deref(), Some(&Versioned(2)));
+        assert_eq!(cache.get("b"), None);
+        assert_eq!(cache.get("c").as_deref(), Some(&Versioned(1)));
+        assert_eq!(
+            cache.get("d").as_deref(),
+            Some(&Versioned(1)),
+            "new rows arrive"
+        );
+
+        // A later reload reads newer rows for everything: they win.
+        cache
+            .reload_all(|| async { Ok(vec![("a".into(), Versioned(3))]) })
+            .await
+            .unwrap();
+        assert_eq!(cache.get("a").as_deref(), Some(&Versioned(3)));
+        assert_eq!(cache.get("c"), None);
     }
 }

@@ -109,6 +109,9 @@ settings! {
     refresh_token_reuse_grace: String, "COUPA_REFRESH_TOKEN_REUSE_GRACE", "DURATION", default "5s";
     /// How long a user's sign-in (also to Setup) lasts.
     session_lifetime: String, "COUPA_SESSION_LIFETIME", "DURATION", default "8h";
+    /// Serve Prometheus metrics at /metrics on this address (e.g. 127.0.0.1:9100), apart
+    /// from the API; off when not set.
+    metrics_listen: String, "COUPA_METRICS_LISTEN", "ADDR";
     /// Load a demo data set (suppliers, invoices, purchase orders, expense reports, ...)
     /// once, and print a demo client's token and API calls, ready to paste, and a sign-in
     /// to Setup.
@@ -214,6 +217,8 @@ impl std::fmt::Debug for DatabaseUrl {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
+    /// Where `/metrics` is served; None: metrics off.
+    pub metrics_listen: Option<SocketAddr>,
     pub database_url: DatabaseUrl,
     /// No trailing slash.
     pub issuer: String,
@@ -346,8 +351,15 @@ impl Config {
         };
         let flag =
             |value: Option<bool>, default: Option<&str>| value.unwrap_or(default == Some("true"));
+        let metrics_listen = match layer.metrics_listen.as_deref() {
+            None | Some("") => None,
+            Some(text) => Some(text.parse().map_err(|_| {
+                format!("metrics-listen: `{text}` is not an address like 127.0.0.1:9100")
+            })?),
+        };
         Ok(Self {
             listen,
+            metrics_listen,
             database_url: DatabaseUrl::new(setting(
                 layer.database_url.as_deref(),
                 DEFAULTS.database_url,

@@ -22,6 +22,7 @@ pub mod sign_ins;
 pub mod signing_keys;
 pub mod state;
 pub mod store;
+pub mod telemetry;
 pub mod uses;
 
 pub use app::{App, StartError};

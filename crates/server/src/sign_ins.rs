@@ -69,6 +69,7 @@ pub async fn sign_in(
         (throttle::address_key(peer), throttle::PER_ADDRESS),
     ];
     if let Some(seconds) = locked_for(store, &counters, now_unix()).await? {
+        crate::telemetry::sign_in_locked();
         tracing::warn!(%login, %peer, seconds, "sign-in refused: locked after repeated failures");
         return Ok(SignIn::Locked { seconds });
     }
@@ -92,6 +93,7 @@ pub async fn sign_in(
     };
     let Some(user) = verified.filter(|user| user.active) else {
         let failures = record_failure(store, &counters, now_unix()).await?;
+        crate::telemetry::sign_in_failed();
         tracing::warn!(%login, %peer, failures, "sign-in failed");
         return Ok(SignIn::Refused);
     };

@@ -6,7 +6,7 @@ use crate::Failure;
 use crate::profile_tokens::{config_path, manager};
 
 pub async fn exec(args: crate::opt::BridgeArgs) -> Result<(), Failure> {
-    crate::listening::init_tracing(crate::opt::LogFormat::Auto);
+    let _log = crate::listening::init_tracing(crate::opt::LogFormat::Auto);
     let path = config_path(args.profile.config.as_deref())?;
     let file = ProfileFile::load(&path).map_err(|error| Failure::new(error.to_string()))?;
     let default = profile::choose(&file, args.profile.profile.as_deref())

@@ -6,7 +6,7 @@ use crate::Failure;
 use crate::profile_tokens::{config_path, manager};
 
 pub async fn exec(args: crate::opt::BrokerArgs) -> Result<(), Failure> {
-    crate::listening::init_tracing(crate::opt::LogFormat::Auto);
+    let _log = crate::listening::init_tracing(crate::opt::LogFormat::Auto);
     let path = config_path(args.config.as_deref())?;
     let file = ProfileFile::load(&path).map_err(|error| Failure::new(error.to_string()))?;
     let mut managers = std::collections::BTreeMap::new();

@@ -8,7 +8,7 @@ use crate::listening::{init_tracing, listen_and_serve};
 use crate::opt::ServeArgs;
 
 pub async fn exec(args: ServeArgs) -> Result<(), Failure> {
-    init_tracing(args.log_format);
+    let _log = init_tracing(args.log_format);
     let config = resolve_config(args)?;
     let app = App::prepare(config.clone())
         .await
@@ -19,6 +19,10 @@ pub async fn exec(args: ServeArgs) -> Result<(), Failure> {
              Use it as COUPA_ADMIN_TOKEN for `coupa admin`, e.g.\n  \
              COUPA_ADMIN_TOKEN={token} coupa admin clients list\n"
         );
+    }
+    if let Some(address) = app.metrics_address() {
+        tracing::info!(%address, "serving metrics");
+        outln!("coupa serve: metrics on http://{address}/metrics");
     }
     let demo_client = app.demo_client.clone();
     let demo_admin = app.demo_admin.clone();

@@ -565,32 +565,32 @@ async fn the_access_log_has_one_json_line_per_request_and_no_secrets() {
     let by_id = |request_id: &str| {
         access
             .iter()
-            .find(|line| line["span"]["request_id"] == request_id)
+            .find(|line| line["request_id"] == request_id)
             .unwrap_or_else(|| panic!("no access line for {request_id}: {logged}"))
     };
     let list = by_id("trace-42");
-    assert_eq!(list["span"]["method"], "GET");
-    assert_eq!(list["span"]["route"], "/api/{object}");
-    assert_eq!(list["span"]["client_id"], id);
+    assert_eq!(list["method"], "GET");
+    assert_eq!(list["route"], "/api/{object}");
+    assert_eq!(list["client_id"], id);
     assert_eq!(list["status"], 200);
     assert!(list["latency_ms"].as_f64().unwrap() > 0.0);
     let health = by_id(&generated);
     assert_eq!(
-        (&health["span"]["route"], &health["status"]),
+        (&health["route"], &health["status"]),
         (&json_str("/healthz"), &Value::from(200))
     );
     let minted = access
         .iter()
-        .find(|line| line["span"]["route"] == "/oauth2/token")
+        .find(|line| line["route"] == "/oauth2/token")
         .unwrap();
     assert_eq!(
-        (&minted["span"]["client_id"], &minted["status"]),
+        (&minted["client_id"], &minted["status"]),
         (&json_str(id), &Value::from(200))
     );
     assert_eq!(
         access
             .iter()
-            .filter(|line| line["span"]["route"] == "/api/{object}")
+            .filter(|line| line["route"] == "/api/{object}")
             .count(),
         1,
         "one line per request"

@@ -13,6 +13,7 @@ mod floods;
 mod hardening;
 mod interactive;
 mod key_rotation;
+mod metrics;
 mod postman;
 mod seeds;
 mod setup_ui;

@@ -34,6 +34,7 @@ async fn exchange_code(
     let (code, grant) = match redemption {
         CodeRedemption::Redeemed(redeemed) => *redeemed,
         CodeRedemption::Replayed { grant_id } => {
+            crate::telemetry::authorization_code_replayed();
             revoke_grant(context, &grant_id)
                 .await
                 .map_err(OAuthError::unavailable)?;

@@ -77,8 +77,14 @@ pub fn authenticate(
         }
     };
     let wrong = || invalid_client("unknown client or wrong client secret", basic);
-    let client = clients.get(&client_id).ok_or_else(wrong)?;
-    let secret_generation = client.authenticate(&secret, now_unix()).ok_or_else(wrong)?;
+    let Some(client) = clients.get(&client_id) else {
+        crate::telemetry::client_authentication_failed(None);
+        return Err(wrong());
+    };
+    let Some(secret_generation) = client.authenticate(&secret, now_unix()) else {
+        crate::telemetry::client_authentication_failed(Some(&client.client_id));
+        return Err(wrong());
+    };
     if !client.active {
         return Err(invalid_client(
             "the client is deactivated; activate it in Setup or use another client",

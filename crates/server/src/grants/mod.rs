@@ -109,6 +109,7 @@ pub async fn issue(
         ));
     }
     let issued = (grant.issue)(context, client, params).await?;
+    crate::telemetry::token_issued(grant.name, &client.client_id);
     crate::uses::note_client_token(context.token_issue_times, context.store, &client.client_id);
     Ok(issued)
 }

@@ -78,6 +78,7 @@ async fn refresh(
             "this refresh token was used moments ago by another request; use the refresh token that request received",
         )),
         Rotation::Reused { grant_id } => {
+            crate::telemetry::refresh_token_reused();
             revoke_grant(context, &grant_id)
                 .await
                 .map_err(OAuthError::unavailable)?;

@@ -57,9 +57,10 @@ pub async fn authorize(
         let (mut parts, body) = request.into_parts();
         match authorized_caller(&state, &parts).await {
             Ok(caller) => {
-                super::access_log::record_caller(&caller.client_id);
+                let client_id = caller.client_id.clone();
                 parts.extensions.insert(caller);
-                next.run(Request::from_parts(parts, body)).await
+                let response = next.run(Request::from_parts(parts, body)).await;
+                super::access_log::with_caller(response, client_id)
             }
             Err(error) => error.into_response(),
         }
@@ -208,6 +209,7 @@ fn check_api_key(state: &AppState, request: &Parts, key: &[u8]) -> Result<Caller
 /// Rate limit, then the route's scope: the checks every authenticated caller goes through.
 fn authorize_route(state: &AppState, request: &Parts, caller: Caller) -> Result<Caller, ApiError> {
     if let Decision::Deny { retry_after } = state.rate_limiter.check(&caller.client_id) {
+        crate::telemetry::rate_limited(&caller.client_id);
         let limit = state
             .config
             .rate_limit

@@ -8,6 +8,7 @@ pub(crate) mod connections;
 mod device_authorization;
 pub(crate) mod errors;
 mod meta;
+pub mod metrics;
 mod nested;
 mod oauth_form;
 pub mod pages;

@@ -5,22 +5,32 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use coupa_proto::oauth::TokenResponse;
 
 use super::errors::no_store;
 use super::oauth_form::OAuthRequest;
 use crate::grants::{self, OAuthError};
 use crate::state::AppState;
 
-pub async fn token(
-    State(state): State<Arc<AppState>>,
-    request: OAuthRequest,
-) -> Result<Json<TokenResponse>, OAuthError> {
-    grants::grant_type_of(&request.params)?;
-    let client = request.authenticate(&state.clients)?;
-    super::access_log::record_caller(&client.client_id);
-    let tokens = grants::issue(&state.grant_context(), &client, &request.params).await?;
-    Ok(Json(tokens))
+pub async fn token(State(state): State<Arc<AppState>>, request: OAuthRequest) -> Response {
+    let mut caller = None;
+    let issued = async {
+        grants::grant_type_of(&request.params)?;
+        let client = request.authenticate(&state.clients)?;
+        caller = Some(client.client_id.clone());
+        grants::issue(&state.grant_context(), &client, &request.params).await
+    }
+    .await;
+    let response = match issued {
+        Ok(tokens) => Json(tokens).into_response(),
+        Err(error) => {
+            crate::telemetry::token_refused(error.code.as_str());
+            error.into_response()
+        }
+    };
+    match caller {
+        Some(client_id) => super::access_log::with_caller(response, client_id),
+        None => response,
+    }
 }
 
 /// A JSON answer that no cache may keep (RFC 6749 §5.1).

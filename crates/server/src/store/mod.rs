@@ -3,6 +3,7 @@
 //! (for several replicas). Both run the same SQL, each with its own migrations.
 
 mod api_keys;
+mod changes;
 mod clients;
 mod custom_fields;
 mod devices;
@@ -24,6 +25,7 @@ use async_trait::async_trait;
 pub type Rows = Vec<Vec<Option<String>>>;
 
 pub use api_keys::ApiKeyStore;
+pub use changes::{Announcement, Change, ChangeStore, ChangeSubscription};
 pub use clients::ClientStore;
 pub use custom_fields::CustomFieldStore;
 pub use devices::DeviceStore;
@@ -45,12 +47,19 @@ pub enum StoreError {
     #[error("the record was changed concurrently")]
     Stale,
     #[error("the database is unavailable: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("the database could not be migrated: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     /// What the database holds or was asked for cannot be used; says what.
     #[error("{0}")]
     Unusable(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        crate::telemetry::store_error();
+        Self::Database(error)
+    }
 }
 
 /// A signing key as kept in the database, shared by every replica: PKCS#8 DER sealed under
@@ -129,6 +138,14 @@ impl TryFrom<String> for RevocationKind {
     }
 }
 
+/// Connections of the store's pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUsage {
+    pub in_use: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
 #[async_trait]
 pub trait Store:
     ClientStore
@@ -142,6 +159,7 @@ pub trait Store:
     + RecordStore
     + CustomFieldStore
     + FileStore
+    + ChangeStore
     + Send
     + Sync
     + 'static
@@ -151,6 +169,9 @@ pub trait Store:
 
     /// Cheap liveness check for `/healthz`.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// The connection pool's connections now, for metrics.
+    fn pool_usage(&self) -> PoolUsage;
 
     /// Deletes what can no longer be used at `now`: expired codes, device authorizations,
     /// sessions and refresh tokens, revocations of tokens that have expired anyway, and
@@ -203,6 +224,18 @@ impl Store for SqlStore {
         on_pool!(self, |pool| {
             sqlx::query("SELECT 1").execute(pool).await?;
             Ok(())
+        })
+    }
+
+    fn pool_usage(&self) -> PoolUsage {
+        on_pool!(self, |pool| {
+            let open = pool.size();
+            let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX).min(open);
+            PoolUsage {
+                in_use: open - idle,
+                idle,
+                max: pool.options().get_max_connections(),
+            }
         })
     }
 
