@@ -76,11 +76,13 @@ impl Visit for Line {
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.raw(field.name(), value);
+        self.key(field.name());
+        let _ = serde_json::Serializer::new(&mut self.0).serialize_i64(value);
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.raw(field.name(), value);
+        self.key(field.name());
+        let _ = serde_json::Serializer::new(&mut self.0).serialize_u64(value);
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
@@ -89,7 +91,8 @@ impl Visit for Line {
 
     fn record_f64(&mut self, field: &Field, value: f64) {
         if value.is_finite() {
-            self.raw(field.name(), value);
+            self.key(field.name());
+            let _ = serde_json::Serializer::new(&mut self.0).serialize_f64(value);
         } else {
             self.string(field.name(), &value.to_string());
         }

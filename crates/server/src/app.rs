@@ -46,6 +46,8 @@ pub struct App {
     pub demo_admin: Option<(String, String)>,
     /// With `metrics_listen`: where `/metrics` is served, and the recorder behind it.
     metrics: Option<MetricsListener>,
+    /// A SQLite database is this process's while it serves.
+    _database_lock: Option<crate::database_lock::DatabaseLock>,
 }
 
 struct MetricsListener {
@@ -71,7 +73,12 @@ impl App {
             }
             None => None,
         };
+        let database_lock = store::database_file(config.database_url.as_str())
+            .map(|file| crate::database_lock::claim(&file))
+            .transpose()
+            .map_err(|message| StartError::Store(StoreError::Unusable(message)))?;
         let store = store::open(config.database_url.as_str()).await?;
+        check_issuer(store.as_ref(), &config.issuer).await?;
         store
             .ensure_record_tables(&crate::api::sql::create_tables)
             .await?;
@@ -137,6 +144,7 @@ impl App {
             demo_client,
             demo_admin,
             metrics,
+            _database_lock: database_lock,
         })
     }
 
@@ -157,6 +165,7 @@ impl App {
         let follower = tokio::spawn(follow_revocations(Arc::clone(&self.state)));
         let janitor = tokio::spawn(purge_expired_periodically(Arc::clone(&self.state)));
         let rotator = tokio::spawn(rotate_keys_when_due(Arc::clone(&self.state)));
+        let listener_of_changes = tokio::spawn(follow_changes(Arc::clone(&self.state)));
         let limits = self.state.config.connections;
         let metrics = self.metrics.map(|metrics| {
             let router = crate::http::metrics::router(Arc::clone(&self.state), metrics.handle);
@@ -176,6 +185,7 @@ impl App {
         follower.abort();
         janitor.abort();
         rotator.abort();
+        listener_of_changes.abort();
         result
     }
 }
@@ -249,6 +259,24 @@ async fn demo_admin(state: &AppState) -> Result<(String, String), StartError> {
         }
     }
     Ok((login.to_string(), password))
+}
+
+const ISSUER_SETTING: &str = "issuer";
+
+/// Replicas behind one load balancer must share one issuer, or each refuses the others'
+/// tokens: warns when the issuer recorded by the last replica to start differs, then records
+/// this one's.
+async fn check_issuer(store: &dyn Store, issuer: &str) -> Result<(), StoreError> {
+    match store.setting(ISSUER_SETTING).await? {
+        Some(recorded) if recorded != issuer => tracing::warn!(
+            %issuer, %recorded,
+            "this server's issuer differs from the one the last server on this database recorded; \
+             replicas behind one load balancer need one --issuer, or each refuses the tokens of the others"
+        ),
+        Some(_) => return Ok(()),
+        None => {}
+    }
+    store.put_setting(ISSUER_SETTING, issuer).await
 }
 
 /// The key encryption key: given, or (SQLite only) kept next to the database.
@@ -387,25 +415,39 @@ async fn refresh_caches_periodically(state: Arc<AppState>) {
     ticker.tick().await;
     loop {
         ticker.tick().await;
-        if let Err(error) = state
-            .clients
-            .reload_all(|| cache::load_clients(state.store.as_ref()))
-            .await
-        {
-            tracing::warn!(%error, "client cache refresh failed; serving the cached clients");
+        state.reload_everything().await;
+    }
+}
+
+/// How long to wait before listening again for other replicas' changes after the
+/// connection to the database was lost.
+const RESUBSCRIBE_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Applies what other replicas announce as they announce it (PostgreSQL); after the listening
+/// connection comes back from a loss, reloads everything, since announcements were missed.
+async fn follow_changes(state: Arc<AppState>) {
+    use crate::store::Announcement;
+    loop {
+        match state.store.subscribe().await {
+            Ok(None) => return,
+            Ok(Some(mut subscription)) => {
+                // Changes made between the last load and this subscription were not heard.
+                state.reload_everything().await;
+                loop {
+                    match subscription.next().await {
+                        Ok(Announcement::Changed(change)) => state.apply_change(change).await,
+                        Ok(Announcement::ReloadEverything) => state.reload_everything().await,
+                        Err(error) => {
+                            tracing::warn!(%error, "no longer hearing other replicas' changes; listening again");
+                            break;
+                        }
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for other replicas' changes; will retry");
+            }
         }
-        if let Err(error) = state
-            .api_keys
-            .reload_all(|| cache::load_api_keys(state.store.as_ref()))
-            .await
-        {
-            tracing::warn!(%error, "API key cache refresh failed; serving the cached keys");
-        }
-        if let Err(error) = state.custom_fields.reload(state.store.as_ref()).await {
-            tracing::warn!(%error, "custom field reload failed; using the definitions loaded");
-        }
-        if let Err(error) = state.reload_key_ring().await {
-            tracing::warn!(%error, "key ring reload failed; using the keys already loaded");
-        }
+        tokio::time::sleep(RESUBSCRIBE_AFTER).await;
     }
 }

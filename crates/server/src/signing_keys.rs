@@ -194,6 +194,7 @@ impl KeyService<'_> {
                 for kid in &plan.removals {
                     tracing::info!(%kid, "signing key removed");
                 }
+                crate::store::announce(self.store, crate::store::Change::SigningKeys).await;
                 self.ring
                     .replace(open(self.store, self.kek, self.signing_alg).await?);
                 return Ok(true);

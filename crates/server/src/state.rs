@@ -84,6 +84,70 @@ impl AppState {
         }
     }
 
+    /// Reads again everything this replica caches from the store: the periodic safety net,
+    /// and what follows a lost connection to the announcements of other replicas. Each part
+    /// that fails keeps what it holds.
+    pub async fn reload_everything(&self) {
+        let store = self.store.as_ref();
+        if let Err(error) = self
+            .clients
+            .reload_all(|| crate::cache::load_clients(store))
+            .await
+        {
+            tracing::warn!(%error, "client cache refresh failed; serving the cached clients");
+        }
+        if let Err(error) = self
+            .api_keys
+            .reload_all(|| crate::cache::load_api_keys(store))
+            .await
+        {
+            tracing::warn!(%error, "API key cache refresh failed; serving the cached keys");
+        }
+        if let Err(error) = self.custom_fields.reload(store).await {
+            tracing::warn!(%error, "custom field reload failed; using the definitions loaded");
+        }
+        if let Err(error) = self.reload_key_ring().await {
+            tracing::warn!(%error, "key ring reload failed; using the keys already loaded");
+        }
+        if let Err(error) = self
+            .revocations
+            .follow(store, crate::domain::time::now_unix())
+            .await
+        {
+            tracing::warn!(%error, "cannot read the revocation feed; will retry");
+        }
+    }
+
+    /// Applies a change another replica (or this one) announced.
+    pub async fn apply_change(&self, change: crate::store::Change) {
+        use crate::store::Change;
+        let store = self.store.as_ref();
+        let applied = match &change {
+            Change::Client(client_id) => store
+                .client(client_id)
+                .await
+                .map(|client| self.clients.set(client_id, client)),
+            Change::ApiKeys => self
+                .api_keys
+                .reload_all(|| crate::cache::load_api_keys(store))
+                .await
+                .map(drop),
+            Change::CustomFields => self.custom_fields.reload(store).await,
+            Change::Revocations => {
+                self.revocations
+                    .follow(store, crate::domain::time::now_unix())
+                    .await
+            }
+            Change::SigningKeys => self
+                .reload_key_ring()
+                .await
+                .map_err(|error| crate::store::StoreError::Unusable(error.to_string())),
+        };
+        if let Err(error) = applied {
+            tracing::warn!(%error, ?change, "cannot apply another replica's change; the next full reload will");
+        }
+    }
+
     /// Reads the key ring again: keys other replicas added since are learnt.
     pub async fn reload_key_ring(&self) -> Result<(), crate::signing_keys::KeyRingError> {
         let ring =

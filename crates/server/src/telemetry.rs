@@ -7,12 +7,15 @@
 //! codes, grant types, error codes, registered clients), never from text a caller invents,
 //! so no caller can grow the number of series.
 
-use std::sync::{Mutex, PoisonError};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{LazyLock, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use axum::http::Method;
 use metrics::{
-    Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram,
+    Counter, Histogram, Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge,
+    histogram,
 };
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
@@ -41,6 +44,7 @@ const LATENCY_BUCKETS: &[f64] = &[
 ];
 
 static HANDLE: Mutex<Option<PrometheusHandle>> = Mutex::new(None);
+static INSTALLED: AtomicBool = AtomicBool::new(false);
 
 /// Installs the process's recorder, once; later calls (several servers in one process) share
 /// it. Its histograms must be drained now and then: see `run_upkeep`.
@@ -55,6 +59,7 @@ pub fn install() -> Result<PrometheusHandle, String> {
         .map_err(|error| format!("cannot start the metrics recorder: {error}"))?;
     describe();
     *installed = Some(handle.clone());
+    INSTALLED.store(true, Ordering::Release);
     Ok(handle)
 }
 
@@ -134,13 +139,43 @@ fn method_label(method: &Method) -> &'static str {
     }
 }
 
+/// The request metrics' handles by route template, then method and status: a handful of
+/// series take almost every request, and finding a registered series by its labels (building
+/// its key, hashing every label) costs more than counting.
+type RequestSeries = HashMap<String, HashMap<(&'static str, u16), (Counter, Histogram)>>;
+
+static REQUEST_SERIES: LazyLock<RwLock<RequestSeries>> = LazyLock::new(Default::default);
+
 /// One answered request; `route` is the route template (or a fixed word when none matched).
 pub fn request_served(method: &Method, route: &str, status: u16, latency: Duration) {
+    if !INSTALLED.load(Ordering::Acquire) {
+        return;
+    }
     let method = method_label(method);
-    counter!(REQUESTS, "method" => method, "route" => route.to_string(), "status" => status.to_string())
-        .increment(1);
-    histogram!(REQUEST_SECONDS, "method" => method, "route" => route.to_string())
-        .record(latency.as_secs_f64());
+    let seconds = latency.as_secs_f64();
+    let known = REQUEST_SERIES
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(route)
+        .and_then(|by_status| by_status.get(&(method, status)))
+        .map(|(count, time)| {
+            count.increment(1);
+            time.record(seconds);
+        })
+        .is_some();
+    if known {
+        return;
+    }
+    let count = counter!(REQUESTS, "method" => method, "route" => route.to_string(), "status" => status.to_string());
+    let time = histogram!(REQUEST_SECONDS, "method" => method, "route" => route.to_string());
+    count.increment(1);
+    time.record(seconds);
+    REQUEST_SERIES
+        .write()
+        .unwrap_or_else(PoisonError::into_inner)
+        .entry(route.to_string())
+        .or_default()
+        .insert((method, status), (count, time));
 }
 
 pub fn token_issued(grant_type: &'static str, client_id: &str) {

@@ -471,7 +471,11 @@ async fn a_closed_stdout_ends_a_listing_quietly_and_logs_have_no_colours_off_a_t
     assert!(output.status.success(), "{:?}: {stderr}", output.status);
     assert!(!stderr.contains("panicked"), "{stderr}");
 
-    let (child, _, log) = serve_logging_to_a_file("text").await;
+    let (child, _, log) = crate::support::serve_logging_to_a_file(
+        &crate::support::fresh_sqlite_url(),
+        &["--log-format", "text"],
+    )
+    .await;
     crate::support::terminate(child).await;
     let logged = std::fs::read_to_string(&log).unwrap();
     assert!(logged.contains("INFO"), "{logged}");
@@ -486,7 +490,11 @@ async fn a_closed_stdout_ends_a_listing_quietly_and_logs_have_no_colours_off_a_t
 /// returned, or generated), and never a secret or a token.
 #[tokio::test]
 async fn the_access_log_has_one_json_line_per_request_and_no_secrets() {
-    let (child, url, log) = serve_logging_to_a_file("auto").await;
+    let (child, url, log) = crate::support::serve_logging_to_a_file(
+        &crate::support::fresh_sqlite_url(),
+        &["--log-format", "auto"],
+    )
+    .await;
     let admin = [
         ("COUPA_URL", url.as_str()),
         ("COUPA_ADMIN_TOKEN", crate::support::ADMIN_TOKEN),
@@ -999,7 +1007,7 @@ async fn a_signing_key_stored_in_clear_by_an_earlier_version_is_sealed_at_start(
     let server = crate::support::spawn_on(&url, Default::default()).await;
     let (_, client) = server.create_client("legacy", "core.invoice.read").await;
     let token = server.access_token(&client, None).await;
-    let kid = jwt_header_kid(&token);
+    let kid = crate::support::jwt_kid(&token);
     assert!(
         in_clear.iter().any(|key| key.kid == kid),
         "the old key still signs"
@@ -1010,18 +1018,6 @@ async fn a_signing_key_stored_in_clear_by_an_earlier_version_is_sealed_at_start(
         assert!(key.kek_id.is_some());
         assert_ne!(key.private_key, before.private_key);
     }
-}
-
-fn jwt_header_kid(token: &str) -> String {
-    use base64::Engine;
-    let header = token.split('.').next().unwrap();
-    let header: Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(header)
-            .unwrap(),
-    )
-    .unwrap();
-    header["kid"].as_str().unwrap().to_string()
 }
 
 /// Posts the sign-in form with `password`; the status of the answer.
@@ -1115,7 +1111,11 @@ async fn sign_ins_and_wrong_admin_tokens_are_logged_and_throttled_and_short_admi
         short.stderr
     );
 
-    let (child, url, log) = serve_logging_to_a_file("text").await;
+    let (child, url, log) = crate::support::serve_logging_to_a_file(
+        &crate::support::fresh_sqlite_url(),
+        &["--log-format", "text"],
+    )
+    .await;
     let admin = coupa_client::AdminClient::new(&url, crate::support::ADMIN_TOKEN);
     admin
         .create_user(&coupa_proto::admin::CreateUser {
@@ -1371,7 +1371,7 @@ async fn a_signing_key_added_by_another_replica_is_learnt_without_a_restart() {
     )
     .await;
     let token = b.access_token(&client, None).await;
-    let kid = jwt_header_kid(&token);
+    let kid = crate::support::jwt_kid(&token);
     let jwks: Value = a
         .http
         .get(a.url("/oauth2/jwks"))
@@ -1515,6 +1515,16 @@ async fn sqlite_writes_recover_within_a_second_once_a_full_disk_has_space_again(
         }
     }
     assert!(refused > 0, "the disk was never full");
+    let ready = server.http.get(server.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let reason: Value = ready.json().await.unwrap();
+    assert!(
+        reason["errors"]["store"][0]
+            .as_str()
+            .unwrap()
+            .contains("refuses writes"),
+        "{reason}"
+    );
     std::fs::remove_file(filler).unwrap();
     let freed = std::time::Instant::now();
     let mut attempt = 0;
@@ -1529,6 +1539,8 @@ async fn sqlite_writes_recover_within_a_second_once_a_full_disk_has_space_again(
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    let ready = server.http.get(server.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK, "ready again");
     let logins: Vec<String> = server
         .admin
         .list_clients()
@@ -1545,43 +1557,4 @@ async fn sqlite_writes_recover_within_a_second_once_a_full_disk_has_space_again(
         assert_eq!(create(format!("later-{ok}")).await, StatusCode::CREATED);
     }
     drop(server);
-}
-
-/// `coupa serve` as a process on a fresh database, its log (stderr) going to a file, as when
-/// run under a service manager: the process, its URL and the log file.
-/// `coupa serve` with stderr to a file, in log format `format` (`auto`: JSON, off a terminal).
-async fn serve_logging_to_a_file(
-    format: &str,
-) -> (tokio::process::Child, String, std::path::PathBuf) {
-    use tokio::io::AsyncBufReadExt;
-    let log = std::env::temp_dir().join(crate::support::unique_name("coupa-log-"));
-    let database = crate::support::fresh_sqlite_url();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_coupa"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--database-url",
-            &database,
-            "--log-format",
-            format,
-        ])
-        .env("COUPA_ADMIN_TOKEN", crate::support::ADMIN_TOKEN)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = tokio::time::timeout(std::time::Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(rest) = line.strip_prefix("coupa serve: listening on ") {
-                return rest.split_whitespace().next().unwrap().to_string();
-            }
-        }
-        panic!("coupa serve exited before listening");
-    })
-    .await
-    .expect("listens within 30 s");
-    (child, url, log)
 }

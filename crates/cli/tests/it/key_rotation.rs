@@ -7,7 +7,8 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::support::{
-    ADMIN_TOKEN, Backend, TestServer, coupa, run_node, spawn_on, spawn_server_with,
+    ADMIN_TOKEN, Backend, TestServer, coupa, jwt_kid as kid_of, run_node, spawn_on,
+    spawn_server_with,
 };
 
 fn rotating(max_age: &str, delay: &str) -> ConfigLayer {
@@ -16,18 +17,6 @@ fn rotating(max_age: &str, delay: &str) -> ConfigLayer {
         key_publication_delay: Some(delay.into()),
         ..ConfigLayer::default()
     }
-}
-
-fn kid_of(token: &str) -> String {
-    use base64::Engine;
-    let header = token.split('.').next().unwrap();
-    let header: Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(header)
-            .unwrap(),
-    )
-    .unwrap();
-    header["kid"].as_str().unwrap().to_string()
 }
 
 /// Runs the caching relying party for `duration_ms`, rotating after `rotate_after_ms`.

@@ -6,6 +6,7 @@ use super::{AdminContext, AdminError};
 use crate::cache::hex;
 use crate::domain::api_key::{ApiKeyError, ApiKeyRecord, ApiKeySource};
 use crate::domain::time::now_unix;
+use crate::store::{Change, announce};
 
 pub async fn create(
     context: &AdminContext<'_>,
@@ -24,6 +25,7 @@ pub async fn create(
     context.store.insert_api_key(&record).await?;
     let view = record.view(Some(key));
     context.api_keys.set(&hex(&record.key_digest), Some(record));
+    announce(context.store.as_ref(), Change::ApiKeys).await;
     tracing::info!(key_id = %view.id, name = %view.name, "API key created");
     Ok(view)
 }
@@ -90,6 +92,7 @@ pub async fn revoke(context: &AdminContext<'_>, key_id: &str) -> Result<ApiKeyVi
         .ok_or(AdminError::NotFound)?;
     let view = record.view(None);
     context.api_keys.set(&hex(&record.key_digest), Some(record));
+    announce(context.store.as_ref(), Change::ApiKeys).await;
     tracing::info!(%key_id, "API key revoked");
     Ok(view)
 }

@@ -7,7 +7,7 @@ use coupa_proto::admin::{ClientView, CreateClient, UpdateClient};
 use super::{AdminContext, AdminError};
 use crate::domain::client::{ClientError, ClientRecord};
 use crate::domain::time::{format_rfc3339, now_unix};
-use crate::store::{Store, StoreError};
+use crate::store::{Change, Store, StoreError, announce};
 
 /// Read-modify-write retries when another writer got in between.
 const UPDATE_ATTEMPTS: usize = 5;
@@ -27,6 +27,11 @@ pub async fn create(
     context.store.insert_client(&record).await?;
     let view = record.view(secret, now);
     context.clients.set(&view.client_id, Some(record));
+    announce(
+        context.store.as_ref(),
+        Change::Client(view.client_id.clone()),
+    )
+    .await;
     tracing::info!(client_id = %view.client_id, login = %view.login, "client created");
     Ok(view)
 }
@@ -120,6 +125,11 @@ pub async fn rotate_secret(
 pub async fn delete(context: &AdminContext<'_>, client_id: &str) -> Result<(), AdminError> {
     let deleted = context.store.delete_client(client_id).await?;
     context.clients.set(client_id, None);
+    announce(
+        context.store.as_ref(),
+        Change::Client(client_id.to_string()),
+    )
+    .await;
     if deleted {
         tracing::info!(%client_id, "client deleted");
         Ok(())
@@ -149,6 +159,11 @@ async fn modify(
                 let last_tokens = last_token_times(context).await?;
                 let view = with_last_token(client.view(secret, now), &last_tokens);
                 context.clients.set(client_id, Some(client));
+                announce(
+                    context.store.as_ref(),
+                    Change::Client(client_id.to_string()),
+                )
+                .await;
                 tracing::info!(%client_id, "client updated");
                 return Ok(view);
             }

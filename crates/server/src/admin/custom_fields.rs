@@ -8,6 +8,7 @@ use super::{AdminContext, AdminError};
 use crate::api::model;
 use crate::domain::custom_field::{CustomFieldRecord, MAX_PER_OBJECT};
 use crate::domain::time::{format_rfc3339, now_unix};
+use crate::store::{Change, announce};
 
 fn view(record: CustomFieldRecord) -> CustomFieldView {
     CustomFieldView {
@@ -62,6 +63,7 @@ pub async fn create(
     }
     context.store.insert_custom_field(&record).await?;
     context.custom_fields.reload(context.store.as_ref()).await?;
+    announce(context.store.as_ref(), Change::CustomFields).await;
     tracing::info!(object = %record.object, name = %record.name, kind = %record.kind, "custom field created");
     Ok(view(record))
 }
@@ -82,6 +84,7 @@ pub async fn delete(
         return Err(AdminError::NotFound);
     }
     context.custom_fields.reload(context.store.as_ref()).await?;
+    announce(context.store.as_ref(), Change::CustomFields).await;
     tracing::info!(object = %object.path, %name, "custom field deleted with its values");
     Ok(())
 }

@@ -194,5 +194,6 @@ pub async fn revoke_grant(context: &GrantContext<'_>, grant_id: &str) -> Result<
     context
         .revocations
         .add(RevocationKind::Grant, grant_id, until);
+    crate::store::announce(context.store.as_ref(), crate::store::Change::Revocations).await;
     Ok(())
 }

@@ -13,19 +13,60 @@ use super::pages::setup;
 use crate::domain::time::now_unix;
 use crate::state::AppState;
 
-pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
-    match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, axum::Json(json!({"status": "ok"}))).into_response(),
-        Err(error) => {
-            tracing::warn!(%error, "health check: database unavailable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(json!({"status": "database unavailable"})),
-            )
-                .into_response()
-        }
-    }
+/// `GET /healthz`: the process is alive and answering (liveness); it asks nothing else, so
+/// an orchestrator does not restart a server only because its database is away.
+pub async fn healthz() -> Response {
+    (StatusCode::OK, axum::Json(json!({"status": "ok"}))).into_response()
 }
+
+/// How long `/readyz` waits for the database before it calls it unreachable.
+const READINESS_WAIT: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// `GET /readyz`: whether this replica can serve everything (readiness): the store answers a
+/// write, a key signs, the caches were loaded. 503 in Coupa's error format naming what fails.
+pub async fn readyz(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let mut failing = coupa_proto::errors::CoupaErrors::new();
+    let checked_at = now_unix().to_string();
+    let write = state.store.put_setting(READINESS_SETTING, &checked_at);
+    match tokio::time::timeout(READINESS_WAIT, write).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "not ready: the database refuses writes");
+            failing.add("store", format!("refuses writes: {error}"));
+        }
+        Err(_) => failing.add(
+            "store",
+            format!("did not answer within {} ms", READINESS_WAIT.as_millis()),
+        ),
+    }
+    let ring = state.keys.current();
+    if ring
+        .signing_kid(ring.signing_algorithm(), now_unix())
+        .is_none()
+    {
+        failing.add("signing_keys", "no key signs access tokens now");
+    }
+    if state.clients.usage().1.is_none() || state.api_keys.usage().1.is_none() {
+        failing.add("caches", "are not loaded yet");
+    }
+    if failing.is_empty() {
+        return (StatusCode::OK, axum::Json(json!({"status": "ready"}))).into_response();
+    }
+    // JSON unless XML is named: probes send no Accept, or `*/*`.
+    let names_xml = headers
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|accept| accept.to_ascii_lowercase().contains("xml"));
+    let format = if names_xml {
+        ResponseFormat::Xml
+    } else {
+        ResponseFormat::Json
+    };
+    ApiError::with_errors(StatusCode::SERVICE_UNAVAILABLE, failing).render(format)
+}
+
+/// Written by each readiness check: a write the database must accept.
+const READINESS_SETTING: &str = "readiness_checked_at";
 
 /// Lists what this server implements, and nothing more.
 pub async fn discovery(State(state): State<Arc<AppState>>) -> Response {

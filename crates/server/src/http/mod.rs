@@ -91,6 +91,7 @@ fn routes(state: Arc<AppState>) -> Router {
         ));
     benchmark_routes(&state, Router::new())
         .route("/healthz", get(meta::healthz))
+        .route("/readyz", get(meta::readyz))
         .route("/.well-known/openid-configuration", get(meta::discovery))
         .route(
             "/.well-known/oauth-authorization-server",

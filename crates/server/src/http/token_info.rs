@@ -54,6 +54,8 @@ pub async fn revoke(
                 state
                     .revocations
                     .add(RevocationKind::AccessToken, &claims.jti, claims.exp);
+                crate::store::announce(state.store.as_ref(), crate::store::Change::Revocations)
+                    .await;
                 tracing::info!(client_id = %client.client_id, "access token revoked");
             }
         }

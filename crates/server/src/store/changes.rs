@@ -6,8 +6,10 @@ use async_trait::async_trait;
 
 use super::{Pool, SqlStore, StoreError};
 
-/// The channel every replica listens on.
-const CHANNEL: &str = "coupa_changes";
+/// The channel the replicas working in `schema` announce on and listen to.
+pub(super) fn channel(schema: &str) -> String {
+    format!("coupa_changes.{schema}")
+}
 
 /// Something other replicas hold in memory changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,8 +51,8 @@ impl Change {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Announcement {
     Changed(Change),
-    /// Announcements may have been missed (the connection was lost and is back, or one was
-    /// not understood): reload everything.
+    /// An announcement this version does not understand (a newer replica's): reload
+    /// everything.
     ReloadEverything,
 }
 
@@ -60,15 +62,25 @@ pub struct ChangeSubscription {
 }
 
 impl ChangeSubscription {
-    /// The next announcement; waits for one. An error means the connection failed and could
-    /// not be restored yet: subscribe again later.
+    /// The next announcement; waits for one. An error means the connection was lost, and
+    /// announcements with it: subscribe again (which waits for the database), then reload
+    /// everything.
     pub async fn next(&mut self) -> Result<Announcement, StoreError> {
         match self.listener.try_recv().await? {
             Some(notification) => Ok(Change::parse(notification.payload())
                 .map_or(Announcement::ReloadEverything, Announcement::Changed)),
-            // The connection was lost; the next call reconnects and listens again.
-            None => Ok(Announcement::ReloadEverything),
+            None => Err(StoreError::Unusable(
+                "the connection that listens for other replicas' changes was lost".into(),
+            )),
         }
+    }
+}
+
+/// Announces `change`; a failure is logged, not returned: the change itself is committed,
+/// and other replicas' periodic full reload picks it up.
+pub async fn announce(store: &dyn ChangeStore, change: Change) {
+    if let Err(error) = store.announce(&change).await {
+        tracing::warn!(%error, ?change, "cannot announce a change to other replicas; their next full reload will pick it up");
     }
 }
 
@@ -86,7 +98,7 @@ impl ChangeStore for SqlStore {
     async fn announce(&self, change: &Change) -> Result<(), StoreError> {
         if let Pool::Postgres(pool) = &self.pool {
             sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(CHANNEL)
+                .bind(&self.changes_channel)
                 .bind(change.payload())
                 .execute(pool)
                 .await?;
@@ -99,7 +111,7 @@ impl ChangeStore for SqlStore {
             Pool::Sqlite(_) => Ok(None),
             Pool::Postgres(pool) => {
                 let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
-                listener.listen(CHANNEL).await?;
+                listener.listen(&self.changes_channel).await?;
                 Ok(Some(ChangeSubscription { listener }))
             }
         }

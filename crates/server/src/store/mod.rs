@@ -25,7 +25,7 @@ use async_trait::async_trait;
 pub type Rows = Vec<Vec<Option<String>>>;
 
 pub use api_keys::ApiKeyStore;
-pub use changes::{Announcement, Change, ChangeStore, ChangeSubscription};
+pub use changes::{Announcement, Change, ChangeStore, ChangeSubscription, announce};
 pub use clients::ClientStore;
 pub use custom_fields::CustomFieldStore;
 pub use devices::DeviceStore;
@@ -183,6 +183,9 @@ pub trait Store:
 /// replicas). Both take `$N` placeholders, so every statement is written once.
 pub struct SqlStore {
     pool: Pool,
+    /// Where changes are announced (PostgreSQL): one channel per schema, so deployments
+    /// sharing a database in schemas of their own do not hear each other.
+    changes_channel: String,
 }
 
 enum Pool {

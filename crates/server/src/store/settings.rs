@@ -11,6 +11,9 @@ pub trait SettingStore: Send + Sync {
 
     /// Sets a value unless it is already set. True if this call set it.
     async fn insert_setting_if_absent(&self, name: &str, value: &str) -> Result<bool, StoreError>;
+
+    /// Sets a value, replacing what it was.
+    async fn put_setting(&self, name: &str, value: &str) -> Result<(), StoreError>;
 }
 
 #[async_trait]
@@ -36,6 +39,20 @@ impl SettingStore for SqlStore {
             .execute(pool)
             .await?;
             Ok(result.rows_affected() == 1)
+        })
+    }
+
+    async fn put_setting(&self, name: &str, value: &str) -> Result<(), StoreError> {
+        on_pool!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO settings (name, value) VALUES ($1, $2) \
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            )
+            .bind(name)
+            .bind(value)
+            .execute(pool)
+            .await?;
+            Ok(())
         })
     }
 }

@@ -35,6 +35,7 @@ impl SqlStore {
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
         Ok(Self {
             pool: Pool::Sqlite(pool),
+            changes_channel: String::new(),
         })
     }
 }
@@ -93,6 +94,9 @@ fn ensure_private_files(path: &Path) -> Result<(), StoreError> {
 
 /// The file a `sqlite:` URL names, if it names one.
 pub fn database_file(url: &str) -> Option<PathBuf> {
+    if !url.starts_with("sqlite:") {
+        return None;
+    }
     let options = SqliteConnectOptions::from_str(url).ok()?;
     let path = options.get_filename();
     let name = path.to_string_lossy();

@@ -7,6 +7,7 @@ pub mod browser;
 pub mod node;
 pub mod process;
 pub mod server;
+pub mod throwaway_postgres;
 
 pub use backends::*;
 pub use browser::*;

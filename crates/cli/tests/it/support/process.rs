@@ -102,3 +102,39 @@ pub async fn start_demo_serve(database_url: &str) -> (Child, String, String, Str
         .to_string();
     (child, url, printed, curl)
 }
+
+/// `coupa serve` on `database` with `args`, its stderr (the log) going to a file: the process,
+/// its URL and the log file.
+pub async fn serve_logging_to_a_file(
+    database: &str,
+    args: &[&str],
+) -> (Child, String, std::path::PathBuf) {
+    let log = std::env::temp_dir().join(super::unique_name("coupa-log-"));
+    let mut child = Command::new(COUPA)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            database,
+        ])
+        .args(args)
+        .env("COUPA_ADMIN_TOKEN", super::ADMIN_TOKEN)
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(rest) = line.strip_prefix("coupa serve: listening on ") {
+                return rest.split_whitespace().next().unwrap().to_string();
+            }
+        }
+        panic!("coupa serve exited before listening");
+    })
+    .await
+    .expect("listens within 30 s");
+    (child, url, log)
+}

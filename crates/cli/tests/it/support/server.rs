@@ -243,3 +243,16 @@ pub async fn get_json_with(
         response.json().await.unwrap_or(serde_json::Value::Null),
     )
 }
+
+/// The `kid` in a JWT's header.
+pub fn jwt_kid(token: &str) -> String {
+    use base64::Engine;
+    let header = token.split('.').next().expect("a JWT");
+    let header: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(header)
+            .expect("base64url header"),
+    )
+    .expect("JSON header");
+    header["kid"].as_str().expect("a kid").to_string()
+}
