@@ -431,6 +431,37 @@ signed at once, on every replica; a new key signs immediately (relying parties f
 JWKS again on the unknown kid)."
     )]
     Keys(KeysCommand),
+    /// The audit trail: who changed what, when and from where, newest first.
+    #[command(
+        after_help = "Examples:\n  coupa admin audit --since 24h\n  coupa admin audit --object client:2f1c0e... --output json\n  \
+coupa admin audit --kind signing_key --since 2026-12-01T00:00:00Z"
+    )]
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    /// Entries from this time on: RFC 3339, or a duration back from now (24h, 7d).
+    #[arg(long, default_value = "24h")]
+    pub since: String,
+    /// Entries before this time (same forms as --since).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Who: `admin token`, `user:LOGIN`, `system`.
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// What: `client:ID` for one record, `client` for every client.
+    #[arg(long)]
+    pub object: Option<String>,
+    /// Which kind: `client.updated`, or `client` for every kind of client entry.
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// At most this many entries (up to 200).
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+    /// Skip this many entries (paging).
+    #[arg(long, default_value_t = 0)]
+    pub offset: u32,
 }
 
 #[derive(Debug, Subcommand)]

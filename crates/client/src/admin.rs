@@ -1,8 +1,9 @@
 //! The admin API of `coupa serve`.
 
 use coupa_proto::admin::{
-    ApiKeyView, ClientView, CreateApiKey, CreateClient, CreateCustomField, CreateUser,
-    CustomFieldView, RetireKey, RotateKeys, SigningKeyView, UpdateClient, UpdateUser, UserView,
+    ApiKeyView, AuditFilters, AuditPage, ClientView, CreateApiKey, CreateClient, CreateCustomField,
+    CreateUser, CustomFieldView, RetireKey, RotateKeys, SigningKeyView, UpdateClient, UpdateUser,
+    UserView,
 };
 use reqwest::{Method, RequestBuilder};
 use serde::Serialize;
@@ -231,6 +232,14 @@ impl AdminClient {
     /// Deletes a retired key.
     pub async fn remove_key(&self, kid: &str) -> Result<Vec<SigningKeyView>, ClientError> {
         self.send(self.request(Method::DELETE, &format!("/keys/{}", path_segment(kid))))
+            .await
+    }
+}
+
+impl AdminClient {
+    /// A page of the audit trail, newest first.
+    pub async fn audit(&self, filters: &AuditFilters) -> Result<AuditPage, ClientError> {
+        self.send(self.request(Method::GET, "/audit").query(filters))
             .await
     }
 }

@@ -215,3 +215,48 @@ pub struct RetireKey {
     #[serde(default)]
     pub now: bool,
 }
+
+/// One entry of the audit trail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntryView {
+    pub id: i64,
+    pub at: String,
+    /// `admin token`, `user:LOGIN` (Setup), `system`, or for security events the client or
+    /// login concerned.
+    pub actor: String,
+    pub address: String,
+    pub kind: String,
+    pub object: String,
+    /// What changed, `{"field": {"before": ..., "after": ...}}` (secrets never shown), or the
+    /// event's details.
+    pub details: serde_json::Value,
+}
+
+/// A page of the audit trail, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntryView>,
+    /// How many entries the filters select in all.
+    pub total: i64,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// `GET /admin/api/audit` filters; times are RFC 3339, or a duration back from now (`24h`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AuditFilters {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u32>,
+}

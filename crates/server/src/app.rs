@@ -126,6 +126,7 @@ impl App {
             admin_token_digest,
             audience,
             revocations,
+            auth_failures: Default::default(),
             passwords: crate::passwords::PasswordWorkers::for_this_machine()?,
             device_starts: Default::default(),
             uploads: tokio::sync::Semaphore::new(UPLOADS_AT_ONCE),
@@ -165,6 +166,8 @@ impl App {
         let follower = tokio::spawn(follow_revocations(Arc::clone(&self.state)));
         let janitor = tokio::spawn(purge_expired_periodically(Arc::clone(&self.state)));
         let rotator = tokio::spawn(rotate_keys_when_due(Arc::clone(&self.state)));
+        let failures_writer =
+            tokio::spawn(write_auth_failures_periodically(Arc::clone(&self.state)));
         let listener_of_changes = tokio::spawn(follow_changes(Arc::clone(&self.state)));
         let limits = self.state.config.connections;
         let metrics = self.metrics.map(|metrics| {
@@ -178,6 +181,10 @@ impl App {
         });
         let router = crate::http::router(Arc::clone(&self.state));
         let result = crate::http::connections::serve(listener, router, limits, shutdown).await;
+        self.state
+            .auth_failures
+            .write(self.state.store.as_ref())
+            .await;
         if let Some(metrics) = metrics {
             metrics.abort();
         }
@@ -185,6 +192,7 @@ impl App {
         follower.abort();
         janitor.abort();
         rotator.abort();
+        failures_writer.abort();
         listener_of_changes.abort();
         result
     }
@@ -384,6 +392,24 @@ async fn purge_expired_periodically(state: Arc<AppState>) {
             ),
             Err(error) => tracing::warn!(%error, "cannot delete expired rows; will retry"),
         }
+        let keep_since = now_unix() - state.config.audit_retention.seconds();
+        match state.store.purge_audit(keep_since).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "deleted audit entries past their retention"),
+            Err(error) => tracing::warn!(%error, "cannot purge the audit trail; will retry"),
+        }
+    }
+}
+
+/// How often failed client authentications counted in memory go to the audit trail.
+const AUTH_FAILURES_WRITE_PERIOD: std::time::Duration = std::time::Duration::from_secs(60);
+
+async fn write_auth_failures_periodically(state: Arc<AppState>) {
+    let mut ticker = tokio::time::interval(AUTH_FAILURES_WRITE_PERIOD);
+    ticker.tick().await;
+    loop {
+        ticker.tick().await;
+        state.auth_failures.write(state.store.as_ref()).await;
     }
 }
 

@@ -107,6 +107,8 @@ settings! {
     /// A rotated refresh token sent again within this time is taken for a concurrent retry
     /// (refused, the grant kept); later, for theft (the whole grant revoked).
     refresh_token_reuse_grace: String, "COUPA_REFRESH_TOKEN_REUSE_GRACE", "DURATION", default "5s";
+    /// How long the audit trail keeps an entry.
+    audit_retention: String, "COUPA_AUDIT_RETENTION", "DURATION", default "400d";
     /// How long a user's sign-in (also to Setup) lasts.
     session_lifetime: String, "COUPA_SESSION_LIFETIME", "DURATION", default "8h";
     /// Serve Prometheus metrics at /metrics on this address (e.g. 127.0.0.1:9100), apart
@@ -238,6 +240,8 @@ pub struct Config {
     pub refresh_token_reuse_grace: Lifetime,
     /// How long a sign-in lasts.
     pub session_lifetime: Lifetime,
+    /// How long the audit trail keeps an entry.
+    pub audit_retention: Lifetime,
     /// From `COUPA_ADMIN_TOKEN`; when absent the server keeps a generated one's digest.
     pub admin_token: Option<Secret>,
     /// Load the demo data set (once) and prepare the demo client.
@@ -398,6 +402,11 @@ impl Config {
                 "session-lifetime",
                 layer.session_lifetime.as_deref(),
                 DEFAULTS.session_lifetime,
+            )?,
+            audit_retention: lifetime(
+                "audit-retention",
+                layer.audit_retention.as_deref(),
+                DEFAULTS.audit_retention,
             )?,
             admin_token: admin_token.map(Secret::new),
             demo: flag(layer.demo, DEFAULTS.demo),

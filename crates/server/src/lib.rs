@@ -4,6 +4,8 @@
 pub mod admin;
 pub mod api;
 pub mod app;
+pub mod audit_trail;
+pub mod auth_failures;
 pub mod cache;
 pub mod config;
 pub mod database_lock;

@@ -35,6 +35,15 @@ pub async fn record_failure(
             .await?;
         if let Some(seconds) = policy.lock_after(failures) {
             store.lock_sign_in(key, now + seconds).await?;
+            // The key names what is locked: `login:...`, `address:...`, `admin:...`.
+            crate::audit_trail::security_event(
+                store,
+                "sign_in.locked",
+                key,
+                "",
+                serde_json::json!({"failures": failures, "locked_for_seconds": seconds}),
+            )
+            .await;
         }
         most = most.max(failures);
     }
@@ -95,6 +104,14 @@ pub async fn sign_in(
         let failures = record_failure(store, &counters, now_unix()).await?;
         crate::telemetry::sign_in_failed();
         tracing::warn!(%login, %peer, failures, "sign-in failed");
+        crate::audit_trail::security_event(
+            store,
+            "sign_in.failed",
+            &format!("login:{login}"),
+            peer,
+            serde_json::json!({"failures": failures}),
+        )
+        .await;
         return Ok(SignIn::Refused);
     };
     store.clear_sign_in_failures(&counters[0].0).await?;

@@ -26,6 +26,8 @@ pub struct AppState {
     pub admin_token_digest: Digest,
     pub audience: String,
     pub revocations: crate::revocations::Revocations,
+    /// Failed client authentications, counted until written to the audit trail.
+    pub auth_failures: crate::auth_failures::AuthFailures,
     /// Where every Argon2 computation runs (see `passwords`).
     pub passwords: crate::passwords::PasswordWorkers,
     /// Device authorizations started, per client and per source address.
@@ -57,6 +59,15 @@ impl AppState {
             grants: self.grant_context(),
             client_rules: self.config.client_rules,
             secret_grace_period: self.config.secret_grace_period,
+            actor: crate::domain::audit::Actor::system(),
+        }
+    }
+
+    /// The administrative operations on behalf of `actor`, who the audit trail names.
+    pub fn admin_as(&self, actor: crate::domain::audit::Actor) -> crate::admin::AdminContext<'_> {
+        crate::admin::AdminContext {
+            actor,
+            ..self.admin()
         }
     }
 

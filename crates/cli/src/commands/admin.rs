@@ -2,14 +2,14 @@
 
 use coupa_client::{AdminClient, ClientError};
 use coupa_proto::admin::{
-    ApiKeyView, ClientView, CreateApiKey, CreateClient, CreateCustomField, CreateUser,
-    CustomFieldView, SigningKeyView, UpdateClient, UpdateUser, UserView,
+    ApiKeyView, AuditFilters, ClientView, CreateApiKey, CreateClient, CreateCustomField,
+    CreateUser, CustomFieldView, SigningKeyView, UpdateClient, UpdateUser, UserView,
 };
 
 use crate::Failure;
 use crate::opt::{
-    AdminArgs, AdminCommand, ApiKeysCommand, ClientsCommand, CustomFieldsCommand, KeysCommand,
-    Output, UsersCommand,
+    AdminArgs, AdminCommand, ApiKeysCommand, AuditArgs, ClientsCommand, CustomFieldsCommand,
+    KeysCommand, Output, UsersCommand,
 };
 use crate::output;
 
@@ -32,6 +32,57 @@ pub async fn exec(args: AdminArgs, format: Output) -> Result<(), Failure> {
             custom_fields(&admin, command, format, &args.url).await
         }
         AdminCommand::Keys(command) => signing_keys(&admin, command, format, &args.url).await,
+        AdminCommand::Audit(audit) => audit_trail(&admin, audit, format, &args.url).await,
+    }
+}
+
+async fn audit_trail(
+    admin: &AdminClient,
+    args: AuditArgs,
+    format: Output,
+    url: &str,
+) -> Result<(), Failure> {
+    let filters = AuditFilters {
+        actor: args.actor,
+        object: args.object,
+        kind: args.kind,
+        since: Some(args.since),
+        until: args.until,
+        limit: Some(args.limit),
+        offset: Some(args.offset),
+    };
+    let page = admin
+        .audit(&filters)
+        .await
+        .map_err(|error| explain(error, url, "audit entry", "coupa admin audit --since 7d"))?;
+    match format {
+        Output::Json | Output::Jsonl | Output::Csv => output::json(&page),
+        Output::Text => {
+            let rows: Vec<Vec<String>> = page
+                .entries
+                .iter()
+                .map(|entry| {
+                    vec![
+                        entry.at.clone(),
+                        entry.actor.clone(),
+                        entry.address.clone(),
+                        entry.kind.clone(),
+                        entry.object.clone(),
+                        entry.details.to_string(),
+                    ]
+                })
+                .collect();
+            output::table(&["AT", "ACTOR", "FROM", "KIND", "OBJECT", "CHANGES"], &rows);
+            let shown = page.offset as usize + page.entries.len();
+            if (shown as i64) < page.total {
+                outln!(
+                    "{} of {} entries; the next page: --offset {shown}",
+                    page.entries.len(),
+                    page.total
+                );
+            }
+            Ok(())
+        }
     }
 }
 

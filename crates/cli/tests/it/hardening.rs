@@ -1522,7 +1522,7 @@ async fn sqlite_writes_recover_within_a_second_once_a_full_disk_has_space_again(
         reason["errors"]["store"][0]
             .as_str()
             .unwrap()
-            .contains("refuses writes"),
+            .contains("full"),
         "{reason}"
     );
     std::fs::remove_file(filler).unwrap();

@@ -456,6 +456,17 @@ async fn replaying_a_code_fails_and_revokes_what_it_issued() {
         refresh_after_replay["error"], "invalid_grant",
         "derived refresh token revoked"
     );
+    let trail = server
+        .admin
+        .audit(&coupa_proto::admin::AuditFilters {
+            kind: Some("authorization_code".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(trail.total, 1);
+    assert_eq!(trail.entries[0].kind, "authorization_code.replayed");
+    assert_eq!(trail.entries[0].actor, format!("client:{}", flow.client_id));
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@ mod admin_api;
 mod api;
 mod api_keys;
 mod attachments;
+mod audit;
 mod bearer;
 mod cli;
 mod client_sdk;

@@ -158,18 +158,7 @@ async fn a_change_on_one_replica_is_refused_on_the_others_within_a_second() {
             .create_client(&format!("revoking-{round}"), "core.invoice.read")
             .await;
         let token = token_from(&others[0], &client).await;
-        let revoked = a
-            .http
-            .post(a.url("/oauth2/revoke"))
-            .form(&[
-                ("token", token.as_str()),
-                ("client_id", client.id.as_str()),
-                ("client_secret", client.secret.as_str()),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(revoked.status(), StatusCode::OK);
+        assert_eq!(a.revoke(&client, &token).await.status(), StatusCode::OK);
         let started = Instant::now();
         for other in &others {
             let delay = time_until(started, || async {

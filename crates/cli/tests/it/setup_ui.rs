@@ -1273,4 +1273,36 @@ async fn signing_keys_are_rotated_and_retired_from_setup() {
     let after = server.admin.list_keys().await.unwrap();
     let old = after.iter().find(|key| key.kid == active.kid).unwrap();
     assert_eq!(old.state, "expired");
+
+    // Both changes are in the audit trail under the administrator's name, and on its page.
+    let trail = server
+        .admin
+        .audit(&coupa_proto::admin::AuditFilters {
+            kind: Some("signing_key".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let who: Vec<(&str, &str, &str)> = trail
+        .entries
+        .iter()
+        .map(|entry| {
+            (
+                entry.kind.as_str(),
+                entry.actor.as_str(),
+                entry.address.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        who,
+        [
+            ("signing_key.retired", "user:root", "127.0.0.1"),
+            ("signing_key.rotated", "user:root", "127.0.0.1")
+        ]
+    );
+    let page = browser.get("/setup/audit?kind=signing_key").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("signing_key.retired"), "{}", page.body);
+    assert!(page.body.contains("Entries 1–2 of 2"), "{}", page.body);
 }

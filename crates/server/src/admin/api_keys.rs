@@ -2,9 +2,10 @@
 
 use coupa_proto::admin::{ApiKeyView, CreateApiKey};
 
-use super::{AdminContext, AdminError};
+use super::{AdminContext, AdminError, as_audited};
 use crate::cache::hex;
 use crate::domain::api_key::{ApiKeyError, ApiKeyRecord, ApiKeySource};
+use crate::domain::audit;
 use crate::domain::time::now_unix;
 use crate::store::{Change, announce};
 
@@ -26,6 +27,13 @@ pub async fn create(
     let view = record.view(Some(key));
     context.api_keys.set(&hex(&record.key_digest), Some(record));
     announce(context.store.as_ref(), Change::ApiKeys).await;
+    context
+        .record(
+            "api_key.created",
+            format!("api_key:{}", view.id),
+            audit::created(&as_audited(&view)),
+        )
+        .await;
     tracing::info!(key_id = %view.id, name = %view.name, "API key created");
     Ok(view)
 }
@@ -93,6 +101,13 @@ pub async fn revoke(context: &AdminContext<'_>, key_id: &str) -> Result<ApiKeyVi
     let view = record.view(None);
     context.api_keys.set(&hex(&record.key_digest), Some(record));
     announce(context.store.as_ref(), Change::ApiKeys).await;
+    context
+        .record(
+            "api_key.revoked",
+            format!("api_key:{key_id}"),
+            serde_json::json!({"revoked_at": {"before": null, "after": view.revoked_at}}),
+        )
+        .await;
     tracing::info!(%key_id, "API key revoked");
     Ok(view)
 }

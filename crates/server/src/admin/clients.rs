@@ -4,7 +4,8 @@ use std::collections::HashMap;
 
 use coupa_proto::admin::{ClientView, CreateClient, UpdateClient};
 
-use super::{AdminContext, AdminError};
+use super::{AdminContext, AdminError, as_audited};
+use crate::domain::audit;
 use crate::domain::client::{ClientError, ClientRecord};
 use crate::domain::time::{format_rfc3339, now_unix};
 use crate::store::{Change, Store, StoreError, announce};
@@ -32,6 +33,13 @@ pub async fn create(
         Change::Client(view.client_id.clone()),
     )
     .await;
+    context
+        .record(
+            "client.created",
+            format!("client:{}", view.client_id),
+            audit::created(&as_audited(&view)),
+        )
+        .await;
     tracing::info!(client_id = %view.client_id, login = %view.login, "client created");
     Ok(view)
 }
@@ -104,7 +112,7 @@ pub async fn update(
     client_id: &str,
     changes: UpdateClient,
 ) -> Result<ClientView, AdminError> {
-    modify(context, client_id, |client, now| {
+    modify(context, client_id, "client.updated", |client, now| {
         client.update(changes.clone(), now, context.client_rules)?;
         Ok(None)
     })
@@ -116,14 +124,28 @@ pub async fn rotate_secret(
     client_id: &str,
 ) -> Result<ClientView, AdminError> {
     let grace = context.secret_grace_period.seconds();
-    modify(context, client_id, |client, now| {
-        Ok(Some(client.rotate_secret(now, grace)?))
-    })
+    modify(
+        context,
+        client_id,
+        "client.secret_rotated",
+        |client, now| Ok(Some(client.rotate_secret(now, grace)?)),
+    )
     .await
 }
 
 pub async fn delete(context: &AdminContext<'_>, client_id: &str) -> Result<(), AdminError> {
+    let before = context.store.client(client_id).await?;
     let deleted = context.store.delete_client(client_id).await?;
+    if let (true, Some(before)) = (deleted, before) {
+        let view = before.view(None, now_unix());
+        context
+            .record(
+                "client.deleted",
+                format!("client:{client_id}"),
+                audit::deleted(&as_audited(&view)),
+            )
+            .await;
+    }
     context.clients.set(client_id, None);
     announce(
         context.store.as_ref(),
@@ -143,6 +165,7 @@ pub async fn delete(context: &AdminContext<'_>, client_id: &str) -> Result<(), A
 async fn modify(
     context: &AdminContext<'_>,
     client_id: &str,
+    kind: &str,
     change: impl Fn(&mut ClientRecord, i64) -> Result<Option<String>, ClientError>,
 ) -> Result<ClientView, AdminError> {
     for _ in 0..UPDATE_ATTEMPTS {
@@ -152,13 +175,22 @@ async fn modify(
             .await?
             .ok_or(AdminError::NotFound)?;
         let now = now_unix();
+        let before = as_audited(&client.view(None, now));
         let secret = change(&mut client, now)?;
         client.version += 1;
         match context.store.update_client(&client).await {
             Ok(()) => {
                 let last_tokens = last_token_times(context).await?;
                 let view = with_last_token(client.view(secret, now), &last_tokens);
+                let after = as_audited(&client.view(view.client_secret.clone(), now));
                 context.clients.set(client_id, Some(client));
+                context
+                    .record(
+                        kind,
+                        format!("client:{client_id}"),
+                        audit::changes(&before, &after),
+                    )
+                    .await;
                 announce(
                     context.store.as_ref(),
                     Change::Client(client_id.to_string()),

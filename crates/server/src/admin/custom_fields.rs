@@ -4,8 +4,9 @@
 use coupa_proto::admin::{CreateCustomField, CustomFieldView};
 use coupa_proto::errors::CoupaErrors;
 
-use super::{AdminContext, AdminError};
+use super::{AdminContext, AdminError, as_audited};
 use crate::api::model;
+use crate::domain::audit;
 use crate::domain::custom_field::{CustomFieldRecord, MAX_PER_OBJECT};
 use crate::domain::time::{format_rfc3339, now_unix};
 use crate::store::{Change, announce};
@@ -64,6 +65,13 @@ pub async fn create(
     context.store.insert_custom_field(&record).await?;
     context.custom_fields.reload(context.store.as_ref()).await?;
     announce(context.store.as_ref(), Change::CustomFields).await;
+    context
+        .record(
+            "custom_field.created",
+            format!("custom_field:{}/{}", record.object, record.name),
+            audit::created(&as_audited(&view(record.clone()))),
+        )
+        .await;
     tracing::info!(object = %record.object, name = %record.name, kind = %record.kind, "custom field created");
     Ok(view(record))
 }
@@ -85,6 +93,13 @@ pub async fn delete(
     }
     context.custom_fields.reload(context.store.as_ref()).await?;
     announce(context.store.as_ref(), Change::CustomFields).await;
+    context
+        .record(
+            "custom_field.deleted",
+            format!("custom_field:{}/{name}", object.path),
+            serde_json::Value::Object(Default::default()),
+        )
+        .await;
     tracing::info!(object = %object.path, %name, "custom field deleted with its values");
     Ok(())
 }

@@ -4,6 +4,8 @@ use coupa_proto::admin::SigningKeyView;
 use coupa_proto::errors::CoupaErrors;
 
 use super::AdminError;
+use crate::audit_trail::append;
+use crate::domain::audit::Actor;
 use crate::domain::key_schedule::{self, KeyRuleError, KeySchedule};
 use crate::domain::time::{format_rfc3339, now_unix};
 use crate::keys::Algorithm;
@@ -40,6 +42,7 @@ pub async fn list(service: &KeyService<'_>) -> Result<Vec<SigningKeyView>, Admin
 /// `alg` names one algorithm (ES256, RS256, EdDSA); None rotates every one that signs.
 pub async fn rotate(
     service: &KeyService<'_>,
+    actor: &Actor,
     alg: Option<&str>,
 ) -> Result<Vec<SigningKeyView>, AdminError> {
     let alg = match alg {
@@ -51,20 +54,50 @@ pub async fn rotate(
         })?),
         None => None,
     };
-    Ok(views(&service.rotate(alg).await?, now_unix()))
+    let keys = service.rotate(alg).await?;
+    let algorithm = alg.map_or("every algorithm", Algorithm::as_str);
+    append(
+        service.store,
+        actor,
+        "signing_key.rotated",
+        "signing_keys",
+        serde_json::json!({"alg": algorithm}),
+    )
+    .await;
+    Ok(views(&keys, now_unix()))
 }
 
 pub async fn retire(
     service: &KeyService<'_>,
+    actor: &Actor,
     kid: &str,
     immediately: bool,
 ) -> Result<Vec<SigningKeyView>, AdminError> {
-    Ok(views(&service.retire(kid, immediately).await?, now_unix()))
+    let keys = service.retire(kid, immediately).await?;
+    append(
+        service.store,
+        actor,
+        "signing_key.retired",
+        &format!("signing_key:{kid}"),
+        serde_json::json!({"now": immediately}),
+    )
+    .await;
+    Ok(views(&keys, now_unix()))
 }
 
 pub async fn remove(
     service: &KeyService<'_>,
+    actor: &Actor,
     kid: &str,
 ) -> Result<Vec<SigningKeyView>, AdminError> {
-    Ok(views(&service.remove(kid).await?, now_unix()))
+    let keys = service.remove(kid).await?;
+    append(
+        service.store,
+        actor,
+        "signing_key.removed",
+        &format!("signing_key:{kid}"),
+        serde_json::Value::Object(Default::default()),
+    )
+    .await;
+    Ok(views(&keys, now_unix()))
 }

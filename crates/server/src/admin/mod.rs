@@ -2,6 +2,7 @@
 //! rule, the store write and the cache update.
 
 pub mod api_keys;
+pub mod audit;
 pub mod clients;
 pub mod custom_fields;
 pub mod keys;
@@ -36,6 +37,21 @@ pub struct AdminContext<'s> {
     pub client_rules: ClientRules,
     /// How long a rotated client secret keeps working.
     pub secret_grace_period: Lifetime,
+    /// Who asks, for the audit trail.
+    pub actor: crate::domain::audit::Actor,
+}
+
+impl AdminContext<'_> {
+    /// Appends a change to the audit trail. The change is already made: a trail that cannot
+    /// be written is logged as an error, not undone.
+    pub async fn record(&self, kind: &str, object: String, details: serde_json::Value) {
+        crate::audit_trail::append(self.store.as_ref(), &self.actor, kind, &object, details).await;
+    }
+}
+
+/// A view as the audit trail compares it.
+pub fn as_audited(view: &impl serde::Serialize) -> serde_json::Value {
+    serde_json::to_value(view).unwrap_or_default()
 }
 
 /// Why an administrative operation did not happen.

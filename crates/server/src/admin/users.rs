@@ -2,7 +2,8 @@
 
 use coupa_proto::admin::{CreateUser, UpdateUser, UserView};
 
-use super::{AdminContext, AdminError};
+use super::{AdminContext, AdminError, as_audited};
+use crate::domain::audit;
 use crate::domain::time::now_unix;
 use crate::domain::user::{UserError, UserRecord};
 use crate::store::StoreError;
@@ -28,6 +29,13 @@ pub async fn create(context: &AdminContext<'_>, input: CreateUser) -> Result<Use
         }
     };
     context.store.insert_user(&record).await?;
+    context
+        .record(
+            "user.created",
+            format!("user:{}", record.login),
+            audit::created(&as_audited(&record.view())),
+        )
+        .await;
     tracing::info!(user_id = %record.user_id, login = %record.login, "user created");
     Ok(record.view())
 }
@@ -61,7 +69,9 @@ pub async fn update(
 ) -> Result<UserView, AdminError> {
     for _ in 0..UPDATE_ATTEMPTS {
         let mut user = find(context, id_or_login).await?;
+        let before = as_audited(&user.view());
         let ends_access = changes.active == Some(false) || changes.password.is_some();
+        let password_changed = changes.password.is_some();
         let changes = changes.clone();
         let user_id = user.user_id.clone();
         user = context
@@ -74,6 +84,16 @@ pub async fn update(
         user.version += 1;
         match context.store.update_user(&user).await {
             Ok(()) => {
+                let mut details = audit::changes(&before, &as_audited(&user.view()));
+                if password_changed && let Some(fields) = details.as_object_mut() {
+                    fields.insert(
+                        "password".into(),
+                        serde_json::json!({"before": "(secret)", "after": "(secret)"}),
+                    );
+                }
+                context
+                    .record("user.updated", format!("user:{}", user.login), details)
+                    .await;
                 tracing::info!(%user_id, "user updated");
                 if ends_access {
                     // Deactivation and a new password end every authorization the user gave.

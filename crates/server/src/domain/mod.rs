@@ -1,6 +1,7 @@
 //! Pure rules: no HTTP, no SQL. Everything here is unit-tested on its own.
 
 pub mod api_key;
+pub mod audit;
 pub mod authorization_header;
 pub mod authorization_request;
 pub mod client;

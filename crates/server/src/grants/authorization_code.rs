@@ -2,7 +2,7 @@
 
 use coupa_proto::oauth::TokenResponse;
 
-use super::tokens::{deactivated_since, first_tokens, revoke_grant, user_grant};
+use super::tokens::{deactivated_since, first_tokens, revoke_after_replay, user_grant};
 use super::{AuthenticatedClient, Grant, GrantContext, OAuthError, required};
 use crate::domain::authorization_request::{AuthorizeRequest, with_query};
 use crate::domain::client::ClientKind;
@@ -35,9 +35,14 @@ async fn exchange_code(
         CodeRedemption::Redeemed(redeemed) => *redeemed,
         CodeRedemption::Replayed { grant_id } => {
             crate::telemetry::authorization_code_replayed();
-            revoke_grant(context, &grant_id)
-                .await
-                .map_err(OAuthError::unavailable)?;
+            revoke_after_replay(
+                context,
+                "authorization_code.replayed",
+                &client.client_id,
+                &grant_id,
+            )
+            .await
+            .map_err(OAuthError::unavailable)?;
             return Err(OAuthError::invalid_grant(
                 "the authorization code was already used; every token issued from it has been revoked",
             ));

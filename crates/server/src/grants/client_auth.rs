@@ -8,6 +8,7 @@ use std::sync::Arc;
 use coupa_proto::oauth::OAuthErrorCode;
 
 use super::OAuthError;
+use crate::auth_failures::AuthFailures;
 use crate::cache::ClientCache;
 use crate::domain::authorization_header::{self, Authorization};
 use crate::domain::client::ClientRecord;
@@ -34,6 +35,8 @@ impl Deref for AuthenticatedClient {
 /// its form parameters, against the cached clients.
 pub fn authenticate(
     clients: &ClientCache,
+    failures: &AuthFailures,
+    peer: &str,
     authorization: Option<&str>,
     params: &FormParams,
 ) -> Result<AuthenticatedClient, OAuthError> {
@@ -78,11 +81,11 @@ pub fn authenticate(
     };
     let wrong = || invalid_client("unknown client or wrong client secret", basic);
     let Some(client) = clients.get(&client_id) else {
-        crate::telemetry::client_authentication_failed(None);
+        failures.note(None, peer);
         return Err(wrong());
     };
     let Some(secret_generation) = client.authenticate(&secret, now_unix()) else {
-        crate::telemetry::client_authentication_failed(Some(&client.client_id));
+        failures.note(Some(&client.client_id), peer);
         return Err(wrong());
     };
     if !client.active {

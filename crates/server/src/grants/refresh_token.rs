@@ -2,7 +2,9 @@
 
 use coupa_proto::oauth::{OAuthErrorCode, TokenResponse};
 
-use super::tokens::{active_user, deactivated_since, new_refresh_token, revoke_grant, user_tokens};
+use super::tokens::{
+    active_user, deactivated_since, new_refresh_token, revoke_after_replay, user_tokens,
+};
 use super::{AuthenticatedClient, Grant, GrantContext, OAuthError, required};
 use crate::domain::client::ClientKind;
 use crate::domain::form::FormParams;
@@ -79,9 +81,14 @@ async fn refresh(
         )),
         Rotation::Reused { grant_id } => {
             crate::telemetry::refresh_token_reused();
-            revoke_grant(context, &grant_id)
-                .await
-                .map_err(OAuthError::unavailable)?;
+            revoke_after_replay(
+                context,
+                "refresh_token.reused",
+                &client.client_id,
+                &grant_id,
+            )
+            .await
+            .map_err(OAuthError::unavailable)?;
             Err(OAuthError::invalid_grant(
                 "this refresh token was already used; for safety every token of this authorization has been revoked and the user must authorize again",
             ))

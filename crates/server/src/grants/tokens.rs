@@ -183,6 +183,25 @@ pub fn deactivated_since() -> OAuthError {
     )
 }
 
+/// A spent code or rotated refresh token presented again (`kind`): it may have been stolen,
+/// so the whole grant is revoked, and the event recorded in the audit trail.
+pub async fn revoke_after_replay(
+    context: &GrantContext<'_>,
+    kind: &str,
+    client_id: &str,
+    grant_id: &str,
+) -> Result<(), StoreError> {
+    crate::audit_trail::security_event(
+        context.store.as_ref(),
+        kind,
+        &format!("client:{client_id}"),
+        "",
+        serde_json::json!({"grant_revoked": grant_id}),
+    )
+    .await;
+    revoke_grant(context, grant_id).await
+}
+
 /// Revokes a grant: its refresh tokens stop at once everywhere, its access tokens on this
 /// replica at once and on the others within seconds.
 pub async fn revoke_grant(context: &GrantContext<'_>, grant_id: &str) -> Result<(), StoreError> {

@@ -5,14 +5,15 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{ConnectInfo, FromRequest, Path, Request, State};
+use axum::extract::{ConnectInfo, Extension, FromRequest, Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::{get, post};
 use coupa_proto::admin::{
-    ApiKeyView, ClientView, CreateApiKey, CreateClient, CreateCustomField, CreateUser,
-    CustomFieldView, RetireKey, RotateKeys, SigningKeyView, UpdateClient, UpdateUser, UserView,
+    ApiKeyView, AuditFilters, AuditPage, ClientView, CreateApiKey, CreateClient, CreateCustomField,
+    CreateUser, CustomFieldView, RetireKey, RotateKeys, SigningKeyView, UpdateClient, UpdateUser,
+    UserView,
 };
 use serde::de::DeserializeOwned;
 use subtle::ConstantTimeEq;
@@ -24,6 +25,7 @@ use crate::admin::clients;
 use crate::admin::custom_fields;
 use crate::admin::keys;
 use crate::admin::users;
+use crate::domain::audit::Actor;
 use crate::domain::authorization_header::{self, Authorization};
 use crate::domain::secret;
 use crate::domain::throttle;
@@ -51,6 +53,7 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
             "/custom-fields/{object}/{name}",
             axum::routing::delete(delete_custom_field),
         )
+        .route("/audit", get(audit_trail))
         .route("/keys", get(list_keys))
         .route("/keys/rotate", post(rotate_keys))
         .route("/keys/{kid}/retire", post(retire_key))
@@ -97,6 +100,8 @@ async fn require_admin(
         )
     });
     if authorized {
+        let mut request = request;
+        request.extensions_mut().insert(Actor::admin_token(&peer));
         return Ok(next.run(request).await);
     }
     let failures = sign_ins::record_failure(state.store.as_ref(), &counters, now_unix()).await?;
@@ -164,9 +169,10 @@ async fn list_clients(State(state): State<Arc<AppState>>) -> Answer<Vec<ClientVi
 
 async fn create_client(
     State(state): State<Arc<AppState>>,
+    Extension(actor): Extension<Actor>,
     AdminJson(input): AdminJson<CreateClient>,
 ) -> Created<ClientView> {
-    let client = clients::create(&state.admin(), input).await?;
+    let client = clients::create(&state.admin_as(actor), input).await?;
     Ok((StatusCode::CREATED, Json(client)))
 }
 
@@ -179,28 +185,31 @@ async fn show_client(
 
 async fn update_client(
     State(state): State<Arc<AppState>>,
+    Extension(actor): Extension<Actor>,
     Path(client_id): Path<String>,
     AdminJson(changes): AdminJson<UpdateClient>,
 ) -> Answer<ClientView> {
     Ok(Json(
-        clients::update(&state.admin(), &client_id, changes).await?,
+        clients::update(&state.admin_as(actor), &client_id, changes).await?,
     ))
 }
 
 async fn rotate_secret(
     State(state): State<Arc<AppState>>,
+    Extension(actor): Extension<Actor>,
     Path(client_id): Path<String>,
 ) -> Answer<ClientView> {
     Ok(Json(
-        clients::rotate_secret(&state.admin(), &client_id).await?,
+        clients::rotate_secret(&state.admin_as(actor), &client_id).await?,
     ))
 }
 
 async fn delete_client(
     State(state): State<Arc<AppState>>,
+    Extension(actor): Extension<Actor>,
     Path(client_id): Path<String>,
 ) -> Result<StatusCode, AdminApiError> {
-    clients::delete(&state.admin(), &client_id).await?;
+    clients::delete(&state.admin_as(actor), &client_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -210,17 +219,21 @@ async fn list_api_keys(State(state): State<Arc<AppState>>) -> Answer<Vec<ApiKeyV
 
 async fn create_api_key(
     State(state): State<Arc<AppState>>,
+    Extension(actor): Extension<Actor>,
     AdminJson(input): AdminJson<CreateApiKey>,
 ) -> Created<ApiKeyView> {
-    let key = api_keys::create(&state.admin(), input).await?;
+    let key = api_keys::create(&state.admin_as(actor), input).await?;
     Ok((StatusCode::CREATED, Json(key)))
 }
 
 async fn revoke_api_key(
     State(state): State<Arc<AppState>>,
+    Extension(actor): Extension<Actor>,
     Path(key_id): Path<String>,
 ) -> Answer<ApiKeyView> {
-    Ok(Json(api_keys::revoke(&state.admin(), &key_id).await?))
+    Ok(Json(
+        api_keys::revoke(&state.admin_as(actor), &key_id).await?,
+    ))
 }
 
 async fn list_users(State(state): State<Arc<AppState>>) -> Answer<Vec<UserView>> {
@@ -229,9 +242,10 @@ async fn list_users(State(state): State<Arc<AppState>>) -> Answer<Vec<UserView>>
 
 async fn create_user(
     State(state): State<Arc<AppState>>,
+    Extension(actor): Extension<Actor>,
     AdminJson(input): AdminJson<CreateUser>,
 ) -> Created<UserView> {
-    let user = users::create(&state.admin(), input).await?;
+    let user = users::create(&state.admin_as(actor), input).await?;
     Ok((StatusCode::CREATED, Json(user)))
 }
 
@@ -245,10 +259,13 @@ async fn show_user(
 
 async fn update_user(
     State(state): State<Arc<AppState>>,
+    Extension(actor): Extension<Actor>,
     Path(user): Path<String>,
     AdminJson(changes): AdminJson<UpdateUser>,
 ) -> Answer<UserView> {
-    Ok(Json(users::update(&state.admin(), &user, changes).await?))
+    Ok(Json(
+        users::update(&state.admin_as(actor), &user, changes).await?,
+    ))
 }
 
 async fn list_custom_fields(State(state): State<Arc<AppState>>) -> Answer<Vec<CustomFieldView>> {
@@ -257,18 +274,31 @@ async fn list_custom_fields(State(state): State<Arc<AppState>>) -> Answer<Vec<Cu
 
 async fn create_custom_field(
     State(state): State<Arc<AppState>>,
+    Extension(actor): Extension<Actor>,
     AdminJson(input): AdminJson<CreateCustomField>,
 ) -> Created<CustomFieldView> {
-    let field = custom_fields::create(&state.admin(), input).await?;
+    let field = custom_fields::create(&state.admin_as(actor), input).await?;
     Ok((StatusCode::CREATED, Json(field)))
 }
 
 async fn delete_custom_field(
     State(state): State<Arc<AppState>>,
+    Extension(actor): Extension<Actor>,
     Path((object, name)): Path<(String, String)>,
 ) -> Result<StatusCode, AdminApiError> {
-    custom_fields::delete(&state.admin(), &object, &name).await?;
+    custom_fields::delete(&state.admin_as(actor), &object, &name).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn audit_trail(
+    State(state): State<Arc<AppState>>,
+    filters: Result<axum::extract::Query<AuditFilters>, axum::extract::rejection::QueryRejection>,
+) -> Answer<AuditPage> {
+    let axum::extract::Query(filters) = filters
+        .map_err(|rejection| AdminApiError::new(StatusCode::BAD_REQUEST, rejection.body_text()))?;
+    Ok(Json(
+        crate::admin::audit::page(&state.admin(), &filters).await?,
+    ))
 }
 
 async fn list_keys(State(state): State<Arc<AppState>>) -> Answer<Vec<SigningKeyView>> {
@@ -277,33 +307,40 @@ async fn list_keys(State(state): State<Arc<AppState>>) -> Answer<Vec<SigningKeyV
 
 async fn rotate_keys(
     State(state): State<Arc<AppState>>,
+    Extension(actor): Extension<Actor>,
     body: Option<AdminJson<RotateKeys>>,
 ) -> Answer<Vec<SigningKeyView>> {
     let alg = body.and_then(|AdminJson(input)| input.alg);
     Ok(Json(
-        keys::rotate(&state.key_service(), alg.as_deref()).await?,
+        keys::rotate(&state.key_service(), &actor, alg.as_deref()).await?,
     ))
 }
 
 async fn retire_key(
     State(state): State<Arc<AppState>>,
+    Extension(actor): Extension<Actor>,
     Path(kid): Path<String>,
     body: Option<AdminJson<RetireKey>>,
 ) -> Answer<Vec<SigningKeyView>> {
     let now = body.is_some_and(|AdminJson(input)| input.now);
-    Ok(Json(keys::retire(&state.key_service(), &kid, now).await?))
+    Ok(Json(
+        keys::retire(&state.key_service(), &actor, &kid, now).await?,
+    ))
 }
 
 async fn remove_key(
     State(state): State<Arc<AppState>>,
+    Extension(actor): Extension<Actor>,
     Path(kid): Path<String>,
 ) -> Answer<Vec<SigningKeyView>> {
-    Ok(Json(keys::remove(&state.key_service(), &kid).await?))
+    Ok(Json(
+        keys::remove(&state.key_service(), &actor, &kid).await?,
+    ))
 }
 
 async fn not_found() -> AdminApiError {
     AdminApiError::new(
         StatusCode::NOT_FOUND,
-        "no such admin resource; see /admin/api/clients, /admin/api/users, /admin/api/api-keys, /admin/api/custom-fields and /admin/api/keys",
+        "no such admin resource; see /admin/api/clients, /admin/api/users, /admin/api/api-keys, /admin/api/custom-fields, /admin/api/keys and /admin/api/audit",
     )
 }

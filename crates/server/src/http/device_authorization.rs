@@ -19,7 +19,7 @@ pub async fn device_authorization(
     // Before the request is read: a flood from one address costs nothing more.
     state.device_starts.check_address(&peer.ip().to_string())?;
     let request = OAuthRequest::from_request(request, &()).await?;
-    let client = request.authenticate(&state.clients)?;
+    let client = request.authenticate(&state)?;
     let started = start_device_authorization(
         &state.grant_context(),
         &state.device_starts,

@@ -39,6 +39,22 @@ pub async fn readyz(State(state): State<Arc<AppState>>, headers: HeaderMap) -> R
             format!("did not answer within {} ms", READINESS_WAIT.as_millis()),
         ),
     }
+    let on_disk = crate::store::database_file(state.config.database_url.as_str())
+        .into_iter()
+        .chain(state.config.files_dir.clone());
+    for path in on_disk {
+        if let Some(free) = free_bytes(&path)
+            && free < MIN_FREE_BYTES
+        {
+            failing.add(
+                "store",
+                format!(
+                    "the disk holding {} is full: {free} bytes free",
+                    path.display()
+                ),
+            );
+        }
+    }
     let ring = state.keys.current();
     if ring
         .signing_kid(ring.signing_algorithm(), now_unix())
@@ -63,6 +79,19 @@ pub async fn readyz(State(state): State<Arc<AppState>>, headers: HeaderMap) -> R
         ResponseFormat::Json
     };
     ApiError::with_errors(StatusCode::SERVICE_UNAVAILABLE, failing).render(format)
+}
+
+/// Below this much free space on the disk of a SQLite database (or the files directory) a
+/// replica is not ready: SQLite may still take a small write into log space it already
+/// holds, and then refuse the next real one.
+const MIN_FREE_BYTES: u64 = 1024 * 1024;
+
+/// Free bytes for unprivileged writers on the file system holding `path` (its directory when
+/// the file does not exist yet).
+fn free_bytes(path: &std::path::Path) -> Option<u64> {
+    let existing = if path.exists() { path } else { path.parent()? };
+    let stats = rustix::fs::statvfs(existing).ok()?;
+    Some(stats.f_bavail.saturating_mul(stats.f_frsize))
 }
 
 /// Written by each readiness check: a write the database must accept.

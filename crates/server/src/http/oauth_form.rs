@@ -7,15 +7,17 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, header};
 
 use super::{content_type, read_body};
-use crate::cache::ClientCache;
 use crate::domain::form::FormParams;
 use crate::grants::{AuthenticatedClient, OAuthError};
+use crate::state::AppState;
 
 const FORM: &str = "application/x-www-form-urlencoded";
 
 pub struct OAuthRequest {
     pub params: FormParams,
     pub authorization: Option<String>,
+    /// The caller's address, for the failed authentications it may add to.
+    pub peer: String,
 }
 
 impl<S: Send + Sync> FromRequest<S> for OAuthRequest {
@@ -43,17 +45,29 @@ impl<S: Send + Sync> FromRequest<S> for OAuthRequest {
             ),
             None => None,
         };
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|peer| peer.0.ip().to_string())
+            .unwrap_or_default();
         Ok(Self {
             params,
             authorization,
+            peer,
         })
     }
 }
 
 impl OAuthRequest {
-    /// The client calling, authenticated against the cached clients.
-    pub fn authenticate(&self, clients: &ClientCache) -> Result<AuthenticatedClient, OAuthError> {
-        crate::grants::authenticate(clients, self.authorization.as_deref(), &self.params)
+    /// The client calling, authenticated against the cached clients; a failure is counted.
+    pub fn authenticate(&self, state: &AppState) -> Result<AuthenticatedClient, OAuthError> {
+        crate::grants::authenticate(
+            &state.clients,
+            &state.auth_failures,
+            &self.peer,
+            self.authorization.as_deref(),
+            &self.params,
+        )
     }
 }
 

@@ -15,7 +15,7 @@ pub async fn token(State(state): State<Arc<AppState>>, request: OAuthRequest) ->
     let mut caller = None;
     let issued = async {
         grants::grant_type_of(&request.params)?;
-        let client = request.authenticate(&state.clients)?;
+        let client = request.authenticate(&state)?;
         caller = Some(client.client_id.clone());
         grants::issue(&state.grant_context(), &client, &request.params).await
     }

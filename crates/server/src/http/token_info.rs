@@ -26,7 +26,7 @@ pub async fn revoke(
     State(state): State<Arc<AppState>>,
     request: OAuthRequest,
 ) -> Result<Response, OAuthError> {
-    let client = request.authenticate(&state.clients)?;
+    let client = request.authenticate(&state)?;
     let token = required_token(&request)?;
     let refresh = state
         .store
@@ -39,6 +39,14 @@ pub async fn revoke(
                 crate::grants::revoke_grant(&state.grant_context(), &grant.grant_id)
                     .await
                     .map_err(OAuthError::unavailable)?;
+                crate::audit_trail::security_event(
+                    state.store.as_ref(),
+                    "grant.revoked",
+                    &format!("client:{}", client.client_id),
+                    &request.peer,
+                    serde_json::json!({"grant": grant.grant_id}),
+                )
+                .await;
             }
         }
         None => {
@@ -57,6 +65,14 @@ pub async fn revoke(
                 crate::store::announce(state.store.as_ref(), crate::store::Change::Revocations)
                     .await;
                 tracing::info!(client_id = %client.client_id, "access token revoked");
+                crate::audit_trail::security_event(
+                    state.store.as_ref(),
+                    "access_token.revoked",
+                    &format!("client:{}", client.client_id),
+                    &request.peer,
+                    serde_json::json!({"jti": claims.jti}),
+                )
+                .await;
             }
         }
     }
@@ -76,7 +92,7 @@ pub async fn introspect(
     State(state): State<Arc<AppState>>,
     request: OAuthRequest,
 ) -> Result<Json<Value>, OAuthError> {
-    let client = request.authenticate(&state.clients)?;
+    let client = request.authenticate(&state)?;
     if client.secret_digest.is_none() {
         return Err(OAuthError::new(
             OAuthErrorCode::InvalidClient,

@@ -3,6 +3,7 @@
 //! (for several replicas). Both run the same SQL, each with its own migrations.
 
 mod api_keys;
+mod audit;
 mod changes;
 mod clients;
 mod custom_fields;
@@ -25,6 +26,7 @@ use async_trait::async_trait;
 pub type Rows = Vec<Vec<Option<String>>>;
 
 pub use api_keys::ApiKeyStore;
+pub use audit::{AuditStore, StoredAuditEntry};
 pub use changes::{Announcement, Change, ChangeStore, ChangeSubscription, announce};
 pub use clients::ClientStore;
 pub use custom_fields::CustomFieldStore;
@@ -160,6 +162,7 @@ pub trait Store:
     + CustomFieldStore
     + FileStore
     + ChangeStore
+    + AuditStore
     + Send
     + Sync
     + 'static

@@ -128,6 +128,20 @@ impl TestServer {
         self.token_request(&form).await
     }
 
+    /// `POST /oauth2/revoke` of `token` by the client of `credentials`.
+    pub async fn revoke(&self, credentials: &Credentials, token: &str) -> reqwest::Response {
+        self.http
+            .post(self.url("/oauth2/revoke"))
+            .form(&[
+                ("token", token),
+                ("client_id", credentials.id.as_str()),
+                ("client_secret", credentials.secret.as_str()),
+            ])
+            .send()
+            .await
+            .expect("revocation endpoint reachable")
+    }
+
     /// A client-credentials token, asserting success.
     pub async fn access_token(&self, credentials: &Credentials, scope: Option<&str>) -> String {
         let extra: Vec<(&str, &str)> = scope.map(|scope| ("scope", scope)).into_iter().collect();

@@ -81,11 +81,11 @@ pub async fn index(
 /// `POST /api_keys/{id}/revoke`
 pub async fn revoke(
     State(state): State<Arc<AppState>>,
-    _admin: Admin,
+    admin: Admin,
     Path(key_id): Path<String>,
     _form: Submitted,
 ) -> Result<Response, PageError> {
-    api_keys::revoke(&state.admin(), &key_id)
+    api_keys::revoke(&state.admin_as(admin.actor()), &key_id)
         .await
         .map_err(failure(WHAT))?;
     see_other("/api_keys?notice=revoked")

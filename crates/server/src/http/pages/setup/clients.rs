@@ -222,7 +222,7 @@ pub async fn create(
     Submitted(fields): Submitted,
 ) -> Result<Response, PageError> {
     let input = client_from_form(&fields);
-    match clients::create(&state.admin(), input.clone()).await {
+    match clients::create(&state.admin_as(admin.actor()), input.clone()).await {
         Ok(client) => {
             let page = ClientPage::new(&state, &admin, client, Shown::Created);
             admin.render(StatusCode::CREATED, &page)
@@ -424,7 +424,7 @@ pub async fn update(
     let grant_type =
         ClientKind::parse(&client.grant_type).ok_or(failure("client")(AdminError::NotFound))?;
     let changes = client_changes_from_form(&fields, grant_type);
-    match clients::update(&state.admin(), &client_id, changes.clone()).await {
+    match clients::update(&state.admin_as(admin.actor()), &client_id, changes.clone()).await {
         Ok(updated) => {
             let notice = if same_scopes(&updated.scope, &client.scope) {
                 "updated"
@@ -480,6 +480,7 @@ fn apply(input: &mut CreateClient, changes: UpdateClient) {
 
 async fn set_active(
     state: &AppState,
+    admin: &Admin,
     client_id: &str,
     active: bool,
 ) -> Result<Response, PageError> {
@@ -487,7 +488,7 @@ async fn set_active(
         active: Some(active),
         ..UpdateClient::default()
     };
-    clients::update(&state.admin(), client_id, changes)
+    clients::update(&state.admin_as(admin.actor()), client_id, changes)
         .await
         .map_err(failure("client"))?;
     see_other(&client_path(
@@ -499,21 +500,21 @@ async fn set_active(
 /// `POST /oauth2/clients/{id}/deactivate`
 pub async fn deactivate(
     State(state): State<Arc<AppState>>,
-    _admin: Admin,
+    admin: Admin,
     Path(client_id): Path<String>,
     _form: Submitted,
 ) -> Result<Response, PageError> {
-    set_active(&state, &client_id, false).await
+    set_active(&state, &admin, &client_id, false).await
 }
 
 /// `POST /oauth2/clients/{id}/activate`
 pub async fn activate(
     State(state): State<Arc<AppState>>,
-    _admin: Admin,
+    admin: Admin,
     Path(client_id): Path<String>,
     _form: Submitted,
 ) -> Result<Response, PageError> {
-    set_active(&state, &client_id, true).await
+    set_active(&state, &admin, &client_id, true).await
 }
 
 /// `POST /oauth2/clients/{id}/rotate_secret`: the new secret is shown once; the old one
@@ -524,7 +525,7 @@ pub async fn rotate_secret(
     Path(client_id): Path<String>,
     _form: Submitted,
 ) -> Result<Response, PageError> {
-    let client = clients::rotate_secret(&state.admin(), &client_id)
+    let client = clients::rotate_secret(&state.admin_as(admin.actor()), &client_id)
         .await
         .map_err(failure("client"))?;
     let page = ClientPage::new(&state, &admin, client, Shown::Rotated);
@@ -557,11 +558,11 @@ pub async fn confirm_delete(
 /// `POST /oauth2/clients/{id}/delete`
 pub async fn delete(
     State(state): State<Arc<AppState>>,
-    _admin: Admin,
+    admin: Admin,
     Path(client_id): Path<String>,
     _form: Submitted,
 ) -> Result<Response, PageError> {
-    clients::delete(&state.admin(), &client_id)
+    clients::delete(&state.admin_as(admin.actor()), &client_id)
         .await
         .map_err(failure("client"))?;
     see_other("/oauth2/clients?notice=deleted")

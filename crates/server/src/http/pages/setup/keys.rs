@@ -106,11 +106,11 @@ pub async fn index(
 /// `POST /setup/keys/rotate`
 pub async fn rotate(
     State(state): State<Arc<AppState>>,
-    _admin: Admin,
+    admin: Admin,
     Submitted(fields): Submitted,
 ) -> Result<Response, PageError> {
     let alg = fields.get("alg").filter(|alg| !alg.is_empty());
-    keys::rotate(&state.key_service(), alg)
+    keys::rotate(&state.key_service(), &admin.actor(), alg)
         .await
         .map_err(failure(WHAT))?;
     see_other("/setup/keys?notice=rotated")
@@ -119,12 +119,12 @@ pub async fn rotate(
 /// `POST /setup/keys/{kid}/retire`, with `now` to refuse its tokens at once.
 pub async fn retire(
     State(state): State<Arc<AppState>>,
-    _admin: Admin,
+    admin: Admin,
     Path(kid): Path<String>,
     Submitted(fields): Submitted,
 ) -> Result<Response, PageError> {
     let immediately = fields.get("now") == Some("true");
-    keys::retire(&state.key_service(), &kid, immediately)
+    keys::retire(&state.key_service(), &admin.actor(), &kid, immediately)
         .await
         .map_err(failure(WHAT))?;
     see_other(if immediately {
@@ -137,11 +137,11 @@ pub async fn retire(
 /// `POST /setup/keys/{kid}/remove`
 pub async fn remove(
     State(state): State<Arc<AppState>>,
-    _admin: Admin,
+    admin: Admin,
     Path(kid): Path<String>,
     _form: Submitted,
 ) -> Result<Response, PageError> {
-    keys::remove(&state.key_service(), &kid)
+    keys::remove(&state.key_service(), &admin.actor(), &kid)
         .await
         .map_err(failure(WHAT))?;
     see_other("/setup/keys?notice=removed")

@@ -3,6 +3,7 @@
 //! Every page needs a signed-in administrator; every form carries the CSRF token.
 
 mod api_keys;
+mod audit;
 mod clients;
 mod keys;
 pub mod registry;
@@ -58,6 +59,7 @@ pub fn router() -> Router<Arc<AppState>> {
             "/oauth2/clients/{client_id}/delete",
             get(clients::confirm_delete).post(clients::delete),
         )
+        .route("/setup/audit", get(audit::index))
         .route("/setup/keys", get(keys::index))
         .route("/setup/keys/rotate", post(keys::rotate))
         .route("/setup/keys/{kid}/retire", post(keys::retire))
@@ -76,6 +78,8 @@ pub fn router() -> Router<Arc<AppState>> {
 pub struct Admin {
     pub user: UserRecord,
     visitor: Visitor,
+    /// The browser's address, for the audit trail.
+    address: String,
 }
 
 impl Admin {
@@ -93,7 +97,16 @@ impl Admin {
                 ),
             ));
         }
-        Ok(Self { user, visitor })
+        Ok(Self {
+            user,
+            visitor,
+            address: String::new(),
+        })
+    }
+
+    /// Who the audit trail names for what this administrator changes.
+    pub fn actor(&self) -> crate::domain::audit::Actor {
+        crate::domain::audit::Actor::user(&self.user.login, &self.address)
     }
 
     /// The frame every Setup page shares.
@@ -129,7 +142,12 @@ impl FromRequestParts<Arc<AppState>> for Admin {
                 .map_or("/setup", |path| path.as_str()),
             _ => "/setup",
         };
-        Self::of(visitor, return_to)
+        let address = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|peer| peer.0.ip().to_string())
+            .unwrap_or_default();
+        Self::of(visitor, return_to).map(|admin| Self { address, ..admin })
     }
 }
 

@@ -74,6 +74,15 @@ pub static SETUP_PAGES: &[SetupPage] = &[
         description: "The keys tokens are signed with: rotate them without an outage, retire a leaked one at once.",
         keywords: "jwks jwk signing key rotate rotation retire compromised kid es256 rs256 eddsa",
     },
+    SetupPage {
+        id: "audit",
+        title: "Audit Trail",
+        nav_label: "Audit Trail",
+        path: "/setup/audit",
+        section: "Security",
+        description: "Who changed what, when and from where: every administrative change, with its values before and after.",
+        keywords: "audit trail log history changes who when admin events security",
+    },
 ];
 
 /// The pages matching every word of `query`, case-insensitively; all of them for an empty

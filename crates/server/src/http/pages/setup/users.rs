@@ -74,7 +74,7 @@ pub async fn create(
         password: fields.text("password"),
         admin: fields.is_checked("admin"),
     };
-    match users::create(&state.admin(), input.clone()).await {
+    match users::create(&state.admin_as(admin.actor()), input.clone()).await {
         Ok(user) => see_other(&format!("/users/{}?notice=created", user.user_id)),
         Err(AdminError::Invalid(errors)) => {
             let form = CreateUser {
@@ -147,21 +147,27 @@ pub async fn show(
 /// Applies `changes`; where to show the user then, with `notice`.
 async fn change(
     state: &AppState,
+    admin: &Admin,
     user_id: &str,
     changes: UpdateUser,
     notice: &str,
 ) -> Result<String, AdminError> {
-    let user = users::update(&state.admin(), user_id, changes).await?;
+    let user = users::update(&state.admin_as(admin.actor()), user_id, changes).await?;
     Ok(format!("/users/{}?notice={notice}", user.user_id))
 }
 
-async fn set_active(state: &AppState, user_id: &str, active: bool) -> Result<Response, PageError> {
+async fn set_active(
+    state: &AppState,
+    admin: &Admin,
+    user_id: &str,
+    active: bool,
+) -> Result<Response, PageError> {
     let changes = UpdateUser {
         active: Some(active),
         ..UpdateUser::default()
     };
     let notice = if active { "activated" } else { "deactivated" };
-    let location = change(state, user_id, changes, notice)
+    let location = change(state, admin, user_id, changes, notice)
         .await
         .map_err(failure(WHAT))?;
     see_other(&location)
@@ -183,17 +189,17 @@ pub async fn deactivate(
             "You cannot deactivate yourself; ask another administrator.",
         ));
     }
-    set_active(&state, &user_id, false).await
+    set_active(&state, &admin, &user_id, false).await
 }
 
 /// `POST /users/{id}/activate`
 pub async fn activate(
     State(state): State<Arc<AppState>>,
-    _admin: Admin,
+    admin: Admin,
     Path(user_id): Path<String>,
     _form: Submitted,
 ) -> Result<Response, PageError> {
-    set_active(&state, &user_id, true).await
+    set_active(&state, &admin, &user_id, true).await
 }
 
 /// `POST /users/{id}/password`: a new password; the user's sessions and grants end.
@@ -207,7 +213,7 @@ pub async fn reset_password(
         password: Some(fields.text("password")),
         ..UpdateUser::default()
     };
-    match change(&state, &user_id, changes, "password").await {
+    match change(&state, &admin, &user_id, changes, "password").await {
         Err(AdminError::Invalid(errors)) => {
             let user = users::find(&state.admin(), &user_id)
                 .await
