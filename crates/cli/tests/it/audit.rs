@@ -237,6 +237,33 @@ async fn every_admin_change_is_recorded_with_who_where_and_what(backend: Backend
     )
     .await;
     assert_eq!(wildcard.total, 0, "LIKE wildcards are taken literally");
+    for query in ["limit=-1", "offset=many", "limit=99999999999", "since=%FF"] {
+        let refused = server
+            .http
+            .get(server.url(&format!("/admin/api/audit?{query}")))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        let status = refused.status();
+        let body: Value = refused.json().await.unwrap();
+        assert!(status == 400 || status == 422, "{query}: {status} {body}");
+        assert!(body["errors"].is_object(), "{query}: {body}");
+    }
+    let huge = entries(
+        admin,
+        AuditFilters {
+            limit: Some(u32::MAX),
+            offset: Some(u32::MAX),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        (huge.limit, huge.entries.len()),
+        (200, 0),
+        "a page is at most 200"
+    );
 }
 
 async fn security_events_are_recorded(backend: Backend) {

@@ -1305,4 +1305,14 @@ async fn signing_keys_are_rotated_and_retired_from_setup() {
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("signing_key.retired"), "{}", page.body);
     assert!(page.body.contains("Entries 1–2 of 2"), "{}", page.body);
+    for bad in ["/setup/audit?limit=lots", "/setup/audit?since=someday"] {
+        let refused = browser.get(bad).await;
+        assert!(
+            refused.status == StatusCode::BAD_REQUEST
+                || refused.status == StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}: {}",
+            refused.status
+        );
+        assert!(refused.body.contains("<html"), "a page, not bare text");
+    }
 }

@@ -11,7 +11,9 @@ use crate::domain::time::{format_rfc3339, now_unix};
 use crate::store::{Change, Store, StoreError, announce};
 
 /// Read-modify-write retries when another writer got in between.
-const UPDATE_ATTEMPTS: usize = 5;
+/// Each lost compare-and-swap means another writer won, so N writers at once need at most N
+/// attempts each; beyond this many the write is refused (503).
+const UPDATE_ATTEMPTS: usize = 32;
 
 pub async fn create(
     context: &AdminContext<'_>,

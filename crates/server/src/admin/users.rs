@@ -8,7 +8,9 @@ use crate::domain::time::now_unix;
 use crate::domain::user::{UserError, UserRecord};
 use crate::store::StoreError;
 
-const UPDATE_ATTEMPTS: usize = 5;
+/// Each lost compare-and-swap means another writer won, so N writers at once need at most N
+/// attempts each; beyond this many the write is refused (503).
+const UPDATE_ATTEMPTS: usize = 32;
 
 pub async fn create(context: &AdminContext<'_>, input: CreateUser) -> Result<UserView, AdminError> {
     let login = input.login.clone();

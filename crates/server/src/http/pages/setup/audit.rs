@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use askama::Template;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -56,8 +57,14 @@ fn page_link(filters: &AuditFilters, offset: u32) -> String {
 pub async fn index(
     State(state): State<Arc<AppState>>,
     admin: Admin,
-    Query(mut filters): Query<AuditFilters>,
+    filters: Result<Query<AuditFilters>, QueryRejection>,
 ) -> Result<Response, PageError> {
+    let Query(mut filters) = filters.map_err(|rejection| {
+        PageError::refused(
+            StatusCode::BAD_REQUEST,
+            format!("These filters cannot be read: {}", rejection.body_text()),
+        )
+    })?;
     if filters.since.is_none() {
         filters.since = Some("7d".into());
     }
