@@ -102,15 +102,7 @@ async fn jwks_holds_the_key_that_signs_tokens_for_each_algorithm() {
         let header: Value = serde_json::from_slice(&base64_url(header)).unwrap();
         assert_eq!(header["alg"], alg);
         assert_eq!(header["typ"], "at+jwt");
-        let jwks: Value = server
-            .http
-            .get(server.url("/oauth2/jwks"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let jwks: Value = server.get_json("/oauth2/jwks").await;
         let key = jwks["keys"]
             .as_array()
             .unwrap()
@@ -157,15 +149,7 @@ async fn signing_keys_survive_a_restart() {
 #[tokio::test]
 async fn the_scope_catalogue_is_served() {
     let server = spawn_server().await;
-    let scopes: Value = server
-        .http
-        .get(server.url("/oauth2/scopes"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let scopes: Value = server.get_json("/oauth2/scopes").await;
     let names: Vec<&str> = scopes
         .as_array()
         .unwrap()
@@ -183,15 +167,7 @@ async fn the_scope_catalogue_is_served() {
     ] {
         assert!(names.contains(&name), "{name}");
     }
-    let scope: Value = server
-        .http
-        .get(server.url("/oauth2/scopes/core.invoice.read"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let scope: Value = server.get_json("/oauth2/scopes/core.invoice.read").await;
     assert!(
         scope["permissions"]
             .as_array()

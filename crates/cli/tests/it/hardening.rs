@@ -1372,15 +1372,7 @@ async fn a_signing_key_added_by_another_replica_is_learnt_without_a_restart() {
     .await;
     let token = b.access_token(&client, None).await;
     let kid = crate::support::jwt_kid(&token);
-    let jwks: Value = a
-        .http
-        .get(a.url("/oauth2/jwks"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = a.get_json("/oauth2/jwks").await;
     assert!(
         !jwks.to_string().contains(&kid),
         "A does not know the key yet"
@@ -1392,15 +1384,7 @@ async fn a_signing_key_added_by_another_replica_is_learnt_without_a_restart() {
         "{:?}",
         accepted.text().await
     );
-    let jwks: Value = a
-        .http
-        .get(a.url("/oauth2/jwks"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = a.get_json("/oauth2/jwks").await;
     assert!(jwks.to_string().contains(&kid), "and publishes it now");
 
     // Made-up key ids are refused and cannot make A read the store again and again.

@@ -142,15 +142,7 @@ async fn a_compromised_key_retired_now_is_refused_at_once() {
         "{}",
         crate::support::challenge(&refused)
     );
-    let jwks: Value = server
-        .http
-        .get(server.url("/oauth2/jwks"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = server.get_json("/oauth2/jwks").await;
     assert!(
         !jwks["keys"]
             .as_array()

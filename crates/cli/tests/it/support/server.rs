@@ -128,6 +128,18 @@ impl TestServer {
         self.token_request(&form).await
     }
 
+    /// An unauthenticated GET of `path`, its JSON body.
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("server reachable")
+            .json()
+            .await
+            .expect("a JSON answer")
+    }
+
     /// `POST /oauth2/revoke` of `token` by the client of `credentials`.
     pub async fn revoke(&self, credentials: &Credentials, token: &str) -> reqwest::Response {
         self.http
