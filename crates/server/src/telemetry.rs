@@ -125,6 +125,12 @@ pub fn run_upkeep(handle: &PrometheusHandle) {
     handle.run_upkeep();
 }
 
+/// Whether a recorder is installed: without one, the label values (some allocated) are not
+/// even built.
+fn recording() -> bool {
+    INSTALLED.load(Ordering::Acquire)
+}
+
 /// The methods HTTP defines keep their name; any other is `OTHER`.
 fn method_label(method: &Method) -> &'static str {
     match *method {
@@ -148,7 +154,7 @@ static REQUEST_SERIES: LazyLock<RwLock<RequestSeries>> = LazyLock::new(Default::
 
 /// One answered request; `route` is the route template (or a fixed word when none matched).
 pub fn request_served(method: &Method, route: &str, status: u16, latency: Duration) {
-    if !INSTALLED.load(Ordering::Acquire) {
+    if !recording() {
         return;
     }
     let method = method_label(method);
@@ -179,6 +185,9 @@ pub fn request_served(method: &Method, route: &str, status: u16, latency: Durati
 }
 
 pub fn token_issued(grant_type: &'static str, client_id: &str) {
+    if !recording() {
+        return;
+    }
     counter!(TOKENS_ISSUED, "grant_type" => grant_type, "client_id" => client_id.to_string())
         .increment(1);
 }
@@ -189,6 +198,9 @@ pub fn token_refused(error: &'static str) {
 
 /// `client_id` must name a registered client (the caller was authenticated).
 pub fn rate_limited(client_id: &str) {
+    if !recording() {
+        return;
+    }
     counter!(RATE_LIMITED, "caller" => client_id.to_string()).increment(1);
 }
 
@@ -211,6 +223,9 @@ pub fn sign_in_locked() {
 /// `known_client` is the client id when it names a registered client; None counts the
 /// attempt under `unknown`, so made-up ids cannot add series.
 pub fn client_authentication_failed(known_client: Option<&str>) {
+    if !recording() {
+        return;
+    }
     let client = known_client.map_or("unknown".to_string(), str::to_string);
     counter!(CLIENT_AUTH_FAILURES, "client_id" => client).increment(1);
 }
