@@ -495,33 +495,8 @@ async fn the_access_log_has_one_json_line_per_request_and_no_secrets() {
         &["--log-format", "auto"],
     )
     .await;
-    let admin = [
-        ("COUPA_URL", url.as_str()),
-        ("COUPA_ADMIN_TOKEN", crate::support::ADMIN_TOKEN),
-    ];
-    let created = crate::support::coupa(
-        &[
-            "admin",
-            "clients",
-            "create",
-            "--name",
-            "Logged",
-            "--login",
-            "logged",
-            "--scope",
-            "core.invoice.read",
-            "--output",
-            "json",
-        ],
-        &admin,
-    )
-    .await;
-    assert!(created.success, "{}", created.stderr);
-    let client: Value = serde_json::from_str(&created.stdout).unwrap();
-    let (id, secret) = (
-        client["client_id"].as_str().unwrap(),
-        client["client_secret"].as_str().unwrap(),
-    );
+    let client = crate::support::create_client_with_cli(&url, "logged", "core.invoice.read").await;
+    let (id, secret) = (client.id.as_str(), client.secret.as_str());
     let http = reqwest::Client::new();
     let token: Value = http
         .post(format!("{url}/oauth2/token"))

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::support::{ADMIN_TOKEN, coupa, start_serve_capturing, terminate};
+use crate::support::{ADMIN_TOKEN, create_client_with_cli, start_serve_capturing, terminate};
 
 /// One sample: the metric's name and labels (sorted), and its value.
 type Samples = BTreeMap<(String, BTreeMap<String, String>), f64>;
@@ -106,31 +106,8 @@ async fn metrics_are_served_apart_and_move_with_requests() {
         "metrics are not served beside the API"
     );
 
-    let created = coupa(
-        &[
-            "admin",
-            "clients",
-            "create",
-            "--url",
-            &url,
-            "--name",
-            "Counted",
-            "--login",
-            "counted",
-            "--scope",
-            "core.invoice.read",
-            "--output",
-            "json",
-        ],
-        &[("COUPA_ADMIN_TOKEN", ADMIN_TOKEN)],
-    )
-    .await;
-    assert!(created.success, "{}", created.stderr);
-    let client: Value = serde_json::from_str(&created.stdout).unwrap();
-    let (id, secret) = (
-        client["client_id"].as_str().unwrap(),
-        client["client_secret"].as_str().unwrap(),
-    );
+    let client = create_client_with_cli(&url, "counted", "core.invoice.read").await;
+    let (id, secret) = (client.id.as_str(), client.secret.as_str());
     let token = |client_id: String, secret: String| {
         let http = http.clone();
         let url = url.clone();

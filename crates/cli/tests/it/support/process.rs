@@ -138,3 +138,25 @@ pub async fn serve_logging_to_a_file(
     .expect("listens within 30 s");
     (child, url, log)
 }
+
+/// A client created by `coupa admin clients create` against the server at `url`, holding
+/// `scope`: its id and secret as printed.
+pub async fn create_client_with_cli(url: &str, login: &str, scope: &str) -> super::Credentials {
+    let created = coupa(
+        &[
+            "admin", "clients", "create", "--url", url, "--name", login, "--login", login,
+            "--scope", scope, "--output", "json",
+        ],
+        &[("COUPA_ADMIN_TOKEN", super::ADMIN_TOKEN)],
+    )
+    .await;
+    assert!(created.success, "{}", created.stderr);
+    let client: serde_json::Value = serde_json::from_str(&created.stdout).expect("JSON");
+    super::Credentials {
+        id: client["client_id"].as_str().expect("client_id").into(),
+        secret: client["client_secret"]
+            .as_str()
+            .expect("client_secret")
+            .into(),
+    }
+}
