@@ -10,6 +10,8 @@
 #   BASELINE=target/release/coupa BASELINE_LOG=warn CANDIDATE_LOG=info bench/baseline.sh
 #     # one build against itself, each server with its own log filter (what logging costs)
 #   CANDIDATE_ARGS="--metrics-listen 127.0.0.1:19100" ...   # extra serve flags for the candidate
+#   PIN=1 ...   # servers on the last CPU, wrk on the others: each round measures what one core
+#               # of server does, without the load generator taking its time
 #
 # Build the baseline from an earlier commit, e.g.
 #   git worktree add /tmp/old <commit> && (cd /tmp/old && cargo build --release -p coupa-cli)
@@ -28,6 +30,13 @@ serve_args=()
 SCOPE="core.invoice.read core.expense.read"
 
 ensure_tools wrk
+server_cpus=""
+if [[ ${PIN:-0} == 1 ]]; then
+  last=$(($(nproc) - 1))
+  ((last > 0)) || { echo "PIN=1 needs two CPUs or more" >&2; exit 1; }
+  server_cpus="taskset -c $last"
+  WRK="taskset -c 0-$((last - 1)) wrk"
+fi
 [[ -x $CANDIDATE ]] || cargo build --release --locked -p coupa-cli
 
 work=$(mktemp -d)
@@ -46,7 +55,7 @@ start() {
   local binary=$1 port=$2 name=$3 filter=$4 extra=$5
   mkdir -p "$work/$name"
   # shellcheck disable=SC2086 # extra flags are split on purpose
-  COUPA_LOG=$filter "$binary" serve --listen "127.0.0.1:$port" \
+  COUPA_LOG=$filter $server_cpus "$binary" serve --listen "127.0.0.1:$port" \
     --database-url "sqlite://$work/$name/bench.db" "${serve_args[@]}" $extra >"$work/$name/log" 2>&1 &
   pids+=($!)
   wait_for "http://127.0.0.1:$port/healthz"

@@ -1,5 +1,5 @@
 // Setup pages work without this script; it adds Show/Hide and Copy for secrets, live
-// "select all" boxes, live "Find it fast" filtering and a confirmation before revoking.
+// "select all" boxes and live "Find it fast" filtering.
 "use strict";
 
 function announce(message) {
@@ -117,16 +117,6 @@ function setUpFind() {
   });
 }
 
-function setUpConfirmations() {
-  document.querySelectorAll("form[data-confirm]").forEach((form) => {
-    form.addEventListener("submit", (event) => {
-      if (!window.confirm(form.dataset.confirm)) {
-        event.preventDefault();
-      }
-    });
-  });
-}
-
 // After a refused save, keyboard and screen-reader users land on the list of what to fix.
 function focusErrors() {
   const summary = document.querySelector(".error-summary");
@@ -141,5 +131,4 @@ document.addEventListener("DOMContentLoaded", () => {
   setUpScopeChecklist();
   setUpGrantType();
   setUpFind();
-  setUpConfirmations();
 });

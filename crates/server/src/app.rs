@@ -44,6 +44,8 @@ pub struct App {
     pub demo_client: Option<coupa_proto::admin::ClientView>,
     /// With `demo`: the login and fresh password of the demo administrator, to show.
     pub demo_admin: Option<(String, String)>,
+    /// Whether an administrator can sign in to Setup; if not, the banner says how to make one.
+    pub has_administrator: bool,
     /// With `metrics_listen`: where `/metrics` is served, and the recorder behind it.
     metrics: Option<MetricsListener>,
     /// A SQLite database is this process's while it serves.
@@ -130,6 +132,7 @@ impl App {
             passwords: crate::passwords::PasswordWorkers::for_this_machine()?,
             device_starts: Default::default(),
             uploads: tokio::sync::Semaphore::new(UPLOADS_AT_ONCE),
+            administrator_seen: Default::default(),
         });
         let (demo_client, demo_admin) = if state.config.demo {
             (
@@ -139,8 +142,10 @@ impl App {
         } else {
             (None, None)
         };
+        let has_administrator = state.administrator_seen.check(state.store.as_ref()).await?;
         Ok(Self {
             state,
+            has_administrator,
             generated_admin_token,
             demo_client,
             demo_admin,

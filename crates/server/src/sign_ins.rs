@@ -7,6 +7,38 @@ use crate::domain::user::{self, UserRecord};
 use crate::passwords::{Busy, PasswordWorkers};
 use crate::store::{Store, StoreError};
 
+/// Whether an active administrator exists, remembered once one is seen: the sign-in page of a
+/// fresh server says how to create the first one, and asks the store only until there is one.
+#[derive(Default)]
+pub struct AdministratorSeen(std::sync::atomic::AtomicBool);
+
+impl AdministratorSeen {
+    pub async fn check(&self, store: &dyn Store) -> Result<bool, StoreError> {
+        use std::sync::atomic::Ordering::Relaxed;
+        if self.0.load(Relaxed) {
+            return Ok(true);
+        }
+        let found = store
+            .users()
+            .await?
+            .iter()
+            .any(|user| user.admin && user.active);
+        if found {
+            self.0.store(true, Relaxed);
+        }
+        Ok(found)
+    }
+}
+
+/// How to create the first administrator of the server at `url`.
+pub fn first_administrator_command(url: &str) -> String {
+    format!(
+        "COUPA_ADMIN_TOKEN=<admin token> COUPA_USER_PASSWORD='<a long passphrase>' \
+         coupa admin users create --url {url} --login admin --email admin@example.com \
+         --name \"Administrator\" --admin"
+    )
+}
+
 /// The counters one attempt is counted against.
 pub type Counters = [(String, ThrottlePolicy)];
 

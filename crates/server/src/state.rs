@@ -35,6 +35,7 @@ pub struct AppState {
     pub token_settings: crate::grants::TokenSettings,
     /// Uploads read at once (each may hold up to `max_file_bytes` in memory).
     pub uploads: tokio::sync::Semaphore,
+    pub administrator_seen: crate::sign_ins::AdministratorSeen,
 }
 
 impl AppState {

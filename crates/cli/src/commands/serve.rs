@@ -26,6 +26,7 @@ pub async fn exec(args: ServeArgs) -> Result<(), Failure> {
     }
     let demo_client = app.demo_client.clone();
     let demo_admin = app.demo_admin.clone();
+    let has_administrator = app.has_administrator;
     let issuer = config.issuer.clone();
     listen_and_serve(
         "coupa serve",
@@ -40,6 +41,13 @@ pub async fn exec(args: ServeArgs) -> Result<(), Failure> {
                     "Setup (the admin pages): http://{address}/setup\n  \
                      sign in as {login} with the password {password}\n  \
                      (renewed at each --demo start)\n"
+                );
+            }
+            if !has_administrator {
+                outln!(
+                    "No administrator exists yet, so nobody can sign in to Setup ({issuer}/setup).\n\
+                     Create the first one:\n  {}\n",
+                    coupa_server::sign_ins::first_administrator_command(&issuer)
                 );
             }
             outln!("coupa serve: listening on http://{address} (issuer {issuer})");

@@ -609,6 +609,67 @@ async fn sessions_round_trip(backend: Backend) {
     assert_eq!(store.session(&[7; 32]).await.unwrap(), None);
 }
 
+async fn reveals_are_taken_once_by_their_session_before_they_expire(backend: Backend) {
+    let Some(store) = open_store(backend).await else {
+        return;
+    };
+    let (mine, theirs) = ([1u8; 32], [2u8; 32]);
+    store
+        .keep_reveal(&mine, "client:a", b"first", 100)
+        .await
+        .unwrap();
+    store
+        .keep_reveal(&mine, "client:a", b"second", 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.take_reveal(&theirs, "client:a", 50).await.unwrap(),
+        None,
+        "another session sees nothing"
+    );
+    assert_eq!(
+        store.take_reveal(&mine, "client:b", 50).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.take_reveal(&mine, "client:a", 50).await.unwrap(),
+        Some(b"second".to_vec()),
+        "a later keep replaces the earlier"
+    );
+    assert_eq!(
+        store.take_reveal(&mine, "client:a", 50).await.unwrap(),
+        None,
+        "taken once"
+    );
+    store
+        .keep_reveal(&mine, "client:a", b"late", 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.take_reveal(&mine, "client:a", 100).await.unwrap(),
+        None,
+        "expired"
+    );
+    store
+        .keep_reveal(&theirs, "client:a", b"old", 100)
+        .await
+        .unwrap();
+    store
+        .keep_reveal(&theirs, "client:b", b"new", 300)
+        .await
+        .unwrap();
+    store.purge_expired(200).await.unwrap();
+    assert_eq!(
+        store.take_reveal(&theirs, "client:a", 0).await.unwrap(),
+        None,
+        "purged"
+    );
+    assert_eq!(
+        store.take_reveal(&theirs, "client:b", 200).await.unwrap(),
+        Some(b"new".to_vec())
+    );
+}
+
 async fn device_decisions_happen_once(backend: Backend) {
     use coupa_server::domain::device::{DeviceRecord, DeviceStatus};
     let Some(store) = open_store(backend).await else {
@@ -882,6 +943,7 @@ on_both_backends!(
     refresh_rotation_is_atomic_with_a_grace_window,
     revoking_a_grant_stops_its_refresh_tokens_and_is_followed,
     sessions_round_trip,
+    reveals_are_taken_once_by_their_session_before_they_expire,
     device_decisions_happen_once,
     sign_in_failures_count_lock_forget_and_clear,
     the_janitor_deletes_only_what_expired,

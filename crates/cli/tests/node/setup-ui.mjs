@@ -167,6 +167,12 @@ try {
   assert.equal(await api("/api/invoices?limit=1", { Authorization: `Bearer ${fromCurl.access_token}` }), 200);
   seen.curl_scope = fromCurl.scope;
 
+  // The page after Save is a page of its own: a reload saves nothing again and shows no secret.
+  await page.reload();
+  await page.getByText("Client saved.", { exact: true }).waitFor();
+  assert.equal(await page.locator("#client-secret").count(), 0);
+  assert.equal(await page.locator(".field-error").count(), 0, "no 'Login has already been taken'");
+
   // The secret works from a script asking for one scope.
   const first = await token(clientId, secret, "core.invoice.read");
   assert.equal(first.status, 200, JSON.stringify(first.body));
@@ -197,6 +203,10 @@ try {
   assert.equal((await token(clientId, secret, "core.supplier.read")).status, 200);
 
   // Rotate: the new secret is shown once; the old one still works in the grace period.
+  // It asks first, on a page of its own, and a reload of the page after changes nothing.
+  await page.getByRole("link", { name: "Rotate secret" }).click();
+  await page.getByRole("heading", { name: "Rotate the secret of Invoices sync?" }).waitFor();
+  await shot("confirm-rotate");
   await page.getByRole("button", { name: "Rotate secret" }).click();
   await page.getByText("New secret generated").waitFor();
   await page.getByText(/The old secret keeps working until .* \(24 hours from now\)/).waitFor();
@@ -204,14 +214,19 @@ try {
   await page.getByRole("button", { name: "Show" }).click();
   const rotated = await page.getByLabel("Secret", { exact: true }).inputValue();
   assert.notEqual(rotated, secret);
+  await page.reload();
+  await page.getByText("Secret rotated.").waitFor();
+  assert.equal(await page.locator("#client-secret").count(), 0, "shown once: a reload shows no secret");
   const withOld = await token(clientId, secret, "core.supplier.read");
-  assert.equal(withOld.status, 200, "the old secret works within the grace period");
+  assert.equal(withOld.status, 200, "the old secret works within the grace period (the reload rotated nothing)");
   assert.equal((await token(clientId, rotated, "core.supplier.read")).status, 200);
 
   // Deactivate: tokens it holds are refused, and it gets no new ones.
   await page.goto(`${url}/oauth2/clients/${clientId}`);
   assert.equal(await api("/api/suppliers?limit=1", { Authorization: `Bearer ${withOld.body.access_token}` }), 200);
-  await page.getByRole("button", { name: "Deactivate" }).click();
+  await page.getByRole("link", { name: "Deactivate" }).click();
+  await page.getByRole("heading", { name: "Deactivate Invoices sync?" }).waitFor();
+  await page.getByRole("button", { name: "Deactivate client" }).click();
   await page.getByText("Client deactivated").waitFor();
   assert.equal(await api("/api/suppliers?limit=1", { Authorization: `Bearer ${withOld.body.access_token}` }), 401);
   const refused = await token(clientId, rotated, "core.supplier.read");
@@ -232,7 +247,8 @@ try {
   const keyRow = page.getByRole("row").filter({ hasText: apiKey.slice(0, 6) });
   await keyRow.waitFor();
   await shot("api-keys");
-  await keyRow.getByRole("button", { name: /Revoke/ }).click();
+  await keyRow.getByRole("link", { name: /Revoke/ }).click();
+  await page.getByRole("button", { name: "Revoke API key" }).click();
   await page.getByText("API key revoked").waitFor();
   assert.equal(await api("/api/invoices?limit=1", { "X-COUPA-API-KEY": apiKey }), 401);
 

@@ -151,7 +151,7 @@ pub async fn api_docs(State(state): State<Arc<AppState>>) -> Response {
 }
 
 /// Whether the caller is a browser navigating (it asks for HTML by name).
-fn wants_html(headers: &HeaderMap) -> bool {
+pub(crate) fn wants_html(headers: &HeaderMap) -> bool {
     headers
         .get(header::ACCEPT)
         .and_then(|value| value.to_str().ok())
@@ -162,9 +162,12 @@ fn wants_html(headers: &HeaderMap) -> bool {
 pub async fn scopes(State(state): State<Arc<AppState>>, request: Request) -> Response {
     if wants_html(request.headers()) {
         let (mut parts, _) = request.into_parts();
-        return setup::scopes::index(&state, &mut parts)
-            .await
-            .into_response();
+        let page = async {
+            setup::scopes::index(&state, &mut parts)
+                .await
+                .into_response()
+        };
+        return crate::http::pages::as_page(&state, page).await;
     }
     axum::Json(scopes::CATALOGUE).into_response()
 }
@@ -176,9 +179,12 @@ pub async fn scope(
 ) -> Response {
     if wants_html(request.headers()) {
         let (mut parts, _) = request.into_parts();
-        return setup::scopes::show(&state, &mut parts, &name)
-            .await
-            .into_response();
+        let page = async {
+            setup::scopes::show(&state, &mut parts, &name)
+                .await
+                .into_response()
+        };
+        return crate::http::pages::as_page(&state, page).await;
     }
     match scopes::find(&name) {
         Some(scope) => axum::Json(scope).into_response(),

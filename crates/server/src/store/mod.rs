@@ -177,7 +177,7 @@ pub trait Store:
     fn pool_usage(&self) -> PoolUsage;
 
     /// Deletes what can no longer be used at `now`: expired codes, device authorizations,
-    /// sessions and refresh tokens, revocations of tokens that have expired anyway, and
+    /// sessions, one-time reveals and refresh tokens, revocations of tokens that have expired anyway, and
     /// sign-in counters that are neither locked nor recent. Returns the rows deleted.
     async fn purge_expired(&self, now: i64) -> Result<u64, StoreError>;
 }
@@ -255,6 +255,7 @@ impl Store for SqlStore {
                 "DELETE FROM refresh_tokens WHERE expires_at < $1",
                 "DELETE FROM revocations WHERE expires_at < $1",
                 "DELETE FROM signing_keys WHERE expires_at < $1",
+                "DELETE FROM one_time_reveals WHERE expires_at < $1",
             ] {
                 deleted += sqlx::query(statement)
                     .bind(now)

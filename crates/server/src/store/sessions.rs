@@ -31,6 +31,25 @@ pub trait SessionStore: Send + Sync {
     async fn sign_in_locked_until(&self, keys: &[String]) -> Result<i64, StoreError>;
 
     async fn clear_sign_in_failures(&self, key: &str) -> Result<(), StoreError>;
+
+    /// Keeps `sealed` for the session `session_digest` to take once, as `subject`, until
+    /// `expires_at`; replaces what that session had kept for `subject`.
+    async fn keep_reveal(
+        &self,
+        session_digest: &[u8],
+        subject: &str,
+        sealed: &[u8],
+        expires_at: i64,
+    ) -> Result<(), StoreError>;
+
+    /// Takes (deletes and answers) what the session kept as `subject`, if it has not expired
+    /// at `now`. A second take answers None.
+    async fn take_reveal(
+        &self,
+        session_digest: &[u8],
+        subject: &str,
+        now: i64,
+    ) -> Result<Option<Vec<u8>>, StoreError>;
 }
 
 #[derive(sqlx::FromRow)]
@@ -144,6 +163,48 @@ impl SessionStore for SqlStore {
                 .execute(pool)
                 .await?;
             Ok(())
+        })
+    }
+
+    async fn keep_reveal(
+        &self,
+        session_digest: &[u8],
+        subject: &str,
+        sealed: &[u8],
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO one_time_reveals (session_digest, subject, sealed, expires_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (session_digest, subject) DO UPDATE SET \
+                 sealed = excluded.sealed, expires_at = excluded.expires_at",
+            )
+            .bind(session_digest)
+            .bind(subject)
+            .bind(sealed)
+            .bind(expires_at)
+            .execute(pool)
+            .await?;
+            Ok(())
+        })
+    }
+
+    async fn take_reveal(
+        &self,
+        session_digest: &[u8],
+        subject: &str,
+        now: i64,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        on_pool!(self, |pool| {
+            let taken: Option<(Vec<u8>, i64)> = sqlx::query_as(
+                "DELETE FROM one_time_reveals WHERE session_digest = $1 AND subject = $2 \
+                 RETURNING sealed, expires_at",
+            )
+            .bind(session_digest)
+            .bind(subject)
+            .fetch_optional(pool)
+            .await?;
+            Ok(taken.and_then(|(sealed, expires_at)| (expires_at > now).then_some(sealed)))
         })
     }
 }

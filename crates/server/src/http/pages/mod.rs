@@ -7,6 +7,7 @@
 
 pub(crate) mod authorize;
 pub(crate) mod device;
+mod landing;
 pub(crate) mod session;
 pub mod setup;
 pub(crate) mod sign_in;
@@ -37,7 +38,10 @@ pub const SIGN_IN_PATH: &str = "/oauth2/login";
 pub fn router() -> Router<Arc<AppState>> {
     use authorize::{AUTHORIZE_PATH, authorize_get, authorize_post};
     Router::new()
+        .route("/", get(landing::landing))
         .route(STYLESHEET_PATH, get(stylesheet))
+        .route("/favicon.ico", get(favicon))
+        .route("/favicon.svg", get(favicon))
         .route(AUTHORIZE_PATH, get(authorize_get).post(authorize_post))
         .route(
             "/oauth2/authorizations/new",
@@ -47,7 +51,10 @@ pub fn router() -> Router<Arc<AppState>> {
             SIGN_IN_PATH,
             get(sign_in::login_get).post(sign_in::login_post),
         )
-        .route("/oauth2/logout", post(sign_in::logout))
+        .route(
+            "/oauth2/logout",
+            get(sign_in::logout_page).post(sign_in::logout),
+        )
         .route("/oauth2/signed-in", get(sign_in::signed_in))
         .route(
             crate::grants::VERIFICATION_PATH,
@@ -55,6 +62,44 @@ pub fn router() -> Router<Arc<AppState>> {
         )
         .route("/oauth2/device/decision", post(device::decision))
         .merge(setup::router())
+}
+
+tokio::task_local! {
+    /// The instance a page belongs to, named in its title.
+    static INSTANCE: Arc<str>;
+}
+
+/// Runs a page request knowing its instance, so that every page's title names it and tabs
+/// of prod, test, dev and stage can be told apart.
+pub async fn within_instance(
+    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    INSTANCE
+        .scope(instance_name(&state.config.issuer), next.run(request))
+        .await
+}
+
+/// `future`, run as a page request of `state`'s instance (for pages served from routes of
+/// their own, such as the scope catalogue's).
+pub async fn as_page<F: Future>(state: &AppState, future: F) -> F::Output {
+    INSTANCE
+        .scope(instance_name(&state.config.issuer), future)
+        .await
+}
+
+/// An issuer's host and port: what tells one instance from another.
+fn instance_name(issuer: &str) -> Arc<str> {
+    let without_scheme = issuer.split_once("://").map_or(issuer, |(_, rest)| rest);
+    Arc::from(without_scheme.split('/').next().unwrap_or(without_scheme))
+}
+
+/// The instance of the page being rendered (empty outside a page request).
+pub fn instance() -> Arc<str> {
+    INSTANCE
+        .try_with(Arc::clone)
+        .unwrap_or_else(|_| Arc::from(""))
 }
 
 /// A file of `assets/`, which browsers may keep a few minutes.
@@ -71,6 +116,10 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
         HeaderValue::from_static("nosniff"),
     );
     response
+}
+
+async fn favicon() -> Response {
+    asset("image/svg+xml", include_str!("../../../assets/favicon.svg"))
 }
 
 async fn stylesheet() -> Response {
@@ -198,6 +247,9 @@ pub enum PageError {
     /// Something this server depends on failed.
     #[error("the service is unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A refusal already rendered as a page of its own (inside Setup's frame, or with a form).
+    #[error("refused with a page")]
+    Page(Box<Response>),
 }
 
 impl PageError {
@@ -258,6 +310,7 @@ impl IntoResponse for PageError {
                 return into_response(see_other(&sign_in_path(&return_to)));
             }
             Self::ToClient(error) => return into_response(see_other(&error.location())),
+            Self::Page(response) => return *response,
             Self::Unavailable(error) => {
                 tracing::error!(error = %crate::http::errors::causes(error.as_ref()), "a page failed");
                 (
@@ -288,6 +341,16 @@ fn into_response(result: Result<Response, PageError>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_instance_is_the_issuer_host() {
+        assert_eq!(
+            &*instance_name("https://acme.coupahost.com"),
+            "acme.coupahost.com"
+        );
+        assert_eq!(&*instance_name("http://127.0.0.1:8080/"), "127.0.0.1:8080");
+        assert_eq!(&*instance_name("odd"), "odd");
+    }
 
     #[test]
     fn the_policy_allows_no_inline_code() {

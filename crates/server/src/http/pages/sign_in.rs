@@ -9,7 +9,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 
 use super::session::safe_return_to;
-use super::{PageError, SIGN_IN_PATH, Submitted, Visitor, message_page, see_other};
+use super::{PageError, SIGN_IN_PATH, Submitted, Visitor, see_other};
 use crate::domain::form::FormParams;
 use crate::domain::throttle;
 use crate::sign_ins::{self, SignIn};
@@ -22,6 +22,14 @@ struct SignInPage<'a> {
     return_to: &'a str,
     login: &'a str,
     error: Option<&'a str>,
+    /// On a server without any administrator: the command that creates the first one.
+    first_administrator: Option<String>,
+}
+
+/// The command that creates the first administrator, while the server has none.
+async fn first_administrator(state: &AppState) -> Result<Option<String>, PageError> {
+    let seen = state.administrator_seen.check(state.store.as_ref()).await?;
+    Ok((!seen).then(|| sign_ins::first_administrator_command(&state.config.issuer)))
 }
 
 #[derive(Template)]
@@ -32,13 +40,18 @@ struct SignedInPage<'a> {
 }
 
 /// `GET /oauth2/login?return_to=...`
-pub async fn login_get(visitor: Visitor, RawQuery(query): RawQuery) -> Result<Response, PageError> {
+pub async fn login_get(
+    State(state): State<Arc<AppState>>,
+    visitor: Visitor,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
     let params = FormParams::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
     let page = SignInPage {
         csrf: visitor.csrf(),
         return_to: safe_return_to(params.get("return_to")),
         login: "",
         error: None,
+        first_administrator: first_administrator(&state).await?,
     };
     visitor.render(StatusCode::OK, &page)
 }
@@ -100,6 +113,7 @@ pub async fn login_post(
         return_to,
         login,
         error: Some(&message),
+        first_administrator: first_administrator(&state).await?,
     };
     let mut response = visitor.render(status, &page)?;
     if let Some(seconds) = retry_after {
@@ -110,6 +124,50 @@ pub async fn login_post(
     Ok(response)
 }
 
+#[derive(Template)]
+#[template(path = "pages/signed_out.html")]
+struct SignedOutPage<'a> {
+    title: &'a str,
+    text: &'a str,
+}
+
+/// The page that signs a browser out: its button, for whoever is signed in on it.
+#[derive(Template)]
+#[template(path = "pages/sign_out.html")]
+pub(crate) struct SignOutPage<'a> {
+    pub title: &'a str,
+    /// Why this page is shown instead of the one asked for, if it is.
+    pub text: Option<&'a str>,
+    pub user_name: &'a str,
+    pub csrf: &'a str,
+    pub back: &'a str,
+    pub back_label: &'a str,
+}
+
+/// `GET /oauth2/logout`: a page with the Sign out button, or that says nobody is signed in.
+pub async fn logout_page(visitor: Visitor) -> Result<Response, PageError> {
+    match &visitor.signed_in {
+        Some(signed_in) => {
+            let page = SignOutPage {
+                title: "Sign out?",
+                text: None,
+                user_name: &signed_in.user.name,
+                csrf: visitor.csrf(),
+                back: if signed_in.user.admin { "/setup" } else { "/" },
+                back_label: "Cancel",
+            };
+            visitor.render(StatusCode::OK, &page)
+        }
+        None => visitor.render(
+            StatusCode::OK,
+            &SignedOutPage {
+                title: "Not signed in",
+                text: "Nobody is signed in on this browser.",
+            },
+        ),
+    }
+}
+
 /// `POST /oauth2/logout`
 pub async fn logout(
     State(state): State<Arc<AppState>>,
@@ -117,18 +175,28 @@ pub async fn logout(
     _form: Submitted,
 ) -> Result<Response, PageError> {
     let cookie = visitor.end_session(&state).await?;
-    let mut response = message_page("Signed out", None)?;
+    let mut response = visitor.render(
+        StatusCode::OK,
+        &SignedOutPage {
+            title: "Signed out",
+            text: "You are signed out on this browser.",
+        },
+    )?;
     if let Some(cookie) = cookie {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     Ok(response)
 }
 
-/// Where a sign-in without a destination lands.
+/// Where a sign-in without a destination lands: Setup for administrators, a page that says
+/// who is signed in for everyone else.
 pub async fn signed_in(visitor: Visitor) -> Result<Response, PageError> {
     let Some(signed_in) = &visitor.signed_in else {
         return see_other(SIGN_IN_PATH);
     };
+    if signed_in.user.admin {
+        return see_other("/setup");
+    }
     let page = SignedInPage {
         csrf: visitor.csrf(),
         user_name: &signed_in.user.name,

@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::{Admin, Chrome, NoticeQuery, Submitted, failure};
+use super::{Admin, Chrome, ConfirmPage, NoticeQuery, Submitted};
 use crate::admin::api_keys;
 use crate::domain::api_key::ApiKeyRecord;
 use crate::domain::setup::{TransitionReport, display_age, display_time, transition_report};
@@ -65,7 +65,7 @@ pub async fn index(
 ) -> Result<Response, PageError> {
     let keys = api_keys::records(&state.admin())
         .await
-        .map_err(failure(WHAT))?;
+        .map_err(admin.failure(WHAT))?;
     let now = now_unix();
     let mut chrome = admin.chrome("API Keys", "api_keys");
     chrome.notice = (query.notice.as_deref() == Some("revoked"))
@@ -74,6 +74,47 @@ pub async fn index(
         chrome,
         rows: keys.iter().map(|key| KeyRow::new(key, now)).collect(),
         keys_accepted: state.config.api_keys,
+    };
+    admin.render(StatusCode::OK, &page)
+}
+
+/// `GET /api_keys/{id}/revoke`: asks first, saying when and where the key was last used.
+pub async fn confirm_revoke(
+    State(state): State<Arc<AppState>>,
+    admin: Admin,
+    Path(key_id): Path<String>,
+) -> Result<Response, PageError> {
+    let keys = api_keys::records(&state.admin())
+        .await
+        .map_err(admin.failure(WHAT))?;
+    let key = keys
+        .iter()
+        .find(|key| key.key_id == key_id && key.revoked_at.is_none())
+        .ok_or_else(|| admin.failure(WHAT)(crate::admin::AdminError::NotFound))?;
+    let row = KeyRow::new(key, now_unix());
+    let mut last_use = format!("Last used: {}", row.last_used);
+    if !row.last_used_from.is_empty() {
+        last_use.push_str(&format!(", from {}", row.last_used_from));
+    }
+    last_use.push('.');
+    let page = ConfirmPage {
+        crumbs: vec![("/api_keys".to_string(), "API Keys".to_string())],
+        consequences: vec![
+            format!(
+                "Calls that send {} ({}…, acting as {}) are refused from now on: integrations still \
+                 using it stop working. This cannot be undone.",
+                row.name, row.key_prefix, row.login
+            ),
+            last_use,
+        ],
+        button: "Revoke API key",
+        back: "/api_keys".to_string(),
+        ..ConfirmPage::new(
+            &admin,
+            "api_keys",
+            format!("Revoke the API key {}?", row.name),
+            format!("/api_keys/{key_id}/revoke"),
+        )
     };
     admin.render(StatusCode::OK, &page)
 }
@@ -87,7 +128,7 @@ pub async fn revoke(
 ) -> Result<Response, PageError> {
     api_keys::revoke(&state.admin_as(admin.actor()), &key_id)
         .await
-        .map_err(failure(WHAT))?;
+        .map_err(admin.failure(WHAT))?;
     see_other("/api_keys?notice=revoked")
 }
 
@@ -124,7 +165,7 @@ pub async fn transition(
             crate::admin::clients::list(&state.admin()).await?,
         ))
     };
-    let (keys, sources, clients) = loaded.await.map_err(failure(WHAT))?;
+    let (keys, sources, clients) = loaded.await.map_err(admin.failure(WHAT))?;
     let now = now_unix();
     let active_clients = clients.iter().filter(|client| client.active).count();
     let report = transition_report(&keys, &sources, active_clients, now);

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use coupa_proto::admin::{AuditEntryView, AuditFilters};
 
-use super::{Admin, Chrome, failure};
+use super::{Admin, Chrome};
 use crate::http::pages::PageError;
 use crate::state::AppState;
 
@@ -60,9 +60,13 @@ pub async fn index(
     filters: Result<Query<AuditFilters>, QueryRejection>,
 ) -> Result<Response, PageError> {
     let Query(mut filters) = filters.map_err(|rejection| {
-        PageError::refused(
+        admin.refused(
             StatusCode::BAD_REQUEST,
             format!("These filters cannot be read: {}", rejection.body_text()),
+            vec![(
+                "/setup/audit".to_string(),
+                "The audit trail, unfiltered".to_string(),
+            )],
         )
     })?;
     if filters.since.is_none() {
@@ -70,7 +74,7 @@ pub async fn index(
     }
     let page = crate::admin::audit::page(&state.admin(), &filters)
         .await
-        .map_err(failure("audit entry"))?;
+        .map_err(admin.failure("audit entry"))?;
     let shown = u32::try_from(page.entries.len()).unwrap_or(u32::MAX);
     let next_offset = page.offset + shown;
     let page_view = AuditTrailPage {

@@ -11,7 +11,7 @@ use coupa_proto::admin::{ClientView, CreateClient, UpdateClient, token_curl};
 use coupa_proto::scopes;
 use serde::Deserialize;
 
-use super::{Admin, Chrome, FieldErrors, NoticeQuery, Submitted, failure};
+use super::{Admin, Chrome, ConfirmPage, FieldErrors, NoticeQuery, Submitted};
 use crate::admin::{AdminError, clients};
 use crate::domain::client::ClientKind;
 use crate::domain::setup::{
@@ -20,6 +20,7 @@ use crate::domain::setup::{
 };
 use crate::domain::time::{now_unix, parse_iso8601};
 use crate::http::pages::{PageError, see_other};
+use crate::reveals::client_secret_subject;
 use crate::state::AppState;
 
 const SECTION: &str = "clients";
@@ -61,7 +62,7 @@ pub async fn index(
 ) -> Result<Response, PageError> {
     let clients = clients::list(&state.admin())
         .await
-        .map_err(failure("client"))?;
+        .map_err(admin.failure("client"))?;
     let rows = clients
         .iter()
         .map(|client| ClientRow {
@@ -214,7 +215,7 @@ pub async fn new(admin: Admin, Query(query): Query<NewQuery>) -> Result<Response
     admin.render(StatusCode::OK, &page)
 }
 
-/// `POST /oauth2/clients`: saved, the client is shown with its secret (the only time);
+/// `POST /oauth2/clients`: saved, on to the client's page, which shows the secret once;
 /// refused, the form comes back with each error next to its field.
 pub async fn create(
     State(state): State<Arc<AppState>>,
@@ -224,14 +225,18 @@ pub async fn create(
     let input = client_from_form(&fields);
     match clients::create(&state.admin_as(admin.actor()), input.clone()).await {
         Ok(client) => {
-            let page = ClientPage::new(&state, &admin, client, Shown::Created);
-            admin.render(StatusCode::CREATED, &page)
+            if let Some(secret) = &client.client_secret {
+                admin
+                    .reveal_once(&state, &client_secret_subject(&client.client_id), secret)
+                    .await?;
+            }
+            see_other(&client_path(&client.client_id, "created"))
         }
         Err(AdminError::Invalid(errors)) => {
             let page = ClientFormPage::new(&admin, None, &input, FieldErrors::new(errors));
             admin.render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
-        Err(error) => Err(failure("client")(error)),
+        Err(error) => Err(admin.failure("client")(error)),
     }
 }
 
@@ -295,14 +300,16 @@ impl ClientPage {
             }
         });
         let mut chrome = admin.chrome(client.name.clone(), SECTION);
-        chrome.notice = match shown {
-            Shown::Created => {
+        chrome.notice = match (shown, secret.is_some()) {
+            (Shown::Created, true) => {
                 Some("Client saved. Copy the secret now: it is shown only this once.".to_string())
             }
-            Shown::Rotated => {
+            (Shown::Rotated, true) => {
                 Some("New secret generated. Copy it now: it is shown only this once.".to_string())
             }
-            Shown::Plain => None,
+            (Shown::Created, false) => Some("Client saved.".to_string()),
+            (Shown::Rotated, false) => Some("Secret rotated.".to_string()),
+            (Shown::Plain, _) => None,
         };
         Self {
             chrome,
@@ -338,30 +345,41 @@ impl ClientPage {
     }
 }
 
-/// `GET /oauth2/clients/{id}`
+/// `GET /oauth2/clients/{id}`: after a create or a rotation, the new secret, on the first
+/// view only.
 pub async fn show(
     State(state): State<Arc<AppState>>,
     admin: Admin,
     Path(client_id): Path<String>,
     Query(query): Query<NoticeQuery>,
 ) -> Result<Response, PageError> {
-    let client = clients::show(&state.admin(), &client_id)
+    let mut client = clients::show(&state.admin(), &client_id)
         .await
-        .map_err(failure("client"))?;
-    let mut page = ClientPage::new(&state, &admin, client, Shown::Plain);
-    page.chrome.notice = match query.notice.as_deref() {
-        Some("updated") => Some("Client saved.".into()),
+        .map_err(admin.failure("client"))?;
+    client.client_secret = admin
+        .take_revealed(&state, &client_secret_subject(&client_id))
+        .await?;
+    let shown = match query.notice.as_deref() {
+        Some("created") => Shown::Created,
+        Some("rotated") => Shown::Rotated,
+        _ => Shown::Plain,
+    };
+    let mut page = ClientPage::new(&state, &admin, client, shown);
+    let notice = match query.notice.as_deref() {
+        Some("updated") => Some("Client saved."),
         Some("scopes_changed") => {
             page.scopes_changed = true;
-            Some("Client saved, with new scopes.".into())
+            Some("Client saved, with new scopes.")
         }
-        Some("deactivated") => Some(
-            "Client deactivated: it gets no new tokens, and the tokens it holds are refused."
-                .into(),
-        ),
-        Some("activated") => Some("Client activated: it can get tokens again.".into()),
+        Some("deactivated") => {
+            Some("Client deactivated: it gets no new tokens, and the tokens it holds are refused.")
+        }
+        Some("activated") => Some("Client activated: it can get tokens again."),
         _ => None,
     };
+    if let Some(notice) = notice {
+        page.chrome.notice = Some(notice.to_string());
+    }
     admin.render(StatusCode::OK, &page)
 }
 
@@ -397,7 +415,7 @@ pub async fn edit(
 ) -> Result<Response, PageError> {
     let client = clients::show(&state.admin(), &client_id)
         .await
-        .map_err(failure("client"))?;
+        .map_err(admin.failure("client"))?;
     let page = ClientFormPage::new(
         &admin,
         Some(editing(&client)),
@@ -420,9 +438,9 @@ pub async fn update(
 ) -> Result<Response, PageError> {
     let client = clients::show(&state.admin(), &client_id)
         .await
-        .map_err(failure("client"))?;
-    let grant_type =
-        ClientKind::parse(&client.grant_type).ok_or(failure("client")(AdminError::NotFound))?;
+        .map_err(admin.failure("client"))?;
+    let grant_type = ClientKind::parse(&client.grant_type)
+        .ok_or(admin.failure("client")(AdminError::NotFound))?;
     let changes = client_changes_from_form(&fields, grant_type);
     match clients::update(&state.admin_as(admin.actor()), &client_id, changes.clone()).await {
         Ok(updated) => {
@@ -444,7 +462,7 @@ pub async fn update(
             );
             admin.render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
-        Err(error) => Err(failure("client")(error)),
+        Err(error) => Err(admin.failure("client")(error)),
     }
 }
 
@@ -490,11 +508,64 @@ async fn set_active(
     };
     clients::update(&state.admin_as(admin.actor()), client_id, changes)
         .await
-        .map_err(failure("client"))?;
+        .map_err(admin.failure("client"))?;
     see_other(&client_path(
         client_id,
         if active { "activated" } else { "deactivated" },
     ))
+}
+
+/// The client named in the path, for a confirmation page.
+async fn client_to_confirm(
+    state: &AppState,
+    admin: &Admin,
+    client_id: &str,
+) -> Result<ClientView, PageError> {
+    clients::show(&state.admin(), client_id)
+        .await
+        .map_err(admin.failure("client"))
+}
+
+/// A confirmation page about `client`, its trail leading back to it.
+fn confirm_page(admin: &Admin, client: &ClientView, question: String, action: &str) -> ConfirmPage {
+    let path = format!("/oauth2/clients/{}", client.client_id);
+    ConfirmPage {
+        crumbs: vec![
+            (
+                "/oauth2/clients".to_string(),
+                "OAuth2/OpenID Connect Clients".to_string(),
+            ),
+            (path.clone(), client.name.clone()),
+        ],
+        back: path.clone(),
+        ..ConfirmPage::new(admin, SECTION, question, format!("{path}/{action}"))
+    }
+}
+
+/// `GET /oauth2/clients/{id}/deactivate`: asks first.
+pub async fn confirm_deactivate(
+    State(state): State<Arc<AppState>>,
+    admin: Admin,
+    Path(client_id): Path<String>,
+) -> Result<Response, PageError> {
+    let client = client_to_confirm(&state, &admin, &client_id).await?;
+    let page = ConfirmPage {
+        consequences: vec![
+            format!(
+                "Integrations using {} stop getting tokens at once, and the tokens it already holds are refused.",
+                client.login
+            ),
+            "Its secret and settings are kept: activate it again to let it back in.".to_string(),
+        ],
+        button: "Deactivate client",
+        ..confirm_page(
+            &admin,
+            &client,
+            format!("Deactivate {}?", client.name),
+            "deactivate",
+        )
+    };
+    admin.render(StatusCode::OK, &page)
 }
 
 /// `POST /oauth2/clients/{id}/deactivate`
@@ -517,26 +588,106 @@ pub async fn activate(
     set_active(&state, &admin, &client_id, true).await
 }
 
-/// `POST /oauth2/clients/{id}/rotate_secret`: the new secret is shown once; the old one
-/// keeps working for the grace period.
+/// The field a rotation's confirmation carries: the grace period it was asked under (or
+/// `none`), so that a form re-sent after the rotation, or after another one, rotates nothing.
+const ROTATION_SEEN: &str = "previous_secret_valid_until";
+
+fn rotation_seen(client: &ClientView) -> String {
+    client
+        .previous_secret_valid_until
+        .clone()
+        .unwrap_or_else(|| "none".to_string())
+}
+
+/// `GET /oauth2/clients/{id}/rotate_secret`: asks first, and says plainly when a rotation
+/// would cut short the previous secret's grace period.
+pub async fn confirm_rotate_secret(
+    State(state): State<Arc<AppState>>,
+    admin: Admin,
+    Path(client_id): Path<String>,
+    Query(query): Query<NoticeQuery>,
+) -> Result<Response, PageError> {
+    let client = client_to_confirm(&state, &admin, &client_id).await?;
+    if client.pkce {
+        return Err(admin.refused(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "{} is a public client: it has no secret to rotate, and proves itself with PKCE.",
+                client.name
+            ),
+            vec![(format!("/oauth2/clients/{client_id}"), client.name.clone())],
+        ));
+    }
+    let now = now_unix();
+    let grace = describe_duration(state.config.secret_grace_period.secs());
+    let current_until =
+        display_time(now.saturating_add(state.config.secret_grace_period.seconds()));
+    let previous_until = client
+        .previous_secret_valid_until
+        .as_deref()
+        .and_then(parse_iso8601)
+        .filter(|until| *until > now);
+    let mut consequences = Vec::new();
+    let question = match previous_until {
+        Some(until) => {
+            consequences.push(format!(
+                "The secret replaced by the last rotation is still accepted until {} ({}). \
+                 Rotating again stops it now: integrations that have not switched to the current \
+                 secret fail at once.",
+                display_time(until),
+                display_age(until, now)
+            ));
+            format!("Rotate the secret of {} again?", client.name)
+        }
+        None => format!("Rotate the secret of {}?", client.name),
+    };
+    consequences.push(format!(
+        "A new secret is generated and shown once, on the next page. The current secret keeps \
+         working for {grace} (until {current_until}), so integrations can switch over; then it is refused."
+    ));
+    let mut page = ConfirmPage {
+        consequences,
+        hidden: vec![(ROTATION_SEEN, rotation_seen(&client))],
+        button: if previous_until.is_some() {
+            "Rotate again, stopping the previous secret"
+        } else {
+            "Rotate secret"
+        },
+        ..confirm_page(&admin, &client, question, "rotate_secret")
+    };
+    if query.notice.as_deref() == Some("changed") {
+        page.chrome.notice = Some(
+            "The secret was rotated since that page was shown, so nothing was rotated. \
+             Check what rotating now would do."
+                .to_string(),
+        );
+    }
+    admin.render(StatusCode::OK, &page)
+}
+
+/// `POST /oauth2/clients/{id}/rotate_secret`: the new secret is shown once, on the client's
+/// page; the old one keeps working for the grace period.
 pub async fn rotate_secret(
     State(state): State<Arc<AppState>>,
     admin: Admin,
     Path(client_id): Path<String>,
-    _form: Submitted,
+    Submitted(fields): Submitted,
 ) -> Result<Response, PageError> {
-    let client = clients::rotate_secret(&state.admin_as(admin.actor()), &client_id)
+    let client = client_to_confirm(&state, &admin, &client_id).await?;
+    if fields.get(ROTATION_SEEN) != Some(rotation_seen(&client).as_str()) {
+        return see_other(&format!(
+            "/oauth2/clients/{client_id}/rotate_secret?notice=changed"
+        ));
+    }
+    let rotated = clients::rotate_secret(&state.admin_as(admin.actor()), &client_id)
         .await
-        .map_err(failure("client"))?;
-    let page = ClientPage::new(&state, &admin, client, Shown::Rotated);
-    admin.render(StatusCode::OK, &page)
-}
-
-#[derive(Template)]
-#[template(path = "setup/client_delete.html")]
-struct DeletePage {
-    chrome: Chrome,
-    client: ClientView,
+        .map_err(admin.failure("client"))?;
+    if let Some(secret) = &rotated.client_secret {
+        admin
+            .reveal_once(&state, &client_secret_subject(&client_id), secret)
+            .await?;
+    }
+    see_other(&client_path(&client_id, "rotated"))
 }
 
 /// `GET /oauth2/clients/{id}/delete`: asks first.
@@ -545,12 +696,22 @@ pub async fn confirm_delete(
     admin: Admin,
     Path(client_id): Path<String>,
 ) -> Result<Response, PageError> {
-    let client = clients::show(&state.admin(), &client_id)
-        .await
-        .map_err(failure("client"))?;
-    let page = DeletePage {
-        chrome: admin.chrome(format!("Delete {}", client.name), SECTION),
-        client,
+    let client = client_to_confirm(&state, &admin, &client_id).await?;
+    let page = ConfirmPage {
+        consequences: vec![
+            format!(
+                "Integrations using {} stop getting tokens at once, and the tokens it already holds are refused.",
+                client.login
+            ),
+            "This cannot be undone. To pause the client instead, deactivate it.".to_string(),
+        ],
+        button: "Delete client",
+        ..confirm_page(
+            &admin,
+            &client,
+            format!("Delete {}?", client.name),
+            "delete",
+        )
     };
     admin.render(StatusCode::OK, &page)
 }
@@ -564,6 +725,6 @@ pub async fn delete(
 ) -> Result<Response, PageError> {
     clients::delete(&state.admin_as(admin.actor()), &client_id)
         .await
-        .map_err(failure("client"))?;
+        .map_err(admin.failure("client"))?;
     see_other("/oauth2/clients?notice=deleted")
 }

@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::{Admin, Chrome, NoticeQuery, Submitted, failure};
+use super::{Admin, Chrome, ConfirmPage, NoticeQuery, Submitted};
 use crate::admin::keys;
 use crate::domain::key_schedule::{self, KeyState};
 use crate::domain::setup::{describe_duration, display_age, display_time};
@@ -69,7 +69,7 @@ pub async fn index(
         .key_service()
         .list()
         .await
-        .map_err(|error| failure(WHAT)(error.into()))?;
+        .map_err(|error| admin.failure(WHAT)(error.into()))?;
     let now = now_unix();
     let rows = schedules
         .iter()
@@ -112,8 +112,116 @@ pub async fn rotate(
     let alg = fields.get("alg").filter(|alg| !alg.is_empty());
     keys::rotate(&state.key_service(), &admin.actor(), alg)
         .await
-        .map_err(failure(WHAT))?;
+        .map_err(admin.failure(WHAT))?;
     see_other("/setup/keys?notice=rotated")
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct RetireQuery {
+    #[serde(default)]
+    now: Option<String>,
+}
+
+/// A confirmation page about the key `kid`, which must exist.
+async fn confirm_page(
+    state: &AppState,
+    admin: &Admin,
+    kid: &str,
+    question: String,
+    action: &str,
+) -> Result<ConfirmPage, PageError> {
+    let schedules = state
+        .key_service()
+        .list()
+        .await
+        .map_err(|error| admin.failure(WHAT)(error.into()))?;
+    if !schedules.iter().any(|key| key.kid == kid) {
+        return Err(admin.failure(WHAT)(crate::admin::AdminError::NotFound));
+    }
+    Ok(ConfirmPage {
+        crumbs: vec![("/setup/keys".to_string(), "Signing Keys".to_string())],
+        back: "/setup/keys".to_string(),
+        ..ConfirmPage::new(
+            admin,
+            "keys",
+            question,
+            format!("/setup/keys/{kid}/{action}"),
+        )
+    })
+}
+
+/// `GET /setup/keys/{kid}/retire[?now=true]`: asks first.
+pub async fn confirm_retire(
+    State(state): State<Arc<AppState>>,
+    admin: Admin,
+    Path(kid): Path<String>,
+    Query(query): Query<RetireQuery>,
+) -> Result<Response, PageError> {
+    let page = if query.now.as_deref() == Some("true") {
+        ConfirmPage {
+            consequences: vec![
+                "Every token it signed is refused at once, on every replica: integrations holding \
+                 one must fetch a new token, and users of applications signed in with its ID \
+                 tokens may have to sign in again."
+                    .to_string(),
+                "Do this when the key has leaked. Another key takes over signing at once."
+                    .to_string(),
+            ],
+            hidden: vec![("now", "true".to_string())],
+            button: "Retire now",
+            ..confirm_page(
+                &state,
+                &admin,
+                &kid,
+                format!("Retire the key {kid} now?"),
+                "retire",
+            )
+            .await?
+        }
+    } else {
+        ConfirmPage {
+            consequences: vec![
+                "It stops signing now and another key takes over at once; the tokens it signed \
+                 keep verifying until they expire."
+                    .to_string(),
+            ],
+            button: "Retire key",
+            ..confirm_page(
+                &state,
+                &admin,
+                &kid,
+                format!("Retire the key {kid}?"),
+                "retire",
+            )
+            .await?
+        }
+    };
+    admin.render(StatusCode::OK, &page)
+}
+
+/// `GET /setup/keys/{kid}/remove`: asks first.
+pub async fn confirm_remove(
+    State(state): State<Arc<AppState>>,
+    admin: Admin,
+    Path(kid): Path<String>,
+) -> Result<Response, PageError> {
+    let page = ConfirmPage {
+        consequences: vec![
+            "It leaves the published key set: tokens it signed stop verifying, here and at every \
+             relying party once their cached copy expires."
+                .to_string(),
+        ],
+        button: "Remove key",
+        ..confirm_page(
+            &state,
+            &admin,
+            &kid,
+            format!("Remove the key {kid}?"),
+            "remove",
+        )
+        .await?
+    };
+    admin.render(StatusCode::OK, &page)
 }
 
 /// `POST /setup/keys/{kid}/retire`, with `now` to refuse its tokens at once.
@@ -126,7 +234,7 @@ pub async fn retire(
     let immediately = fields.get("now") == Some("true");
     keys::retire(&state.key_service(), &admin.actor(), &kid, immediately)
         .await
-        .map_err(failure(WHAT))?;
+        .map_err(admin.failure(WHAT))?;
     see_other(if immediately {
         "/setup/keys?notice=retired-now"
     } else {
@@ -143,6 +251,6 @@ pub async fn remove(
 ) -> Result<Response, PageError> {
     keys::remove(&state.key_service(), &admin.actor(), &kid)
         .await
-        .map_err(failure(WHAT))?;
+        .map_err(admin.failure(WHAT))?;
     see_other("/setup/keys?notice=removed")
 }

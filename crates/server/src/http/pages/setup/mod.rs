@@ -45,7 +45,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/oauth2/clients/{client_id}/edit", get(clients::edit))
         .route(
             "/oauth2/clients/{client_id}/deactivate",
-            post(clients::deactivate),
+            get(clients::confirm_deactivate).post(clients::deactivate),
         )
         .route(
             "/oauth2/clients/{client_id}/activate",
@@ -53,7 +53,7 @@ pub fn router() -> Router<Arc<AppState>> {
         )
         .route(
             "/oauth2/clients/{client_id}/rotate_secret",
-            post(clients::rotate_secret),
+            get(clients::confirm_rotate_secret).post(clients::rotate_secret),
         )
         .route(
             "/oauth2/clients/{client_id}/delete",
@@ -62,14 +62,26 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/setup/audit", get(audit::index))
         .route("/setup/keys", get(keys::index))
         .route("/setup/keys/rotate", post(keys::rotate))
-        .route("/setup/keys/{kid}/retire", post(keys::retire))
-        .route("/setup/keys/{kid}/remove", post(keys::remove))
+        .route(
+            "/setup/keys/{kid}/retire",
+            get(keys::confirm_retire).post(keys::retire),
+        )
+        .route(
+            "/setup/keys/{kid}/remove",
+            get(keys::confirm_remove).post(keys::remove),
+        )
         .route("/api_keys", get(api_keys::index))
-        .route("/api_keys/{key_id}/revoke", post(api_keys::revoke))
+        .route(
+            "/api_keys/{key_id}/revoke",
+            get(api_keys::confirm_revoke).post(api_keys::revoke),
+        )
         .route("/users", get(users::index).post(users::create))
         .route("/users/new", get(users::new))
         .route("/users/{user_id}", get(users::show))
-        .route("/users/{user_id}/deactivate", post(users::deactivate))
+        .route(
+            "/users/{user_id}/deactivate",
+            get(users::confirm_deactivate).post(users::deactivate),
+        )
         .route("/users/{user_id}/activate", post(users::activate))
         .route("/users/{user_id}/password", post(users::reset_password))
 }
@@ -80,33 +92,128 @@ pub struct Admin {
     visitor: Visitor,
     /// The browser's address, for the audit trail.
     address: String,
+    /// The digest of the browser's session, which secrets shown once are filed under.
+    session_digest: Vec<u8>,
 }
 
 impl Admin {
     /// The administrator signed in on this browser; otherwise sign in first (then back to
     /// `return_to`), or a refusal for a user who is not an administrator.
     pub fn of(visitor: Visitor, return_to: &str) -> Result<Self, PageError> {
-        let user = visitor.require_sign_in(return_to)?.user.clone();
+        let signed_in = visitor.require_sign_in(return_to)?;
+        let (user, session_digest) = (
+            signed_in.user.clone(),
+            signed_in.session.session_digest.clone(),
+        );
         if !user.admin {
-            return Err(PageError::refused(
-                StatusCode::FORBIDDEN,
-                format!(
-                    "Setup is for administrators, and {} is not one. Ask an administrator to \
-                     make you one, or sign in as an administrator.",
-                    user.login
-                ),
-            ));
+            let text = format!(
+                "Setup is for administrators, and {} is not one. Ask an administrator to make \
+                 you one, or sign out and sign in as an administrator.",
+                user.login
+            );
+            let page = super::sign_in::SignOutPage {
+                title: "Setup is for administrators",
+                text: Some(&text),
+                user_name: &user.name,
+                csrf: visitor.csrf(),
+                back: "/",
+                back_label: "Home",
+            };
+            return Err(match visitor.render(StatusCode::FORBIDDEN, &page) {
+                Ok(response) => PageError::Page(Box::new(response)),
+                Err(error) => error,
+            });
         }
         Ok(Self {
             user,
             visitor,
             address: String::new(),
+            session_digest,
         })
     }
 
     /// Who the audit trail names for what this administrator changes.
     pub fn actor(&self) -> crate::domain::audit::Actor {
         crate::domain::audit::Actor::user(&self.user.login, &self.address)
+    }
+
+    /// Keeps `secret` for this browser's next view of `subject`'s page, and that view only.
+    pub async fn reveal_once(
+        &self,
+        state: &AppState,
+        subject: &str,
+        secret: &str,
+    ) -> Result<(), PageError> {
+        let now = crate::domain::time::now_unix();
+        crate::reveals::keep(
+            state.store.as_ref(),
+            &state.kek,
+            &self.session_digest,
+            subject,
+            secret,
+            now,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The secret kept for this browser's view of `subject`, taken: a reload shows none.
+    pub async fn take_revealed(
+        &self,
+        state: &AppState,
+        subject: &str,
+    ) -> Result<Option<String>, PageError> {
+        let now = crate::domain::time::now_unix();
+        Ok(crate::reveals::take(
+            state.store.as_ref(),
+            &state.kek,
+            &self.session_digest,
+            subject,
+            now,
+        )
+        .await?)
+    }
+
+    /// A refusal shown inside Setup's frame (top bar and navigation kept), linking `links`:
+    /// the pages it mentions, as (address, label).
+    pub fn refused(
+        &self,
+        status: StatusCode,
+        message: impl Into<String>,
+        links: Vec<(String, String)>,
+    ) -> PageError {
+        let title = if status == StatusCode::NOT_FOUND {
+            "Not found"
+        } else {
+            "Cannot continue"
+        };
+        let page = RefusedPage {
+            chrome: self.chrome(title, ""),
+            message: message.into(),
+            links,
+        };
+        match self.render(status, &page) {
+            Ok(response) => PageError::Page(Box::new(response)),
+            Err(error) => error,
+        }
+    }
+
+    /// An admin operation on a `what` ("client") that failed in a way a form cannot show,
+    /// as a page linking the list of every `what`.
+    pub fn failure(&self, what: &'static str) -> impl Fn(AdminError) -> PageError + '_ {
+        move |error| match error {
+            AdminError::NotFound => self.refused(
+                StatusCode::NOT_FOUND,
+                format!("There is no such {what}. It may have been deleted."),
+                list_of(what),
+            ),
+            AdminError::Invalid(errors) => self.refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                errors.full_messages().join("; "),
+                list_of(what),
+            ),
+            AdminError::Unavailable(error) => PageError::Unavailable(error),
+        }
     }
 
     /// The frame every Setup page shares.
@@ -234,18 +341,62 @@ impl FieldErrors {
     }
 }
 
-/// An admin operation on a `what` ("client") that failed in a way a form cannot show.
-pub fn failure(what: &'static str) -> impl Fn(AdminError) -> PageError {
-    move |error| match error {
-        AdminError::NotFound => PageError::refused(
-            StatusCode::NOT_FOUND,
-            format!("There is no such {what}. It may have been deleted."),
-        ),
-        AdminError::Invalid(errors) => PageError::refused(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            errors.full_messages().join("; "),
-        ),
-        AdminError::Unavailable(error) => PageError::Unavailable(error),
+/// The Setup page listing every `what`, to link from a refusal about one.
+fn list_of(what: &str) -> Vec<(String, String)> {
+    let list = match what {
+        "client" => Some(("/oauth2/clients", "OAuth2/OpenID Connect Clients")),
+        "user" => Some(("/users", "Users")),
+        "API key" => Some(("/api_keys", "API Keys")),
+        "signing key" => Some(("/setup/keys", "Signing Keys")),
+        "audit entry" => Some(("/setup/audit", "Audit Trail")),
+        "scope" => Some(("/oauth2/scopes", "Scopes")),
+        _ => None,
+    };
+    list.map(|(path, label)| (path.to_string(), label.to_string()))
+        .into_iter()
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "setup/refused.html")]
+struct RefusedPage {
+    chrome: Chrome,
+    message: String,
+    links: Vec<(String, String)>,
+}
+
+/// The one confirmation page of every action that stops an integration or a person: what
+/// will happen, the button that does it (a form, so it works without a script), and the way
+/// back. The action's own URL answers it on GET.
+#[derive(Template)]
+#[template(path = "setup/confirm.html")]
+pub struct ConfirmPage {
+    pub chrome: Chrome,
+    /// The trail after "Setup": (address, label).
+    pub crumbs: Vec<(String, String)>,
+    pub question: String,
+    pub consequences: Vec<String>,
+    /// Where the form posts.
+    pub action: String,
+    /// Fields the form carries besides its CSRF token.
+    pub hidden: Vec<(&'static str, String)>,
+    pub button: &'static str,
+    /// Where Cancel leads.
+    pub back: String,
+}
+
+impl ConfirmPage {
+    pub fn new(admin: &Admin, section: &'static str, question: String, action: String) -> Self {
+        Self {
+            chrome: admin.chrome(question.clone(), section),
+            crumbs: Vec::new(),
+            question,
+            consequences: Vec::new(),
+            action,
+            hidden: Vec::new(),
+            button: "Confirm",
+            back: "/setup".to_string(),
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use axum::response::Response;
 use coupa_proto::admin::ClientView;
 use coupa_proto::scopes::{self, ScopeDef};
 
-use super::{Admin, Chrome, failure};
+use super::{Admin, Chrome};
 use crate::admin::clients;
 use crate::domain::setup::scope_groups;
 use crate::http::pages::PageError;
@@ -49,7 +49,7 @@ pub async fn index(state: &Arc<AppState>, parts: &mut Parts) -> Result<Response,
     let admin = Admin::from_request_parts(parts, state).await?;
     let clients = clients::list(&state.admin())
         .await
-        .map_err(failure("client"))?;
+        .map_err(admin.failure("client"))?;
     let groups = scope_groups()
         .into_iter()
         .map(|group| GroupRows {
@@ -87,14 +87,15 @@ pub async fn show(
 ) -> Result<Response, PageError> {
     let admin = Admin::from_request_parts(parts, state).await?;
     let scope = scopes::find(name).ok_or_else(|| {
-        PageError::refused(
+        admin.refused(
             StatusCode::NOT_FOUND,
             "There is no such scope. The Scopes page lists them all.",
+            vec![("/oauth2/scopes".to_string(), "Scopes".to_string())],
         )
     })?;
     let clients = clients::list(&state.admin())
         .await
-        .map_err(failure("client"))?;
+        .map_err(admin.failure("client"))?;
     let page = ScopePage {
         chrome: admin.chrome(scope.name, SECTION),
         scope,

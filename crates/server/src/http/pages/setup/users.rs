@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use coupa_proto::admin::{CreateUser, UpdateUser, UserView};
 
-use super::{Admin, Chrome, FieldErrors, NoticeQuery, Submitted, failure};
+use super::{Admin, Chrome, ConfirmPage, FieldErrors, NoticeQuery, Submitted};
 use crate::admin::AdminError;
 use crate::admin::users;
 use crate::domain::user::MIN_PASSWORD;
@@ -32,7 +32,9 @@ pub async fn index(
 ) -> Result<Response, PageError> {
     let page = UsersPage {
         chrome: admin.chrome("Users", SECTION),
-        users: users::list(&state.admin()).await.map_err(failure(WHAT))?,
+        users: users::list(&state.admin())
+            .await
+            .map_err(admin.failure(WHAT))?,
     };
     admin.render(StatusCode::OK, &page)
 }
@@ -84,7 +86,7 @@ pub async fn create(
             let page = user_form(&admin, form, FieldErrors::new(errors));
             admin.render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
-        Err(error) => Err(failure(WHAT)(error)),
+        Err(error) => Err(admin.failure(WHAT)(error)),
     }
 }
 
@@ -134,7 +136,7 @@ pub async fn show(
 ) -> Result<Response, PageError> {
     let user = users::find(&state.admin(), &user_id)
         .await
-        .map_err(failure(WHAT))?;
+        .map_err(admin.failure(WHAT))?;
     let page = user_page(
         &admin,
         user.view(),
@@ -169,8 +171,43 @@ async fn set_active(
     let notice = if active { "activated" } else { "deactivated" };
     let location = change(state, admin, user_id, changes, notice)
         .await
-        .map_err(failure(WHAT))?;
+        .map_err(admin.failure(WHAT))?;
     see_other(&location)
+}
+
+/// `GET /users/{id}/deactivate`: asks first.
+pub async fn confirm_deactivate(
+    State(state): State<Arc<AppState>>,
+    admin: Admin,
+    Path(user_id): Path<String>,
+) -> Result<Response, PageError> {
+    let user = users::find(&state.admin(), &user_id)
+        .await
+        .map_err(admin.failure(WHAT))?;
+    let path = format!("/users/{}", user.user_id);
+    let page = ConfirmPage {
+        crumbs: vec![
+            ("/users".to_string(), "Users".to_string()),
+            (path.clone(), user.name.clone()),
+        ],
+        consequences: vec![
+            format!(
+                "{} ({}) can no longer sign in, their sessions end, and every authorization they \
+                 gave to an application is revoked: applications acting for them stop working.",
+                user.name, user.login
+            ),
+            "Activate them again to let them sign in; the authorizations stay revoked.".to_string(),
+        ],
+        button: "Deactivate user",
+        back: path.clone(),
+        ..ConfirmPage::new(
+            &admin,
+            SECTION,
+            format!("Deactivate {}?", user.name),
+            format!("{path}/deactivate"),
+        )
+    };
+    admin.render(StatusCode::OK, &page)
 }
 
 /// `POST /users/{id}/deactivate`: not oneself, so Setup always keeps an administrator.
@@ -184,9 +221,10 @@ pub async fn deactivate(
         .await
         .is_ok_and(|user| user.user_id == admin.user.user_id);
     if is_self {
-        return Err(PageError::refused(
+        return Err(admin.refused(
             StatusCode::UNPROCESSABLE_ENTITY,
             "You cannot deactivate yourself; ask another administrator.",
+            vec![("/users".to_string(), "Users".to_string())],
         ));
     }
     set_active(&state, &admin, &user_id, false).await
@@ -217,10 +255,10 @@ pub async fn reset_password(
         Err(AdminError::Invalid(errors)) => {
             let user = users::find(&state.admin(), &user_id)
                 .await
-                .map_err(failure(WHAT))?;
+                .map_err(admin.failure(WHAT))?;
             let page = user_page(&admin, user.view(), None, FieldErrors::new(errors));
             admin.render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
-        other => see_other(&other.map_err(failure(WHAT))?),
+        other => see_other(&other.map_err(admin.failure(WHAT))?),
     }
 }
