@@ -45,9 +45,11 @@ pub async fn exec(args: ServeArgs) -> Result<(), Failure> {
             }
             if !has_administrator {
                 outln!(
-                    "No administrator exists yet, so nobody can sign in to Setup ({issuer}/setup).\n\
-                     Create the first one:\n  {}\n",
-                    coupa_server::sign_ins::first_administrator_command(&issuer)
+                    "No administrator exists yet, so nobody can sign in to Setup \
+                     (http://{address}/setup).\nCreate the first one:\n  {}\n",
+                    coupa_server::sign_ins::first_administrator_command(&format!(
+                        "http://{address}"
+                    ))
                 );
             }
             outln!("coupa serve: listening on http://{address} (issuer {issuer})");

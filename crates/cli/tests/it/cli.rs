@@ -302,8 +302,18 @@ async fn serve_prints_the_admin_token_once_and_stops_on_sigterm() {
         "--database-url",
         database_url.as_str(),
     ];
-    let (child, url, admin_token) = start_serve(&args, &[]).await;
-    let admin_token = admin_token.expect("first start prints the admin token");
+    let (child, url, printed) = start_serve_capturing(&args, &[]).await;
+    let admin_token = printed
+        .lines()
+        .skip_while(|line| !line.starts_with("Admin token"))
+        .nth(1)
+        .map(|line| line.trim().to_string())
+        .expect("first start prints the admin token");
+    assert!(
+        printed.contains("No administrator exists yet")
+            && printed.contains(&format!("coupa admin users create --url {url}")),
+        "a fresh server says how to create the first administrator: {printed}"
+    );
     let http = reqwest::Client::new();
     assert_eq!(
         http.get(format!("{url}/healthz"))

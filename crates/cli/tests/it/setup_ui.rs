@@ -899,7 +899,11 @@ async fn actions_that_stop_an_integration_or_a_person_ask_first() {
     assert!(server.admin.user("ada").await.unwrap().active);
     // Confirmed, each happens.
     let confirm = admin.get(&format!("/api_keys/{}/revoke", key.id)).await;
-    assert!(confirm.body.contains("Last used: Never."), "{}", confirm.body);
+    assert!(
+        confirm.body.contains("Last used: Never."),
+        "{}",
+        confirm.body
+    );
     let revoked = admin
         .post(
             &format!("/api_keys/{}/revoke", key.id),
