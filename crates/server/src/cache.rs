@@ -68,6 +68,12 @@ impl<V: Cached + Clone> Cache<V> {
         snapshot.entries.get(key).cloned()
     }
 
+    /// Every entry as it is now (a snapshot: later changes do not show in it).
+    pub fn entries(&self) -> Arc<HashMap<String, Arc<V>>> {
+        let snapshot = self.snapshot.read().unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(&snapshot.entries)
+    }
+
     /// How many entries it holds, and how long ago it was last fully reloaded.
     pub fn usage(&self) -> (usize, Option<std::time::Duration>) {
         let snapshot = self.snapshot.read().unwrap_or_else(PoisonError::into_inner);

@@ -13,6 +13,12 @@ const ADMIN_PASSWORD: &str = "an administrator's password";
 
 async fn server_with(settings: ConfigLayer) -> TestServer {
     let server = spawn_server_with(Backend::Sqlite, settings).await.unwrap();
+    add_users(&server).await;
+    server
+}
+
+/// The administrator `root` and the user `ada`.
+async fn add_users(server: &TestServer) {
     for (login, admin) in [("root", true), ("ada", false)] {
         server
             .admin
@@ -26,7 +32,6 @@ async fn server_with(settings: ConfigLayer) -> TestServer {
             .await
             .unwrap();
     }
-    server
 }
 
 async fn server() -> TestServer {
@@ -1549,6 +1554,211 @@ async fn a_server_without_administrators_says_how_to_create_the_first() {
         .unwrap();
     let page = browser.get("/oauth2/login").await;
     assert!(!page.body.contains("No administrator exists yet"));
+}
+
+/// The rows of a list page's table body.
+fn table_rows(html: &str) -> Vec<&str> {
+    html.split("<tbody>")
+        .nth(1)
+        .and_then(|body| body.split("</tbody>").next())
+        .map(|body| body.split("<tr").skip(1).collect())
+        .unwrap_or_default()
+}
+
+/// The text of the list summary ("Showing 1–50 of 10,000.").
+fn list_summary(html: &str) -> String {
+    html.split("class=\"list-summary\" role=\"status\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap_or_else(|| panic!("no list summary in {html}"))
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_clients_list_searches_sorts_and_pages_ten_thousand_clients() {
+    use coupa_server::domain::client::ClientRecord;
+    const CLIENTS: i64 = 10_000;
+    let database_url = crate::support::fresh_sqlite_url();
+    let store = coupa_server::store::open(&database_url).await.unwrap();
+    let mut ids = Vec::new();
+    for index in 0..CLIENTS {
+        let mut input =
+            crate::support::client_input(&format!("bulk-{index:05}"), "core.invoice.read");
+        input.name = format!("Bulk client {index:05}");
+        input.contact_email = format!("team{index}@example.com");
+        let record = ClientRecord::create(input, 1_000 + index, Default::default())
+            .unwrap()
+            .0;
+        store.insert_client(&record).await.unwrap();
+        ids.push(record.client_id);
+    }
+    drop(store);
+    let server = spawn_on(&database_url, ConfigLayer::default()).await;
+    add_users(&server).await;
+    let mut admin = admin_browser(&server).await;
+
+    let mut slowest = std::time::Duration::ZERO;
+    let mut timed = async |path: &str| {
+        let started = std::time::Instant::now();
+        let page = admin.get(path).await;
+        slowest = slowest.max(started.elapsed());
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        page
+    };
+    let first = timed("/oauth2/clients").await;
+    assert_eq!(list_summary(&first.body), "Showing 1–50 of 10,000.");
+    let rows = table_rows(&first.body);
+    assert_eq!(rows.len(), 50);
+    assert!(
+        rows[0].contains("Bulk client 00000") && rows[0].contains(&ids[0]),
+        "an Identifier column"
+    );
+    assert!(
+        first.body.contains(
+            "aria-sort=\"ascending\"><a href=\"/oauth2/clients?sort=name&#38;dir=desc\">Name ▲</a>"
+        ),
+        "{}",
+        first.body
+    );
+    assert!(first.body.contains("Page 1 of 200"));
+
+    let last = timed("/oauth2/clients?sort=name&page=200").await;
+    assert_eq!(list_summary(&last.body), "Showing 9,951–10,000 of 10,000.");
+    assert!(table_rows(&last.body)[49].contains("Bulk client 09999"));
+    let beyond = timed("/oauth2/clients?page=999999").await;
+    assert!(
+        beyond.body.contains("Page 200 of 200"),
+        "past the end is the last page"
+    );
+
+    let descending = timed("/oauth2/clients?sort=name&dir=desc").await;
+    assert!(table_rows(&descending.body)[0].contains("Bulk client 09999"));
+    let by_id = timed("/oauth2/clients?sort=client_id").await;
+    let mut sorted_ids = ids.clone();
+    sorted_ids.sort();
+    assert!(table_rows(&by_id.body)[0].contains(&sorted_ids[0]));
+
+    // An identifier from a log finds its client in one search, as do a login and an email.
+    let found = timed(&format!("/oauth2/clients?q={}", ids[4321])).await;
+    assert_eq!(list_summary(&found.body), "1 in all.");
+    assert!(table_rows(&found.body)[0].contains("Bulk client 04321"));
+    let by_email = timed("/oauth2/clients?q=TEAM777%40example").await;
+    assert_eq!(list_summary(&by_email.body), "1 in all.");
+    let words = timed("/oauth2/clients?q=bulk+0999").await;
+    let expected = (0..CLIENTS)
+        .filter(|index| {
+            let id = ids[usize::try_from(*index).unwrap()].to_lowercase();
+            format!("{index:05}").contains("0999")
+                || format!("{index}@").contains("0999")
+                || id.contains("0999")
+        })
+        .count();
+    assert_eq!(list_summary(&words.body), format!("{expected} in all."));
+
+    // Filters, kept by the sort and page links.
+    let none = timed("/oauth2/clients?grant=authorization_code").await;
+    assert_eq!(list_summary(&none.body), "Nothing matches.");
+    server
+        .admin
+        .update_client(
+            &ids[17],
+            &coupa_proto::admin::UpdateClient {
+                active: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let deactivated = timed("/oauth2/clients?active=no&grant=client_credentials").await;
+    assert_eq!(list_summary(&deactivated.body), "1 in all.");
+    assert!(deactivated.body.contains(
+        "href=\"/oauth2/clients?grant=client_credentials&#38;active=no&#38;sort=login\""
+    ));
+    let active = timed("/oauth2/clients?active=yes&page=2").await;
+    assert_eq!(list_summary(&active.body), "Showing 51–100 of 9,999.");
+    assert!(
+        active
+            .body
+            .contains("href=\"/oauth2/clients?active=yes&#38;sort=name&#38;page=3\"")
+    );
+
+    // Find it fast finds the client too.
+    let home = timed(&format!("/setup?q={}", ids[4321])).await;
+    assert!(
+        home.body
+            .contains(&format!("href=\"/oauth2/clients/{}\"", ids[4321])),
+        "{}",
+        home.body
+    );
+    assert!(
+        slowest < std::time::Duration::from_millis(500),
+        "the slowest list page took {slowest:?}"
+    );
+    eprintln!("slowest list page over {CLIENTS} clients: {slowest:?}");
+}
+
+#[tokio::test]
+async fn users_api_keys_and_scope_holders_are_searched_and_paged() {
+    let server = server().await;
+    for index in 0..60 {
+        server
+            .admin
+            .create_user(&CreateUser {
+                login: format!("person{index:02}"),
+                email: format!("p{index}@example.com"),
+                name: format!("Person {index:02}"),
+                password: ADMIN_PASSWORD.into(),
+                admin: false,
+            })
+            .await
+            .unwrap();
+    }
+    let mut admin = admin_browser(&server).await;
+    let users = admin.get("/users").await;
+    assert_eq!(list_summary(&users.body), "Showing 1–50 of 62.");
+    let second = admin.get("/users?page=2").await;
+    assert_eq!(table_rows(&second.body).len(), 12);
+    let found = admin.get("/users?q=person07").await;
+    assert_eq!(list_summary(&found.body), "1 in all.");
+    let by_email = admin.get("/users?q=p42%40").await;
+    assert!(table_rows(&by_email.body)[0].contains("person42"));
+    let last = admin.get("/users?q=person&sort=login&dir=desc").await;
+    assert!(table_rows(&last.body)[0].contains("person59"));
+    let admins_first = admin.get("/users?sort=admin&dir=desc").await;
+    assert!(table_rows(&admins_first.body)[0].contains(">root<"));
+
+    for name in ["Legacy export", "Legacy import", "Nightly"] {
+        server
+            .admin
+            .create_api_key(&CreateApiKey {
+                name: name.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+    let keys = server.admin.list_api_keys().await.unwrap();
+    let nightly = keys.iter().find(|key| key.name == "Nightly").unwrap();
+    server.admin.revoke_api_key(&nightly.id).await.unwrap();
+    let legacy = admin.get("/api_keys?q=legacy").await;
+    assert_eq!(list_summary(&legacy.body), "2 in all.");
+    let revoked = admin.get("/api_keys?active=no").await;
+    assert_eq!(list_summary(&revoked.body), "1 in all.");
+    assert!(table_rows(&revoked.body)[0].contains("Nightly"));
+    let report = admin.get("/setup/transition?q=import").await;
+    assert_eq!(list_summary(&report.body), "1 in all.");
+
+    for index in 0..3 {
+        server
+            .create_client(&format!("holder-{index}"), "core.supplier.read")
+            .await;
+    }
+    let scope = admin
+        .get_with_accept("/oauth2/scopes/core.supplier.read?q=holder-1", "text/html")
+        .await;
+    assert_eq!(list_summary(&scope.body), "1 in all.");
+    let scopes = admin.get_with_accept("/oauth2/scopes", "text/html").await;
+    assert!(scopes.body.contains("core.supplier.read"));
 }
 
 #[tokio::test]

@@ -43,13 +43,16 @@ pub async fn create(context: &AdminContext<'_>, input: CreateUser) -> Result<Use
 }
 
 pub async fn list(context: &AdminContext<'_>) -> Result<Vec<UserView>, AdminError> {
-    Ok(context
-        .store
-        .users()
+    Ok(records(context)
         .await?
         .iter()
         .map(UserRecord::view)
         .collect())
+}
+
+/// Every user, as stored.
+pub async fn records(context: &AdminContext<'_>) -> Result<Vec<UserRecord>, AdminError> {
+    Ok(context.store.users().await?)
 }
 
 /// By id, or by login when no user has that id.

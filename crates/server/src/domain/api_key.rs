@@ -113,6 +113,30 @@ impl ApiKeyRecord {
     }
 }
 
+impl crate::domain::listing::Listable for ApiKeyRecord {
+    fn searched(&self) -> Vec<&str> {
+        vec![&self.name, &self.key_prefix, &self.login, &self.key_id]
+    }
+
+    fn sort_key(&self, column: &str) -> Option<crate::domain::listing::SortKey> {
+        use crate::domain::listing::SortKey;
+        Some(match column {
+            "name" => SortKey::text(&self.name),
+            "key" => SortKey::text(&self.key_prefix),
+            "login" => SortKey::text(&self.login),
+            "scopes" => SortKey::Number(i64::try_from(self.scopes.iter().count()).unwrap_or(0)),
+            "created" => SortKey::Number(self.created_at),
+            "last_used" => SortKey::optional_number(self.last_used_at),
+            "revoked" => SortKey::optional_number(self.revoked_at),
+            _ => return None,
+        })
+    }
+
+    fn identity(&self) -> &str {
+        &self.key_id
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

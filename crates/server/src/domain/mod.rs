@@ -12,6 +12,7 @@ pub mod form;
 pub mod grant;
 pub mod key_schedule;
 pub mod lifetime;
+pub mod listing;
 pub mod pkce;
 pub mod rate_limit;
 pub mod scope;

@@ -146,6 +146,44 @@ pub struct KeyReport {
     pub recent_sources: Vec<ApiKeySource>,
 }
 
+impl KeyActivity {
+    /// In use first, then idle, never used and revoked.
+    fn rank(self) -> i64 {
+        match self {
+            Self::UsedWithin(_) => 0,
+            Self::Idle => 1,
+            Self::NeverUsed => 2,
+            Self::Revoked => 3,
+        }
+    }
+}
+
+impl crate::domain::listing::Listable for KeyReport {
+    fn searched(&self) -> Vec<&str> {
+        let mut texts = self.key.searched();
+        texts.extend(
+            self.recent_sources
+                .iter()
+                .map(|source| source.address.as_str()),
+        );
+        texts
+    }
+
+    fn sort_key(&self, column: &str) -> Option<crate::domain::listing::SortKey> {
+        match column {
+            // The report's own order: by activity, the most recently used first.
+            "activity" => Some(crate::domain::listing::SortKey::Number(
+                self.activity.rank() * 10_000_000_000 - self.key.last_used_at.unwrap_or(0),
+            )),
+            other => self.key.sort_key(other),
+        }
+    }
+
+    fn identity(&self) -> &str {
+        &self.key.key_id
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransitionReport {
     /// In use first (most recent use first), then idle, never used and revoked.
@@ -196,15 +234,10 @@ pub fn transition_report(
             }
         })
         .collect();
-    let rank = |activity: KeyActivity| match activity {
-        KeyActivity::UsedWithin(_) => 0,
-        KeyActivity::Idle => 1,
-        KeyActivity::NeverUsed => 2,
-        KeyActivity::Revoked => 3,
-    };
     reports.sort_by(|a, b| {
-        rank(a.activity)
-            .cmp(&rank(b.activity))
+        a.activity
+            .rank()
+            .cmp(&b.activity.rank())
             .then(b.key.last_used_at.cmp(&a.key.last_used_at))
             .then(a.key.name.cmp(&b.key.name))
     });

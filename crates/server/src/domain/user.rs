@@ -236,6 +236,29 @@ fn validate_password(errors: &mut CoupaErrors, password: &str) {
     }
 }
 
+impl crate::domain::listing::Listable for UserRecord {
+    fn searched(&self) -> Vec<&str> {
+        vec![&self.login, &self.name, &self.email, &self.user_id]
+    }
+
+    fn sort_key(&self, column: &str) -> Option<crate::domain::listing::SortKey> {
+        use crate::domain::listing::SortKey;
+        Some(match column {
+            "login" => SortKey::text(&self.login),
+            "name" => SortKey::text(&self.name),
+            "email" => SortKey::text(&self.email),
+            "admin" => SortKey::Number(i64::from(self.admin)),
+            "active" => SortKey::Number(i64::from(self.active)),
+            "created" => SortKey::Number(self.created_at),
+            _ => return None,
+        })
+    }
+
+    fn identity(&self) -> &str {
+        &self.user_id
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

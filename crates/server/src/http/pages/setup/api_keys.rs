@@ -8,9 +8,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use super::listing::{ListParams, ListView};
 use super::{Admin, Chrome, ConfirmPage, NoticeQuery, Submitted};
 use crate::admin::api_keys;
 use crate::domain::api_key::ApiKeyRecord;
+use crate::domain::listing;
 use crate::domain::setup::{TransitionReport, display_age, display_time, transition_report};
 use crate::domain::time::now_unix;
 use crate::http::pages::{PageError, see_other};
@@ -54,25 +56,39 @@ impl KeyRow {
 struct ApiKeysPage {
     chrome: Chrome,
     rows: Vec<KeyRow>,
+    list: ListView,
     keys_accepted: bool,
 }
 
-/// `GET /api_keys`
+/// `GET /api_keys?q=&active=&sort=&dir=&page=` (active: not revoked)
 pub async fn index(
     State(state): State<Arc<AppState>>,
     admin: Admin,
     Query(query): Query<NoticeQuery>,
+    Query(params): Query<ListParams>,
 ) -> Result<Response, PageError> {
     let keys = api_keys::records(&state.admin())
         .await
         .map_err(admin.failure(WHAT))?;
     let now = now_unix();
+    let active = params.active();
+    let listed = listing::list(
+        keys.iter()
+            .filter(|key| active.admits(key.revoked_at.is_none())),
+        &params.request(),
+        "name",
+    );
     let mut chrome = admin.chrome("API Keys", "api_keys");
     chrome.notice = (query.notice.as_deref() == Some("revoked"))
         .then(|| "API key revoked: calls that send it are refused from now on.".into());
     let page = ApiKeysPage {
         chrome,
-        rows: keys.iter().map(|key| KeyRow::new(key, now)).collect(),
+        list: ListView::new("/api_keys", &params, &listed),
+        rows: listed
+            .rows
+            .iter()
+            .map(|key| KeyRow::new(key, now))
+            .collect(),
         keys_accepted: state.config.api_keys,
     };
     admin.render(StatusCode::OK, &page)
@@ -150,13 +166,15 @@ struct TransitionPage {
     chrome: Chrome,
     report: TransitionReport,
     rows: Vec<ReportRow>,
+    list: ListView,
     keys_accepted: bool,
 }
 
-/// `GET /setup/transition`
+/// `GET /setup/transition?q=&sort=&dir=&page=`
 pub async fn transition(
     State(state): State<Arc<AppState>>,
     admin: Admin,
+    Query(params): Query<ListParams>,
 ) -> Result<Response, PageError> {
     let loaded = async {
         Ok::<_, crate::admin::AdminError>((
@@ -169,8 +187,10 @@ pub async fn transition(
     let now = now_unix();
     let active_clients = clients.iter().filter(|client| client.active).count();
     let report = transition_report(&keys, &sources, active_clients, now);
-    let rows = report
-        .keys
+    let listed = listing::list(report.keys.iter(), &params.request(), "activity");
+    let list = ListView::new("/setup/transition", &params, &listed);
+    let rows = listed
+        .rows
         .iter()
         .map(|entry| ReportRow {
             key: KeyRow::new(&entry.key, now),
@@ -190,6 +210,7 @@ pub async fn transition(
         chrome: admin.chrome("API Key Transition", "transition"),
         report,
         rows,
+        list,
         keys_accepted: state.config.api_keys,
     };
     admin.render(StatusCode::OK, &page)
@@ -242,11 +263,12 @@ impl TransitionPage {
     }
 
     fn progress(&self) -> String {
-        let in_use = self.rows.iter().filter(|row| row.in_use).count();
+        let keys = &self.report.keys;
+        let in_use = keys.iter().filter(|entry| entry.activity.in_use()).count();
         format!(
             "{in_use} of {} {} still in use.",
-            self.rows.len(),
-            count_of(self.rows.len(), "key is", "keys are")
+            keys.len(),
+            count_of(keys.len(), "key is", "keys are")
         )
     }
 }

@@ -11,7 +11,9 @@ use coupa_proto::admin::{ClientView, CreateClient, UpdateClient, token_curl};
 use coupa_proto::scopes;
 use serde::Deserialize;
 
+use super::listing::{ListParams, ListView};
 use super::{Admin, Chrome, ConfirmPage, FieldErrors, NoticeQuery, Submitted};
+use crate::admin::clients::ClientFilter;
 use crate::admin::{AdminError, clients};
 use crate::domain::client::ClientKind;
 use crate::domain::setup::{
@@ -47,25 +49,9 @@ struct ClientRow {
     last_token: String,
 }
 
-#[derive(Template)]
-#[template(path = "setup/clients.html")]
-struct ClientsPage {
-    chrome: Chrome,
-    rows: Vec<ClientRow>,
-}
-
-/// `GET /oauth2/clients`
-pub async fn index(
-    State(state): State<Arc<AppState>>,
-    admin: Admin,
-    Query(query): Query<NoticeQuery>,
-) -> Result<Response, PageError> {
-    let clients = clients::list(&state.admin())
-        .await
-        .map_err(admin.failure("client"))?;
-    let rows = clients
-        .iter()
-        .map(|client| ClientRow {
+impl ClientRow {
+    fn new(client: &ClientView) -> Self {
+        Self {
             client_id: client.client_id.clone(),
             name: client.name.clone(),
             login: client.login.clone(),
@@ -73,11 +59,53 @@ pub async fn index(
             scope_count: client.scope.split_whitespace().count(),
             active: client.active,
             last_token: moment(client.last_token_at.as_deref(), "Never"),
-        })
-        .collect();
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "setup/clients.html")]
+struct ClientsPage {
+    chrome: Chrome,
+    rows: Vec<ClientRow>,
+    list: ListView,
+    grant_choices: Vec<GrantChoice>,
+}
+
+/// `GET /oauth2/clients?q=&grant=&active=&sort=&dir=&page=`
+pub async fn index(
+    State(state): State<Arc<AppState>>,
+    admin: Admin,
+    Query(query): Query<NoticeQuery>,
+    Query(params): Query<ListParams>,
+) -> Result<Response, PageError> {
+    let filter = ClientFilter {
+        grant_type: params.grant(),
+        active: params.active().wanted(),
+        holding: None,
+    };
+    let listed = clients::page(&state.admin(), filter, &params.request())
+        .await
+        .map_err(admin.failure("client"))?;
+    let list = ListView::new("/oauth2/clients", &params, &listed);
+    let rows = listed.rows.iter().map(ClientRow::new).collect();
     let mut chrome = admin.chrome("OAuth2/OpenID Connect Clients", SECTION);
     chrome.notice = (query.notice.as_deref() == Some("deleted")).then(|| "Client deleted.".into());
-    admin.render(StatusCode::OK, &ClientsPage { chrome, rows })
+    let grant_choices = ClientKind::ALL
+        .iter()
+        .map(|grant| GrantChoice {
+            value: grant.as_str(),
+            label: grant.label(),
+            selected: Some(grant.as_str()) == params.grant(),
+        })
+        .collect();
+    let page = ClientsPage {
+        chrome,
+        rows,
+        list,
+        grant_choices,
+    };
+    admin.render(StatusCode::OK, &page)
 }
 
 pub struct ScopeOption {

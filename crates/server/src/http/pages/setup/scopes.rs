@@ -5,15 +5,16 @@
 use askama::Template;
 use std::sync::Arc;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, Query};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
 use coupa_proto::admin::ClientView;
 use coupa_proto::scopes::{self, ScopeDef};
 
+use super::listing::{ListParams, ListView};
 use super::{Admin, Chrome};
-use crate::admin::clients;
+use crate::admin::clients::{self, ClientFilter};
 use crate::domain::setup::scope_groups;
 use crate::http::pages::PageError;
 use crate::state::AppState;
@@ -37,19 +38,10 @@ struct ScopesPage {
     groups: Vec<GroupRows>,
 }
 
-fn holders<'a>(clients: &'a [ClientView], scope: &str) -> Vec<&'a ClientView> {
-    clients
-        .iter()
-        .filter(|client| client.scope.split_whitespace().any(|held| held == scope))
-        .collect()
-}
-
 /// `GET /oauth2/scopes` for a browser.
 pub async fn index(state: &Arc<AppState>, parts: &mut Parts) -> Result<Response, PageError> {
     let admin = Admin::from_request_parts(parts, state).await?;
-    let clients = clients::list(&state.admin())
-        .await
-        .map_err(admin.failure("client"))?;
+    let holders = clients::holders_per_scope(&state.admin());
     let groups = scope_groups()
         .into_iter()
         .map(|group| GroupRows {
@@ -59,7 +51,7 @@ pub async fn index(state: &Arc<AppState>, parts: &mut Parts) -> Result<Response,
                 .into_iter()
                 .map(|scope| ScopeRow {
                     scope,
-                    clients: holders(&clients, scope.name).len(),
+                    clients: holders.get(scope.name).copied().unwrap_or(0),
                 })
                 .collect(),
         })
@@ -73,19 +65,24 @@ pub async fn index(state: &Arc<AppState>, parts: &mut Parts) -> Result<Response,
 
 #[derive(Template)]
 #[template(path = "setup/scope.html")]
-struct ScopePage<'a> {
+struct ScopePage {
     chrome: Chrome,
     scope: &'static ScopeDef,
-    clients: Vec<&'a ClientView>,
+    clients: Vec<ClientView>,
+    list: ListView,
 }
 
-/// `GET /oauth2/scopes/{name}` for a browser.
+/// `GET /oauth2/scopes/{name}` for a browser, its holders searched and paged like the
+/// clients list.
 pub async fn show(
     state: &Arc<AppState>,
     parts: &mut Parts,
     name: &str,
 ) -> Result<Response, PageError> {
     let admin = Admin::from_request_parts(parts, state).await?;
+    let Query(params) = Query::<ListParams>::from_request_parts(parts, state)
+        .await
+        .unwrap_or_default();
     let scope = scopes::find(name).ok_or_else(|| {
         admin.refused(
             StatusCode::NOT_FOUND,
@@ -93,13 +90,19 @@ pub async fn show(
             vec![("/oauth2/scopes".to_string(), "Scopes".to_string())],
         )
     })?;
-    let clients = clients::list(&state.admin())
+    let filter = ClientFilter {
+        holding: Some(scope.name),
+        active: params.active().wanted(),
+        ..ClientFilter::default()
+    };
+    let listed = clients::page(&state.admin(), filter, &params.request())
         .await
         .map_err(admin.failure("client"))?;
     let page = ScopePage {
         chrome: admin.chrome(scope.name, SECTION),
         scope,
-        clients: holders(&clients, scope.name),
+        list: ListView::new(format!("/oauth2/scopes/{}", scope.name), &params, &listed),
+        clients: listed.rows,
     };
     admin.render(StatusCode::OK, &page)
 }

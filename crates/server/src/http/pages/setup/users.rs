@@ -8,9 +8,12 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use coupa_proto::admin::{CreateUser, UpdateUser, UserView};
 
+use super::listing::{ListParams, ListView};
 use super::{Admin, Chrome, ConfirmPage, FieldErrors, NoticeQuery, Submitted};
 use crate::admin::AdminError;
 use crate::admin::users;
+use crate::domain::listing;
+use crate::domain::setup::display_time;
 use crate::domain::user::MIN_PASSWORD;
 use crate::http::pages::{PageError, see_other};
 use crate::state::AppState;
@@ -18,23 +21,45 @@ use crate::state::AppState;
 const SECTION: &str = "users";
 const WHAT: &str = "user";
 
+struct UserRow {
+    user: UserView,
+    created: String,
+}
+
 #[derive(Template)]
 #[template(path = "setup/users.html")]
 struct UsersPage {
     chrome: Chrome,
-    users: Vec<UserView>,
+    rows: Vec<UserRow>,
+    list: ListView,
 }
 
-/// `GET /users`
+/// `GET /users?q=&active=&sort=&dir=&page=`
 pub async fn index(
     State(state): State<Arc<AppState>>,
     admin: Admin,
+    Query(params): Query<ListParams>,
 ) -> Result<Response, PageError> {
+    let records = users::records(&state.admin())
+        .await
+        .map_err(admin.failure(WHAT))?;
+    let active = params.active();
+    let listed = listing::list(
+        records.iter().filter(|user| active.admits(user.active)),
+        &params.request(),
+        "login",
+    );
     let page = UsersPage {
         chrome: admin.chrome("Users", SECTION),
-        users: users::list(&state.admin())
-            .await
-            .map_err(admin.failure(WHAT))?,
+        list: ListView::new("/users", &params, &listed),
+        rows: listed
+            .rows
+            .iter()
+            .map(|user| UserRow {
+                user: user.view(),
+                created: display_time(user.created_at),
+            })
+            .collect(),
     };
     admin.render(StatusCode::OK, &page)
 }
