@@ -1855,8 +1855,16 @@ async fn the_setup_pages_in_a_real_browser() {
     let seen: Value = serde_json::from_str(output.trim()).unwrap();
     assert_eq!(seen["find_it_fast"], 3);
     assert_eq!(
-        seen["accessibility_checked"], 18,
+        seen["accessibility_checked"], 20,
         "every page passed axe-core's WCAG 2.1 A and AA rules"
+    );
+    assert_eq!(
+        seen["widths_checked"], 51,
+        "17 pages at 390, 768 and 1280 px, none wider than the window"
+    );
+    assert_eq!(
+        seen["keyboard_client"], "core.supplier.read",
+        "a client created with the keyboard alone"
     );
     assert_eq!(seen["consent_denied"], "access_denied");
     assert_eq!(seen["device_connected"], true);

@@ -185,7 +185,16 @@ try {
   assert.match(await row.innerText(), /Client credentials/);
   assert.match(await row.innerText(), /UTC/, "a last token time");
   await shot("clients-list");
-  await row.getByRole("link", { name: "Invoices sync" }).click();
+  // The list searches and sorts: by login here, then by the Login column.
+  await page.getByRole("searchbox", { name: "Search" }).fill("invoice-sync");
+  await page.getByRole("searchbox", { name: "Search" }).press("Enter");
+  await page.waitForURL(/\/oauth2\/clients\?q=invoice-sync/);
+  assert.equal(await page.locator(".list-summary").innerText(), "1 in all.");
+  await page.getByRole("columnheader", { name: "Login" }).getByRole("link").click();
+  await page.waitForURL(/sort=login/);
+  assert.equal(await page.getByRole("columnheader", { name: /Login/ }).getAttribute("aria-sort"), "ascending");
+  assert.match(page.url(), /q=invoice-sync/, "sorting keeps the search");
+  await page.getByRole("row").filter({ hasText: "invoice-sync" }).getByRole("link", { name: "Invoices sync" }).click();
 
   // Edit scopes: the warning says scripts must send the new list.
   await page.getByRole("link", { name: "Edit" }).click();
@@ -323,6 +332,60 @@ try {
   await page.goto(`${url}/oauth2/authorize?response_type=code&client_id=nobody`);
   await page.getByRole("heading", { name: "Cannot continue" }).waitFor();
   await shot("cannot-continue");
+  await page.goto(`${url}/setup`);
+
+  // Every page fits its window from a phone's width up: no page scrolls sideways.
+  const graceId = new URL(await page.goto(`${url}/users?q=grace`).then(() => page.getByRole("link", { name: "grace" }).getAttribute("href")), url).pathname.split("/").pop();
+  const pages = [
+    "/", "/setup", "/setup?q=invoice", "/oauth2/clients", "/oauth2/clients/new", "/oauth2/clients/nope",
+    "/oauth2/scopes", "/oauth2/scopes/core.invoice.read", "/api_keys", "/setup/transition", "/users",
+    "/users/new", `/users/${graceId}`, `/users/${graceId}/deactivate`, "/setup/keys", "/setup/audit", "/oauth2/logout",
+  ];
+  const overflowing = [];
+  for (const width of [390, 768, 1280]) {
+    await page.setViewportSize({ width, height: 900 });
+    for (const path of pages) {
+      await page.goto(`${url}${path}`);
+      const [scrollWidth, innerWidth] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+      if (scrollWidth > innerWidth) {
+        overflowing.push(`${path} at ${width}px: ${scrollWidth}px wide`);
+      }
+    }
+  }
+  assert.deepEqual(overflowing, [], "pages wider than the window");
+  seen.widths_checked = pages.length * 3;
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(`${url}/oauth2/clients`);
+  await shot("clients-list-narrow");
+  await page.goto(`${url}/users/${graceId}/deactivate`);
+  await shot("confirm-narrow");
+  await page.setViewportSize({ width: 1280, height: 900 });
+
+  // A client created with the keyboard alone: Tab to each control, type, Space, Enter.
+  await page.goto(`${url}/oauth2/clients`);
+  const tabTo = async (matches, what) => {
+    for (let presses = 0; presses < 400; presses += 1) {
+      await page.keyboard.press("Tab");
+      if (await page.evaluate(matches)) {
+        return;
+      }
+    }
+    throw new Error(`Tab never reached ${what}`);
+  };
+  await tabTo(() => document.activeElement?.textContent === "Create", "Create");
+  await page.keyboard.press("Enter");
+  await page.waitForURL(`${url}/oauth2/clients/new`);
+  await tabTo(() => document.activeElement?.id === "name", "Name");
+  await page.keyboard.type("Keyboard sync");
+  await tabTo(() => document.activeElement?.id === "login", "Login");
+  await page.keyboard.type("keyboard-sync");
+  await tabTo(() => document.activeElement?.getAttribute("value") === "core.supplier.read", "core.supplier.read");
+  await page.keyboard.press("Space");
+  await tabTo(() => document.activeElement?.textContent === "Save", "Save");
+  await page.keyboard.press("Enter");
+  await page.getByRole("heading", { name: "Keyboard sync" }).waitFor();
+  await page.getByText("Client saved. Copy the secret now").waitFor();
+  seen.keyboard_client = (await page.locator("#oidc-scopes").innerText()).trim();
   await page.goto(`${url}/setup`);
 
   // Signing out ends the session: Setup asks to sign in again.
