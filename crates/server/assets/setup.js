@@ -53,6 +53,13 @@ function setUpScopeChecklist() {
     return;
   }
   const scopeBoxes = (group) => [...group.querySelectorAll('input[name="scope"]')];
+  // "Select all" on a client credentials client means every API scope: there is no user for
+  // the OpenID Connect scopes to be about.
+  const fieldset = all.closest("[data-kind]");
+  const grant = document.querySelector("[data-grant-type]");
+  const kind = () => (grant ? grant.value : fieldset.dataset.kind);
+  const selectable = () =>
+    groups.filter((group) => !(kind() === "client_credentials" && group.dataset.group === fieldset.dataset.openidGroup));
   const sync = () => {
     let everything = true;
     let anything = false;
@@ -62,16 +69,39 @@ function setUpScopeChecklist() {
       const groupBox = group.querySelector("[data-group-all]");
       groupBox.checked = ticked === boxes.length;
       groupBox.indeterminate = ticked > 0 && ticked < boxes.length;
-      everything = everything && ticked === boxes.length;
       anything = anything || ticked > 0;
+    }
+    for (const group of selectable()) {
+      everything = everything && scopeBoxes(group).every((box) => box.checked);
     }
     all.checked = everything;
     all.indeterminate = anything && !everything;
   };
   all.addEventListener("change", () => {
-    groups.forEach((group) => scopeBoxes(group).forEach((box) => { box.checked = all.checked; }));
+    selectable().forEach((group) => scopeBoxes(group).forEach((box) => { box.checked = all.checked; }));
     sync();
   });
+  if (grant) {
+    grant.addEventListener("change", sync);
+  }
+  // The filter box narrows the checklist to the scopes whose name or description holds
+  // every word typed; ticked boxes stay ticked while hidden.
+  const filter = document.querySelector("[data-scope-filter]");
+  if (filter) {
+    filter.closest("[hidden]")?.removeAttribute("hidden");
+    filter.addEventListener("input", () => {
+      const words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
+      for (const group of groups) {
+        let shown = 0;
+        group.querySelectorAll("li[data-scope]").forEach((item) => {
+          const text = item.dataset.scope.toLowerCase();
+          item.hidden = !words.every((word) => text.includes(word));
+          shown += item.hidden ? 0 : 1;
+        });
+        group.hidden = shown === 0;
+      }
+    });
+  }
   for (const group of groups) {
     const groupBox = group.querySelector("[data-group-all]");
     groupBox.addEventListener("change", () => {

@@ -198,7 +198,7 @@ async fn introspection_is_for_confidential_clients_and_their_own_tokens() {
             name: "Public".into(),
             login: "public-app".into(),
             grant_type: "authorization_code".into(),
-            scope: "openid".into(),
+            scope: "openid offline_access".into(),
             redirect_uris: vec![REDIRECT.into()],
             pkce: true,
             ..CreateClient::default()
@@ -318,7 +318,7 @@ async fn http_redirect_uris_are_for_loopback_hosts_unless_the_server_allows_them
         name: "Web app".into(),
         login: "web-app".into(),
         grant_type: "authorization_code".into(),
-        scope: "openid".into(),
+        scope: "openid offline_access".into(),
         redirect_uris: vec![uri.into()],
         ..CreateClient::default()
     };

@@ -988,7 +988,7 @@ async fn cookies_are_secure_behind_https_and_plain_pkce_works_where_allowed() {
             name: "Expense App".into(),
             login: "legacy-app".into(),
             grant_type: "authorization_code".into(),
-            scope: "openid".into(),
+            scope: "openid offline_access".into(),
             redirect_uris: vec![REDIRECT.into()],
             allow_plain_pkce: true,
             ..CreateClient::default()

@@ -1107,7 +1107,7 @@ async fn scope_pages_for_browsers_and_the_catalogue_for_programs() {
     let scope = html_get(&server, &mut admin, "/oauth2/scopes/core.invoice.read").await;
     assert!(
         scope.contains(
-            "<td><span class=\"method\">GET</span></td><td><code>/api/invoices</code></td>"
+            "<td data-label=\"Method\"><span class=\"method\">GET</span></td><td data-label=\"Path\"><code>/api/invoices</code></td>"
         ),
         "{scope}"
     );
@@ -1762,6 +1762,152 @@ async fn users_api_keys_and_scope_holders_are_searched_and_paged() {
 }
 
 #[tokio::test]
+async fn authorization_code_clients_are_created_as_coupa_describes() {
+    let server = server().await;
+    let mut admin = admin_browser(&server).await;
+    let form = admin
+        .get("/oauth2/clients/new?grant_type=authorization_code")
+        .await;
+    // Each scope says what it is for and opens its API permissions in place.
+    assert!(form.body.contains("<span class=\"scope-description\">"));
+    assert!(
+        form.body
+            .contains("<details class=\"permissions\"><summary>API permissions (")
+    );
+    assert!(
+        form.body
+            .contains("<input type=\"search\" id=\"scope-filter\"")
+    );
+
+    let refused = submit(
+        &mut admin,
+        "/oauth2/clients/new",
+        "/oauth2/clients",
+        &[
+            ("grant_type", "authorization_code"),
+            ("name", "Expense App"),
+            ("login", "expense-app"),
+            ("scope", "openid"),
+            ("scope", "core.expense.read"),
+            (
+                "redirect_uris",
+                "ftp://bad.example/cb\nftp://bad.example/cb\nhttp://app.example.com/cb",
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .body
+            .contains("Scopes must include offline_access for the Authorization code grant type"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        refused
+            .body
+            .matches("“ftp://bad.example/cb” is not an absolute")
+            .count(),
+        2,
+        "once by the field, once in the summary"
+    );
+    assert!(
+        refused
+            .body
+            .contains("“http://app.example.com/cb” uses http://")
+    );
+
+    let answer = submit(
+        &mut admin,
+        "/oauth2/clients/new",
+        "/oauth2/clients",
+        &[
+            ("grant_type", "authorization_code"),
+            ("name", "Expense App"),
+            ("login", "expense-app"),
+            ("scope", "openid"),
+            ("scope", "offline_access"),
+            ("scope", "core.expense.read"),
+            (
+                "redirect_uris",
+                "https://app.example.com/cb\ncom.example.app:/cb",
+            ),
+            ("pkce", "1"),
+        ],
+    )
+    .await;
+    let saved = follow(&mut admin, &answer).await;
+    let client_id = text_of(&saved.body, "client-id");
+    let issuer = &server.url;
+    assert_eq!(
+        text_of(&saved.body, "authorize-url"),
+        format!("{issuer}/oauth2/authorize")
+    );
+    assert_eq!(
+        text_of(&saved.body, "token-url"),
+        format!("{issuer}/oauth2/token")
+    );
+    assert_eq!(
+        text_of(&saved.body, "discovery-url"),
+        format!("{issuer}/.well-known/openid-configuration")
+    );
+    let request = saved
+        .body
+        .split("id=\"authorization-request\"><code>")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap()
+        .replace("&#38;", "&");
+    assert!(
+        request.starts_with(&format!(
+            "{issuer}/oauth2/authorize?response_type=code&client_id={client_id}&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcb&scope=openid+offline_access+core.expense.read&state=STATE&code_challenge=CODE_CHALLENGE&code_challenge_method=S256"
+        )),
+        "{request}"
+    );
+    assert!(
+        !saved.body.to_lowercase().contains("secret"),
+        "a public client's page does not talk about a secret: {}",
+        saved.body
+    );
+
+    // "Select all scopes" on a client credentials client takes the API scopes only.
+    let answer = submit(
+        &mut admin,
+        "/oauth2/clients/new",
+        "/oauth2/clients",
+        &[
+            ("grant_type", "client_credentials"),
+            ("name", "Everything"),
+            ("login", "everything"),
+            ("all_scopes", "1"),
+        ],
+    )
+    .await;
+    let everything = follow(&mut admin, &answer).await;
+    let scopes = text_of(&everything.body, "oidc-scopes");
+    assert!(scopes.contains("core.invoice.read"));
+    assert!(
+        !scopes
+            .split(' ')
+            .any(|scope| scope == "openid" || scope == "offline_access"),
+        "{scopes}"
+    );
+    // A deactivated client's page offers no token call that would fail.
+    let id = text_of(&everything.body, "client-id");
+    assert!(everything.body.contains("Get a token"));
+    let confirm = admin.get(&format!("/oauth2/clients/{id}/deactivate")).await;
+    admin
+        .post(
+            &format!("/oauth2/clients/{id}/deactivate"),
+            &[("csrf_token".into(), csrf(&confirm))],
+        )
+        .await;
+    let deactivated = admin.get(&format!("/oauth2/clients/{id}")).await;
+    assert!(!deactivated.body.contains("Get a token"));
+}
+
+#[tokio::test]
 async fn signing_out_from_setup_ends_the_session() {
     let server = server().await;
     let mut admin = admin_browser(&server).await;
@@ -1810,7 +1956,7 @@ async fn the_setup_pages_in_a_real_browser() {
             name: "Expense App".into(),
             login: "expense-app".into(),
             grant_type: "authorization_code".into(),
-            scope: "openid core.invoice.read".into(),
+            scope: "openid offline_access core.invoice.read".into(),
             redirect_uris: vec![LOOPBACK_REDIRECT.into()],
             ..CreateClient::default()
         })

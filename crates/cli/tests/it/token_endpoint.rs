@@ -323,7 +323,7 @@ async fn parameters_in_the_query_string_of_the_post_are_accepted_but_not_twice()
 #[tokio::test]
 async fn an_authorization_code_client_cannot_use_client_credentials() {
     let server = spawn_server().await;
-    let mut input = crate::support::client_input("web-app", "core.invoice.read");
+    let mut input = crate::support::client_input("web-app", "offline_access core.invoice.read");
     input.grant_type = "authorization_code".into();
     input.redirect_uris = vec!["https://app.example.com/callback".into()];
     let view = server.admin.create_client(&input).await.unwrap();

@@ -128,6 +128,18 @@ try {
   await field("Login").fill("invoice-sync");
   await page.getByLabel("Contact info").fill("Finance integrations team");
   await page.getByLabel("Contact email").fill("integrations@example.com");
+  // The filter box narrows the checklist; "Select all scopes" on a client credentials client
+  // takes the API scopes and leaves the OpenID Connect ones.
+  await page.getByLabel("Filter scopes").fill("supplier read");
+  const visibleScopes = await page.locator("li[data-scope]").filter({ visible: true }).count();
+  assert.ok(visibleScopes >= 1 && visibleScopes <= 5, `${visibleScopes} scopes left by the filter`);
+  assert.equal(await page.locator('li[data-scope^="core.supplier.read "]').isVisible(), true);
+  await page.getByLabel("Filter scopes").fill("");
+  await page.getByLabel("Select all scopes").check();
+  assert.ok(await page.locator('input[name="scope"][value="core.supplier.read"]').isChecked());
+  assert.ok(!(await page.locator('input[name="scope"][value="openid"]').isChecked()), "no OpenID Connect scope");
+  await page.getByLabel("Select all scopes").uncheck();
+  assert.ok(!(await page.locator('input[name="scope"][value="core.supplier.read"]').isChecked()));
   await page.getByLabel("Select all core.invoice scopes").focus();
   await page.keyboard.press("Space");
   assert.ok(await page.locator('input[name="scope"][value="core.invoice.read"]').isChecked());

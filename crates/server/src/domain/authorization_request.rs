@@ -273,7 +273,7 @@ mod tests {
                 name: "App".into(),
                 login: "app".into(),
                 grant_type: "authorization_code".into(),
-                scope: "openid profile core.invoice.read".into(),
+                scope: "openid profile offline_access core.invoice.read".into(),
                 redirect_uris: vec!["https://app.example/cb".into()],
                 pkce,
                 ..CreateClient::default()
@@ -360,7 +360,10 @@ mod tests {
             ok.redirect_uri, "https://app.example/cb",
             "the only registered URI"
         );
-        assert_eq!(ok.scopes.to_string(), "openid profile core.invoice.read");
+        assert_eq!(
+            ok.scopes.to_string(),
+            "openid profile offline_access core.invoice.read"
+        );
         let again = FormParams::parse(
             form_urlencoded::Serializer::new(String::new())
                 .extend_pairs(ok.params())

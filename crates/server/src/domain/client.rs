@@ -124,6 +124,19 @@ pub struct ClientRules {
     pub allow_http_redirect_uris: bool,
 }
 
+/// Coupa requires `offline_access` of every authorization code client: its applications
+/// keep access with refresh tokens.
+fn require_offline_access(errors: &mut CoupaErrors, scopes: &ScopeSet) {
+    if !errors.errors.contains_key("scope") && !scopes.iter().any(|scope| scope == "offline_access")
+    {
+        errors.add(
+            "scope",
+            "must include offline_access for the Authorization code grant type (it lets the \
+             application refresh its tokens)",
+        );
+    }
+}
+
 impl ClientRecord {
     /// Validates a create request. Returns the record and, for confidential clients, the
     /// secret in clear text: the only time it exists outside the caller.
@@ -146,6 +159,9 @@ impl ClientRecord {
             );
         }
         let scopes = validate_scopes(&mut errors, &input.scope);
+        if kind == Some(ClientKind::AuthorizationCode) {
+            require_offline_access(&mut errors, &scopes);
+        }
         validate_contact(&mut errors, &input.contact_info, &input.contact_email);
         let redirect_uris = validate_redirect_uris(&mut errors, &input.redirect_uris, rules);
         if kind == Some(ClientKind::AuthorizationCode) && input.redirect_uris.is_empty() {
@@ -236,6 +252,9 @@ impl ClientRecord {
         self.contact_email = contact_email.trim().to_string();
         if let Some(scope) = &changes.scope {
             self.scopes = validate_scopes(&mut errors, scope);
+            if self.kind == ClientKind::AuthorizationCode {
+                require_offline_access(&mut errors, &self.scopes);
+            }
         }
         if let Some(uris) = &changes.redirect_uris {
             self.redirect_uris = validate_redirect_uris(&mut errors, uris, rules);
@@ -470,8 +489,12 @@ fn validate_redirect_uris(
         );
     }
     let mut kept: Vec<String> = Vec::new();
+    let mut reported: Vec<&str> = Vec::new();
     for uri in uris {
         let uri = uri.trim();
+        if kept.iter().any(|existing| existing == uri) || reported.contains(&uri) {
+            continue;
+        }
         let scheme_ok = uri.starts_with("https://") || uri.starts_with("http://");
         let has_host = uri
             .split("://")
@@ -484,17 +507,19 @@ fn validate_redirect_uris(
         {
             errors.add(
                 "redirect_uris",
-                format!("{uri} is not an absolute http(s) URI (or a reverse-domain app scheme such as com.example.app:/cb) without a fragment"),
+                format!("“{uri}” is not an absolute http(s) URI (or a reverse-domain app scheme such as com.example.app:/cb) without a fragment"),
             );
+            reported.push(uri);
         } else if uri.starts_with("http://")
             && !rules.allow_http_redirect_uris
             && !is_loopback_http_uri(uri)
         {
             errors.add(
                 "redirect_uris",
-                format!("{uri} uses http:// on a host that is not loopback: use https://, a loopback address (http://127.0.0.1:PORT/...) or start the server with --allow-http-redirect-uris"),
+                format!("“{uri}” uses http:// on a host that is not loopback: use https://, a loopback address (http://127.0.0.1:PORT/...) or start the server with --allow-http-redirect-uris"),
             );
-        } else if !kept.iter().any(|existing| existing == uri) {
+            reported.push(uri);
+        } else {
             kept.push(uri.to_string());
         }
     }
@@ -572,10 +597,53 @@ mod tests {
     }
 
     #[test]
+    fn authorization_code_clients_need_offline_access_as_coupa_does() {
+        let code_client = |scope: &str| CreateClient {
+            grant_type: "authorization_code".into(),
+            scope: scope.into(),
+            redirect_uris: vec!["https://app.example.com/cb".into()],
+            ..input()
+        };
+        let errors = invalid(ClientRecord::create(
+            code_client("openid core.invoice.read"),
+            0,
+            ClientRules::default(),
+        ));
+        assert_eq!(errors.errors.len(), 1, "{errors:?}");
+        assert!(errors.errors["scope"][0].starts_with("must include offline_access"));
+        let (mut record, _) = ClientRecord::create(
+            code_client("openid offline_access core.invoice.read"),
+            0,
+            ClientRules::default(),
+        )
+        .unwrap();
+        let removed = record.update(
+            UpdateClient {
+                scope: Some("openid core.invoice.read".into()),
+                ..UpdateClient::default()
+            },
+            1,
+            ClientRules::default(),
+        );
+        assert!(removed.is_err(), "an update cannot drop it either");
+        let empty = invalid(ClientRecord::create(
+            code_client(""),
+            0,
+            ClientRules::default(),
+        ));
+        assert_eq!(
+            empty.errors["scope"].len(),
+            1,
+            "one message, not two: {empty:?}"
+        );
+    }
+
+    #[test]
     fn authorization_code_clients_need_redirect_uris() {
         let errors = invalid(ClientRecord::create(
             CreateClient {
                 grant_type: "authorization_code".into(),
+                scope: "offline_access core.invoice.read".into(),
                 ..input()
             },
             0,
@@ -585,6 +653,7 @@ mod tests {
         let errors = invalid(ClientRecord::create(
             CreateClient {
                 grant_type: "authorization_code".into(),
+                scope: "offline_access core.invoice.read".into(),
                 redirect_uris: vec!["ftp://x".into(), "https://app.example.com/cb#frag".into()],
                 ..input()
             },
@@ -595,6 +664,7 @@ mod tests {
         let (record, secret) = ClientRecord::create(
             CreateClient {
                 grant_type: "authorization_code".into(),
+                scope: "offline_access core.invoice.read".into(),
                 redirect_uris: vec!["https://app.example.com/cb".into()],
                 pkce: true,
                 ..input()
@@ -701,6 +771,7 @@ mod tests {
     fn http_redirect_uris_only_for_loopback_unless_allowed() {
         let with_uris = |uris: &[&str]| CreateClient {
             grant_type: "authorization_code".into(),
+            scope: "offline_access core.invoice.read".into(),
             redirect_uris: uris.iter().map(|uri| uri.to_string()).collect(),
             ..input()
         };

@@ -45,16 +45,21 @@ pub fn scope_groups() -> Vec<ScopeGroup> {
 }
 
 /// The scopes a scope checklist selects: the ticked `scope` boxes, every scope of each ticked
-/// `scope_group`, or every scope with `all_scopes`. Catalogue order; names not in the
-/// catalogue are kept, so validation can name them.
-pub fn selected_scopes(fields: &FormFields) -> String {
+/// `scope_group`, or with `all_scopes` every scope (every API scope for a client of `kind`
+/// client credentials, which has no user for the OpenID Connect scopes to be about).
+/// Catalogue order; names not in the catalogue are kept, so validation can name them.
+pub fn selected_scopes(fields: &FormFields, kind: Option<ClientKind>) -> String {
+    let api_only = kind == Some(ClientKind::ClientCredentials);
     let all = fields.is_checked("all_scopes");
     let groups: Vec<&str> = fields.all("scope_group").collect();
     let ticked: Vec<&str> = fields.all("scope").collect();
+    let everything = |name: &str| all && !(api_only && scope_group_key(name) == OPENID_GROUP);
     let mut names: Vec<&str> = CATALOGUE
         .iter()
         .map(|scope| scope.name)
-        .filter(|name| all || ticked.contains(name) || groups.contains(&scope_group_key(name)))
+        .filter(|name| {
+            everything(name) || ticked.contains(name) || groups.contains(&scope_group_key(name))
+        })
         .collect();
     for name in ticked {
         if !names.contains(&name) {
@@ -80,7 +85,7 @@ pub fn client_from_form(fields: &FormFields) -> CreateClient {
         name: fields.text("name"),
         login: fields.text("login"),
         grant_type: fields.text("grant_type"),
-        scope: selected_scopes(fields),
+        scope: selected_scopes(fields, ClientKind::parse(&fields.text("grant_type"))),
         contact_info: fields.text("contact_info"),
         contact_email: fields.text("contact_email"),
         redirect_uris: redirect_uris(fields),
@@ -98,7 +103,7 @@ pub fn client_changes_from_form(fields: &FormFields, grant_type: ClientKind) -> 
         name: Some(fields.text("name")),
         contact_info: Some(fields.text("contact_info")),
         contact_email: Some(fields.text("contact_email")),
-        scope: Some(selected_scopes(fields)),
+        scope: Some(selected_scopes(fields, Some(grant_type))),
         redirect_uris: authorization_code.then(|| redirect_uris(fields)),
         active: None,
         allow_plain_pkce: authorization_code.then(|| fields.is_checked("allow_plain_pkce")),
@@ -338,18 +343,29 @@ mod tests {
     fn select_all_boxes_expand_without_a_script() {
         let fields =
             FormFields::parse(b"scope=core.expense.read&scope_group=core.invoice").unwrap();
-        let selected = selected_scopes(&fields);
+        let selected = selected_scopes(&fields, None);
         let names: Vec<&str> = selected.split(' ').collect();
         assert!(names.contains(&"core.expense.read"));
         assert!(names.contains(&"core.invoice.read") && names.contains(&"core.invoice.write"));
         assert!(!names.contains(&"core.user.read"));
 
-        let all = selected_scopes(&FormFields::parse(b"all_scopes=1").unwrap());
+        let all = selected_scopes(&FormFields::parse(b"all_scopes=1").unwrap(), None);
         assert_eq!(all.split(' ').count(), CATALOGUE.len());
 
-        let unknown = selected_scopes(&FormFields::parse(b"scope=core.bogus.read").unwrap());
+        let unknown = selected_scopes(&FormFields::parse(b"scope=core.bogus.read").unwrap(), None);
         assert_eq!(unknown, "core.bogus.read", "kept, so validation names it");
-        assert_eq!(selected_scopes(&FormFields::default()), "");
+        assert_eq!(selected_scopes(&FormFields::default(), None), "");
+        let api_only = selected_scopes(
+            &FormFields::parse(b"all_scopes=1").unwrap(),
+            Some(ClientKind::ClientCredentials),
+        );
+        assert!(api_only.contains("core.invoice.read"));
+        assert!(
+            !api_only
+                .split(' ')
+                .any(|name| name == "openid" || name == "offline_access"),
+            "select all on a client credentials client takes API scopes only: {api_only}"
+        );
     }
 
     #[test]

@@ -111,6 +111,7 @@ pub async fn index(
 pub struct ScopeOption {
     pub name: &'static str,
     pub description: &'static str,
+    pub permissions: &'static [coupa_proto::scopes::Permission],
     pub checked: bool,
 }
 
@@ -132,6 +133,7 @@ fn checklist(selected: &str) -> Vec<ScopeGroupView> {
                 .map(|scope| ScopeOption {
                     name: scope.name,
                     description: scope.description,
+                    permissions: scope.permissions,
                     checked: selected.contains(&scope.name),
                 })
                 .collect(),
@@ -183,6 +185,7 @@ struct Editing {
 #[template(path = "setup/client_form.html")]
 struct ClientFormPage {
     chrome: Chrome,
+    openid_group: &'static str,
     editing: Option<Editing>,
     form: FormValues,
     grant_choices: Vec<GrantChoice>,
@@ -211,6 +214,7 @@ impl ClientFormPage {
             .collect();
         Self {
             chrome: admin.chrome(title, SECTION),
+            openid_group: crate::domain::setup::OPENID_GROUP,
             editing,
             form: FormValues::from(input),
             grant_choices,
@@ -286,11 +290,59 @@ struct Curl {
 
 const SECRET_PLACEHOLDER: &str = "<CLIENT_SECRET>";
 
+/// Where an interactive client's application talks to this server.
+struct Endpoints {
+    authorize: String,
+    token: String,
+    discovery: String,
+    /// Device code clients start at the device authorization endpoint instead.
+    device_authorization: Option<String>,
+    /// A ready-made authorization request, with placeholders for what changes per request.
+    authorization_request: Option<String>,
+}
+
+impl Endpoints {
+    fn of(issuer: &str, client: &ClientView) -> Option<Self> {
+        let kind = ClientKind::parse(&client.grant_type)?;
+        if kind == ClientKind::ClientCredentials {
+            return None;
+        }
+        let authorize = format!("{issuer}{}", crate::http::pages::authorize::AUTHORIZE_PATH);
+        let authorization_request = (kind == ClientKind::AuthorizationCode).then(|| {
+            let mut query = form_urlencoded::Serializer::new(String::new());
+            query
+                .append_pair("response_type", "code")
+                .append_pair("client_id", &client.client_id)
+                .append_pair(
+                    "redirect_uri",
+                    client.redirect_uris.first().map_or("", String::as_str),
+                )
+                .append_pair("scope", &client.scope)
+                .append_pair("state", "STATE");
+            if client.pkce {
+                query
+                    .append_pair("code_challenge", "CODE_CHALLENGE")
+                    .append_pair("code_challenge_method", "S256");
+            }
+            format!("{authorize}?{}", query.finish())
+        });
+        Some(Self {
+            token: format!("{issuer}/oauth2/token"),
+            discovery: format!("{issuer}/.well-known/openid-configuration"),
+            device_authorization: (kind == ClientKind::DeviceCode)
+                .then(|| format!("{issuer}/oauth2/device_authorizations")),
+            authorize,
+            authorization_request,
+        })
+    }
+}
+
 #[derive(Template)]
 #[template(path = "setup/client.html")]
 struct ClientPage {
     chrome: Chrome,
     client: ClientView,
+    endpoints: Option<Endpoints>,
     grant_label: &'static str,
     /// Only right after creation or a rotation.
     secret: Option<String>,
@@ -308,25 +360,27 @@ struct ClientPage {
 impl ClientPage {
     fn new(state: &AppState, admin: &Admin, mut client: ClientView, shown: Shown) -> Self {
         let secret = client.client_secret.take();
-        let curl = (client.grant_type == ClientKind::ClientCredentials.as_str()).then(|| {
-            let template = token_curl(
-                &state.config.issuer,
-                &client.client_id,
-                &client.scope,
-                SECRET_PLACEHOLDER,
-            );
-            let (before, after) = template
-                .split_once(SECRET_PLACEHOLDER)
-                .unwrap_or((template.as_str(), ""));
-            Curl {
-                before_secret: before.to_string(),
-                after_secret: after.to_string(),
-                full: match &secret {
-                    Some(secret) => format!("{before}{secret}{after}"),
-                    None => template.clone(),
-                },
-            }
-        });
+        // A deactivated client gets no token: its page offers no call that would fail.
+        let curl = (client.grant_type == ClientKind::ClientCredentials.as_str() && client.active)
+            .then(|| {
+                let template = token_curl(
+                    &state.config.issuer,
+                    &client.client_id,
+                    &client.scope,
+                    SECRET_PLACEHOLDER,
+                );
+                let (before, after) = template
+                    .split_once(SECRET_PLACEHOLDER)
+                    .unwrap_or((template.as_str(), ""));
+                Curl {
+                    before_secret: before.to_string(),
+                    after_secret: after.to_string(),
+                    full: match &secret {
+                        Some(secret) => format!("{before}{secret}{after}"),
+                        None => template.clone(),
+                    },
+                }
+            });
         let mut chrome = admin.chrome(client.name.clone(), SECTION);
         chrome.notice = match (shown, secret.is_some()) {
             (Shown::Created, true) => {
@@ -341,6 +395,7 @@ impl ClientPage {
         };
         Self {
             chrome,
+            endpoints: Endpoints::of(&state.config.issuer, &client),
             grant_label: grant_label(&client.grant_type),
             last_token: moment(client.last_token_at.as_deref(), "Never"),
             created: moment(Some(&client.created_at), ""),
