@@ -1908,6 +1908,183 @@ async fn authorization_code_clients_are_created_as_coupa_describes() {
 }
 
 #[tokio::test]
+async fn a_clients_page_lists_the_authorizations_in_force_and_revokes_them() {
+    let server = crate::support::spawn_server().await;
+    let (client_id, secret, _ada, tokens) = crate::interactive::ada_signed_in(&server).await;
+    server
+        .admin
+        .create_user(&CreateUser {
+            login: "root".into(),
+            email: "root@example.com".into(),
+            name: "User root".into(),
+            password: ADMIN_PASSWORD.into(),
+            admin: true,
+        })
+        .await
+        .unwrap();
+    let mut admin = admin_browser(&server).await;
+    let path = format!("/oauth2/clients/{client_id}");
+    let page = admin.get(&path).await;
+    assert!(page.body.contains("Sessions and authorizations"));
+    let rows = table_rows(&page.body);
+    assert_eq!(rows.len(), 1, "{}", page.body);
+    assert!(rows[0].contains("Ada Lovelace (ada)"));
+    assert!(rows[0].contains("offline_access"));
+    let revoke = rows[0]
+        .split("href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    assert!(revoke.starts_with(&format!("{path}/grants/")), "{revoke}");
+    let confirm = admin.get(&revoke).await;
+    assert!(
+        confirm.body.contains("<h1>Revoke ada")
+            && confirm.body.contains("authorization of Expense App?</h1>"),
+        "{}",
+        confirm.body
+    );
+    let done = admin
+        .post(&revoke, &[("csrf_token".into(), csrf(&confirm))])
+        .await;
+    assert_eq!(
+        done.location.as_deref(),
+        Some(format!("{path}?notice=grant_revoked").as_str())
+    );
+    let after = follow(&mut admin, &done).await;
+    assert!(
+        after
+            .body
+            .contains("No user has an authorization of this client in force.")
+    );
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let (status, body) =
+        crate::interactive::refresh_tokens(&server, refresh, &client_id, &secret, None).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
+    assert_eq!(
+        admin.get(&revoke).await.status,
+        StatusCode::NOT_FOUND,
+        "nothing left to revoke"
+    );
+    // A client credentials client has no such section.
+    let (machine, _) = server.create_client("machine", "core.invoice.read").await;
+    let machine_page = admin
+        .get(&format!("/oauth2/clients/{}", machine.client_id))
+        .await;
+    assert!(!machine_page.body.contains("Sessions and authorizations"));
+}
+
+#[tokio::test]
+async fn users_are_edited_and_forms_say_what_they_limit() {
+    let server = server().await;
+    let mut admin = admin_browser(&server).await;
+    let ada = server.admin.user("ada").await.unwrap();
+    let path = format!("/users/{}", ada.user_id);
+    let page = admin.get(&path).await;
+    // One date format across pages.
+    assert!(page.body.contains("<dt>Created</dt><dd>20") && page.body.contains(" UTC</dd>"));
+    let refused = submit(
+        &mut admin,
+        &path,
+        &path,
+        &[("name", ""), ("email", "not an email")],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let summary = refused
+        .body
+        .split("This could not be saved")
+        .nth(1)
+        .unwrap()
+        .split("</ul>")
+        .next()
+        .unwrap()
+        .to_string();
+    let name_at = summary
+        .find("Name can")
+        .unwrap_or_else(|| panic!("{summary}"));
+    let email_at = summary.find("Email is").unwrap();
+    assert!(
+        name_at < email_at,
+        "the summary follows the form: {summary}"
+    );
+    assert_eq!(
+        input_value(&refused.body, "email"),
+        "not an email",
+        "what was typed stays"
+    );
+
+    let saved = submit(
+        &mut admin,
+        &path,
+        &path,
+        &[
+            ("name", "Ada King"),
+            ("email", "ada.king@example.com"),
+            ("admin", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        saved.location.as_deref(),
+        Some(format!("{path}?notice=updated").as_str())
+    );
+    let ada = server.admin.user("ada").await.unwrap();
+    assert_eq!(
+        (ada.name.as_str(), ada.email.as_str(), ada.admin),
+        ("Ada King", "ada.king@example.com", true)
+    );
+
+    // Nobody removes their own administrator flag.
+    let root = server.admin.user("root").await.unwrap();
+    let own = format!("/users/{}", root.user_id);
+    let myself = submit(
+        &mut admin,
+        &own,
+        &own,
+        &[("name", "Root"), ("email", "root@example.com")],
+    )
+    .await;
+    assert_eq!(myself.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        myself
+            .body
+            .contains("cannot remove your own administrator flag")
+    );
+    assert!(server.admin.user("root").await.unwrap().admin);
+
+    // Fields the server limits say so.
+    let form = admin.get("/oauth2/clients/new").await;
+    assert!(
+        form.body.contains(
+            "id=\"name\" name=\"name\" value=\"\" autocomplete=\"off\" maxlength=\"255\""
+        ),
+        "{}",
+        form.body
+    );
+    assert!(form.body.contains("maxlength=\"2000\""), "contact info");
+    let new_user = admin.get("/users/new").await;
+    assert!(new_user.body.contains("maxlength=\"1024\""), "password");
+
+    // "Client deleted" names the client.
+    let (_, client_id, _) = create_client_by_form(&mut admin, INVOICE_SYNC).await;
+    let delete = format!("/oauth2/clients/{client_id}/delete");
+    let deleted = submit(&mut admin, &delete, &delete, &[]).await;
+    let list = follow(&mut admin, &deleted).await;
+    assert!(
+        list.body
+            .contains("Client “Invoices sync” (invoice-sync) deleted."),
+        "{}",
+        list.body
+    );
+    let reloaded = admin.get("/oauth2/clients?notice=deleted").await;
+    assert!(reloaded.body.contains("Client deleted."));
+}
+
+#[tokio::test]
 async fn signing_out_from_setup_ends_the_session() {
     let server = server().await;
     let mut admin = admin_browser(&server).await;
@@ -2011,6 +2188,10 @@ async fn the_setup_pages_in_a_real_browser() {
     assert_eq!(
         seen["keyboard_client"], "core.supplier.read",
         "a client created with the keyboard alone"
+    );
+    assert_eq!(
+        seen["buttons_without_scripts"], 0,
+        "no Show or Copy button without scripts"
     );
     assert_eq!(seen["consent_denied"], "access_denied");
     assert_eq!(seen["device_connected"], true);

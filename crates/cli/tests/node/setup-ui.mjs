@@ -314,7 +314,7 @@ try {
   await page.getByRole("link", { name: "Delete" }).click();
   await page.getByRole("heading", { name: "Delete Invoices sync?" }).waitFor();
   await page.getByRole("button", { name: "Delete client" }).click();
-  await page.getByText("Client deleted.").waitFor();
+  await page.getByText("Client “Invoices sync” (invoice-sync) deleted.").waitFor();
 
   // The pages a user meets outside Setup share its layout and are checked the same way.
   // Consent: Deny sends the browser back to the application with access_denied.
@@ -398,6 +398,16 @@ try {
   await page.getByRole("heading", { name: "Keyboard sync" }).waitFor();
   await page.getByText("Client saved. Copy the secret now").waitFor();
   seen.keyboard_client = (await page.locator("#oidc-scopes").innerText()).trim();
+  const keyboardId = (await page.locator("#client-id").innerText()).trim();
+
+  // Without scripts, the buttons that need one (Show, Copy) are not offered.
+  const noScript = await browser.newContext({ javaScriptEnabled: false, storageState: await context.storageState() });
+  const plain = await noScript.newPage();
+  await plain.goto(`${url}/oauth2/clients/${keyboardId}`);
+  await plain.getByRole("heading", { name: "Keyboard sync" }).waitFor();
+  seen.buttons_without_scripts = await plain.getByRole("button", { name: /^(Copy|Show)$/ }).count();
+  assert.equal(await plain.getByRole("button", { name: "Copy" }).filter({ visible: true }).count(), 0);
+  await noScript.close();
   await page.goto(`${url}/setup`);
 
   // Signing out ends the session: Setup asks to sign in again.

@@ -153,6 +153,83 @@ pub async fn page(
     Ok(listed.map(|entry| with_last_token(entry.client.view(None, now), &last_tokens)))
 }
 
+/// How many of a client's live grants its page lists (the newest).
+pub const GRANTS_SHOWN: u32 = 200;
+
+/// A user's authorization of a client, as its page lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientGrant {
+    pub grant_id: String,
+    pub user_login: String,
+    pub user_name: String,
+    pub scopes: String,
+    pub created_at: i64,
+    /// When its refresh token was last used; None if never.
+    pub last_used_at: Option<i64>,
+}
+
+/// The client's grants not yet revoked, the newest first (at most `GRANTS_SHOWN`).
+pub async fn grants(
+    context: &AdminContext<'_>,
+    client_id: &str,
+) -> Result<Vec<ClientGrant>, AdminError> {
+    let live = context
+        .store
+        .live_grants_of_client(client_id, GRANTS_SHOWN)
+        .await?;
+    if live.is_empty() {
+        return Ok(Vec::new());
+    }
+    let users: HashMap<String, (String, String)> = context
+        .store
+        .users()
+        .await?
+        .into_iter()
+        .map(|user| (user.user_id, (user.login, user.name)))
+        .collect();
+    Ok(live
+        .into_iter()
+        .map(|(grant, last_used_at)| {
+            let (user_login, user_name) = users
+                .get(&grant.user_id)
+                .cloned()
+                .unwrap_or_else(|| (grant.user_id.clone(), String::new()));
+            ClientGrant {
+                scopes: grant.scopes.to_string(),
+                grant_id: grant.grant_id,
+                user_login,
+                user_name,
+                created_at: grant.created_at,
+                last_used_at,
+            }
+        })
+        .collect())
+}
+
+/// Revokes one of the client's grants: its refresh tokens stop at once, its access tokens
+/// within seconds on every replica. NotFound unless it is the client's and still live.
+pub async fn revoke_grant(
+    context: &AdminContext<'_>,
+    client_id: &str,
+    grant_id: &str,
+) -> Result<(), AdminError> {
+    let grant = context
+        .store
+        .grant(grant_id)
+        .await?
+        .filter(|grant| grant.client_id == client_id && grant.revoked_at.is_none())
+        .ok_or(AdminError::NotFound)?;
+    crate::grants::revoke_grant(&context.grants, grant_id).await?;
+    context
+        .record(
+            "grant.revoked",
+            format!("client:{client_id}"),
+            serde_json::json!({"grant": grant_id, "user": grant.user_id}),
+        )
+        .await;
+    Ok(())
+}
+
 /// How many clients hold each scope.
 pub fn holders_per_scope(context: &AdminContext<'_>) -> HashMap<String, usize> {
     let mut counts: HashMap<String, usize> = HashMap::new();

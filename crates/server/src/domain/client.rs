@@ -7,8 +7,9 @@ use super::scope::ScopeSet;
 use super::secret::{self, RandomnessUnavailable};
 use super::time::format_rfc3339;
 
-const MAX_TEXT: usize = 255;
-const MAX_CONTACT_INFO: usize = 2000;
+/// The longest name, login or email a form may send (its fields say so with `maxlength`).
+pub const MAX_TEXT: usize = 255;
+pub const MAX_CONTACT_INFO: usize = 2000;
 const MAX_REDIRECT_URIS: usize = 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

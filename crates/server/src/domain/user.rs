@@ -10,7 +10,7 @@ use super::secret::{self, RandomnessUnavailable};
 use super::time::format_rfc3339;
 
 pub const MIN_PASSWORD: usize = 12;
-const MAX_PASSWORD: usize = 1024;
+pub const MAX_PASSWORD: usize = 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {

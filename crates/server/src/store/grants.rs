@@ -24,6 +24,14 @@ pub trait GrantStore: Send + Sync {
     /// The ids of a user's grants not yet revoked.
     async fn live_grants_of_user(&self, user_id: &str) -> Result<Vec<String>, StoreError>;
 
+    /// A client's grants not yet revoked, the newest first, at most `limit`, each with when
+    /// its refresh token was last used (its latest refresh token's issue time).
+    async fn live_grants_of_client(
+        &self,
+        client_id: &str,
+        limit: u32,
+    ) -> Result<Vec<(GrantRecord, Option<i64>)>, StoreError>;
+
     /// Spends a code atomically if it was issued to `client_id`: of concurrent callers
     /// exactly one gets `Redeemed`. Another client's attempt spends nothing (`OtherClient`).
     async fn redeem_code(
@@ -105,6 +113,13 @@ impl From<GrantRow> for GrantRecord {
             revoked_at: row.revoked_at,
         }
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct ClientGrantRow {
+    #[sqlx(flatten)]
+    grant: GrantRow,
+    last_used_at: Option<i64>,
 }
 
 pub(super) const GRANT_COLUMNS: &str =
@@ -240,6 +255,30 @@ impl GrantStore for SqlStore {
             .fetch_all(pool)
             .await?;
             Ok(rows.into_iter().map(|(grant_id,)| grant_id).collect())
+        })
+    }
+
+    async fn live_grants_of_client(
+        &self,
+        client_id: &str,
+        limit: u32,
+    ) -> Result<Vec<(GrantRecord, Option<i64>)>, StoreError> {
+        on_pool!(self, |pool| {
+            let sql = format!(
+                "SELECT {GRANT_COLUMNS}, (SELECT MAX(issued_at) FROM refresh_tokens \
+                 WHERE refresh_tokens.grant_id = grants.grant_id) AS last_used_at \
+                 FROM grants WHERE client_id = $1 AND revoked_at IS NULL \
+                 ORDER BY created_at DESC, grant_id LIMIT $2"
+            );
+            let rows: Vec<ClientGrantRow> = sqlx::query_as(&sql)
+                .bind(client_id)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?;
+            Ok(rows
+                .into_iter()
+                .map(|row| (row.grant.into(), row.last_used_at))
+                .collect())
         })
     }
 

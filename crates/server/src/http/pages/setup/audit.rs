@@ -10,6 +10,8 @@ use axum::response::Response;
 use coupa_proto::admin::{AuditEntryView, AuditFilters};
 
 use super::{Admin, Chrome};
+use crate::domain::setup::display_time;
+use crate::domain::time::parse_iso8601;
 use crate::http::pages::PageError;
 use crate::state::AppState;
 
@@ -28,6 +30,7 @@ struct AuditTrailPage {
 
 struct EntryRow {
     entry: AuditEntryView,
+    at: String,
     changes: String,
 }
 
@@ -89,6 +92,7 @@ pub async fn index(
             .entries
             .into_iter()
             .map(|entry| EntryRow {
+                at: parse_iso8601(&entry.at).map_or_else(|| entry.at.clone(), display_time),
                 changes: serde_json::to_string_pretty(&entry.details).unwrap_or_default(),
                 entry,
             })

@@ -12,7 +12,7 @@ use coupa_proto::scopes;
 use serde::Deserialize;
 
 use super::listing::{ListParams, ListView};
-use super::{Admin, Chrome, ConfirmPage, FieldErrors, NoticeQuery, Submitted};
+use super::{Admin, CLIENT_FORM_ORDER, Chrome, ConfirmPage, FieldErrors, NoticeQuery, Submitted};
 use crate::admin::clients::ClientFilter;
 use crate::admin::{AdminError, clients};
 use crate::domain::client::ClientKind;
@@ -90,7 +90,10 @@ pub async fn index(
     let list = ListView::new("/oauth2/clients", &params, &listed);
     let rows = listed.rows.iter().map(ClientRow::new).collect();
     let mut chrome = admin.chrome("OAuth2/OpenID Connect Clients", SECTION);
-    chrome.notice = (query.notice.as_deref() == Some("deleted")).then(|| "Client deleted.".into());
+    if query.notice.as_deref() == Some("deleted") {
+        let named = admin.take_revealed(&state, DELETED_NOTICE).await?;
+        chrome.notice = Some(named.unwrap_or_else(|| "Client deleted.".into()));
+    }
     let grant_choices = ClientKind::ALL
         .iter()
         .map(|grant| GrantChoice {
@@ -265,7 +268,12 @@ pub async fn create(
             see_other(&client_path(&client.client_id, "created"))
         }
         Err(AdminError::Invalid(errors)) => {
-            let page = ClientFormPage::new(&admin, None, &input, FieldErrors::new(errors));
+            let page = ClientFormPage::new(
+                &admin,
+                None,
+                &input,
+                FieldErrors::new(errors, CLIENT_FORM_ORDER),
+            );
             admin.render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
         Err(error) => Err(admin.failure("client")(error)),
@@ -337,11 +345,22 @@ impl Endpoints {
     }
 }
 
+/// A user's authorization of the client, as its page lists it.
+struct GrantRow {
+    grant_id: String,
+    user: String,
+    scopes: String,
+    created: String,
+    last_used: String,
+}
+
 #[derive(Template)]
 #[template(path = "setup/client.html")]
 struct ClientPage {
     chrome: Chrome,
     client: ClientView,
+    /// Interactive clients only: the users' authorizations not yet revoked.
+    grants: Option<Vec<GrantRow>>,
     endpoints: Option<Endpoints>,
     grant_label: &'static str,
     /// Only right after creation or a rotation.
@@ -395,6 +414,7 @@ impl ClientPage {
         };
         Self {
             chrome,
+            grants: None,
             endpoints: Endpoints::of(&state.config.issuer, &client),
             grant_label: grant_label(&client.grant_type),
             last_token: moment(client.last_token_at.as_deref(), "Never"),
@@ -447,7 +467,37 @@ pub async fn show(
         Some("rotated") => Shown::Rotated,
         _ => Shown::Plain,
     };
+    let interactive = client.grant_type != ClientKind::ClientCredentials.as_str();
     let mut page = ClientPage::new(&state, &admin, client, shown);
+    if interactive {
+        let now = now_unix();
+        let grants = clients::grants(&state.admin(), &client_id)
+            .await
+            .map_err(admin.failure("client"))?;
+        page.grants = Some(
+            grants
+                .into_iter()
+                .map(|grant| GrantRow {
+                    user: if grant.user_name.is_empty() {
+                        grant.user_login
+                    } else {
+                        format!("{} ({})", grant.user_name, grant.user_login)
+                    },
+                    scopes: grant.scopes,
+                    created: format!(
+                        "{} ({})",
+                        display_time(grant.created_at),
+                        display_age(grant.created_at, now)
+                    ),
+                    last_used: grant.last_used_at.map_or_else(
+                        || "Not refreshed yet".to_string(),
+                        |at| format!("{} ({})", display_time(at), display_age(at, now)),
+                    ),
+                    grant_id: grant.grant_id,
+                })
+                .collect(),
+        );
+    }
     let notice = match query.notice.as_deref() {
         Some("updated") => Some("Client saved."),
         Some("scopes_changed") => {
@@ -458,6 +508,9 @@ pub async fn show(
             Some("Client deactivated: it gets no new tokens, and the tokens it holds are refused.")
         }
         Some("activated") => Some("Client activated: it can get tokens again."),
+        Some("grant_revoked") => Some(
+            "Authorization revoked: its refresh token is refused now, its access tokens within seconds.",
+        ),
         _ => None,
     };
     if let Some(notice) = notice {
@@ -541,7 +594,7 @@ pub async fn update(
                 &admin,
                 Some(editing(&client)),
                 &input,
-                FieldErrors::new(errors),
+                FieldErrors::new(errors, CLIENT_FORM_ORDER),
             );
             admin.render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
@@ -799,6 +852,63 @@ pub async fn confirm_delete(
     admin.render(StatusCode::OK, &page)
 }
 
+/// `GET /oauth2/clients/{id}/grants/{grant_id}/revoke`: asks first.
+pub async fn confirm_revoke_grant(
+    State(state): State<Arc<AppState>>,
+    admin: Admin,
+    Path((client_id, grant_id)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let client = client_to_confirm(&state, &admin, &client_id).await?;
+    let grants = clients::grants(&state.admin(), &client_id)
+        .await
+        .map_err(admin.failure("client"))?;
+    let grant = grants
+        .iter()
+        .find(|grant| grant.grant_id == grant_id)
+        .ok_or_else(|| admin.failure("authorization")(AdminError::NotFound))?;
+    let page = ConfirmPage {
+        consequences: vec![
+            format!(
+                "{} can no longer act for {}: its refresh token is refused at once, and the \
+                 access tokens it holds within seconds, on every replica.",
+                client.name, grant.user_login
+            ),
+            format!(
+                "{} can authorize it again by signing in when the application asks.",
+                grant.user_login
+            ),
+        ],
+        button: "Revoke authorization",
+        ..confirm_page(
+            &admin,
+            &client,
+            format!(
+                "Revoke {}'s authorization of {}?",
+                grant.user_login, client.name
+            ),
+            &format!("grants/{grant_id}/revoke"),
+        )
+    };
+    admin.render(StatusCode::OK, &page)
+}
+
+/// `POST /oauth2/clients/{id}/grants/{grant_id}/revoke`
+pub async fn revoke_grant(
+    State(state): State<Arc<AppState>>,
+    admin: Admin,
+    Path((client_id, grant_id)): Path<(String, String)>,
+    _form: Submitted,
+) -> Result<Response, PageError> {
+    clients::revoke_grant(&state.admin_as(admin.actor()), &client_id, &grant_id)
+        .await
+        .map_err(admin.failure("authorization"))?;
+    see_other(&client_path(&client_id, "grant_revoked"))
+}
+
+/// What the list says after a delete, kept for the one view after the redirect (it names
+/// the client, which the address cannot carry).
+const DELETED_NOTICE: &str = "notice:client_deleted";
+
 /// `POST /oauth2/clients/{id}/delete`
 pub async fn delete(
     State(state): State<Arc<AppState>>,
@@ -806,8 +916,11 @@ pub async fn delete(
     Path(client_id): Path<String>,
     _form: Submitted,
 ) -> Result<Response, PageError> {
+    let client = client_to_confirm(&state, &admin, &client_id).await?;
     clients::delete(&state.admin_as(admin.actor()), &client_id)
         .await
         .map_err(admin.failure("client"))?;
+    let notice = format!("Client “{}” ({}) deleted.", client.name, client.login);
+    admin.reveal_once(&state, DELETED_NOTICE, &notice).await?;
     see_other("/oauth2/clients?notice=deleted")
 }

@@ -45,6 +45,10 @@ pub fn router() -> Router<Arc<AppState>> {
         )
         .route("/oauth2/clients/{client_id}/edit", get(clients::edit))
         .route(
+            "/oauth2/clients/{client_id}/grants/{grant_id}/revoke",
+            get(clients::confirm_revoke_grant).post(clients::revoke_grant),
+        )
+        .route(
             "/oauth2/clients/{client_id}/deactivate",
             get(clients::confirm_deactivate).post(clients::deactivate),
         )
@@ -78,7 +82,7 @@ pub fn router() -> Router<Arc<AppState>> {
         )
         .route("/users", get(users::index).post(users::create))
         .route("/users/new", get(users::new))
-        .route("/users/{user_id}", get(users::show))
+        .route("/users/{user_id}", get(users::show).post(users::update))
         .route(
             "/users/{user_id}/deactivate",
             get(users::confirm_deactivate).post(users::deactivate),
@@ -276,13 +280,33 @@ pub struct Chrome {
     pub notice: Option<String>,
 }
 
-/// Validation errors, shown next to their fields and summarised at the top.
+/// Validation errors, shown next to their fields and summarised at the top in the order
+/// the form shows its fields.
 #[derive(Default)]
-pub struct FieldErrors(CoupaErrors);
+pub struct FieldErrors {
+    errors: CoupaErrors,
+    order: &'static [&'static str],
+}
+
+/// The fields of the client form, in the order it shows them.
+pub const CLIENT_FORM_ORDER: &[&str] = &[
+    "grant_type",
+    "name",
+    "login",
+    "contact_info",
+    "contact_email",
+    "redirect_uris",
+    "pkce",
+    "allow_plain_pkce",
+    "scope",
+];
+/// The fields of the user forms, in the order they show them.
+pub const USER_FORM_ORDER: &[&str] = &["login", "name", "email", "admin", "password"];
 
 impl FieldErrors {
-    pub fn new(errors: CoupaErrors) -> Self {
-        Self(errors)
+    /// `errors` of the form whose fields come in `order`.
+    pub fn new(errors: CoupaErrors, order: &'static [&'static str]) -> Self {
+        Self { errors, order }
     }
 
     fn label(field: &str) -> &str {
@@ -305,7 +329,7 @@ impl FieldErrors {
     /// The messages of one field, each starting with the field's label ("Login has already
     /// been taken").
     pub fn of(&self, field: &str) -> Vec<String> {
-        self.0
+        self.errors
             .errors
             .get(field)
             .map(|messages| {
@@ -321,18 +345,25 @@ impl FieldErrors {
     }
 
     pub fn has(&self, field: &str) -> bool {
-        self.0.errors.contains_key(field)
+        self.errors.errors.contains_key(field)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.errors.is_empty()
     }
 
-    /// Every message with the id of the field it belongs to, for the summary's links.
+    /// Every message with the id of the field it belongs to, for the summary's links, in
+    /// the form's order (fields it does not know last).
     pub fn summary(&self) -> Vec<(String, String)> {
-        self.0
-            .errors
-            .keys()
+        let mut fields: Vec<&String> = self.errors.errors.keys().collect();
+        fields.sort_by_key(|field| {
+            self.order
+                .iter()
+                .position(|known| known == field)
+                .unwrap_or(usize::MAX)
+        });
+        fields
+            .into_iter()
             .flat_map(|field| {
                 self.of(field)
                     .into_iter()

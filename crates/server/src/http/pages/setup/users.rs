@@ -9,11 +9,12 @@ use axum::response::Response;
 use coupa_proto::admin::{CreateUser, UpdateUser, UserView};
 
 use super::listing::{ListParams, ListView};
-use super::{Admin, Chrome, ConfirmPage, FieldErrors, NoticeQuery, Submitted};
+use super::{Admin, Chrome, ConfirmPage, FieldErrors, NoticeQuery, Submitted, USER_FORM_ORDER};
 use crate::admin::AdminError;
 use crate::admin::users;
 use crate::domain::listing;
 use crate::domain::setup::display_time;
+use crate::domain::time::parse_iso8601;
 use crate::domain::user::MIN_PASSWORD;
 use crate::http::pages::{PageError, see_other};
 use crate::state::AppState;
@@ -108,7 +109,7 @@ pub async fn create(
                 password: String::new(),
                 ..input
             };
-            let page = user_form(&admin, form, FieldErrors::new(errors));
+            let page = user_form(&admin, form, FieldErrors::new(errors, USER_FORM_ORDER));
             admin.render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
         Err(error) => Err(admin.failure(WHAT)(error)),
@@ -120,15 +121,26 @@ pub async fn create(
 struct UserPage {
     chrome: Chrome,
     user: UserView,
+    created: String,
+    updated: String,
+    details: Details,
     is_self: bool,
     errors: FieldErrors,
     password_hint: String,
+}
+
+/// What the details form holds: the user's, or what was typed when it was refused.
+struct Details {
+    name: String,
+    email: String,
+    admin: bool,
 }
 
 fn user_page(admin: &Admin, user: UserView, notice: Option<&str>, errors: FieldErrors) -> UserPage {
     let mut chrome = admin.chrome(user.name.clone(), SECTION);
     chrome.notice = match notice {
         Some("created") => Some("User created.".into()),
+        Some("updated") => Some("User saved.".into()),
         Some("deactivated") => Some(
             "User deactivated: they cannot sign in, and every authorization they gave is revoked."
                 .into(),
@@ -140,9 +152,17 @@ fn user_page(admin: &Admin, user: UserView, notice: Option<&str>, errors: FieldE
         ),
         _ => None,
     };
+    let moment = |at: &str| parse_iso8601(at).map_or_else(|| at.to_string(), display_time);
     UserPage {
         chrome,
         is_self: user.user_id == admin.user.user_id,
+        created: moment(&user.created_at),
+        updated: moment(&user.updated_at),
+        details: Details {
+            name: user.name.clone(),
+            email: user.email.clone(),
+            admin: user.admin,
+        },
         user,
         errors,
         password_hint: format!(
@@ -265,6 +285,50 @@ pub async fn activate(
     set_active(&state, &admin, &user_id, true).await
 }
 
+/// `POST /users/{id}`: name, email and the administrator flag. An administrator cannot take
+/// their own flag away, so Setup always keeps one.
+pub async fn update(
+    State(state): State<Arc<AppState>>,
+    admin: Admin,
+    Path(user_id): Path<String>,
+    Submitted(fields): Submitted,
+) -> Result<Response, PageError> {
+    let user = users::find(&state.admin(), &user_id)
+        .await
+        .map_err(admin.failure(WHAT))?;
+    let wanted_admin = fields.is_checked("admin");
+    if user.user_id == admin.user.user_id && !wanted_admin {
+        return Err(admin.refused(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "You cannot remove your own administrator flag; ask another administrator.",
+            vec![(format!("/users/{user_id}"), user.name.clone())],
+        ));
+    }
+    let changes = UpdateUser {
+        name: Some(fields.text("name")),
+        email: Some(fields.text("email")),
+        admin: Some(wanted_admin),
+        ..UpdateUser::default()
+    };
+    match change(&state, &admin, &user_id, changes, "updated").await {
+        Err(AdminError::Invalid(errors)) => {
+            let mut page = user_page(
+                &admin,
+                user.view(),
+                None,
+                FieldErrors::new(errors, USER_FORM_ORDER),
+            );
+            page.details = Details {
+                name: fields.text("name"),
+                email: fields.text("email"),
+                admin: wanted_admin,
+            };
+            admin.render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        other => see_other(&other.map_err(admin.failure(WHAT))?),
+    }
+}
+
 /// `POST /users/{id}/password`: a new password; the user's sessions and grants end.
 pub async fn reset_password(
     State(state): State<Arc<AppState>>,
@@ -281,7 +345,12 @@ pub async fn reset_password(
             let user = users::find(&state.admin(), &user_id)
                 .await
                 .map_err(admin.failure(WHAT))?;
-            let page = user_page(&admin, user.view(), None, FieldErrors::new(errors));
+            let page = user_page(
+                &admin,
+                user.view(),
+                None,
+                FieldErrors::new(errors, USER_FORM_ORDER),
+            );
             admin.render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
         other => see_other(&other.map_err(admin.failure(WHAT))?),
