@@ -121,6 +121,7 @@ impl App {
             api_keys,
             custom_fields,
             api_key_uses: Default::default(),
+            refused_api_key_calls: Default::default(),
             token_issue_times: Default::default(),
             rate_limiter,
             keys: SharedKeyRing::new(keys),

@@ -18,6 +18,8 @@ pub struct AppState {
     pub custom_fields: crate::cache::CustomFieldCache,
     /// When API keys were last used, and clients last issued a token (see `uses`).
     pub api_key_uses: crate::uses::RecentUses,
+    /// Calls refused because their API key was revoked (see `uses`).
+    pub refused_api_key_calls: crate::uses::RefusedCalls,
     pub token_issue_times: crate::uses::RecentUses,
     pub keys: SharedKeyRing,
     /// Opens the signing keys the store holds (see `key_encryption`).
@@ -55,6 +57,7 @@ impl AppState {
             api_keys: &self.api_keys,
             custom_fields: &self.custom_fields,
             api_key_uses: &self.api_key_uses,
+            refused_api_key_calls: &self.refused_api_key_calls,
             token_issue_times: &self.token_issue_times,
             passwords: &self.passwords,
             grants: self.grant_context(),

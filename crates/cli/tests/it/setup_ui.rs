@@ -2085,6 +2085,62 @@ async fn users_are_edited_and_forms_say_what_they_limit() {
 }
 
 #[tokio::test]
+async fn the_transition_report_counts_calls_refused_with_revoked_keys() {
+    let server = server().await;
+    let key = server
+        .admin
+        .create_api_key(&CreateApiKey {
+            name: "Payroll export".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let secret = key.key.clone().unwrap();
+    let call = async || {
+        server
+            .http
+            .get(server.url("/api/invoices"))
+            .header("X-COUPA-API-KEY", &secret)
+            .header("accept", "application/json")
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    assert_eq!(call().await, StatusCode::OK);
+    server.admin.revoke_api_key(&key.id).await.unwrap();
+    for _ in 0..3 {
+        assert_eq!(call().await, StatusCode::UNAUTHORIZED);
+    }
+    let mut admin = admin_browser(&server).await;
+    let report = admin.get("/setup/transition").await;
+    assert!(
+        report.body.contains("3 calls refused since, the last"),
+        "{}",
+        report.body
+    );
+    assert!(
+        report
+            .body
+            .contains("from 127.0.0.1 (an integration still sends it)")
+    );
+    assert!(
+        report.body.contains(
+            "<span class=\"count\">3</span> calls refused with revoked keys (1 integration broke)"
+        ),
+        "{}",
+        report.body
+    );
+    // The first refusal is written at once; the others when the next write is due (counted
+    // in memory meanwhile, and shown from there).
+    let store = coupa_server::store::open(&server.database_url)
+        .await
+        .unwrap();
+    let stored = store.api_keys().await.unwrap();
+    assert_eq!(stored[0].refused_calls, 1);
+}
+
+#[tokio::test]
 async fn signing_out_from_setup_ends_the_session() {
     let server = server().await;
     let mut admin = admin_browser(&server).await;

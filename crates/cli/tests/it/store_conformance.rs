@@ -262,6 +262,22 @@ async fn api_keys_are_stored_revoked_and_touched(backend: Backend) {
         ),
         (Some(200), Some("10.0.0.7"), Some(300))
     );
+    for (calls, at, from) in [(1, 310, "10.0.0.8"), (4, 370, "10.0.0.9"), (2, 350, "late")] {
+        store
+            .add_refused_api_key_calls(&key.key_id, calls, at, from)
+            .await
+            .unwrap();
+    }
+    let stored = store.api_keys().await.unwrap().pop().unwrap();
+    assert_eq!(
+        (
+            stored.refused_calls,
+            stored.last_refused_at,
+            stored.last_refused_from.as_deref()
+        ),
+        (7, Some(370), Some("10.0.0.9")),
+        "counts add up; the latest call stays the latest when an older batch lands after it"
+    );
 }
 
 async fn api_key_sources_keep_each_address_first_and_last_use(backend: Backend) {

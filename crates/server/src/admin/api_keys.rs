@@ -47,9 +47,11 @@ pub async fn list(context: &AdminContext<'_>) -> Result<Vec<ApiKeyView>, AdminEr
         .collect())
 }
 
-/// Every key record, its last use merged with this process's uses not yet written.
+/// Every key record, its last use and refused calls merged with this process's not yet
+/// written.
 pub async fn records(context: &AdminContext<'_>) -> Result<Vec<ApiKeyRecord>, AdminError> {
     let uses = context.api_key_uses.snapshot();
+    let refused = context.refused_api_key_calls.snapshot();
     Ok(context
         .store
         .api_keys()
@@ -61,6 +63,16 @@ pub async fn records(context: &AdminContext<'_>) -> Result<Vec<ApiKeyRecord>, Ad
             {
                 record.last_used_at = Some(*at);
                 record.last_used_from = Some(from.clone());
+            }
+            if let Some(pending) = refused.get(&record.key_id) {
+                record.refused_calls += pending.calls;
+                if record
+                    .last_refused_at
+                    .is_none_or(|stored| stored < pending.last_at)
+                {
+                    record.last_refused_at = Some(pending.last_at);
+                    record.last_refused_from = Some(pending.last_from.clone());
+                }
             }
             record
         })

@@ -29,6 +29,7 @@ pub struct AdminContext<'s> {
     pub api_keys: &'s ApiKeyCache,
     pub custom_fields: &'s crate::cache::CustomFieldCache,
     pub api_key_uses: &'s RecentUses,
+    pub refused_api_key_calls: &'s crate::uses::RefusedCalls,
     /// When each client was last issued a token (see `uses`).
     pub token_issue_times: &'s RecentUses,
     pub passwords: &'s PasswordWorkers,

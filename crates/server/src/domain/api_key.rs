@@ -22,6 +22,10 @@ pub struct ApiKeyRecord {
     pub last_used_at: Option<i64>,
     pub last_used_from: Option<String>,
     pub revoked_at: Option<i64>,
+    /// Calls refused because the key was revoked, and the latest of them.
+    pub refused_calls: i64,
+    pub last_refused_at: Option<i64>,
+    pub last_refused_from: Option<String>,
 }
 
 /// An address a key was used from, with the first and last use seen from it.
@@ -93,6 +97,9 @@ impl ApiKeyRecord {
             last_used_at: None,
             last_used_from: None,
             revoked_at: None,
+            refused_calls: 0,
+            last_refused_at: None,
+            last_refused_from: None,
         };
         Ok((record, key))
     }

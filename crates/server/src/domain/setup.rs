@@ -198,6 +198,10 @@ pub struct TransitionReport {
     pub idle: usize,
     pub never_used: usize,
     pub revoked: usize,
+    /// Calls refused because their key was revoked, and the revoked keys still called: the
+    /// integrations a revocation broke.
+    pub refused_calls: i64,
+    pub broken: usize,
     pub active_oauth_clients: usize,
 }
 
@@ -264,6 +268,11 @@ pub fn transition_report(
         idle: count(|activity| activity == KeyActivity::Idle),
         never_used: count(|activity| activity == KeyActivity::NeverUsed),
         revoked: count(|activity| activity == KeyActivity::Revoked),
+        refused_calls: reports.iter().map(|report| report.key.refused_calls).sum(),
+        broken: reports
+            .iter()
+            .filter(|report| report.key.refused_calls > 0)
+            .count(),
         active_oauth_clients,
         keys: reports,
     }

@@ -188,16 +188,22 @@ fn check_api_key(state: &AppState, request: &Parts, key: &[u8]) -> Result<Caller
         .api_keys
         .get(&digest)
         .ok_or_else(|| refused("the API key is not valid"))?;
-    if record.revoked_at.is_some() {
-        return Err(refused(
-            "the API key has been revoked; use OAuth 2.0 client credentials (POST /oauth2/token)",
-        ));
-    }
     let from = request
         .extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|info| info.0.ip().to_string())
         .unwrap_or_default();
+    if record.revoked_at.is_some() {
+        crate::uses::note_refused_api_key_call(
+            &state.refused_api_key_calls,
+            &state.store,
+            &record.key_id,
+            &from,
+        );
+        return Err(refused(
+            "the API key has been revoked; use OAuth 2.0 client credentials (POST /oauth2/token)",
+        ));
+    }
     crate::uses::note_api_key_use(&state.api_key_uses, &state.store, &record.key_id, &from);
     Ok(Caller {
         client_id: format!("api-key:{}", record.key_id),

@@ -22,6 +22,15 @@ pub trait ApiKeyStore: Send + Sync {
 
     /// Every address each key was used from, with its first and last use.
     async fn api_key_sources(&self) -> Result<Vec<ApiKeySource>, StoreError>;
+
+    /// Adds `calls` refused because the key is revoked, the latest at `at` from `from`.
+    async fn add_refused_api_key_calls(
+        &self,
+        key_id: &str,
+        calls: i64,
+        at: i64,
+        from: &str,
+    ) -> Result<(), StoreError>;
 }
 
 #[derive(sqlx::FromRow)]
@@ -36,6 +45,9 @@ pub(super) struct ApiKeyRow {
     last_used_at: Option<i64>,
     last_used_from: Option<String>,
     revoked_at: Option<i64>,
+    refused_calls: i64,
+    last_refused_at: Option<i64>,
+    last_refused_from: Option<String>,
 }
 
 impl From<ApiKeyRow> for ApiKeyRecord {
@@ -51,6 +63,9 @@ impl From<ApiKeyRow> for ApiKeyRecord {
             last_used_at: row.last_used_at,
             last_used_from: row.last_used_from,
             revoked_at: row.revoked_at,
+            refused_calls: row.refused_calls,
+            last_refused_at: row.last_refused_at,
+            last_refused_from: row.last_refused_from,
         }
     }
 }
@@ -80,7 +95,8 @@ impl ApiKeyStore for SqlStore {
         on_pool!(self, |pool| {
             let rows: Vec<ApiKeyRow> = sqlx::query_as(
                 "SELECT key_id, name, login, scopes, key_digest, key_prefix, created_at, last_used_at, \
-                 last_used_from, revoked_at FROM api_keys ORDER BY created_at, key_id",
+                 last_used_from, revoked_at, refused_calls, last_refused_at, last_refused_from \
+                 FROM api_keys ORDER BY created_at, key_id",
             )
             .fetch_all(pool)
             .await?;
@@ -133,6 +149,32 @@ impl ApiKeyStore for SqlStore {
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    async fn add_refused_api_key_calls(
+        &self,
+        key_id: &str,
+        calls: i64,
+        at: i64,
+        from: &str,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE api_keys SET refused_calls = refused_calls + $1, \
+                 last_refused_from = CASE WHEN last_refused_at IS NULL OR last_refused_at <= $2 \
+                 THEN $3 ELSE last_refused_from END, \
+                 last_refused_at = CASE WHEN last_refused_at IS NULL OR last_refused_at <= $2 \
+                 THEN $2 ELSE last_refused_at END \
+                 WHERE key_id = $4",
+            )
+            .bind(calls)
+            .bind(at)
+            .bind(from)
+            .bind(key_id)
+            .execute(pool)
+            .await?;
             Ok(())
         })
     }

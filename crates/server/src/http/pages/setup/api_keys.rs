@@ -194,7 +194,7 @@ pub async fn transition(
         .iter()
         .map(|entry| ReportRow {
             key: KeyRow::new(&entry.key, now),
-            activity: entry.activity.describe(),
+            activity: describe_activity(entry, now),
             in_use: entry.activity.in_use(),
             sources: entry
                 .recent_sources
@@ -214,6 +214,27 @@ pub async fn transition(
         keys_accepted: state.config.api_keys,
     };
     admin.render(StatusCode::OK, &page)
+}
+
+/// A key's standing; for a revoked key still called, the calls refused since.
+fn describe_activity(entry: &crate::domain::setup::KeyReport, now: i64) -> String {
+    let key = &entry.key;
+    match key.last_refused_at.filter(|_| key.refused_calls > 0) {
+        Some(at) => format!(
+            "{}; {} refused since, the last {} from {} (an integration still sends it)",
+            entry.activity.describe(),
+            if key.refused_calls == 1 {
+                "1 call".to_string()
+            } else {
+                format!("{} calls", key.refused_calls)
+            },
+            display_age(at, now),
+            key.last_refused_from
+                .as_deref()
+                .unwrap_or("an unknown address"),
+        ),
+        None => entry.activity.describe(),
+    }
 }
 
 fn count_of(count: usize, one: &str, many: &str) -> String {
@@ -252,6 +273,14 @@ impl TransitionPage {
             format!("idle (no use in 30 days; {} never used)", report.never_used),
         ));
         cards.push((report.revoked, "revoked".to_string()));
+        cards.push((
+            usize::try_from(report.refused_calls).unwrap_or(usize::MAX),
+            format!(
+                "calls refused with revoked keys ({} {} broke)",
+                report.broken,
+                count_of(report.broken, "integration", "integrations")
+            ),
+        ));
         cards.push((
             report.active_oauth_clients,
             format!(

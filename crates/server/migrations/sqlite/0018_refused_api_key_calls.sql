@@ -1,0 +1,4 @@
+-- Calls refused because their API key was revoked: the integrations the revocation broke.
+ALTER TABLE api_keys ADD COLUMN refused_calls INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE api_keys ADD COLUMN last_refused_at INTEGER;
+ALTER TABLE api_keys ADD COLUMN last_refused_from TEXT;
