@@ -372,6 +372,18 @@ try {
   await page.goto(`${url}/users/${graceId}/deactivate`);
   await shot("confirm-narrow");
   await page.setViewportSize({ width: 1280, height: 900 });
+  // The pages added for a console without dead ends pass the same accessibility checks.
+  const expenseAppId = new URL(authorizePath, url).searchParams.get("client_id");
+  for (const [name, path] of [
+    ["landing", "/"],
+    ["user", `/users/${graceId}`],
+    ["not-found", "/oauth2/clients/nope"],
+    ["sign-out", "/oauth2/logout"],
+    ["client-authorization-code", `/oauth2/clients/${expenseAppId}`],
+  ]) {
+    await page.goto(`${url}${path}`);
+    await shot(name);
+  }
 
   // A client created with the keyboard alone: Tab to each control, type, Space, Enter.
   await page.goto(`${url}/oauth2/clients`);
