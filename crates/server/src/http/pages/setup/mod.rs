@@ -5,6 +5,7 @@
 mod api_keys;
 mod audit;
 mod clients;
+mod home;
 mod keys;
 mod listing;
 pub mod registry;
@@ -15,7 +16,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{FromRequestParts, Query, State};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
@@ -33,8 +34,8 @@ pub use super::Submitted;
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
-        .route("/setup", get(home))
-        .route("/setup/", get(home))
+        .route("/setup", get(home::home))
+        .route("/setup/", get(home::home))
         .route("/setup/assets/setup.js", get(script))
         .route("/setup/transition", get(api_keys::transition))
         .route("/oauth2/clients", get(clients::index).post(clients::create))
@@ -438,133 +439,6 @@ impl ConfirmPage {
 pub struct NoticeQuery {
     #[serde(default)]
     pub notice: Option<String>,
-}
-
-/// Records found by Find it fast: one kind's first few matches, and where the rest are.
-struct FoundRecords {
-    what: &'static str,
-    total: usize,
-    /// (address, label, detail)
-    records: Vec<(String, String, String)>,
-    /// The kind's list searched the same way.
-    all: String,
-}
-
-/// How many records of each kind Find it fast shows.
-const FOUND_RECORDS: usize = 10;
-
-#[derive(Template)]
-#[template(path = "setup/home.html")]
-struct HomePage {
-    chrome: Chrome,
-    query: String,
-    found: Vec<&'static SetupPage>,
-    records: Vec<FoundRecords>,
-}
-
-/// The clients, users and API keys whose name, login or identifier hold every word of
-/// `query`.
-async fn find_records(state: &AppState, query: &str) -> Result<Vec<FoundRecords>, AdminError> {
-    use crate::domain::listing::{self, ListRequest};
-    let request = ListRequest {
-        words: ListRequest::search(query),
-        per_page: FOUND_RECORDS,
-        ..ListRequest::default()
-    };
-    if request.words.is_empty() {
-        return Ok(Vec::new());
-    }
-    let searched = form_urlencoded::Serializer::new(String::new())
-        .append_pair("q", query.trim())
-        .finish();
-    let context = state.admin();
-    let clients = crate::admin::clients::page(&context, Default::default(), &request).await?;
-    let users = crate::admin::users::records(&context).await?;
-    let users = listing::list(users.iter(), &request, "login");
-    let keys = crate::admin::api_keys::records(&context).await?;
-    let keys = listing::list(keys.iter(), &request, "name");
-    Ok(vec![
-        FoundRecords {
-            what: "OAuth clients",
-            total: clients.total,
-            records: clients
-                .rows
-                .iter()
-                .map(|client| {
-                    (
-                        format!("/oauth2/clients/{}", client.client_id),
-                        client.name.clone(),
-                        format!("{} · {}", client.login, client.client_id),
-                    )
-                })
-                .collect(),
-            all: format!("/oauth2/clients?{searched}"),
-        },
-        FoundRecords {
-            what: "Users",
-            total: users.total,
-            records: users
-                .rows
-                .iter()
-                .map(|user| {
-                    (
-                        format!("/users/{}", user.user_id),
-                        user.name.clone(),
-                        format!("{} · {}", user.login, user.email),
-                    )
-                })
-                .collect(),
-            all: format!("/users?{searched}"),
-        },
-        FoundRecords {
-            what: "API keys",
-            total: keys.total,
-            records: keys
-                .rows
-                .iter()
-                .map(|key| {
-                    (
-                        format!("/api_keys?{}", {
-                            form_urlencoded::Serializer::new(String::new())
-                                .append_pair("q", &key.key_prefix)
-                                .finish()
-                        }),
-                        key.name.clone(),
-                        format!("{}… · acts as {}", key.key_prefix, key.login),
-                    )
-                })
-                .collect(),
-            all: format!("/api_keys?{searched}"),
-        },
-    ]
-    .into_iter()
-    .filter(|found| found.total > 0)
-    .collect())
-}
-
-#[derive(Deserialize, Default)]
-struct HomeQuery {
-    #[serde(default)]
-    q: String,
-}
-
-/// `GET /setup`: every Setup page by section, and "Find it fast" (`?q=oauth`), which also
-/// finds clients, users and API keys by name, login or identifier.
-async fn home(
-    State(state): State<Arc<AppState>>,
-    admin: Admin,
-    Query(HomeQuery { q: query }): Query<HomeQuery>,
-) -> Result<Response, PageError> {
-    let records = find_records(&state, &query)
-        .await
-        .map_err(admin.failure("record"))?;
-    let page = HomePage {
-        chrome: admin.chrome("Setup", "home"),
-        found: registry::find_pages(&query),
-        records,
-        query,
-    };
-    admin.render(StatusCode::OK, &page)
 }
 
 async fn script() -> Response {
