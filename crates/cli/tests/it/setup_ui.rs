@@ -1458,10 +1458,15 @@ async fn no_page_is_a_dead_end() {
     let mut admin = admin_browser(&server).await;
     let ask = admin.get("/oauth2/logout").await;
     assert!(ask.body.contains("<h1>Sign out?</h1>"));
-    let out = admin
+    let answer = admin
         .post("/oauth2/logout", &[("csrf_token".into(), csrf(&ask))])
         .await;
-    assert_eq!(out.status, StatusCode::OK);
+    assert_eq!(
+        answer.location.as_deref(),
+        Some("/oauth2/logout?signed_out=1"),
+        "post/redirect/get"
+    );
+    let out = follow(&mut admin, &answer).await;
     assert!(out.body.contains("<h1>Signed out</h1>"));
     assert!(out.body.contains("Sign in again"));
 
@@ -1487,9 +1492,10 @@ async fn no_page_is_a_dead_end() {
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(refused.body.contains("Setup is for administrators"));
     assert!(refused.body.contains("action=\"/oauth2/logout\""));
-    let out = ada
+    let answer = ada
         .post("/oauth2/logout", &[("csrf_token".into(), csrf(&refused))])
         .await;
+    let out = follow(&mut ada, &answer).await;
     assert!(out.body.contains("<h1>Signed out</h1>"));
     assert_eq!(ada.get("/setup").await.status, StatusCode::SEE_OTHER);
 
@@ -2166,7 +2172,7 @@ async fn signing_out_from_setup_ends_the_session() {
     let server = server().await;
     let mut admin = admin_browser(&server).await;
     let signed_out = submit(&mut admin, "/setup", "/oauth2/logout", &[]).await;
-    assert_eq!(signed_out.status, StatusCode::OK);
+    assert_eq!(signed_out.status, StatusCode::SEE_OTHER);
     assert_eq!(admin.get("/setup").await.status, StatusCode::SEE_OTHER);
 }
 

@@ -144,8 +144,12 @@ pub(crate) struct SignOutPage<'a> {
     pub back_label: &'a str,
 }
 
-/// `GET /oauth2/logout`: a page with the Sign out button, or that says nobody is signed in.
-pub async fn logout_page(visitor: Visitor) -> Result<Response, PageError> {
+/// `GET /oauth2/logout`: a page with the Sign out button, or that says nobody is signed in
+/// (`?signed_out=1`: that this browser just signed out).
+pub async fn logout_page(
+    visitor: Visitor,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
     match &visitor.signed_in {
         Some(signed_in) => {
             let page = SignOutPage {
@@ -158,6 +162,13 @@ pub async fn logout_page(visitor: Visitor) -> Result<Response, PageError> {
             };
             visitor.render(StatusCode::OK, &page)
         }
+        None if query.as_deref() == Some("signed_out=1") => visitor.render(
+            StatusCode::OK,
+            &SignedOutPage {
+                title: "Signed out",
+                text: "You are signed out on this browser.",
+            },
+        ),
         None => visitor.render(
             StatusCode::OK,
             &SignedOutPage {
@@ -168,20 +179,14 @@ pub async fn logout_page(visitor: Visitor) -> Result<Response, PageError> {
     }
 }
 
-/// `POST /oauth2/logout`
+/// `POST /oauth2/logout`: then on to a page saying so (a reload posts nothing again).
 pub async fn logout(
     State(state): State<Arc<AppState>>,
     visitor: Visitor,
     _form: Submitted,
 ) -> Result<Response, PageError> {
     let cookie = visitor.end_session(&state).await?;
-    let mut response = visitor.render(
-        StatusCode::OK,
-        &SignedOutPage {
-            title: "Signed out",
-            text: "You are signed out on this browser.",
-        },
-    )?;
+    let mut response = see_other("/oauth2/logout?signed_out=1")?;
     if let Some(cookie) = cookie {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
