@@ -1043,6 +1043,34 @@ async fn bad_input_gets_a_page_never_a_crash() {
         .await;
     assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
     assert!(malformed.body.contains("The form is malformed"));
+    // Lists read nonsense as their defaults; a huge search is cut to its first words.
+    let long_word = "x".repeat(300);
+    let huge_search = vec![long_word.as_str(); 40].join("+");
+    for list in [
+        "/oauth2/clients",
+        "/users",
+        "/api_keys",
+        "/setup/transition",
+        "/setup",
+    ] {
+        for query in [
+            "page=-1&per_page=99999999999999999999&sort=%3Cscript%3E&dir=up&active=maybe&grant=%00",
+            &format!("q={huge_search}"),
+            "q=%ff%fe&page=abc",
+        ] {
+            let page = admin.get(&format!("{list}?{query}")).await;
+            assert_eq!(
+                page.status,
+                StatusCode::OK,
+                "{list}?{}",
+                &query[..query.len().min(80)]
+            );
+            assert!(
+                !page.body.contains("<script>"),
+                "{list}: nothing from the address unescaped"
+            );
+        }
+    }
     let odd = admin.get("/setup?q=%ff").await;
     assert_eq!(
         odd.status,
