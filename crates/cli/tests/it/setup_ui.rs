@@ -975,6 +975,11 @@ async fn forms_posted_without_their_csrf_token_change_nothing() {
             let page = admin.post(path, &form).await;
             assert_eq!(page.status, StatusCode::FORBIDDEN, "{path}");
             assert!(page.body.contains("did not come from this site"));
+            assert!(
+                page.body.contains("class=\"topbar\""),
+                "an administrator's refused form keeps Setup's frame: {}",
+                page.body
+            );
         }
     }
     let clients = server.admin.list_clients().await.unwrap();

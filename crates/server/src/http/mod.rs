@@ -116,10 +116,12 @@ fn routes(state: Arc<AppState>) -> Router {
             get(token_info::userinfo).post(token_info::userinfo),
         )
         .nest("/admin/api", admin::router(Arc::clone(&state)))
-        .merge(pages::router().layer(axum::middleware::from_fn_with_state(
-            Arc::clone(&state),
-            pages::within_instance,
-        )))
+        .merge(
+            pages::router(&state).layer(axum::middleware::from_fn_with_state(
+                Arc::clone(&state),
+                pages::within_instance,
+            )),
+        )
         .merge(api)
         .fallback(meta::not_found)
         .with_state(state)

@@ -35,7 +35,7 @@ pub const STYLESHEET_PATH: &str = "/assets/coupa.css";
 pub const SIGN_IN_PATH: &str = "/oauth2/login";
 
 /// Every page's route, and the stylesheet's.
-pub fn router() -> Router<Arc<AppState>> {
+pub fn router(state: &Arc<AppState>) -> Router<Arc<AppState>> {
     use authorize::{AUTHORIZE_PATH, authorize_get, authorize_post};
     Router::new()
         .route("/", get(landing::landing))
@@ -61,7 +61,7 @@ pub fn router() -> Router<Arc<AppState>> {
             get(device::verification_get).post(device::verification_post),
         )
         .route("/oauth2/device/decision", post(device::decision))
-        .merge(setup::router())
+        .merge(setup::router(state))
 }
 
 tokio::task_local! {
@@ -324,14 +324,26 @@ impl IntoResponse for PageError {
             text: Some(&message),
             is_error: true,
         };
-        match page.render() {
+        let mut response = match page.render() {
             Ok(html) => html_response(status, html, None),
             Err(error) => {
                 tracing::error!(%error, "the error page failed to render");
-                (status, message).into_response()
+                (status, message.clone()).into_response()
             }
-        }
+        };
+        response
+            .extensions_mut()
+            .insert(PlainRefusal { status, message });
+        response
     }
+}
+
+/// Marks a refusal rendered as the plain "Cannot continue" card, so that Setup can show it
+/// inside its own frame instead (see `setup::in_setup_frame`).
+#[derive(Debug, Clone)]
+pub struct PlainRefusal {
+    pub status: StatusCode,
+    pub message: String,
 }
 
 fn into_response(result: Result<Response, PageError>) -> Response {

@@ -32,7 +32,41 @@ use crate::state::AppState;
 
 pub use super::Submitted;
 
-pub fn router() -> Router<Arc<AppState>> {
+pub fn router(state: &Arc<AppState>) -> Router<Arc<AppState>> {
+    routes().layer(axum::middleware::from_fn_with_state(
+        Arc::clone(state),
+        in_setup_frame,
+    ))
+}
+
+/// A refusal met on a Setup page before its handler could frame it (an expired form, a
+/// malformed one, the service unavailable) is shown inside Setup's frame when the browser
+/// is an administrator's, so the top bar and navigation stay.
+async fn in_setup_frame(
+    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let (uri, headers) = (request.uri().clone(), request.headers().clone());
+    let response = next.run(request).await;
+    let Some(refusal) = response.extensions().get::<super::PlainRefusal>().cloned() else {
+        return response;
+    };
+    let mut probe = axum::http::Request::new(());
+    *probe.uri_mut() = uri;
+    *probe.headers_mut() = headers;
+    let (mut parts, ()) = probe.into_parts();
+    match Admin::from_request_parts(&mut parts, &state).await {
+        Ok(admin) => axum::response::IntoResponse::into_response(admin.refused(
+            refusal.status,
+            refusal.message,
+            vec![("/setup".to_string(), "Setup".to_string())],
+        )),
+        Err(_) => response,
+    }
+}
+
+fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/setup", get(home::home))
         .route("/setup/", get(home::home))
