@@ -137,6 +137,18 @@ async fn token_status(
     (response.status(), response.json().await.unwrap())
 }
 
+/// A legacy API key named `name`, holding every scope.
+async fn legacy_key(server: &TestServer, name: &str) -> coupa_proto::admin::ApiKeyView {
+    server
+        .admin
+        .create_api_key(&CreateApiKey {
+            name: name.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+}
+
 /// The `value` of the form field named `name` (a hidden field, say).
 fn field_value(html: &str, name: &str) -> String {
     html.split(&format!("name=\"{name}\" value=\""))
@@ -813,14 +825,7 @@ async fn actions_that_stop_an_integration_or_a_person_ask_first() {
     let server = server().await;
     let mut admin = admin_browser(&server).await;
     let (_, client_id, _) = create_client_by_form(&mut admin, INVOICE_SYNC).await;
-    let key = server
-        .admin
-        .create_api_key(&CreateApiKey {
-            name: "Legacy export".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let key = legacy_key(&server, "Legacy export").await;
     let ada = server.admin.user("ada").await.unwrap();
     let client = format!("/oauth2/clients/{client_id}");
     let kid = server.admin.list_keys().await.unwrap()[0].kid.clone();
@@ -939,14 +944,7 @@ async fn forms_posted_without_their_csrf_token_change_nothing() {
     let server = server().await;
     let mut admin = admin_browser(&server).await;
     let (_, client_id, _) = create_client_by_form(&mut admin, INVOICE_SYNC).await;
-    let key = server
-        .admin
-        .create_api_key(&CreateApiKey {
-            name: "Legacy".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let key = legacy_key(&server, "Legacy").await;
     let user = server.admin.user("ada").await.unwrap();
     let client = format!("/oauth2/clients/{client_id}");
     let posts = [
@@ -1166,16 +1164,7 @@ async fn api_keys_are_listed_revoked_and_reported_for_the_transition() {
     let server = server().await;
     let mut keys = Vec::new();
     for name in ["Payroll export", "Old reporting", "Never used"] {
-        keys.push(
-            server
-                .admin
-                .create_api_key(&CreateApiKey {
-                    name: name.into(),
-                    ..Default::default()
-                })
-                .await
-                .unwrap(),
-        );
+        keys.push(legacy_key(&server, name).await);
     }
     let payroll = keys[0].key.clone().unwrap();
     let used = server
@@ -1788,14 +1777,7 @@ async fn users_api_keys_and_scope_holders_are_searched_and_paged() {
     assert!(table_rows(&admins_first.body)[0].contains(">root<"));
 
     for name in ["Legacy export", "Legacy import", "Nightly"] {
-        server
-            .admin
-            .create_api_key(&CreateApiKey {
-                name: name.into(),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
+        legacy_key(&server, name).await;
     }
     let keys = server.admin.list_api_keys().await.unwrap();
     let nightly = keys.iter().find(|key| key.name == "Nightly").unwrap();
@@ -2147,14 +2129,7 @@ async fn users_are_edited_and_forms_say_what_they_limit() {
 #[tokio::test]
 async fn the_transition_report_counts_calls_refused_with_revoked_keys() {
     let server = server().await;
-    let key = server
-        .admin
-        .create_api_key(&CreateApiKey {
-            name: "Payroll export".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let key = legacy_key(&server, "Payroll export").await;
     let secret = key.key.clone().unwrap();
     let call = async || {
         server
@@ -2234,14 +2209,7 @@ async fn the_setup_pages_in_a_real_browser() {
         return;
     }
     let server = server().await;
-    let key = server
-        .admin
-        .create_api_key(&CreateApiKey {
-            name: "Payroll export".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let key = legacy_key(&server, "Payroll export").await;
     // The OAuth pages a user meets: a consent page (and its Deny), the device pages.
     let expense_app = server
         .admin

@@ -678,6 +678,14 @@ fn confirm_page(admin: &Admin, client: &ClientView, question: String, action: &s
     }
 }
 
+/// What deactivating or deleting `client` does to the integrations using it.
+fn stops_getting_tokens(client: &ClientView) -> String {
+    format!(
+        "Integrations using {} stop getting tokens at once, and the tokens it already holds are refused.",
+        client.login
+    )
+}
+
 /// `GET /oauth2/clients/{id}/deactivate`: asks first.
 pub async fn confirm_deactivate(
     State(state): State<Arc<AppState>>,
@@ -687,10 +695,7 @@ pub async fn confirm_deactivate(
     let client = client_to_confirm(&state, &admin, &client_id).await?;
     let page = ConfirmPage {
         consequences: vec![
-            format!(
-                "Integrations using {} stop getting tokens at once, and the tokens it already holds are refused.",
-                client.login
-            ),
+            stops_getting_tokens(&client),
             "Its secret and settings are kept: activate it again to let it back in.".to_string(),
         ],
         button: "Deactivate client",
@@ -835,10 +840,7 @@ pub async fn confirm_delete(
     let client = client_to_confirm(&state, &admin, &client_id).await?;
     let page = ConfirmPage {
         consequences: vec![
-            format!(
-                "Integrations using {} stop getting tokens at once, and the tokens it already holds are refused.",
-                client.login
-            ),
+            stops_getting_tokens(&client),
             "This cannot be undone. To pause the client instead, deactivate it.".to_string(),
         ],
         button: "Delete client",
