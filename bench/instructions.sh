@@ -6,6 +6,9 @@
 #
 #   BASELINE=/path/to/old/coupa bench/instructions.sh
 #   BASELINE=... CANDIDATE=target/release/coupa REQUESTS=1000 bench/instructions.sh
+#   BASELINE=target/release/coupa BASELINE_LOG=warn CANDIDATE_LOG=info \
+#     CANDIDATE_ARGS="--metrics-listen 127.0.0.1:19100" bench/instructions.sh
+#     # one build against itself: what the access log and the metrics cost (default log: warn)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -44,12 +47,14 @@ for _ in range(count):
 PY
 }
 
-# Instructions of one run of BINARY on DATABASE serving COUNT token requests.
+# Instructions of one run of BINARY on DATABASE serving COUNT token requests, with log
+# filter FILTER and extra serve flags EXTRA.
 count_run() {
-  local binary=$1 database=$2 body=$3 count=$4 out
+  local binary=$1 database=$2 body=$3 count=$4 filter=$5 extra=$6 out
   out="$work/callgrind.$RANDOM"
-  COUPA_LOG=warn valgrind --tool=callgrind --callgrind-out-file="$out" "$binary" serve \
-    --listen 127.0.0.1:18195 --database-url "$database" >"$work/valgrind.log" 2>&1 &
+  # shellcheck disable=SC2086 # extra flags are split on purpose
+  COUPA_LOG=$filter valgrind --tool=callgrind --callgrind-out-file="$out" "$binary" serve \
+    --listen 127.0.0.1:18195 --database-url "$database" $extra >"$work/valgrind.log" 2>&1 &
   server=$!
   for _ in $(seq 1 600); do
     curl -fsS -o /dev/null http://127.0.0.1:18195/healthz 2>/dev/null && break
@@ -61,7 +66,7 @@ count_run() {
 }
 
 per_request() {
-  local binary=$1 name=$2 database client id secret body low high
+  local binary=$1 name=$2 filter=$3 extra=$4 database client id secret body low high
   database="sqlite://$work/$name.db"
   # A first run, not counted, creates the database, its keys and a client.
   COUPA_LOG=warn "$binary" serve --listen 127.0.0.1:18195 --database-url "$database" >"$work/$name.log" 2>&1 &
@@ -73,12 +78,12 @@ per_request() {
   id=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["client_id"])' <<<"$client")
   secret=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["client_secret"])' <<<"$client")
   body="client_id=$id&grant_type=client_credentials&scope=${SCOPE// /+}&client_secret=$secret"
-  low=$(count_run "$binary" "$database" "$body" "$REQUESTS")
-  high=$(count_run "$binary" "$database" "$body" $((REQUESTS * 3)))
+  low=$(count_run "$binary" "$database" "$body" "$REQUESTS" "$filter" "$extra")
+  high=$(count_run "$binary" "$database" "$body" $((REQUESTS * 3)) "$filter" "$extra")
   echo $(((high - low) / (REQUESTS * 2)))
 }
 
-baseline=$(per_request "$BASELINE" baseline)
-candidate=$(per_request "$CANDIDATE" candidate)
+baseline=$(per_request "$BASELINE" baseline "${BASELINE_LOG:-warn}" "${BASELINE_ARGS:-}")
+candidate=$(per_request "$CANDIDATE" candidate "${CANDIDATE_LOG:-warn}" "${CANDIDATE_ARGS:-}")
 echo "instructions per token request: baseline $baseline, candidate $candidate"
 python3 -c "print(f'ratio (candidate / baseline): {$candidate / $baseline:.3f}')"

@@ -184,12 +184,35 @@ pub fn request_served(method: &Method, route: &str, status: u16, latency: Durati
         .insert((method, status), (count, time));
 }
 
+/// The tokens-issued counters by client, then grant type: as for the request series, a
+/// registered counter is found without building its key.
+type TokenSeries = HashMap<String, HashMap<&'static str, Counter>>;
+
+static TOKEN_SERIES: LazyLock<RwLock<TokenSeries>> = LazyLock::new(Default::default);
+
 pub fn token_issued(grant_type: &'static str, client_id: &str) {
     if !recording() {
         return;
     }
-    counter!(TOKENS_ISSUED, "grant_type" => grant_type, "client_id" => client_id.to_string())
-        .increment(1);
+    let known = TOKEN_SERIES
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(client_id)
+        .and_then(|by_grant| by_grant.get(grant_type))
+        .map(|count| count.increment(1))
+        .is_some();
+    if known {
+        return;
+    }
+    let count =
+        counter!(TOKENS_ISSUED, "grant_type" => grant_type, "client_id" => client_id.to_string());
+    count.increment(1);
+    TOKEN_SERIES
+        .write()
+        .unwrap_or_else(PoisonError::into_inner)
+        .entry(client_id.to_string())
+        .or_default()
+        .insert(grant_type, count);
 }
 
 pub fn token_refused(error: &'static str) {
