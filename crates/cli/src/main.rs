@@ -85,6 +85,7 @@ fn main() -> ExitCode {
             Command::Broker(args) => commands::broker::exec(args).await,
             Command::Postman(args) => commands::postman::exec(args, opt.output).await,
             Command::Demo(args) => commands::demo::exec(args, output?).await,
+            Command::Ca(args) => commands::ca::exec(args, output?),
         }
     });
     match result {

@@ -88,6 +88,52 @@ pub enum Command {
         after_help = "Example:\n  coupa demo --size 100000 --database-url sqlite://load.db\n  coupa serve --database-url sqlite://load.db"
     )]
     Demo(DemoArgs),
+    /// The local certificate authority behind `coupa serve --tls`: its certificate, and how
+    /// to make clients trust it.
+    #[command(after_help = "Examples:
+  coupa serve --tls --host acme.coupahost.com --listen 127.0.0.1:8443
+  coupa ca export > coupa-ca.pem
+  curl --cacert coupa-ca.pem --resolve acme.coupahost.com:8443:127.0.0.1 \\
+    https://acme.coupahost.com:8443/.well-known/openid-configuration
+  coupa ca trust-help --host acme.coupahost.com")]
+    Ca(CaArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CaArgs {
+    #[command(subcommand)]
+    pub command: CaCommand,
+    /// Where the CA is kept (as for `coupa serve --ca-dir`) [default: ~/.local/share/coupa/ca]
+    #[arg(long, global = true, env = "COUPA_CA_DIR", value_name = "DIR")]
+    pub ca_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CaCommand {
+    /// Print the CA certificate, to add to a client's trust store (the CA is created first if
+    /// there is none yet). With --output json: its file, fingerprint and PEM text.
+    Export {
+        /// pem (text) or der (binary, as Java's keytool and Windows take it).
+        #[arg(long, value_enum, default_value = "pem")]
+        format: CaFormat,
+    },
+    /// Print the exact steps that make curl, Python requests, Node, Java and Debian's trust
+    /// store trust the CA, and the /etc/hosts line that sends an instance name to the server.
+    TrustHelp {
+        /// An instance host name the server answers to (as given to `coupa serve --host`);
+        /// may be given several times [default: acme.coupahost.com].
+        #[arg(long = "host", value_name = "NAME")]
+        hosts: Vec<String>,
+        /// The address the server listens on, for the /etc/hosts line.
+        #[arg(long, default_value = "127.0.0.1", value_name = "IP")]
+        address: std::net::IpAddr,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CaFormat {
+    Pem,
+    Der,
 }
 
 #[derive(Debug, Args)]

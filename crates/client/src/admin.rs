@@ -19,10 +19,15 @@ pub struct AdminClient {
 
 impl AdminClient {
     pub fn new(base_url: &str, token: &str) -> Self {
+        Self::with_http(base_url, token, reqwest::Client::new())
+    }
+
+    /// With an HTTP client of the caller's, e.g. one that trusts a sandbox's local CA.
+    pub fn with_http(base_url: &str, token: &str, http: reqwest::Client) -> Self {
         Self {
             base_url: base_url.trim_end_matches('/').to_string(),
             token: token.to_string(),
-            http: reqwest::Client::new(),
+            http,
         }
     }
 
@@ -49,7 +54,7 @@ impl AdminClient {
             .await
             .map_err(|error| ClientError::Unreachable {
                 url: self.base_url.clone(),
-                reason: error.to_string(),
+                reason: crate::http::describe_send_error(&error),
             })?;
         if response.status().is_success() {
             Ok(response)

@@ -195,7 +195,7 @@ impl ApiClient {
                 .await
                 .map_err(|error| ApiError::Unreachable {
                     url: url.clone(),
-                    reason: error.to_string(),
+                    reason: crate::http::describe_send_error(&error),
                 })?;
             let status = response.status().as_u16();
             let retry_after = response

@@ -36,6 +36,28 @@ pub fn client() -> reqwest::Client {
         .unwrap_or_else(|_| reqwest::Client::new())
 }
 
+/// A request that got no answer, with its causes: reqwest's own message says only "error
+/// sending request", the cause (refused connection, untrusted certificate) is in its sources.
+pub fn describe_send_error(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// Whether a failure described by `describe_send_error` is a certificate the client does not
+/// trust (such as a `coupa serve --tls` sandbox's, signed by its local CA).
+pub fn is_untrusted_certificate(description: &str) -> bool {
+    description.contains("invalid peer certificate")
+}
+
 /// Whether a URL may carry a client secret: https, or http to this machine only.
 pub fn allows_secrets(url: &str) -> bool {
     if url.starts_with("https://") {

@@ -348,7 +348,7 @@ impl TokenManager {
                 .await
                 .map_err(|error| TokenError::Unreachable {
                     url: profile.token_url(),
-                    reason: error.to_string(),
+                    reason: crate::http::describe_send_error(&error),
                 })?;
         let status = response.status().as_u16();
         let asked = reqwest::Url::parse(&profile.token_url()).ok();

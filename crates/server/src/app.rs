@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use crate::cache::{self, ApiKeyCache, ClientCache, hex};
-use crate::config::{Config, Secret};
+use crate::config::{Config, Secret, TlsSource};
 use crate::domain::secret::{self, Digest};
 use crate::domain::time::now_unix;
 use crate::key_encryption::KeyEncryptionKey;
@@ -33,6 +33,8 @@ pub enum StartError {
     Threads(#[from] std::io::Error),
     #[error("{0}")]
     Metrics(String),
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 /// A server ready to accept connections.
@@ -48,8 +50,50 @@ pub struct App {
     pub has_administrator: bool,
     /// With `metrics_listen`: where `/metrics` is served, and the recorder behind it.
     metrics: Option<MetricsListener>,
+    /// With `tls`: what HTTPS is served with.
+    pub tls: Option<TlsServing>,
     /// A SQLite database is this process's while it serves.
     _database_lock: Option<crate::database_lock::DatabaseLock>,
+}
+
+/// HTTPS as this start set it up.
+pub struct TlsServing {
+    config: Arc<rustls::ServerConfig>,
+    /// With the local CA: the file holding its certificate, for clients to trust.
+    pub ca_certificate_file: Option<std::path::PathBuf>,
+    /// Whether this start created the local CA.
+    pub ca_created: bool,
+    /// The names the certificate from the local CA covers.
+    pub names: Vec<String>,
+}
+
+/// Sets up HTTPS from `source`: a certificate from the local CA (created when missing) for
+/// the names served, or the files given.
+fn tls_serving(config: &Config, source: &TlsSource) -> Result<TlsServing, StartError> {
+    let failed = |error: crate::tls::TlsError| StartError::Tls(error.to_string());
+    match source {
+        TlsSource::LocalCa(dir) => {
+            let (ca, ca_created) = crate::tls::LocalCa::open_or_create(dir).map_err(failed)?;
+            let names = crate::tls::certificate_names(&config.hosts, config.listen);
+            let identity = ca.issue(&names).map_err(failed)?;
+            Ok(TlsServing {
+                config: identity.server_config().map_err(failed)?,
+                ca_certificate_file: Some(ca.certificate_file()),
+                ca_created,
+                names,
+            })
+        }
+        TlsSource::Files { certificate, key } => {
+            let identity =
+                crate::tls::ServerIdentity::from_files(certificate, key).map_err(failed)?;
+            Ok(TlsServing {
+                config: identity.server_config().map_err(failed)?,
+                ca_certificate_file: None,
+                ca_created: false,
+                names: Vec::new(),
+            })
+        }
+    }
 }
 
 struct MetricsListener {
@@ -75,6 +119,11 @@ impl App {
             }
             None => None,
         };
+        let tls = config
+            .tls
+            .as_ref()
+            .map(|source| tls_serving(&config, source))
+            .transpose()?;
         let database_lock = store::database_file(config.database_url.as_str())
             .map(|file| crate::database_lock::claim(&file))
             .transpose()
@@ -102,13 +151,15 @@ impl App {
         let custom_fields = cache::CustomFieldCache::default();
         custom_fields.reload(store.as_ref()).await?;
         tracing::info!(backend = store.backend(), clients = count, "store ready");
-        let audience = config.audience();
         let rate_limiter = crate::domain::rate_limit::RateLimiter::new(config.rate_limit);
         let revocations = crate::revocations::Revocations::default();
         revocations.follow(store.as_ref(), now_unix()).await?;
+        let origins = crate::domain::origin::Origins::new(
+            &config.issuer,
+            config.tls.is_some(),
+            served_hosts(&config),
+        );
         let token_settings = crate::grants::TokenSettings {
-            issuer: config.issuer.clone(),
-            audience: audience.clone(),
             access_token_lifetime: config.token_lifetime,
             refresh_token_lifetime: config.refresh_token_lifetime,
             refresh_token_reuse_grace: config.refresh_token_reuse_grace,
@@ -127,7 +178,7 @@ impl App {
             keys: SharedKeyRing::new(keys),
             kek,
             admin_token_digest,
-            audience,
+            origins,
             revocations,
             auth_failures: Default::default(),
             passwords: crate::passwords::PasswordWorkers::for_this_machine()?,
@@ -151,6 +202,7 @@ impl App {
             demo_client,
             demo_admin,
             metrics,
+            tls,
             _database_lock: database_lock,
         })
     }
@@ -182,11 +234,13 @@ impl App {
                 metrics.listener,
                 router,
                 limits,
+                None,
                 std::future::pending(),
             ))
         });
         let router = crate::http::router(Arc::clone(&self.state));
-        let result = crate::http::connections::serve(listener, router, limits, shutdown).await;
+        let tls = self.tls.map(|tls| tls.config);
+        let result = crate::http::connections::serve(listener, router, limits, tls, shutdown).await;
         self.state
             .auth_failures
             .write(self.state.store.as_ref())
@@ -280,6 +334,17 @@ const ISSUER_SETTING: &str = "issuer";
 /// Replicas behind one load balancer must share one issuer, or each refuses the others'
 /// tokens: warns when the issuer recorded by the last replica to start differs, then records
 /// this one's.
+/// The host names whose requests are answered as an instance of their own (see
+/// `domain::origin`): `--host`, and with a certificate from the local CA every name it covers.
+fn served_hosts(config: &Config) -> Vec<String> {
+    match config.tls {
+        Some(crate::config::TlsSource::LocalCa(_)) => {
+            crate::tls::certificate_names(&config.hosts, config.listen)
+        }
+        _ => config.hosts.clone(),
+    }
+}
+
 async fn check_issuer(store: &dyn Store, issuer: &str) -> Result<(), StoreError> {
     match store.setting(ISSUER_SETTING).await? {
         Some(recorded) if recorded != issuer => tracing::warn!(

@@ -80,6 +80,22 @@ fn help_text(doc: &[&str], default: Option<&str>) -> String {
 settings! {
     /// Address to listen on.
     listen: String, "COUPA_LISTEN", "ADDR", default "127.0.0.1:8080";
+    /// Serve HTTPS with a certificate from the local certificate authority (created once in
+    /// --ca-dir; give its certificate to clients: `coupa ca export`), or with --tls-cert and
+    /// --tls-key.
+    tls: bool, "COUPA_TLS", "BOOL", default "false", arg(num_args = 0..=1,
+        default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new());
+    /// With --tls: serve this PEM certificate chain rather than one from the local CA.
+    tls_cert: String, "COUPA_TLS_CERT", "FILE";
+    /// With --tls-cert: the PEM private key of the certificate (mode 0600).
+    tls_key: String, "COUPA_TLS_KEY", "FILE";
+    /// Where the local certificate authority is kept (key 0600) [default:
+    /// ~/.local/share/coupa/ca]
+    ca_dir: String, "COUPA_CA_DIR", "DIR";
+    /// A host name this server answers to as an instance, e.g. acme.coupahost.com (repeat
+    /// the flag, or separate with commas): the local CA's certificate covers it, and a
+    /// request naming it gets it as issuer, in tokens and in discovery.
+    host: Vec<String>, "COUPA_HOST", "NAME", arg(value_delimiter = ',');
     /// sqlite://PATH (created if missing) or postgres://USER@HOST/DB.
     database_url: String, "COUPA_DATABASE_URL", "URL", default "sqlite://coupa.db";
     /// The public base URL of this server, put in tokens and discovery [default: http:// and
@@ -224,6 +240,10 @@ pub struct Config {
     pub database_url: DatabaseUrl,
     /// No trailing slash.
     pub issuer: String,
+    /// How HTTPS is served; None: plain HTTP.
+    pub tls: Option<TlsSource>,
+    /// The instance host names (`--host`), lowercase.
+    pub hosts: Vec<String>,
     pub token_lifetime: Lifetime,
     pub secret_grace_period: Lifetime,
     pub signing_alg: Algorithm,
@@ -269,6 +289,18 @@ pub struct Config {
     pub max_file_bytes: usize,
 }
 
+/// Where the server's certificate comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsSource {
+    /// Issued at each start by the local CA kept in this directory.
+    LocalCa(std::path::PathBuf),
+    /// A PEM certificate chain and its key, from files.
+    Files {
+        certificate: std::path::PathBuf,
+        key: std::path::PathBuf,
+    },
+}
+
 /// What one connection may hold, and how long shutdown waits for them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConnectionLimits {
@@ -284,6 +316,13 @@ impl Config {
         let listen: SocketAddr = listen_text.parse().map_err(|_| {
             format!("listen: `{listen_text}` is not an address like 127.0.0.1:8080")
         })?;
+        let tls = tls_source(
+            layer.tls.unwrap_or(DEFAULTS.tls == Some("true")),
+            layer.tls_cert,
+            layer.tls_key,
+            layer.ca_dir,
+        )?;
+        let hosts = host_names(layer.host.unwrap_or_default())?;
         let issuer = match layer.issuer {
             Some(issuer) => {
                 let issuer = issuer.trim_end_matches('/').to_string();
@@ -294,7 +333,7 @@ impl Config {
                 }
                 issuer
             }
-            None => default_issuer(listen),
+            None => default_issuer(listen, tls.is_some()),
         };
         let signing_alg_text = setting(layer.signing_alg.as_deref(), DEFAULTS.signing_alg);
         let signing_alg = Algorithm::parse(signing_alg_text).ok_or_else(|| {
@@ -369,6 +408,8 @@ impl Config {
                 DEFAULTS.database_url,
             )),
             issuer,
+            tls,
+            hosts,
             token_lifetime,
             secret_grace_period: lifetime(
                 "secret-grace-period",
@@ -446,11 +487,6 @@ impl Config {
             verification: self.token_lifetime.seconds() + 60,
         }
     }
-
-    /// The `aud` of access tokens: this instance's API.
-    pub fn audience(&self) -> String {
-        format!("{}/api", self.issuer)
-    }
 }
 
 /// Beyond the JWKS max-age, how long a new key waits before signing: replicas that learn
@@ -508,12 +544,80 @@ fn positive(lifetime: Lifetime) -> Option<Duration> {
     (!lifetime.is_zero()).then_some(lifetime.duration())
 }
 
-fn default_issuer(listen: SocketAddr) -> String {
+fn default_issuer(listen: SocketAddr, tls: bool) -> String {
+    let scheme = if tls { "https" } else { "http" };
     if listen.ip().is_unspecified() {
-        format!("http://localhost:{}", listen.port())
+        format!("{scheme}://localhost:{}", listen.port())
     } else {
-        format!("http://{listen}")
+        format!("{scheme}://{listen}")
     }
+}
+
+fn tls_source(
+    tls: bool,
+    certificate: Option<String>,
+    key: Option<String>,
+    ca_dir: Option<String>,
+) -> Result<Option<TlsSource>, String> {
+    let certificate = certificate.filter(|path| !path.is_empty());
+    let key = key.filter(|path| !path.is_empty());
+    let given = match (certificate, key) {
+        (Some(certificate), Some(key)) => Some(TlsSource::Files {
+            certificate: certificate.into(),
+            key: key.into(),
+        }),
+        (None, None) => None,
+        _ => {
+            return Err(
+                "tls-cert and tls-key go together: give both (PEM files), or neither to use the \
+                 local certificate authority"
+                    .into(),
+            );
+        }
+    };
+    if !tls {
+        return match given {
+            Some(_) => Err("tls-cert and tls-key need --tls".into()),
+            None => Ok(None),
+        };
+    }
+    Ok(Some(given.unwrap_or_else(|| {
+        TlsSource::LocalCa(
+            ca_dir
+                .filter(|dir| !dir.is_empty())
+                .map_or_else(crate::tls::default_ca_dir, Into::into),
+        )
+    })))
+}
+
+/// Host names as given to `--host`: lowercase, each once; a port, scheme or path is refused.
+fn host_names(names: Vec<String>) -> Result<Vec<String>, String> {
+    let mut hosts: Vec<String> = Vec::new();
+    for name in names {
+        let name = name.trim().to_ascii_lowercase();
+        if name.is_empty() {
+            continue;
+        }
+        let label_ok = |label: &str| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        };
+        let wildcard_rest = name.strip_prefix("*.");
+        let valid = name.len() <= 253
+            && (name.parse::<std::net::IpAddr>().is_ok()
+                || wildcard_rest.unwrap_or(&name).split('.').all(label_ok));
+        if !valid {
+            return Err(format!(
+                "host: `{name}` is not a host name such as acme.coupahost.com or *.coupacloud.com \
+                 (no scheme, port or path)"
+            ));
+        }
+        if !hosts.contains(&name) {
+            hosts.push(name);
+        }
+    }
+    Ok(hosts)
 }
 
 /// `86399`, `86399s`, `30m`, `20h`, `90d` (see `Lifetime`).
@@ -532,7 +636,6 @@ mod tests {
         assert_eq!(config.issuer, "http://127.0.0.1:8080");
         assert_eq!(config.token_lifetime.secs(), 86_399);
         assert_eq!(config.signing_alg, Algorithm::Es256);
-        assert_eq!(config.audience(), "http://127.0.0.1:8080/api");
         let limit = config.rate_limit.unwrap();
         assert_eq!((limit.per_second, limit.burst), (25.0, 20));
         assert!(!config.rate_limit_retry_after);

@@ -3,7 +3,6 @@
 //! associated data (a sealed key cannot be passed off as another), and the KEK's id stored
 //! beside it, so a server given the wrong KEK says so instead of failing obscurely.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
@@ -174,33 +173,17 @@ pub fn load(
         return Ok((read_file(file)?, KekSource::File(file.to_path_buf())));
     }
     let bytes = secret::random_bytes::<KEY_LENGTH>().map_err(|_| KekError::Randomness)?;
-    let dir = file
-        .parent()
-        .filter(|dir| !dir.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let failed =
-        |error: std::io::Error| KekError::File(format!("cannot write {}: {error}", file.display()));
-    let mut temporary = tempfile::Builder::new()
-        .prefix(".coupa-kek-")
-        .tempfile_in(dir)
-        .map_err(failed)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        temporary
-            .as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o600))
-            .map_err(failed)?;
-    }
-    writeln!(temporary, "{}", STANDARD.encode(bytes)).map_err(failed)?;
-    temporary.as_file().sync_all().map_err(failed)?;
+    let text = format!("{}\n", STANDARD.encode(bytes));
     // Replicas starting together on one SQLite file: the first to link its file wins.
-    match temporary.persist_noclobber(file) {
-        Ok(_) => Ok((
+    let created = crate::private_files::write_new_private(file, text.as_bytes())
+        .map_err(|error| KekError::File(format!("cannot write {}: {error}", file.display())))?;
+    if created {
+        Ok((
             KeyEncryptionKey::from_bytes(&bytes)?,
             KekSource::Generated(file.to_path_buf()),
-        )),
-        Err(_) => Ok((read_file(file)?, KekSource::File(file.to_path_buf()))),
+        ))
+    } else {
+        Ok((read_file(file)?, KekSource::File(file.to_path_buf())))
     }
 }
 

@@ -27,6 +27,7 @@ pub mod signing_keys;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod tls;
 pub mod uses;
 
 pub use app::{App, StartError};

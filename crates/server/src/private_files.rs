@@ -19,6 +19,37 @@ pub fn open_to_others(path: &Path) -> Option<u32> {
     }
 }
 
+/// Writes `bytes` into a new file at `path`, for its owner only (0600), whole or not at all
+/// (written beside it, synced, then linked). False, and nothing written, when `path` exists
+/// already: another process created it first.
+pub fn write_new_private(path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
+    use std::io::Write as _;
+    let dir = path
+        .parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut temporary = tempfile::Builder::new()
+        .prefix(".coupa-private-")
+        .tempfile_in(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        temporary
+            .as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    temporary.write_all(bytes)?;
+    temporary.as_file().sync_all()?;
+    match temporary.persist_noclobber(path) {
+        Ok(_) => Ok(true),
+        Err(error) if path.exists() => {
+            drop(error);
+            Ok(false)
+        }
+        Err(error) => Err(error.error),
+    }
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
@@ -34,5 +65,15 @@ mod tests {
         assert_eq!(open_to_others(&file), None);
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
         assert_eq!(open_to_others(&file), Some(0o640));
+    }
+
+    #[test]
+    fn new_private_files_are_owner_only_and_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("key");
+        assert!(write_new_private(&file, b"first").unwrap());
+        assert_eq!(open_to_others(&file), None);
+        assert!(!write_new_private(&file, b"second").unwrap());
+        assert_eq!(std::fs::read(&file).unwrap(), b"first");
     }
 }

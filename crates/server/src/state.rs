@@ -26,7 +26,8 @@ pub struct AppState {
     pub kek: KeyEncryptionKey,
     pub rate_limiter: crate::domain::rate_limit::RateLimiter,
     pub admin_token_digest: Digest,
-    pub audience: String,
+    /// The instance each request is answered as (see `domain::origin`).
+    pub origins: crate::domain::origin::Origins,
     pub revocations: crate::revocations::Revocations,
     /// Failed client authentications, counted until written to the audit trail.
     pub auth_failures: crate::auth_failures::AuthFailures,
@@ -75,13 +76,22 @@ impl AppState {
         }
     }
 
-    /// What the grants of the token endpoint work with.
+    /// What the grants work with, issuing as the configured instance.
     pub fn grant_context(&self) -> crate::grants::GrantContext<'_> {
+        self.grant_context_at(self.origins.configured())
+    }
+
+    /// What the grants work with, issuing as `origin` (the instance a request named).
+    pub fn grant_context_at<'s>(
+        &'s self,
+        origin: &'s crate::domain::origin::Origin,
+    ) -> crate::grants::GrantContext<'s> {
         crate::grants::GrantContext {
             store: &self.store,
             keys: &self.keys,
             revocations: &self.revocations,
             settings: &self.token_settings,
+            origin,
             token_issue_times: &self.token_issue_times,
         }
     }

@@ -559,6 +559,15 @@ fn print_client(client: &ClientView, format: Output, url: &str) -> Result<(), Fa
 /// Turns an API failure into a message with a next step.
 fn explain(error: ClientError, url: &str, noun: &str, list_command: &str) -> Failure {
     match &error {
+        ClientError::Unreachable { reason, .. }
+            if coupa_client::http::is_untrusted_certificate(reason) =>
+        {
+            Failure::new(error.to_string()).hint(
+                "the server's certificate is not trusted. For a `coupa serve --tls` sandbox, \
+                 trust its local CA: export SSL_CERT_FILE=<the CA file `coupa serve` printed> \
+                 (`coupa ca trust-help` shows where it is)",
+            )
+        }
         ClientError::Unreachable { .. } => Failure::new(error.to_string()).hint(format!(
             "is `coupa serve` running at {url}? Point --url or COUPA_URL at it"
         )),

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod api;
 pub mod bridge;
 pub mod broker;
+pub mod ca;
 pub mod demo;
 pub mod postman;
 pub mod profiles;

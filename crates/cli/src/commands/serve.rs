@@ -24,6 +24,10 @@ pub async fn exec(args: ServeArgs) -> Result<(), Failure> {
         tracing::info!(%address, "serving metrics");
         outln!("coupa serve: metrics on http://{address}/metrics");
     }
+    if let Some(tls) = &app.tls {
+        print_tls(tls);
+    }
+    let scheme = if app.tls.is_some() { "https" } else { "http" };
     let demo_client = app.demo_client.clone();
     let demo_admin = app.demo_admin.clone();
     let has_administrator = app.has_administrator;
@@ -34,11 +38,11 @@ pub async fn exec(args: ServeArgs) -> Result<(), Failure> {
         |address| {
             tracing::info!(%address, %issuer, "listening");
             if let Some(client) = &demo_client {
-                print_demo(client, &format!("http://{address}"));
+                print_demo(client, &format!("{scheme}://{address}"));
             }
             if let Some((login, password)) = &demo_admin {
                 outln!(
-                    "Setup (the admin pages): http://{address}/setup\n  \
+                    "Setup (the admin pages): {scheme}://{address}/setup\n  \
                      sign in as {login} with the password {password}\n  \
                      (renewed at each --demo start)\n"
                 );
@@ -46,19 +50,34 @@ pub async fn exec(args: ServeArgs) -> Result<(), Failure> {
             if !has_administrator {
                 outln!(
                     "No administrator exists yet, so nobody can sign in to Setup \
-                     (http://{address}/setup).\nCreate the first one:\n  {}\n",
+                     ({scheme}://{address}/setup).\nCreate the first one:\n  {}\n",
                     coupa_server::sign_ins::first_administrator_command(&format!(
-                        "http://{address}"
+                        "{scheme}://{address}"
                     ))
                 );
             }
-            outln!("coupa serve: listening on http://{address} (issuer {issuer})");
+            outln!("coupa serve: listening on {scheme}://{address} (issuer {issuer})");
         },
         |listener, shutdown| app.serve(listener, shutdown),
     )
     .await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+fn print_tls(tls: &coupa_server::app::TlsServing) {
+    let Some(ca) = &tls.ca_certificate_file else {
+        outln!("coupa serve: HTTPS with the certificate given");
+        return;
+    };
+    let created = if tls.ca_created { "created now; " } else { "" };
+    outln!(
+        "coupa serve: HTTPS with a certificate for {} from the local certificate authority\n  \
+         CA certificate ({created}clients must trust it): {}\n  \
+         how to trust it in curl, Python, Node, Java and Debian: coupa ca trust-help\n",
+        tls.names.join(", "),
+        ca.display()
+    );
 }
 
 const DEMO_SCOPES: &str =

@@ -18,6 +18,7 @@ mod metrics;
 mod outage;
 mod postman;
 mod propagation;
+mod sandbox_tls;
 mod seeds;
 mod setup_ui;
 mod store_conformance;

@@ -13,6 +13,7 @@ pub mod grant;
 pub mod key_schedule;
 pub mod lifetime;
 pub mod listing;
+pub mod origin;
 pub mod pkce;
 pub mod rate_limit;
 pub mod scope;

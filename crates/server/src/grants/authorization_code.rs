@@ -113,6 +113,6 @@ pub async fn issue_code(
         pairs.push(("state", state.clone()));
     }
     // RFC 9207: tells the client which server answered.
-    pairs.push(("iss", context.settings.issuer.clone()));
+    pairs.push(("iss", context.origin.issuer.clone()));
     Ok(with_query(&request.redirect_uri, &pairs))
 }

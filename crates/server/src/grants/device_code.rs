@@ -129,7 +129,7 @@ pub async fn start_device_authorization(
         };
         match context.store.insert_device_authorization(&record).await {
             Ok(()) => {
-                let verification_uri = format!("{}{VERIFICATION_PATH}", context.settings.issuer);
+                let verification_uri = format!("{}{VERIFICATION_PATH}", context.origin.issuer);
                 let shown = device::display_user_code(&user_code);
                 return Ok(DeviceAuthorization {
                     device_code,

@@ -37,8 +37,6 @@ pub use tokens::revoke_grant;
 /// What issuing tokens needs, fixed at start.
 #[derive(Debug, Clone)]
 pub struct TokenSettings {
-    pub issuer: String,
-    pub audience: String,
     pub access_token_lifetime: Lifetime,
     pub refresh_token_lifetime: Lifetime,
     /// How long a just-rotated refresh token may be presented again (a retried request)
@@ -52,6 +50,8 @@ pub struct GrantContext<'s> {
     pub keys: &'s SharedKeyRing,
     pub revocations: &'s Revocations,
     pub settings: &'s TokenSettings,
+    /// The instance the request was made to: the issuer and audience of what is issued.
+    pub origin: &'s crate::domain::origin::Origin,
     /// When each client was last issued a token (see `uses`).
     pub token_issue_times: &'s RecentUses,
 }

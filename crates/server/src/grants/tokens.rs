@@ -54,9 +54,9 @@ pub fn mint_access_token(
     let settings = context.settings;
     let lifetime = settings.access_token_lifetime.secs();
     let claims = AccessTokenClaims {
-        iss: settings.issuer.clone(),
+        iss: context.origin.issuer.clone(),
         sub: subject.to_string(),
-        aud: settings.audience.clone(),
+        aud: context.origin.audience.clone(),
         client_id: client.client_id.clone(),
         scope: scopes.to_string(),
         iat: now,
@@ -95,7 +95,7 @@ pub fn user_tokens(
     if scopes.contains(OPENID) {
         let lifetime = context.settings.access_token_lifetime.secs();
         let id_claims = IdTokenClaims {
-            iss: context.settings.issuer.clone(),
+            iss: context.origin.issuer.clone(),
             sub: user.user_id.clone(),
             aud: client.client_id.clone(),
             azp: client.client_id.clone(),

@@ -71,7 +71,8 @@ pub async fn authorize(
 async fn authorized_caller(state: &AppState, request: &Parts) -> Result<Caller, ApiError> {
     let caller = match presented(state, request)? {
         Presented::Bearer(token) => {
-            let verified = verify_access_token(state, &token)
+            let origin = super::origin::RequestOrigin::of(state, request).0;
+            let verified = verify_access_token(state, &origin, &token)
                 .await
                 .map_err(|description| unauthorized(Some("invalid_token"), description))?;
             Caller {
@@ -132,6 +133,7 @@ pub(crate) struct VerifiedToken {
 /// key ring again, at most once every few seconds.
 pub(crate) async fn verify_access_token(
     state: &AppState,
+    origin: &crate::domain::origin::Origin,
     token: &str,
 ) -> Result<VerifiedToken, &'static str> {
     let verified = state.keys.current().verify(token, ACCESS_TOKEN_TYPE);
@@ -147,7 +149,7 @@ pub(crate) async fn verify_access_token(
     let claims: AccessTokenClaims = verified.map_err(|error| error.describe())?;
     let now = now_unix();
     claims
-        .check_time_and_origin(&state.config.issuer, &state.audience, now)
+        .check_time_and_origin(&origin.issuer, &origin.audience, now)
         .map_err(|rejection| rejection.describe())?;
     let client = state
         .clients

@@ -1,7 +1,8 @@
 //! The accept loop: what one connection may hold. A request head must arrive within the
-//! header read timeout (also between requests on a kept-alive connection), its body within the
-//! body read timeout, at most `max_connections` are served at once, and on shutdown the
-//! connections still busy after the shutdown timeout are dropped.
+//! header read timeout (also between requests on a kept-alive connection; with TLS, the
+//! handshake too), its body within the body read timeout, at most `max_connections` are
+//! served at once, and on shutdown the connections still busy after the shutdown timeout are
+//! dropped.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -21,13 +22,15 @@ use tower::ServiceExt;
 
 use crate::config::ConnectionLimits;
 
-/// Serves `router` on `listener` until `shutdown` completes.
+/// Serves `router` on `listener` until `shutdown` completes; over TLS when `tls` is given.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: ConnectionLimits,
+    tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let tls = tls.map(tokio_rustls::TlsAcceptor::from);
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
@@ -73,9 +76,28 @@ pub async fn serve(
                 })
             }))
         });
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let watcher = graceful.watcher();
+        let http = http.clone();
+        let tls = tls.clone();
+        let handshake_timeout = limits.header_read_timeout;
         connections.spawn(async move {
-            let _ = connection.await;
+            match tls {
+                None => {
+                    let _ = watcher
+                        .watch(http.serve_connection(TokioIo::new(stream), service))
+                        .await;
+                }
+                Some(tls) => {
+                    // A client that never finishes its handshake holds its slot no longer
+                    // than one that never sends a request head.
+                    let handshake = tokio::time::timeout(handshake_timeout, tls.accept(stream));
+                    if let Ok(Ok(stream)) = handshake.await {
+                        let _ = watcher
+                            .watch(http.serve_connection(TokioIo::new(stream), service))
+                            .await;
+                    }
+                }
+            }
             drop(slot);
         });
     }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use axum::extract::{ConnectInfo, FromRequest, Request, State};
 
 use super::oauth_form::OAuthRequest;
+use super::origin::RequestOrigin;
 use super::token::Json;
 use crate::grants::{DeviceAuthorization, OAuthError, start_device_authorization};
 use crate::state::AppState;
@@ -14,6 +15,7 @@ use crate::state::AppState;
 pub async fn device_authorization(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    RequestOrigin(origin): RequestOrigin,
     request: Request,
 ) -> Result<Json<DeviceAuthorization>, OAuthError> {
     // Before the request is read: a flood from one address costs nothing more.
@@ -21,7 +23,7 @@ pub async fn device_authorization(
     let request = OAuthRequest::from_request(request, &()).await?;
     let client = request.authenticate(&state)?;
     let started = start_device_authorization(
-        &state.grant_context(),
+        &state.grant_context_at(&origin),
         &state.device_starts,
         &client,
         &request.params,

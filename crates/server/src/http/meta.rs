@@ -9,6 +9,7 @@ use coupa_proto::scopes;
 use serde_json::json;
 
 use super::errors::{ApiError, ResponseFormat};
+use super::origin::RequestOrigin;
 use super::pages::setup;
 use crate::domain::time::now_unix;
 use crate::state::AppState;
@@ -98,8 +99,11 @@ fn free_bytes(path: &std::path::Path) -> Option<u64> {
 const READINESS_SETTING: &str = "readiness_checked_at";
 
 /// Lists what this server implements, and nothing more.
-pub async fn discovery(State(state): State<Arc<AppState>>) -> Response {
-    let issuer = &state.config.issuer;
+pub async fn discovery(
+    State(state): State<Arc<AppState>>,
+    RequestOrigin(origin): RequestOrigin,
+) -> Response {
+    let issuer = &origin.issuer;
     let scope_names: Vec<&str> = scopes::CATALOGUE.iter().map(|scope| scope.name).collect();
     let document = json!({
         "issuer": issuer,
@@ -146,8 +150,8 @@ pub async fn jwks(State(state): State<Arc<AppState>>) -> Response {
 }
 
 /// The OpenAPI document of `/api/*`, where Coupa serves its Swagger.
-pub async fn api_docs(State(state): State<Arc<AppState>>) -> Response {
-    cacheable(axum::Json(crate::api::openapi::document(&state.config.issuer)).into_response())
+pub async fn api_docs(RequestOrigin(origin): RequestOrigin) -> Response {
+    cacheable(axum::Json(crate::api::openapi::document(&origin.issuer)).into_response())
 }
 
 /// Whether the caller is a browser navigating (it asks for HTML by name).

@@ -11,6 +11,7 @@ mod meta;
 pub mod metrics;
 mod nested;
 mod oauth_form;
+pub(crate) mod origin;
 pub mod pages;
 mod resources;
 mod token;

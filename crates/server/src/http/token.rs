@@ -8,16 +8,21 @@ use axum::response::{IntoResponse, Response};
 
 use super::errors::no_store;
 use super::oauth_form::OAuthRequest;
+use super::origin::RequestOrigin;
 use crate::grants::{self, OAuthError};
 use crate::state::AppState;
 
-pub async fn token(State(state): State<Arc<AppState>>, request: OAuthRequest) -> Response {
+pub async fn token(
+    State(state): State<Arc<AppState>>,
+    RequestOrigin(origin): RequestOrigin,
+    request: OAuthRequest,
+) -> Response {
     let mut caller = None;
     let issued = async {
         grants::grant_type_of(&request.params)?;
         let client = request.authenticate(&state)?;
         caller = Some(client.client_id.clone());
-        grants::issue(&state.grant_context(), &client, &request.params).await
+        grants::issue(&state.grant_context_at(&origin), &client, &request.params).await
     }
     .await;
     let response = match issued {

@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 use super::bearer::verify_access_token;
 use super::errors::no_store;
 use super::oauth_form::OAuthRequest;
+use super::origin::RequestOrigin;
 use super::token::Json;
 use crate::domain::authorization_header::{self, Authorization};
 use crate::domain::secret;
@@ -24,6 +25,7 @@ use crate::store::RevocationKind;
 /// from now on. Unknown tokens and other clients' tokens are answered 200 too (RFC 7009 §2.2).
 pub async fn revoke(
     State(state): State<Arc<AppState>>,
+    RequestOrigin(origin): RequestOrigin,
     request: OAuthRequest,
 ) -> Result<Response, OAuthError> {
     let client = request.authenticate(&state)?;
@@ -50,7 +52,7 @@ pub async fn revoke(
             }
         }
         None => {
-            if let Ok(verified) = verify_access_token(&state, token).await
+            if let Ok(verified) = verify_access_token(&state, &origin, token).await
                 && verified.claims.client_id == client.client_id
             {
                 let claims = verified.claims;
@@ -90,6 +92,7 @@ fn required_token(request: &OAuthRequest) -> Result<&str, OAuthError> {
 /// its own tokens as active, unless an administrator let it introspect any token.
 pub async fn introspect(
     State(state): State<Arc<AppState>>,
+    RequestOrigin(origin): RequestOrigin,
     request: OAuthRequest,
 ) -> Result<Json<Value>, OAuthError> {
     let client = request.authenticate(&state)?;
@@ -102,7 +105,7 @@ pub async fn introspect(
     let token = required_token(&request)?;
     let may_see = |owner: &str| client.introspect_any_token || owner == client.client_id;
     let inactive = || Ok(Json(json!({"active": false})));
-    if let Ok(verified) = verify_access_token(&state, token).await {
+    if let Ok(verified) = verify_access_token(&state, &origin, token).await {
         let claims = verified.claims;
         if !may_see(&claims.client_id) {
             return inactive();
@@ -170,7 +173,11 @@ fn bearer_error(status: StatusCode, error: &str, description: &str) -> Response 
 }
 
 /// `GET` or `POST /oauth2/userinfo` with a user's access token that holds `openid`.
-pub async fn userinfo(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+pub async fn userinfo(
+    State(state): State<Arc<AppState>>,
+    RequestOrigin(origin): RequestOrigin,
+    headers: HeaderMap,
+) -> Response {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
@@ -185,7 +192,7 @@ pub async fn userinfo(State(state): State<Arc<AppState>>, headers: HeaderMap) ->
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         return no_store(response);
     };
-    let (claims, scopes) = match verify_access_token(&state, &token).await {
+    let (claims, scopes) = match verify_access_token(&state, &origin, &token).await {
         Ok(verified) => (verified.claims, verified.scopes),
         Err(reason) => return bearer_error(StatusCode::UNAUTHORIZED, "invalid_token", reason),
     };

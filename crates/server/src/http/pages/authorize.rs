@@ -11,6 +11,7 @@ use super::{ConsentPage, PageError, Submitted, Visitor, see_other, sign_in_path}
 use crate::domain::authorization_request::{self, Prompt, RedirectError};
 use crate::domain::form::FormParams;
 use crate::grants::issue_code;
+use crate::http::origin::RequestOrigin;
 use crate::state::AppState;
 
 pub const AUTHORIZE_PATH: &str = "/oauth2/authorize";
@@ -66,6 +67,7 @@ pub async fn authorize_get(
 /// The consent form: `decision=allow` or `decision=deny`, with the request in hidden fields.
 pub async fn authorize_post(
     State(state): State<Arc<AppState>>,
+    RequestOrigin(origin): RequestOrigin,
     visitor: Visitor,
     form: Submitted,
 ) -> Result<Response, PageError> {
@@ -82,7 +84,8 @@ pub async fn authorize_post(
     })?;
     match decision.as_deref() {
         Some("allow") => {
-            let location = issue_code(&state.grant_context(), &request, signed_in).await?;
+            let location =
+                issue_code(&state.grant_context_at(&origin), &request, signed_in).await?;
             see_other(&location)
         }
         Some("deny") => Err(PageError::ToClient(RedirectError {
