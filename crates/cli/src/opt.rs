@@ -477,12 +477,79 @@ signed at once, on every replica; a new key signs immediately (relying parties f
 JWKS again on the unknown kid)."
     )]
     Keys(KeysCommand),
+    /// The sandbox's faults: Coupa's failure modes on demand, for one client or every caller,
+    /// for a time or a number of requests.
+    #[command(
+        subcommand,
+        long_about = "The sandbox's faults: Coupa's failure modes on demand, to prove an \
+integration copes before it meets them in production. Each is on for one client (--client \
+ID or login) or for every caller, for a time (--for, default 10m) or a number of requests \
+(--requests), whichever ends first; it ends by itself and is recorded in the audit trail.\n\n\
+Kinds:\n  \
+token_unavailable        POST /oauth2/token answers 503 temporarily_unavailable\n  \
+token_slow --delay 5s    POST /oauth2/token answers late\n  \
+token_lifetime --lifetime 60s  tokens issued live that long\n  \
+oversized_token --bytes 12000  tokens issued are that long (a scope-heavy client's)\n  \
+api_rate_limited [--retry-after 5]  /api answers 429 (without Retry-After, as Coupa)\n  \
+api_unavailable          /api answers 503\n  \
+api_slow --delay 3s      /api answers late\n  \
+api_connection_dropped   /api closes the connection without answering\n  \
+clock_offset --offset 24h  held tokens expire early (the server's clock runs ahead)\n  \
+token_propagation_delay --delay 5s  a fresh token is refused for its first seconds\n  \
+scope_change             tokens issued before the fault are refused, as after a scope change",
+        after_help = "Examples:\n  coupa admin faults add api_rate_limited --client invoice-sync --requests 3\n  \
+coupa admin faults add token_unavailable --for 30s\n  coupa admin faults list\n  coupa admin faults clear"
+    )]
+    Faults(FaultsCommand),
     /// The audit trail: who changed what, when and from where, newest first.
     #[command(
         after_help = "Examples:\n  coupa admin audit --since 24h\n  coupa admin audit --object client:2f1c0e... --output json\n  \
 coupa admin audit --kind signing_key --since 2026-12-01T00:00:00Z"
     )]
     Audit(AuditArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FaultsCommand {
+    /// The faults on, or waiting to begin.
+    List,
+    /// Switch a fault on.
+    Add {
+        /// Which failure (see `coupa admin faults --help`).
+        #[arg(value_parser = clap::builder::PossibleValuesParser::new(coupa_proto::admin::FAULT_KINDS))]
+        kind: String,
+        /// Only for this client (identifier or login); without it, every caller.
+        #[arg(long)]
+        client: Option<String>,
+        /// How long it stays on, e.g. 30s, 5m [default: 10m unless --requests is given].
+        #[arg(long = "for", value_name = "DURATION")]
+        duration: Option<String>,
+        /// How many requests it affects; then it ends.
+        #[arg(long)]
+        requests: Option<u64>,
+        /// Begin this long from now, e.g. 30s.
+        #[arg(long, value_name = "DURATION")]
+        starts_in: Option<String>,
+        /// token_slow, api_slow, token_propagation_delay: how long.
+        #[arg(long, value_name = "DURATION")]
+        delay: Option<String>,
+        /// api_rate_limited: send Retry-After with this many seconds.
+        #[arg(long, value_name = "SECONDS")]
+        retry_after: Option<u64>,
+        /// token_lifetime: how long the tokens issued live.
+        #[arg(long, value_name = "DURATION")]
+        lifetime: Option<String>,
+        /// clock_offset: how far ahead the server's clock runs.
+        #[arg(long, value_name = "DURATION")]
+        offset: Option<String>,
+        /// oversized_token: how long the tokens issued are, in bytes.
+        #[arg(long)]
+        bytes: Option<u64>,
+    },
+    /// Switch one fault off (by its id from `list`).
+    Remove { id: String },
+    /// Switch every fault off.
+    Clear,
 }
 
 #[derive(Debug, clap::Args)]

@@ -2,8 +2,8 @@
 
 use coupa_proto::admin::{
     ApiKeyView, AuditFilters, AuditPage, ClientView, CreateApiKey, CreateClient, CreateCustomField,
-    CreateUser, CustomFieldView, RetireKey, RotateKeys, SigningKeyView, UpdateClient, UpdateUser,
-    UserView,
+    CreateFault, CreateUser, CustomFieldView, FaultView, RetireKey, RotateKeys, SigningKeyView,
+    UpdateClient, UpdateUser, UserView,
 };
 use reqwest::{Method, RequestBuilder};
 use serde::Serialize;
@@ -238,6 +238,30 @@ impl AdminClient {
     pub async fn remove_key(&self, kid: &str) -> Result<Vec<SigningKeyView>, ClientError> {
         self.send(self.request(Method::DELETE, &format!("/keys/{}", path_segment(kid))))
             .await
+    }
+}
+
+impl AdminClient {
+    /// The sandbox's faults on or waiting to begin.
+    pub async fn list_faults(&self) -> Result<Vec<FaultView>, ClientError> {
+        self.send(self.request(Method::GET, "/faults")).await
+    }
+
+    /// Switches a fault on (see `CreateFault`).
+    pub async fn add_fault(&self, input: &CreateFault) -> Result<FaultView, ClientError> {
+        self.send(self.with_json(Method::POST, "/faults", input))
+            .await
+    }
+
+    pub async fn remove_fault(&self, id: &str) -> Result<FaultView, ClientError> {
+        self.send(self.request(Method::DELETE, &format!("/faults/{}", path_segment(id))))
+            .await
+    }
+
+    /// Switches every fault off; how many there were.
+    pub async fn clear_faults(&self) -> Result<u64, ClientError> {
+        let answer: serde_json::Value = self.send(self.request(Method::DELETE, "/faults")).await?;
+        Ok(answer["removed"].as_u64().unwrap_or(0))
     }
 }
 

@@ -260,3 +260,77 @@ pub struct AuditFilters {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offset: Option<u32>,
 }
+
+/// Every kind of fault, in the order the help lists them.
+pub const FAULT_KINDS: [&str; 11] = [
+    "token_unavailable",
+    "token_slow",
+    "token_lifetime",
+    "oversized_token",
+    "api_rate_limited",
+    "api_unavailable",
+    "api_slow",
+    "api_connection_dropped",
+    "clock_offset",
+    "token_propagation_delay",
+    "scope_change",
+];
+
+/// `POST /admin/api/faults` (and each `[[faults]]` of a scenario file): one of Coupa's failure
+/// modes, on for one client or for every caller, for a time or a number of requests (whichever
+/// ends first; ten minutes when neither is given).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateFault {
+    /// token_unavailable, token_slow, token_lifetime, oversized_token, api_rate_limited,
+    /// api_unavailable, api_slow, api_connection_dropped, clock_offset,
+    /// token_propagation_delay or scope_change.
+    pub kind: String,
+    /// A client's identifier or login; none: every caller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+    /// How long it stays on, e.g. `30s`, `5m`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<String>,
+    /// How many requests it affects; then it ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<u64>,
+    /// How long from now until it begins, e.g. `30s`; none: at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starts_in: Option<String>,
+    /// token_slow and api_slow: the added latency; token_propagation_delay: how long a fresh
+    /// token is refused (Coupa warns of 5 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay: Option<String>,
+    /// api_rate_limited: the `Retry-After` seconds to send; none: no header, as Coupa.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+    /// token_lifetime: the lifetime of the tokens issued meanwhile, e.g. `60s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifetime: Option<String>,
+    /// clock_offset: how far ahead the server's clock runs when it checks tokens, e.g. `24h`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<String>,
+    /// oversized_token: the size of the tokens issued meanwhile, in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
+}
+
+/// A fault, on or waiting to begin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultView {
+    pub id: String,
+    pub kind: String,
+    /// What callers see while it is on, in a sentence.
+    pub effect: String,
+    /// The client's identifier; none: every caller.
+    pub client_id: Option<String>,
+    pub starts_at: String,
+    pub ends_at: String,
+    /// Requests it still affects, when it was given a number.
+    pub requests_left: Option<u64>,
+    /// Whether it is on now (begun, not over).
+    pub active: bool,
+    /// Who turned it on (`admin token`, `user:LOGIN`, `scenario FILE`).
+    pub created_by: String,
+}

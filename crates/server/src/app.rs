@@ -35,6 +35,8 @@ pub enum StartError {
     Metrics(String),
     #[error("TLS: {0}")]
     Tls(String),
+    #[error("faults: {0}")]
+    Faults(String),
 }
 
 /// A server ready to accept connections.
@@ -185,6 +187,7 @@ impl App {
             device_starts: Default::default(),
             uploads: tokio::sync::Semaphore::new(UPLOADS_AT_ONCE),
             administrator_seen: Default::default(),
+            faults: Default::default(),
         });
         let (demo_client, demo_admin) = if state.config.demo {
             (
@@ -194,6 +197,9 @@ impl App {
         } else {
             (None, None)
         };
+        if let Some(file) = &state.config.faults_file {
+            load_scenario(&state, file).await?;
+        }
         let has_administrator = state.administrator_seen.check(state.store.as_ref()).await?;
         Ok(Self {
             state,
@@ -334,6 +340,27 @@ const ISSUER_SETTING: &str = "issuer";
 /// Replicas behind one load balancer must share one issuer, or each refuses the others'
 /// tokens: warns when the issuer recorded by the last replica to start differs, then records
 /// this one's.
+/// Switches on the faults of a scenario file, on behalf of the file.
+async fn load_scenario(state: &AppState, file: &std::path::Path) -> Result<(), StartError> {
+    let failed = |why: String| StartError::Faults(format!("{}: {why}", file.display()));
+    let text = std::fs::read_to_string(file).map_err(|error| failed(error.to_string()))?;
+    let actor = crate::domain::audit::Actor {
+        name: format!("scenario {}", file.display()),
+        address: String::new(),
+    };
+    let added = crate::admin::faults::load_scenario(&state.admin_as(actor), &state.faults, &text)
+        .await
+        .map_err(failed)?;
+    for fault in &added {
+        tracing::warn!(
+            kind = %fault.kind, starts_at = %fault.starts_at, ends_at = %fault.ends_at,
+            client = fault.client_id.as_deref().unwrap_or("every caller"),
+            "fault from the scenario file: {}", fault.effect
+        );
+    }
+    Ok(())
+}
+
 /// The host names whose requests are answered as an instance of their own (see
 /// `domain::origin`): `--host`, and with a certificate from the local CA every name it covers.
 fn served_hosts(config: &Config) -> Vec<String> {

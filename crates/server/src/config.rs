@@ -96,6 +96,9 @@ settings! {
     /// the flag, or separate with commas): the local CA's certificate covers it, and a
     /// request naming it gets it as issuer, in tokens and in discovery.
     host: Vec<String>, "COUPA_HOST", "NAME", arg(value_delimiter = ',');
+    /// A scenario file (TOML) of faults to switch on at start, each `[[faults]]` as the admin
+    /// API takes them (kind, client, starts_in, duration, requests, ...); see sandbox.md.
+    faults: String, "COUPA_FAULTS", "FILE";
     /// sqlite://PATH (created if missing) or postgres://USER@HOST/DB.
     database_url: String, "COUPA_DATABASE_URL", "URL", default "sqlite://coupa.db";
     /// The public base URL of this server, put in tokens and discovery [default: http:// and
@@ -244,6 +247,8 @@ pub struct Config {
     pub tls: Option<TlsSource>,
     /// The instance host names (`--host`), lowercase.
     pub hosts: Vec<String>,
+    /// The scenario file of faults to switch on at start.
+    pub faults_file: Option<std::path::PathBuf>,
     pub token_lifetime: Lifetime,
     pub secret_grace_period: Lifetime,
     pub signing_alg: Algorithm,
@@ -410,6 +415,7 @@ impl Config {
             issuer,
             tls,
             hosts,
+            faults_file: layer.faults.filter(|path| !path.is_empty()).map(Into::into),
             token_lifetime,
             secret_grace_period: lifetime(
                 "secret-grace-period",

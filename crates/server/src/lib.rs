@@ -11,6 +11,7 @@ pub mod config;
 pub mod database_lock;
 pub mod demo;
 pub mod domain;
+pub mod faults;
 pub mod files;
 pub mod grants;
 pub mod http;

@@ -39,6 +39,8 @@ pub struct AppState {
     /// Uploads read at once (each may hold up to `max_file_bytes` in memory).
     pub uploads: tokio::sync::Semaphore,
     pub administrator_seen: crate::sign_ins::AdministratorSeen,
+    /// The sandbox's faults switched on (see `faults`); none unless someone turns one on.
+    pub faults: crate::faults::FaultBoard,
 }
 
 impl AppState {
@@ -93,6 +95,7 @@ impl AppState {
             settings: &self.token_settings,
             origin,
             token_issue_times: &self.token_issue_times,
+            faults: &self.faults,
         }
     }
 }

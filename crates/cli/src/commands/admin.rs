@@ -3,13 +3,14 @@
 use coupa_client::{AdminClient, ClientError};
 use coupa_proto::admin::{
     ApiKeyView, AuditFilters, ClientView, CreateApiKey, CreateClient, CreateCustomField,
-    CreateUser, CustomFieldView, SigningKeyView, UpdateClient, UpdateUser, UserView,
+    CreateFault, CreateUser, CustomFieldView, FaultView, SigningKeyView, UpdateClient, UpdateUser,
+    UserView,
 };
 
 use crate::Failure;
 use crate::opt::{
     AdminArgs, AdminCommand, ApiKeysCommand, AuditArgs, ClientsCommand, CustomFieldsCommand,
-    KeysCommand, Output, UsersCommand,
+    FaultsCommand, KeysCommand, Output, UsersCommand,
 };
 use crate::output;
 
@@ -33,6 +34,96 @@ pub async fn exec(args: AdminArgs, format: Output) -> Result<(), Failure> {
         }
         AdminCommand::Keys(command) => signing_keys(&admin, command, format, &args.url).await,
         AdminCommand::Audit(audit) => audit_trail(&admin, audit, format, &args.url).await,
+        AdminCommand::Faults(command) => faults(&admin, command, format, &args.url).await,
+    }
+}
+
+async fn faults(
+    admin: &AdminClient,
+    command: FaultsCommand,
+    format: Output,
+    url: &str,
+) -> Result<(), Failure> {
+    let failure = |error: ClientError| explain(error, url, "fault", "coupa admin faults list");
+    let faults = match command {
+        FaultsCommand::List => admin.list_faults().await.map_err(failure)?,
+        FaultsCommand::Add {
+            kind,
+            client,
+            duration,
+            requests,
+            starts_in,
+            delay,
+            retry_after,
+            lifetime,
+            offset,
+            bytes,
+        } => {
+            let input = CreateFault {
+                kind,
+                client,
+                duration,
+                requests,
+                starts_in,
+                delay,
+                retry_after,
+                lifetime,
+                offset,
+                bytes,
+            };
+            vec![admin.add_fault(&input).await.map_err(failure)?]
+        }
+        FaultsCommand::Remove { id } => vec![admin.remove_fault(&id).await.map_err(failure)?],
+        FaultsCommand::Clear => {
+            let removed = admin.clear_faults().await.map_err(failure)?;
+            return match format {
+                Output::Text => {
+                    outln!("{removed} fault(s) switched off");
+                    Ok(())
+                }
+                _ => output::json(&serde_json::json!({ "removed": removed })),
+            };
+        }
+    };
+    match format {
+        Output::Json | Output::Jsonl | Output::Csv => output::json(&faults),
+        Output::Text if faults.is_empty() => {
+            outln!("No fault is on. Switch one on with `coupa admin faults add KIND`.");
+            Ok(())
+        }
+        Output::Text => {
+            let rows: Vec<Vec<String>> = faults
+                .iter()
+                .map(|fault: &FaultView| {
+                    vec![
+                        fault.id.clone(),
+                        fault.kind.clone(),
+                        fault.client_id.clone().unwrap_or("every caller".into()),
+                        if fault.active { "on" } else { "waiting" }.into(),
+                        fault.starts_at.clone(),
+                        fault.ends_at.clone(),
+                        fault
+                            .requests_left
+                            .map_or("-".into(), |left| left.to_string()),
+                        fault.effect.clone(),
+                    ]
+                })
+                .collect();
+            output::table(
+                &[
+                    "ID",
+                    "KIND",
+                    "FOR",
+                    "STATE",
+                    "FROM",
+                    "UNTIL",
+                    "REQUESTS LEFT",
+                    "EFFECT",
+                ],
+                &rows,
+            );
+            Ok(())
+        }
     }
 }
 

@@ -10,6 +10,7 @@ mod bearer;
 mod cli;
 mod client_sdk;
 mod discovery;
+mod faults;
 mod floods;
 mod hardening;
 mod interactive;

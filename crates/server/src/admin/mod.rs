@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod clients;
 pub mod custom_fields;
+pub mod faults;
 pub mod keys;
 pub mod users;
 

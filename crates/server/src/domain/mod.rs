@@ -8,6 +8,7 @@ pub mod client;
 pub mod cookie;
 pub mod custom_field;
 pub mod device;
+pub mod faults;
 pub mod form;
 pub mod grant;
 pub mod key_schedule;

@@ -22,6 +22,10 @@ pub struct AccessTokenClaims {
     /// For tokens from a user's consent: the grant, so that revoking it revokes the token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gid: Option<String>,
+    /// Filler that makes the token as long as an `oversized_token` fault asks (the sandbox's
+    /// tokens of a scope-heavy client); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub padding: Option<String>,
 }
 
 /// An OpenID Connect ID token (Core §2), always signed with RS256.
@@ -112,6 +116,7 @@ mod tests {
             jti: "j".into(),
             secret_generation: 1,
             gid: None,
+            padding: None,
         }
     }
 

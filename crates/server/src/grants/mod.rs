@@ -54,6 +54,9 @@ pub struct GrantContext<'s> {
     pub origin: &'s crate::domain::origin::Origin,
     /// When each client was last issued a token (see `uses`).
     pub token_issue_times: &'s RecentUses,
+    /// The sandbox's faults switched on (token endpoint unavailable or slow, short-lived or
+    /// oversized tokens).
+    pub faults: &'s crate::faults::FaultBoard,
 }
 
 pub type Issued<'a> = Pin<Box<dyn Future<Output = Result<TokenResponse, OAuthError>> + Send + 'a>>;
@@ -81,6 +84,35 @@ pub fn grant_type_names() -> Vec<&'static str> {
 }
 
 /// `POST /oauth2/token` once the client is authenticated: the grant named by `grant_type`.
+/// The token endpoint unavailable or slow for `client`, when a fault says so.
+async fn endpoint_faults(
+    context: &GrantContext<'_>,
+    client: &AuthenticatedClient,
+) -> Result<(), OAuthError> {
+    use crate::domain::faults::FaultKind;
+    let fault = context.faults.take(
+        &client.client_id,
+        crate::domain::time::now_unix(),
+        |fault| {
+            matches!(
+                fault.kind,
+                FaultKind::TokenUnavailable | FaultKind::TokenSlow { .. }
+            )
+        },
+    );
+    match fault.map(|fault| fault.kind) {
+        Some(FaultKind::TokenUnavailable) => Err(OAuthError::new(
+            OAuthErrorCode::TemporarilyUnavailable,
+            "the server cannot answer right now; try again shortly",
+        )),
+        Some(FaultKind::TokenSlow { seconds }) => {
+            tokio::time::sleep(std::time::Duration::from_secs(seconds.unsigned_abs())).await;
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
 pub async fn issue(
     context: &GrantContext<'_>,
     client: &AuthenticatedClient,
@@ -108,6 +140,7 @@ pub async fn issue(
             ),
         ));
     }
+    endpoint_faults(context, client).await?;
     let issued = (grant.issue)(context, client, params).await?;
     crate::telemetry::token_issued(grant.name, &client.client_id);
     crate::uses::note_client_token(context.token_issue_times, context.store, &client.client_id);

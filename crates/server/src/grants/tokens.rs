@@ -51,29 +51,52 @@ pub fn mint_access_token(
     grant: Option<&GrantRecord>,
     now: i64,
 ) -> Result<TokenResponse, OAuthError> {
+    use crate::domain::faults::FaultKind;
     let settings = context.settings;
-    let lifetime = settings.access_token_lifetime.secs();
-    let claims = AccessTokenClaims {
+    let lifetime_fault = context.faults.take(&client.client_id, now, |fault| {
+        matches!(fault.kind, FaultKind::TokenLifetime { .. })
+    });
+    let lifetime = match lifetime_fault.map(|fault| fault.kind) {
+        Some(FaultKind::TokenLifetime { seconds }) => seconds,
+        _ => settings.access_token_lifetime.seconds(),
+    };
+    let mut claims = AccessTokenClaims {
         iss: context.origin.issuer.clone(),
         sub: subject.to_string(),
         aud: context.origin.audience.clone(),
         client_id: client.client_id.clone(),
         scope: scopes.to_string(),
         iat: now,
-        exp: now.saturating_add(settings.access_token_lifetime.seconds()),
+        exp: now.saturating_add(lifetime),
         jti: generate_identifier().map_err(OAuthError::unavailable)?,
         secret_generation: client.secret_generation,
         gid: grant.map(|grant| grant.grant_id.clone()),
+        padding: None,
     };
-    let access_token = context
-        .keys
-        .current()
-        .sign(ACCESS_TOKEN_TYPE, &claims)
-        .map_err(OAuthError::unavailable)?;
+    let sign = |claims: &AccessTokenClaims| {
+        context
+            .keys
+            .current()
+            .sign(ACCESS_TOKEN_TYPE, claims)
+            .map_err(OAuthError::unavailable)
+    };
+    let mut access_token = sign(&claims)?;
+    let oversized = context.faults.take(&client.client_id, now, |fault| {
+        matches!(fault.kind, FaultKind::OversizedToken { .. })
+    });
+    if let Some(FaultKind::OversizedToken { bytes }) = oversized.map(|fault| fault.kind) {
+        // Three bytes of filler are four of the token; `,"padding":""` adds 14 before.
+        let wanted = usize::try_from(bytes).unwrap_or(usize::MAX);
+        let missing = wanted.saturating_sub(access_token.len() + 19);
+        if missing > 0 {
+            claims.padding = Some("x".repeat(missing * 3 / 4));
+            access_token = sign(&claims)?;
+        }
+    }
     Ok(TokenResponse {
         access_token,
         token_type: "bearer".to_string(),
-        expires_in: lifetime,
+        expires_in: lifetime.unsigned_abs(),
         scope: Some(claims.scope),
         refresh_token: None,
         id_token: None,

@@ -12,8 +12,8 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use coupa_proto::admin::{
     ApiKeyView, AuditFilters, AuditPage, ClientView, CreateApiKey, CreateClient, CreateCustomField,
-    CreateUser, CustomFieldView, RetireKey, RotateKeys, SigningKeyView, UpdateClient, UpdateUser,
-    UserView,
+    CreateFault, CreateUser, CustomFieldView, FaultView, RetireKey, RotateKeys, SigningKeyView,
+    UpdateClient, UpdateUser, UserView,
 };
 use serde::de::DeserializeOwned;
 use subtle::ConstantTimeEq;
@@ -23,6 +23,7 @@ use super::{content_type, read_body};
 use crate::admin::api_keys;
 use crate::admin::clients;
 use crate::admin::custom_fields;
+use crate::admin::faults;
 use crate::admin::keys;
 use crate::admin::users;
 use crate::domain::audit::Actor;
@@ -58,6 +59,11 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/keys/rotate", post(rotate_keys))
         .route("/keys/{kid}/retire", post(retire_key))
         .route("/keys/{kid}", axum::routing::delete(remove_key))
+        .route(
+            "/faults",
+            get(list_faults).post(add_fault).delete(clear_faults),
+        )
+        .route("/faults/{id}", axum::routing::delete(remove_fault))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state, require_admin))
 }
@@ -338,9 +344,40 @@ async fn remove_key(
     ))
 }
 
+async fn list_faults(State(state): State<Arc<AppState>>) -> Answer<Vec<FaultView>> {
+    Ok(Json(faults::list(&state.faults)))
+}
+
+async fn add_fault(
+    State(state): State<Arc<AppState>>,
+    Extension(actor): Extension<Actor>,
+    AdminJson(input): AdminJson<CreateFault>,
+) -> Created<FaultView> {
+    let fault = faults::add(&state.admin_as(actor), &state.faults, &input).await?;
+    Ok((StatusCode::CREATED, Json(fault)))
+}
+
+async fn remove_fault(
+    State(state): State<Arc<AppState>>,
+    Extension(actor): Extension<Actor>,
+    Path(id): Path<String>,
+) -> Answer<FaultView> {
+    Ok(Json(
+        faults::remove(&state.admin_as(actor), &state.faults, &id).await?,
+    ))
+}
+
+async fn clear_faults(
+    State(state): State<Arc<AppState>>,
+    Extension(actor): Extension<Actor>,
+) -> Answer<serde_json::Value> {
+    let removed = faults::clear(&state.admin_as(actor), &state.faults).await;
+    Ok(Json(serde_json::json!({ "removed": removed })))
+}
+
 async fn not_found() -> AdminApiError {
     AdminApiError::new(
         StatusCode::NOT_FOUND,
-        "no such admin resource; see /admin/api/clients, /admin/api/users, /admin/api/api-keys, /admin/api/custom-fields, /admin/api/keys and /admin/api/audit",
+        "no such admin resource; see /admin/api/clients, /admin/api/users, /admin/api/api-keys, /admin/api/custom-fields, /admin/api/keys, /admin/api/faults and /admin/api/audit",
     )
 }

@@ -57,6 +57,9 @@ pub async fn authorize(
         let (mut parts, body) = request.into_parts();
         match authorized_caller(&state, &parts).await {
             Ok(caller) => {
+                if let Some(refused) = api_fault(&state, &caller.client_id).await {
+                    return super::access_log::with_caller(refused, caller.client_id);
+                }
                 let client_id = caller.client_id.clone();
                 parts.extensions.insert(caller);
                 let response = next.run(Request::from_parts(parts, body)).await;
@@ -75,6 +78,9 @@ async fn authorized_caller(state: &AppState, request: &Parts) -> Result<Caller, 
             let verified = verify_access_token(state, &origin, &token)
                 .await
                 .map_err(|description| unauthorized(Some("invalid_token"), description))?;
+            if let Some(description) = token_fault(state, &verified.claims) {
+                return Err(unauthorized(Some("invalid_token"), description));
+            }
             Caller {
                 client_id: verified.claims.client_id,
                 login: verified.claims.sub,
@@ -212,6 +218,63 @@ fn check_api_key(state: &AppState, request: &Parts, key: &[u8]) -> Result<Caller
         login: record.login.clone(),
         scopes: record.scopes.clone(),
     })
+}
+
+/// A fault that makes `/api` refuse a token it would take (clock ahead, token not yet
+/// propagated, scopes changed), when one is on for the token's client.
+fn token_fault(state: &AppState, claims: &AccessTokenClaims) -> Option<&'static str> {
+    use crate::domain::faults::refuses_token;
+    let now = now_unix();
+    let refusal = |fault: crate::faults::InForce| {
+        refuses_token(fault.kind, fault.started_at, claims.iat, claims.exp, now)
+    };
+    state
+        .faults
+        .take(&claims.client_id, now, |fault| refusal(fault).is_some())
+        .and_then(refusal)
+}
+
+/// `/api` unavailable, rate limited, slow or hanging up on `client_id`, when a fault says so:
+/// the answer to give instead of the route's, if any.
+async fn api_fault(state: &AppState, client_id: &str) -> Option<Response> {
+    use crate::domain::faults::FaultKind;
+    let fault = state.faults.take(client_id, now_unix(), |fault| {
+        matches!(
+            fault.kind,
+            FaultKind::ApiRateLimited { .. }
+                | FaultKind::ApiUnavailable
+                | FaultKind::ApiSlow { .. }
+                | FaultKind::ApiConnectionDropped
+        )
+    })?;
+    match fault.kind {
+        FaultKind::ApiRateLimited { retry_after } => {
+            let error = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate limit exceeded; retry with exponential backoff",
+            );
+            Some(
+                match retry_after {
+                    Some(seconds) => error.with_header(header::RETRY_AFTER, seconds.to_string()),
+                    None => error,
+                }
+                .into_response(),
+            )
+        }
+        FaultKind::ApiUnavailable => Some(
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the service is unavailable; try again shortly",
+            )
+            .into_response(),
+        ),
+        FaultKind::ApiSlow { seconds } => {
+            tokio::time::sleep(std::time::Duration::from_secs(seconds.unsigned_abs())).await;
+            None
+        }
+        FaultKind::ApiConnectionDropped => Some(super::connections::dropped_connection()),
+        _ => None,
+    }
 }
 
 /// Rate limit, then the route's scope: the checks every authenticated caller goes through.

@@ -68,13 +68,21 @@ pub async fn serve(
                 .extensions_mut()
                 .insert(ConnectInfo::<SocketAddr>(peer));
             let deadline = tokio::time::Instant::now() + body_read_timeout;
-            router.clone().oneshot(request.map(|body| {
+            let answered = router.clone().oneshot(request.map(|body| {
                 axum::body::Body::new(DeadlineBody {
                     inner: body,
                     deadline,
                     timer: None,
                 })
-            }))
+            }));
+            async move {
+                let Ok(response) = answered.await;
+                if response.extensions().get::<DropConnection>().is_some() {
+                    // hyper closes a connection whose service fails, answering nothing.
+                    return Err(ConnectionDropped);
+                }
+                Ok(response)
+            }
         });
         let watcher = graceful.watcher();
         let http = http.clone();
@@ -118,6 +126,23 @@ pub async fn serve(
     connections.shutdown().await;
     Ok(())
 }
+
+/// Marks an answer never to send: its connection is closed instead (the sandbox's
+/// `api_connection_dropped` fault).
+#[derive(Clone, Copy)]
+struct DropConnection;
+
+/// An answer that closes its connection without a byte sent; logged as 503.
+pub fn dropped_connection() -> axum::response::Response {
+    let mut response = axum::response::Response::new(axum::body::Body::empty());
+    *response.status_mut() = axum::http::StatusCode::SERVICE_UNAVAILABLE;
+    response.extensions_mut().insert(DropConnection);
+    response
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the connection was dropped on purpose")]
+struct ConnectionDropped;
 
 /// A request body that must have arrived by `deadline`. The timer is armed only when the body
 /// is not already there, so a request whose body came with its head (most of them) costs no
