@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::support::{Backend, TestServer, spawn_on, spawn_server_with};
-use crate::support::{Browser, Page};
+use crate::support::{Browser, Page, hidden_fields};
 
 const ADMIN_PASSWORD: &str = "an administrator's password";
 
@@ -2262,12 +2262,12 @@ async fn the_setup_pages_in_a_real_browser() {
     let seen: Value = serde_json::from_str(output.trim()).unwrap();
     assert_eq!(seen["find_it_fast"], 3);
     assert_eq!(
-        seen["accessibility_checked"], 25,
+        seen["accessibility_checked"], 26,
         "every page passed axe-core's WCAG 2.1 A and AA rules"
     );
     assert_eq!(
-        seen["widths_checked"], 51,
-        "17 pages at 390, 768 and 1280 px, none wider than the window"
+        seen["widths_checked"], 54,
+        "18 pages at 390, 768 and 1280 px, none wider than the window"
     );
     assert_eq!(
         seen["keyboard_client"], "core.supplier.read",
@@ -2278,6 +2278,7 @@ async fn the_setup_pages_in_a_real_browser() {
         "no Show or Copy button without scripts"
     );
     assert_eq!(seen["consent_denied"], "access_denied");
+    assert_eq!(seen["fault_rows"], 1, "a fault switched on in the browser");
     assert_eq!(seen["device_connected"], true);
     let client_id = seen["client_id"].as_str().unwrap();
     assert!(
@@ -2401,4 +2402,118 @@ async fn signing_keys_are_rotated_and_retired_from_setup() {
         );
         assert!(refused.body.contains("<html"), "a page, not bare text");
     }
+}
+
+#[tokio::test]
+async fn faults_are_switched_on_after_a_confirmation_and_off_from_setup() {
+    let server = server().await;
+    let mut admin = admin_browser(&server).await;
+    let (_, client) = server
+        .create_client("fault-target", "core.invoice.read")
+        .await;
+    let token = server.access_token(&client, None).await;
+    let empty = html_get(&server, &mut admin, "/setup/faults").await;
+    assert!(empty.contains("No fault is on"), "{empty}");
+    assert!(
+        empty.contains("api_connection_dropped"),
+        "every kind is offered"
+    );
+
+    // Mistakes come back by their fields, with what was typed.
+    let refused = submit(
+        &mut admin,
+        "/setup/faults",
+        "/setup/faults",
+        &[("kind", "api_slow"), ("requests", "many"), ("delay", "")],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("error-summary"), "{}", refused.body);
+    assert!(
+        refused.body.contains("href=\"#requests\""),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("value=\"many\""), "{}", refused.body);
+
+    // A valid fault asks first; nothing is on until confirmed.
+    let fields = [
+        ("kind", "api_unavailable"),
+        ("client", client.id.as_str()),
+        ("requests", "2"),
+    ];
+    let confirm = submit(&mut admin, "/setup/faults", "/setup/faults", &fields).await;
+    assert_eq!(confirm.status, StatusCode::OK, "{}", confirm.body);
+    assert!(
+        confirm.body.contains(
+            "Switch on api_unavailable for the client Client fault-target (fault-target)?"
+        ),
+        "{}",
+        confirm.body
+    );
+    assert!(
+        confirm.body.contains("It lasts 2 request(s)"),
+        "{}",
+        confirm.body
+    );
+    assert_eq!(
+        server.list_invoices(&token).await.status(),
+        200,
+        "not on yet"
+    );
+    let mut confirmed = hidden_fields(&confirm.body);
+    assert!(
+        confirmed
+            .iter()
+            .any(|(name, value)| name == "confirmed" && value == "yes")
+    );
+    confirmed.retain(|(name, _)| name != "csrf_token");
+    confirmed.insert(0, ("csrf_token".into(), csrf(&confirm)));
+    let added = admin.post("/setup/faults", &confirmed).await;
+    let listed = follow(&mut admin, &added).await;
+    assert!(listed.body.contains("Fault switched on"), "{}", listed.body);
+    assert!(listed.body.contains("/api answers 503"), "{}", listed.body);
+    assert!(listed.body.contains("Client fault-target (fault-target)"));
+    assert_eq!(server.list_invoices(&token).await.status(), 503);
+
+    // Switched off from the list; the trail names the administrator.
+    let id = server.admin.list_faults().await.unwrap()[0].id.clone();
+    let removed = submit(
+        &mut admin,
+        "/setup/faults",
+        &format!("/setup/faults/{id}/remove"),
+        &[],
+    )
+    .await;
+    let after = follow(&mut admin, &removed).await;
+    assert!(after.body.contains("Fault switched off"), "{}", after.body);
+    assert_eq!(server.list_invoices(&token).await.status(), 200);
+    let trail = server
+        .admin
+        .audit(&coupa_proto::admin::AuditFilters {
+            kind: Some("fault".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(trail.entries.len(), 2);
+    assert!(trail.entries.iter().all(|entry| entry.actor == "user:root"));
+
+    // Switch every fault off.
+    server
+        .admin
+        .add_fault(&coupa_proto::admin::CreateFault {
+            kind: "scope_change".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let cleared = submit(&mut admin, "/setup/faults", "/setup/faults/clear", &[]).await;
+    let after = follow(&mut admin, &cleared).await;
+    assert!(
+        after.body.contains("Every fault switched off"),
+        "{}",
+        after.body
+    );
+    assert!(server.admin.list_faults().await.unwrap().is_empty());
 }

@@ -346,12 +346,25 @@ try {
   await shot("cannot-continue");
   await page.goto(`${url}/setup`);
 
+  // A fault switched on in the browser: choose it, give its setting, continue, confirm.
+  await page.goto(`${url}/setup/faults`);
+  await page.getByLabel(/^api_slow:/).check();
+  await page.getByLabel("Begin in", { exact: true }).fill("1h");
+  await page.getByText("Settings some faults need").click();
+  await page.getByLabel("Delay", { exact: true }).fill("2s");
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.getByRole("heading", { name: "Switch on api_slow for every caller?" }).waitFor();
+  await page.getByRole("button", { name: "Switch it on" }).click();
+  await page.getByText("Fault switched on").waitFor();
+  seen.fault_rows = await page.locator("table tbody tr").count();
+
   // Every page fits its window from a phone's width up: no page scrolls sideways.
   const graceId = new URL(await page.goto(`${url}/users?q=grace`).then(() => page.getByRole("link", { name: "grace" }).getAttribute("href")), url).pathname.split("/").pop();
   const pages = [
     "/", "/setup", "/setup?q=invoice", "/oauth2/clients", "/oauth2/clients/new", "/oauth2/clients/nope",
     "/oauth2/scopes", "/oauth2/scopes/core.invoice.read", "/api_keys", "/setup/transition", "/users",
     "/users/new", `/users/${graceId}`, `/users/${graceId}/deactivate`, "/setup/keys", "/setup/audit", "/oauth2/logout",
+    "/setup/faults",
   ];
   const overflowing = [];
   for (const width of [390, 768, 1280]) {
@@ -380,6 +393,7 @@ try {
     ["not-found", "/oauth2/clients/nope"],
     ["sign-out", "/oauth2/logout"],
     ["client-authorization-code", `/oauth2/clients/${expenseAppId}`],
+    ["faults", "/setup/faults"],
   ]) {
     await page.goto(`${url}${path}`);
     await shot(name);

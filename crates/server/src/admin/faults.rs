@@ -14,12 +14,12 @@ pub fn list(board: &FaultBoard) -> Vec<FaultView> {
     board.list(now_unix())
 }
 
-pub async fn add(
+/// `input` checked at `now`, its client found by identifier or login.
+pub fn check(
     admin: &AdminContext<'_>,
-    board: &FaultBoard,
     input: &CreateFault,
-) -> Result<FaultView, AdminError> {
-    let now = now_unix();
+    now: i64,
+) -> Result<FaultSpec, CoupaErrors> {
     let clients = admin.clients.entries();
     let client_of = |wanted: &str| {
         clients
@@ -27,7 +27,16 @@ pub async fn add(
             .or_else(|| clients.values().find(|client| client.login == wanted))
             .map(|client| client.client_id.clone())
     };
-    let spec = FaultSpec::from_request(input, client_of, now).map_err(AdminError::Invalid)?;
+    FaultSpec::from_request(input, client_of, now)
+}
+
+pub async fn add(
+    admin: &AdminContext<'_>,
+    board: &FaultBoard,
+    input: &CreateFault,
+) -> Result<FaultView, AdminError> {
+    let now = now_unix();
+    let spec = check(admin, input, now).map_err(AdminError::Invalid)?;
     let view = board
         .add(generate_identifier()?, spec, admin.actor.name.clone(), now)
         .map_err(|full| AdminError::Invalid(CoupaErrors::single("base", full.to_string())))?;

@@ -48,6 +48,21 @@ pub enum FaultKind {
 
 pub use coupa_proto::admin::FAULT_KINDS as KIND_NAMES;
 
+/// One fault of each kind at an example setting, in the order of `KIND_NAMES`.
+pub const EXAMPLES: [FaultKind; 11] = [
+    FaultKind::TokenUnavailable,
+    FaultKind::TokenSlow { seconds: 5 },
+    FaultKind::TokenLifetime { seconds: 60 },
+    FaultKind::OversizedToken { bytes: 12_000 },
+    FaultKind::ApiRateLimited { retry_after: None },
+    FaultKind::ApiUnavailable,
+    FaultKind::ApiSlow { seconds: 5 },
+    FaultKind::ApiConnectionDropped,
+    FaultKind::ClockOffset { seconds: 86_400 },
+    FaultKind::TokenPropagationDelay { seconds: 5 },
+    FaultKind::ScopeChange,
+];
+
 impl FaultKind {
     pub fn name(self) -> &'static str {
         match self {
@@ -454,6 +469,12 @@ mod tests {
             let errors = spec(input.clone()).expect_err(&format!("{input:?}"));
             assert!(errors.errors.contains_key(field), "{input:?}: {errors:?}");
         }
+    }
+
+    #[test]
+    fn the_examples_are_every_kind_in_order() {
+        let names: Vec<&str> = EXAMPLES.iter().map(|kind| kind.name()).collect();
+        assert_eq!(names, KIND_NAMES);
     }
 
     #[test]

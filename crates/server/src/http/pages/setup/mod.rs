@@ -5,6 +5,7 @@
 mod api_keys;
 mod audit;
 mod clients;
+mod faults;
 mod home;
 mod keys;
 mod listing;
@@ -100,6 +101,9 @@ fn routes() -> Router<Arc<AppState>> {
             get(clients::confirm_delete).post(clients::delete),
         )
         .route("/setup/audit", get(audit::index))
+        .route("/setup/faults", get(faults::index).post(faults::add))
+        .route("/setup/faults/clear", post(faults::clear))
+        .route("/setup/faults/{id}/remove", post(faults::remove))
         .route("/setup/keys", get(keys::index))
         .route("/setup/keys/rotate", post(keys::rotate))
         .route(
@@ -416,6 +420,7 @@ fn list_of(what: &str) -> Vec<(String, String)> {
         "API key" => Some(("/api_keys", "API Keys")),
         "signing key" => Some(("/setup/keys", "Signing Keys")),
         "audit entry" => Some(("/setup/audit", "Audit Trail")),
+        "fault" => Some(("/setup/faults", "Faults")),
         "scope" => Some(("/oauth2/scopes", "Scopes")),
         _ => None,
     };

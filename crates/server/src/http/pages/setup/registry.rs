@@ -83,6 +83,15 @@ pub static SETUP_PAGES: &[SetupPage] = &[
         description: "Who changed what, when and from where: every administrative change, with its values before and after.",
         keywords: "audit trail log history changes who when admin events security",
     },
+    SetupPage {
+        id: "faults",
+        title: "Faults",
+        nav_label: "Faults",
+        path: "/setup/faults",
+        section: "Sandbox",
+        description: "Coupa's failure modes on demand: 503s, 429s, slow answers, dropped connections, tokens that expire early.",
+        keywords: "fault failure sandbox test outage 503 429 rate limit slow latency timeout expire token chaos",
+    },
 ];
 
 /// The pages matching every word of `query`, case-insensitively; all of them for an empty
