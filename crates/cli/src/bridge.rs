@@ -305,7 +305,10 @@ pub async fn run(bridge: Bridge, listen: SocketAddr, allow_remote: bool) -> Resu
     listen_and_serve(
         "the bridge",
         listen,
-        |address| outln!("coupa bridge: listening on http://{address} (forwarding to {instance})"),
+        |address| {
+            outln!("coupa bridge: listening on http://{address} (forwarding to {instance})");
+            Ok(())
+        },
         |listener, shutdown| {
             axum::serve(listener, Arc::new(bridge).router())
                 .with_graceful_shutdown(shutdown)

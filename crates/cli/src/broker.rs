@@ -224,7 +224,10 @@ pub async fn run(broker: Broker, listen: SocketAddr, check_every: Duration) -> R
     let result = listen_and_serve(
         "the broker",
         listen,
-        |address| outln!("coupa broker: listening on http://{address} ({profiles} profiles)"),
+        |address| {
+            outln!("coupa broker: listening on http://{address} ({profiles} profiles)");
+            Ok(())
+        },
         |listener, shutdown| {
             axum::serve(listener, router)
                 .with_graceful_shutdown(shutdown)

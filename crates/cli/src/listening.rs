@@ -14,11 +14,12 @@ use crate::opt::LogFormat;
 pub type Shutdown = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 /// Binds `listen`, listens for SIGTERM and Ctrl-C, says where it listens (`announce` gets
-/// the bound address), then runs `serve` until a stop is asked for.
+/// the bound address; its failure ends the start), then runs `serve` until a stop is asked
+/// for.
 pub async fn listen_and_serve<Served>(
     name: &str,
     listen: SocketAddr,
-    announce: impl FnOnce(&str),
+    announce: impl FnOnce(&str) -> Result<(), Failure>,
     serve: impl FnOnce(TcpListener, Shutdown) -> Served,
 ) -> Result<(), Failure>
 where
@@ -35,7 +36,7 @@ where
     // Listened for before the announcement: a SIGTERM sent right after it still stops the
     // server gracefully rather than killing it.
     let shutdown = Box::pin(shutdown_signal());
-    announce(&address);
+    announce(&address)?;
     serve(listener, shutdown)
         .await
         .map_err(|error| Failure::new(format!("{name} stopped: {error}")))

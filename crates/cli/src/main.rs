@@ -86,6 +86,7 @@ fn main() -> ExitCode {
             Command::Postman(args) => commands::postman::exec(args, opt.output).await,
             Command::Demo(args) => commands::demo::exec(args, output?).await,
             Command::Ca(args) => commands::ca::exec(args, output?),
+            Command::Sandbox(command) => commands::sandbox::exec(command, output?).await,
         }
     });
     match result {

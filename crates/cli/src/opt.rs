@@ -97,6 +97,65 @@ pub enum Command {
     https://acme.coupahost.com:8443/.well-known/openid-configuration
   coupa ca trust-help --host acme.coupahost.com")]
     Ca(CaArgs),
+    /// A sandbox for proving a connector: a TLS server with demo data under Coupa's host
+    /// names, the environment the connector needs, and a reset between test runs.
+    #[command(subcommand)]
+    Sandbox(SandboxCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// Start a sandbox (HTTPS from the local CA, the demo data, resets allowed) and print the
+    /// environment a connector needs; it serves until Ctrl-C.
+    #[command(after_help = "Examples:
+  coupa sandbox up --env-file sandbox.env
+  coupa sandbox up --scope \"core.invoice.read core.supplier.read\" --host acme.coupahost.com
+  set -a; . ./sandbox.env; set +a    # in another shell: the connector's environment
+  coupa sandbox reset                 # between test runs: the demo data again
+
+Every `coupa serve` setting applies too (--faults, --rate-limit, --ca-dir, ...); the
+defaults differ: --tls, --demo, --sandbox, --listen 127.0.0.1:8443,
+--database-url sqlite://coupa-sandbox.db, --host acme.coupahost.com.")]
+    Up(Box<SandboxUpArgs>),
+    /// Put a running sandbox's records back to the demo data set (every object, ids from 1)
+    /// and switch its faults off; clients, users and keys stay. Takes under 2 seconds.
+    Reset {
+        /// The sandbox [default: https://127.0.0.1:8443].
+        #[arg(long, env = "COUPA_URL", default_value = "https://127.0.0.1:8443")]
+        url: String,
+        /// The admin token `coupa sandbox up` printed.
+        #[arg(long, env = "COUPA_ADMIN_TOKEN", hide_env_values = true)]
+        admin_token: Option<String>,
+        /// Where the local CA is kept, to trust the sandbox's certificate
+        /// [default: ~/.local/share/coupa/ca].
+        #[arg(long, env = "COUPA_CA_DIR", value_name = "DIR")]
+        ca_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxUpArgs {
+    /// The scopes of the connector's client (login sandbox-connector), space-separated.
+    #[arg(
+        long,
+        default_value = "core.invoice.read core.supplier.read core.purchase_order.read core.expense.read"
+    )]
+    pub scope: String,
+    /// Also write the environment to this file (KEY=value lines, mode 0600), for dotenv
+    /// libraries or `set -a; . FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Option<PathBuf>,
+    /// How the environment is printed: shell (export lines) or dotenv (KEY=value).
+    #[arg(long, value_enum, default_value = "shell")]
+    pub env_format: EnvFormat,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EnvFormat {
+    Shell,
+    Dotenv,
 }
 
 #[derive(Debug, Args)]

@@ -2,8 +2,8 @@
 
 use coupa_proto::admin::{
     ApiKeyView, AuditFilters, AuditPage, ClientView, CreateApiKey, CreateClient, CreateCustomField,
-    CreateFault, CreateUser, CustomFieldView, FaultView, RetireKey, RotateKeys, SigningKeyView,
-    UpdateClient, UpdateUser, UserView,
+    CreateFault, CreateUser, CustomFieldView, FaultView, RetireKey, RotateKeys, SandboxReset,
+    SigningKeyView, UpdateClient, UpdateUser, UserView,
 };
 use reqwest::{Method, RequestBuilder};
 use serde::Serialize;
@@ -255,6 +255,12 @@ impl AdminClient {
 
     pub async fn remove_fault(&self, id: &str) -> Result<FaultView, ClientError> {
         self.send(self.request(Method::DELETE, &format!("/faults/{}", path_segment(id))))
+            .await
+    }
+
+    /// Puts a sandbox's records back to the demo data set and switches every fault off.
+    pub async fn reset_sandbox(&self) -> Result<SandboxReset, ClientError> {
+        self.send(self.request(Method::POST, "/sandbox/reset"))
             .await
     }
 

@@ -334,3 +334,12 @@ pub struct FaultView {
     /// Who turned it on (`admin token`, `user:LOGIN`, `scenario FILE`).
     pub created_by: String,
 }
+
+/// `POST /admin/api/sandbox/reset`: what the reset did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SandboxReset {
+    /// How long it took.
+    pub milliseconds: u64,
+    /// Faults that were on, now off.
+    pub faults_cleared: u64,
+}

@@ -16,6 +16,8 @@ use crate::state::AppState;
 use crate::store::{self, Store, StoreError};
 
 const ADMIN_TOKEN_SETTING: &str = "admin_token_sha256";
+/// The login of the client `coupa sandbox up` prints the credentials of.
+pub const SANDBOX_CLIENT_LOGIN: &str = "sandbox-connector";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -213,6 +215,27 @@ impl App {
         })
     }
 
+    /// The sandbox's connector client (login `sandbox-connector`) holding `scope`, with a new
+    /// secret to show.
+    pub async fn sandbox_client(
+        &self,
+        scope: &str,
+    ) -> Result<coupa_proto::admin::ClientView, StartError> {
+        client_with_fresh_secret(
+            &self.state,
+            coupa_proto::admin::CreateClient {
+                name: "Sandbox connector".into(),
+                login: SANDBOX_CLIENT_LOGIN.into(),
+                grant_type: "client_credentials".into(),
+                scope: scope.to_string(),
+                contact_info: "Created by coupa sandbox up".into(),
+                contact_email: "integrations@example.com".into(),
+                ..Default::default()
+            },
+        )
+        .await
+    }
+
     /// Where `/metrics` is served, when it is.
     pub fn metrics_address(&self) -> Option<std::net::SocketAddr> {
         self.metrics
@@ -267,36 +290,57 @@ impl App {
 /// The demo client, created on the first demo start; its secret is renewed at every demo
 /// start so that it can be shown.
 async fn demo_client(state: &AppState) -> Result<coupa_proto::admin::ClientView, StartError> {
+    let scope = coupa_proto::scopes::CATALOGUE
+        .iter()
+        .map(|scope| scope.name)
+        .collect::<Vec<_>>()
+        .join(" ");
+    client_with_fresh_secret(
+        state,
+        coupa_proto::admin::CreateClient {
+            name: "Demo integration".into(),
+            login: crate::demo::DEMO_CLIENT_LOGIN.into(),
+            grant_type: "client_credentials".into(),
+            scope,
+            contact_info: "Created by coupa serve --demo".into(),
+            contact_email: "integrations@example.com".into(),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// The client-credentials client `input` describes, created when its login is new, else
+/// given `input`'s scopes; with a new secret either way, so that it can be shown.
+async fn client_with_fresh_secret(
+    state: &AppState,
+    input: coupa_proto::admin::CreateClient,
+) -> Result<coupa_proto::admin::ClientView, StartError> {
     use crate::admin::{AdminError, clients};
-    let failed = |error: AdminError| StartError::Admin(format!("demo client: {error:?}"));
+    let login = input.login.clone();
+    let failed = |error: AdminError| StartError::Admin(format!("client {login}: {error:?}"));
     let existing = state
         .store
         .clients()
         .await?
         .into_iter()
-        .find(|client| client.login == crate::demo::DEMO_CLIENT_LOGIN);
-    match existing {
-        Some(client) => clients::rotate_secret(&state.admin(), &client.client_id)
+        .find(|client| client.login == input.login);
+    let Some(client) = existing else {
+        return clients::create(&state.admin(), input).await.map_err(failed);
+    };
+    if client.scopes.to_string() != crate::domain::scope::ScopeSet::parse(&input.scope).to_string()
+    {
+        let changes = coupa_proto::admin::UpdateClient {
+            scope: Some(input.scope.clone()),
+            ..Default::default()
+        };
+        clients::update(&state.admin(), &client.client_id, changes)
             .await
-            .map_err(failed),
-        None => {
-            let scope = coupa_proto::scopes::CATALOGUE
-                .iter()
-                .map(|scope| scope.name)
-                .collect::<Vec<_>>()
-                .join(" ");
-            let input = coupa_proto::admin::CreateClient {
-                name: "Demo integration".into(),
-                login: crate::demo::DEMO_CLIENT_LOGIN.into(),
-                grant_type: "client_credentials".into(),
-                scope,
-                contact_info: "Created by coupa serve --demo".into(),
-                contact_email: "integrations@example.com".into(),
-                ..Default::default()
-            };
-            clients::create(&state.admin(), input).await.map_err(failed)
-        }
+            .map_err(failed)?;
     }
+    clients::rotate_secret(&state.admin(), &client.client_id)
+        .await
+        .map_err(failed)
 }
 
 /// The demo administrator, created on the first demo start; like the demo client's secret,

@@ -138,6 +138,10 @@ settings! {
     /// to Setup.
     demo: bool, "COUPA_DEMO", "BOOL", default "false", arg(num_args = 0..=1,
         default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new());
+    /// A sandbox: allow POST /admin/api/sandbox/reset, which puts the API's records back to
+    /// the demo data set (`coupa sandbox up` sets it). Never on a server holding real data.
+    sandbox: bool, "COUPA_SANDBOX", "BOOL", default "false", arg(num_args = 0..=1,
+        default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new());
     /// Accept legacy X-COUPA-API-KEY keys: true, or false as from Coupa R35.
     api_keys: bool, "COUPA_API_KEYS", "BOOL", default "true", arg(num_args = 0..=1,
         default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new());
@@ -271,6 +275,8 @@ pub struct Config {
     pub admin_token: Option<Secret>,
     /// Load the demo data set (once) and prepare the demo client.
     pub demo: bool,
+    /// Allow the sandbox's reset of the API's records to the demo data set.
+    pub sandbox: bool,
     /// Whether legacy `X-COUPA-API-KEY` keys are accepted (Coupa R35 turns them off).
     pub api_keys: bool,
     /// Requests per second and burst per client or API key; None when off.
@@ -457,6 +463,7 @@ impl Config {
             )?,
             admin_token: admin_token.map(Secret::new),
             demo: flag(layer.demo, DEFAULTS.demo),
+            sandbox: flag(layer.sandbox, DEFAULTS.sandbox),
             api_keys: flag(layer.api_keys, DEFAULTS.api_keys),
             rate_limit: rate_limit(layer.rate_limit, layer.rate_limit_burst)?,
             rate_limit_retry_after: flag(

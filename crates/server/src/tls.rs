@@ -52,6 +52,11 @@ pub fn default_ca_dir() -> PathBuf {
     data_home.join("coupa").join("ca")
 }
 
+/// The file holding the CA certificate of the local CA kept in `dir`.
+pub fn ca_certificate_file(dir: &Path) -> PathBuf {
+    dir.join(CA_CERTIFICATE_FILE)
+}
+
 /// The local certificate authority kept in one directory.
 pub struct LocalCa {
     dir: PathBuf,
@@ -125,7 +130,7 @@ impl LocalCa {
 
     /// The file holding the CA certificate, to give to clients.
     pub fn certificate_file(&self) -> PathBuf {
-        self.dir.join(CA_CERTIFICATE_FILE)
+        ca_certificate_file(&self.dir)
     }
 
     pub fn certificate_pem(&self) -> &str {

@@ -8,6 +8,7 @@ pub mod ca;
 pub mod demo;
 pub mod postman;
 pub mod profiles;
+pub mod sandbox;
 pub mod scopes;
 pub mod serve;
 pub mod token;

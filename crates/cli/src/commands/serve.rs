@@ -9,7 +9,15 @@ use crate::opt::ServeArgs;
 
 pub async fn exec(args: ServeArgs) -> Result<(), Failure> {
     let _log = init_tracing(args.log_format);
-    let config = resolve_config(args)?;
+    let admin_token = std::env::var("COUPA_ADMIN_TOKEN").ok();
+    let (app, config) = start(args, admin_token).await?;
+    serve_started(app, config, |_| Ok(())).await
+}
+
+/// Prepares the server `args` (and `admin_token`, when given) describe, and prints what the
+/// start made (a generated admin token, metrics, HTTPS).
+pub async fn start(args: ServeArgs, admin_token: Option<String>) -> Result<(App, Config), Failure> {
+    let config = resolve_config(args, admin_token)?;
     let app = App::prepare(config.clone())
         .await
         .map_err(|error| Failure::new(error.to_string()).hint(start_hint(&config)))?;
@@ -27,42 +35,68 @@ pub async fn exec(args: ServeArgs) -> Result<(), Failure> {
     if let Some(tls) = &app.tls {
         print_tls(tls);
     }
+    Ok((app, config))
+}
+
+/// Listens, prints how to use the server (`announce` adds to it with the bound address),
+/// and serves until told to stop.
+pub async fn serve_started(
+    app: App,
+    config: Config,
+    announce: impl FnOnce(&str) -> Result<(), Failure>,
+) -> Result<(), Failure> {
     let scheme = if app.tls.is_some() { "https" } else { "http" };
+    let issuer = config.issuer.clone();
     let demo_client = app.demo_client.clone();
     let demo_admin = app.demo_admin.clone();
     let has_administrator = app.has_administrator;
-    let issuer = config.issuer.clone();
     listen_and_serve(
         "coupa serve",
         config.listen,
         |address| {
             tracing::info!(%address, %issuer, "listening");
-            if let Some(client) = &demo_client {
-                print_demo(client, &format!("{scheme}://{address}"));
-            }
-            if let Some((login, password)) = &demo_admin {
-                outln!(
-                    "Setup (the admin pages): {scheme}://{address}/setup\n  \
-                     sign in as {login} with the password {password}\n  \
-                     (renewed at each --demo start)\n"
-                );
-            }
-            if !has_administrator {
-                outln!(
-                    "No administrator exists yet, so nobody can sign in to Setup \
-                     ({scheme}://{address}/setup).\nCreate the first one:\n  {}\n",
-                    coupa_server::sign_ins::first_administrator_command(&format!(
-                        "{scheme}://{address}"
-                    ))
-                );
-            }
-            outln!("coupa serve: listening on {scheme}://{address} (issuer {issuer})");
+            let url = format!("{scheme}://{address}");
+            print_start(
+                demo_client.as_ref(),
+                demo_admin.as_ref(),
+                has_administrator,
+                &url,
+            );
+            announce(address)?;
+            outln!("coupa serve: listening on {url} (issuer {issuer})");
+            Ok(())
         },
         |listener, shutdown| app.serve(listener, shutdown),
     )
     .await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The demo's credentials and how to reach Setup, printed once the server listens at `url`.
+fn print_start(
+    demo_client: Option<&coupa_proto::admin::ClientView>,
+    demo_admin: Option<&(String, String)>,
+    has_administrator: bool,
+    url: &str,
+) {
+    if let Some(client) = demo_client {
+        print_demo(client, url);
+    }
+    if let Some((login, password)) = demo_admin {
+        outln!(
+            "Setup (the admin pages): {url}/setup\n  \
+             sign in as {login} with the password {password}\n  \
+             (renewed at each --demo start)\n"
+        );
+    }
+    if !has_administrator {
+        outln!(
+            "No administrator exists yet, so nobody can sign in to Setup \
+             ({url}/setup).\nCreate the first one:\n  {}\n",
+            coupa_server::sign_ins::first_administrator_command(url)
+        );
+    }
 }
 
 fn print_tls(tls: &coupa_server::app::TlsServing) {
@@ -95,7 +129,7 @@ fn print_demo(client: &coupa_proto::admin::ClientView, url: &str) {
     );
 }
 
-fn resolve_config(args: ServeArgs) -> Result<Config, Failure> {
+fn resolve_config(args: ServeArgs, admin_token: Option<String>) -> Result<Config, Failure> {
     let file_layer = match &args.config {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|error| {
@@ -109,7 +143,6 @@ fn resolve_config(args: ServeArgs) -> Result<Config, Failure> {
         None => ConfigLayer::default(),
     };
     let flags = args.settings;
-    let admin_token = std::env::var("COUPA_ADMIN_TOKEN").ok();
     let mut config = Config::resolve(flags.over(file_layer), admin_token)
         .map_err(|error| Failure::new(error).hint("see `coupa serve --help`"))?;
     config.key_encryption_key = std::env::var("COUPA_KEY_ENCRYPTION_KEY")

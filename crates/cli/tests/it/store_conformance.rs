@@ -942,7 +942,44 @@ async fn record_tables_gain_new_columns_and_keep_their_rows(backend: Backend) {
     );
 }
 
+/// The sandbox's reset: the demo data set again, numbered from 1, however often.
+async fn clearing_records_restarts_their_numbering(backend: Backend) {
+    let Some(store) = open_store(backend).await else {
+        return;
+    };
+    store
+        .ensure_record_tables(&coupa_server::api::sql::create_tables)
+        .await
+        .unwrap();
+    let config = coupa_server::Config::resolve(Default::default(), None).unwrap();
+    let invoices = coupa_server::store::SqlQuery {
+        sql: "SELECT CAST(COUNT(*) AS TEXT), CAST(MIN(id) AS TEXT), CAST(MAX(id) AS TEXT) \
+              FROM api_invoices"
+            .into(),
+        binds: Vec::new(),
+    };
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        coupa_server::demo::reset(store.as_ref(), &config)
+            .await
+            .unwrap();
+        seen.push(store.select_rows(&invoices).await.unwrap());
+    }
+    assert_eq!(seen[0], seen[1], "the same rows after a second reset");
+    assert_eq!(seen[0][0][1].as_deref(), Some("1"), "ids start from 1");
+    let files = coupa_server::store::SqlQuery {
+        sql: "SELECT CAST(COUNT(*) AS TEXT) FROM files".into(),
+        binds: Vec::new(),
+    };
+    let before = store.select_rows(&files).await.unwrap();
+    coupa_server::demo::reset(store.as_ref(), &config)
+        .await
+        .unwrap();
+    assert_eq!(store.select_rows(&files).await.unwrap(), before);
+}
+
 on_both_backends!(
+    clearing_records_restarts_their_numbering,
     record_tables_gain_new_columns_and_keep_their_rows,
     clients_round_trip,
     logins_are_unique_ignoring_case,

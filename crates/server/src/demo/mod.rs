@@ -213,6 +213,23 @@ pub async fn load(store: &dyn Store, config: &crate::Config) -> Result<bool, Sto
     if store.setting(LOADED_SETTING).await?.is_some() {
         return Ok(false);
     }
+    fill(store, config).await?;
+    Ok(true)
+}
+
+/// Puts the API's records back to the demo data set: every record and stored file deleted
+/// (ids start from 1 again), then the data set loaded anew, so that it is exactly what a
+/// fresh `--demo` start holds. Clients, users, keys and custom field definitions stay.
+pub async fn reset(store: &dyn Store, config: &crate::Config) -> Result<(), StoreError> {
+    let tables: Vec<String> = crate::api::sql::create_tables("")
+        .into_iter()
+        .map(|schema| schema.table)
+        .collect();
+    store.clear_records(&tables).await?;
+    fill(store, config).await
+}
+
+async fn fill(store: &dyn Store, config: &crate::Config) -> Result<(), StoreError> {
     let mut loader = Loader::new(store);
     let mut currencies = Vec::new();
     for (code, name, decimals) in [
@@ -511,7 +528,7 @@ pub async fn load(store: &dyn Store, config: &crate::Config) -> Result<bool, Sto
     attachments(&loader, config).await?;
     loader.fill_references().await?;
     store.insert_setting_if_absent(LOADED_SETTING, "1").await?;
-    Ok(true)
+    Ok(())
 }
 
 /// An attachment on the first record of every object that has them: a file, a URL or a

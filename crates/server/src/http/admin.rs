@@ -12,8 +12,8 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use coupa_proto::admin::{
     ApiKeyView, AuditFilters, AuditPage, ClientView, CreateApiKey, CreateClient, CreateCustomField,
-    CreateFault, CreateUser, CustomFieldView, FaultView, RetireKey, RotateKeys, SigningKeyView,
-    UpdateClient, UpdateUser, UserView,
+    CreateFault, CreateUser, CustomFieldView, FaultView, RetireKey, RotateKeys, SandboxReset,
+    SigningKeyView, UpdateClient, UpdateUser, UserView,
 };
 use serde::de::DeserializeOwned;
 use subtle::ConstantTimeEq;
@@ -64,6 +64,7 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
             get(list_faults).post(add_fault).delete(clear_faults),
         )
         .route("/faults/{id}", axum::routing::delete(remove_fault))
+        .route("/sandbox/reset", post(reset_sandbox))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state, require_admin))
 }
@@ -373,6 +374,22 @@ async fn clear_faults(
 ) -> Answer<serde_json::Value> {
     let removed = faults::clear(&state.admin_as(actor), &state.faults).await;
     Ok(Json(serde_json::json!({ "removed": removed })))
+}
+
+async fn reset_sandbox(
+    State(state): State<Arc<AppState>>,
+    Extension(actor): Extension<Actor>,
+) -> Answer<SandboxReset> {
+    if !state.config.sandbox {
+        return Err(AdminApiError::new(
+            StatusCode::CONFLICT,
+            "this server is not a sandbox, so its records are never reset; start one with \
+             `coupa sandbox up` (or `coupa serve --sandbox --demo`)",
+        ));
+    }
+    Ok(Json(
+        crate::admin::sandbox::reset(&state.admin_as(actor), &state.faults, &state.config).await?,
+    ))
 }
 
 async fn not_found() -> AdminApiError {

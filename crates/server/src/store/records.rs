@@ -35,6 +35,10 @@ pub trait RecordStore: Send + Sync {
     /// Returns the rows `first` changed.
     async fn execute_then(&self, first: &SqlQuery, then: &[SqlQuery]) -> Result<u64, StoreError>;
 
+    /// Deletes every row of the record `tables`, every custom field value and every stored
+    /// file, in one transaction; new rows are numbered from 1 again (the sandbox's reset).
+    async fn clear_records(&self, tables: &[String]) -> Result<(), StoreError>;
+
     /// Creates the tables of the API objects if missing, and adds the columns a table made
     /// by an earlier version lacks: `ddl` gives the schemas, for this backend's DDL of an
     /// auto-increment primary key.
@@ -180,6 +184,31 @@ impl RecordStore for SqlStore {
             }
             tx.commit().await?;
             Ok(changed)
+        })
+    }
+
+    async fn clear_records(&self, tables: &[String]) -> Result<(), StoreError> {
+        // Table names come from the model, never from a request.
+        let tables: Vec<&str> = tables
+            .iter()
+            .map(String::as_str)
+            .chain(["custom_values", "files"])
+            .collect();
+        let statements: Vec<String> = match &self.pool {
+            // Without AUTOINCREMENT, SQLite numbers the rows of an empty table from 1.
+            Pool::Sqlite(_) => tables
+                .iter()
+                .map(|table| format!("DELETE FROM {table}"))
+                .collect(),
+            Pool::Postgres(_) => vec![format!("TRUNCATE {} RESTART IDENTITY", tables.join(", "))],
+        };
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            for statement in &statements {
+                sqlx::query(statement).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(())
         })
     }
 

@@ -52,9 +52,18 @@ pub async fn start_serve_capturing(
     args: &[&str],
     envs: &[(&str, &str)],
 ) -> (Child, String, String) {
+    start_server_capturing(&["serve"], args, envs).await
+}
+
+/// `start_serve_capturing` for another command that serves (`sandbox up`).
+pub async fn start_server_capturing(
+    command_words: &[&str],
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> (Child, String, String) {
     let mut command = Command::new(COUPA);
     command
-        .arg("serve")
+        .args(command_words)
         .args(args)
         .env_remove("COUPA_ADMIN_TOKEN")
         .env_remove("COUPA_LISTEN")
