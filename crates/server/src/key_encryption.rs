@@ -188,13 +188,7 @@ pub fn load(
 }
 
 fn read_file(file: &Path) -> Result<KeyEncryptionKey, KekError> {
-    if let Some(mode) = crate::private_files::open_to_others(file) {
-        return Err(KekError::File(format!(
-            "{} is readable by other users (mode {mode:o}); run chmod 600 {}",
-            file.display(),
-            file.display()
-        )));
-    }
+    crate::private_files::refuse_open_to_others(file).map_err(KekError::File)?;
     let text = std::fs::read_to_string(file)
         .map_err(|error| KekError::File(format!("cannot read {}: {error}", file.display())))?;
     KeyEncryptionKey::parse(&text)

@@ -19,6 +19,18 @@ pub fn open_to_others(path: &Path) -> Option<u32> {
     }
 }
 
+/// Refuses a file holding a secret that others may read, saying how to fix it.
+pub fn refuse_open_to_others(path: &Path) -> Result<(), String> {
+    match open_to_others(path) {
+        Some(mode) => Err(format!(
+            "{} is readable by other users (mode {mode:o}); run chmod 600 {}",
+            path.display(),
+            path.display()
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Writes `bytes` into a new file at `path`, for its owner only (0600), whole or not at all
 /// (written beside it, synced, then linked). False, and nothing written, when `path` exists
 /// already: another process created it first.

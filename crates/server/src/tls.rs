@@ -101,13 +101,7 @@ impl LocalCa {
 
     fn open(dir: &Path) -> Result<Self, TlsError> {
         let key_file = dir.join(CA_KEY_FILE);
-        if let Some(mode) = crate::private_files::open_to_others(&key_file) {
-            return Err(TlsError::File(format!(
-                "{} is readable by other users (mode {mode:o}); run chmod 600 {}",
-                key_file.display(),
-                key_file.display()
-            )));
-        }
+        crate::private_files::refuse_open_to_others(&key_file).map_err(TlsError::File)?;
         let key_pem = std::fs::read_to_string(&key_file)
             .map_err(|error| file_error(&key_file, "read", error))?;
         let key = KeyPair::from_pem(&key_pem)
@@ -240,13 +234,7 @@ pub struct ServerIdentity {
 impl ServerIdentity {
     /// A chain and key from PEM files (the key file 0600).
     pub fn from_files(certificate: &Path, key: &Path) -> Result<Self, TlsError> {
-        if let Some(mode) = crate::private_files::open_to_others(key) {
-            return Err(TlsError::File(format!(
-                "{} is readable by other users (mode {mode:o}); run chmod 600 {}",
-                key.display(),
-                key.display()
-            )));
-        }
+        crate::private_files::refuse_open_to_others(key).map_err(TlsError::File)?;
         let chain = CertificateDer::pem_file_iter(certificate)
             .map_err(|error| file_error(certificate, "read", error))?
             .collect::<Result<Vec<_>, _>>()
