@@ -604,6 +604,10 @@ pub enum FaultsCommand {
         /// oversized_token: how long the tokens issued are, in bytes.
         #[arg(long)]
         bytes: Option<u64>,
+        /// The chance it affects each request, e.g. 0.25 (intermittent failures, drawn from
+        /// the server's --seed).
+        #[arg(long)]
+        probability: Option<f64>,
     },
     /// Switch one fault off (by its id from `list`).
     Remove { id: String },

@@ -279,7 +279,7 @@ pub const FAULT_KINDS: [&str; 11] = [
 /// `POST /admin/api/faults` (and each `[[faults]]` of a scenario file): one of Coupa's failure
 /// modes, on for one client or for every caller, for a time or a number of requests (whichever
 /// ends first; ten minutes when neither is given).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateFault {
     /// token_unavailable, token_slow, token_lifetime, oversized_token, api_rate_limited,
@@ -314,10 +314,14 @@ pub struct CreateFault {
     /// oversized_token: the size of the tokens issued meanwhile, in bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bytes: Option<u64>,
+    /// The chance (above 0, at most 1) that it affects each request it could: intermittent
+    /// failures. Drawn from the server's seed (`--seed`), so a run can be repeated exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability: Option<f64>,
 }
 
 /// A fault, on or waiting to begin.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FaultView {
     pub id: String,
     pub kind: String,
@@ -329,6 +333,9 @@ pub struct FaultView {
     pub ends_at: String,
     /// Requests it still affects, when it was given a number.
     pub requests_left: Option<u64>,
+    /// The chance it affects each request, when it is not every one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability: Option<f64>,
     /// Whether it is on now (begun, not over).
     pub active: bool,
     /// Who turned it on (`admin token`, `user:LOGIN`, `scenario FILE`).

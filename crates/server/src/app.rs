@@ -141,6 +141,16 @@ impl App {
             tracing::info!("demo data loaded");
         }
         let kek = key_encryption_key(&config)?;
+        let fault_seed = match config.seed {
+            Some(seed) => seed,
+            None => crate::domain::secret::random_bytes::<8>()
+                .map(u64::from_be_bytes)
+                .map_err(|error| StartError::Admin(error.to_string()))?,
+        };
+        tracing::info!(
+            seed = fault_seed,
+            "faults draw their chances from this seed; --seed {fault_seed} repeats them"
+        );
         let keys = crate::signing_keys::ensure(store.as_ref(), config.signing_alg, &kek).await?;
         let (admin_token_digest, generated_admin_token) =
             admin_token(store.as_ref(), &config).await?;
@@ -189,7 +199,7 @@ impl App {
             device_starts: Default::default(),
             uploads: tokio::sync::Semaphore::new(UPLOADS_AT_ONCE),
             administrator_seen: Default::default(),
-            faults: Default::default(),
+            faults: crate::faults::FaultBoard::seeded(fault_seed),
         });
         let (demo_client, demo_admin) = if state.config.demo {
             (

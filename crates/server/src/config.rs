@@ -138,6 +138,9 @@ settings! {
     /// to Setup.
     demo: bool, "COUPA_DEMO", "BOOL", default "false", arg(num_args = 0..=1,
         default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new());
+    /// Seed of the faults' chances (a fault's `probability`): the same seed, faults and
+    /// requests give the same failures [default: drawn at start, and logged]
+    seed: u64, "COUPA_SEED", "N";
     /// A sandbox: allow POST /admin/api/sandbox/reset, which puts the API's records back to
     /// the demo data set (`coupa sandbox up` sets it). Never on a server holding real data.
     sandbox: bool, "COUPA_SANDBOX", "BOOL", default "false", arg(num_args = 0..=1,
@@ -277,6 +280,8 @@ pub struct Config {
     pub demo: bool,
     /// Allow the sandbox's reset of the API's records to the demo data set.
     pub sandbox: bool,
+    /// The seed of the faults' chances, when one was given.
+    pub seed: Option<u64>,
     /// Whether legacy `X-COUPA-API-KEY` keys are accepted (Coupa R35 turns them off).
     pub api_keys: bool,
     /// Requests per second and burst per client or API key; None when off.
@@ -464,6 +469,7 @@ impl Config {
             admin_token: admin_token.map(Secret::new),
             demo: flag(layer.demo, DEFAULTS.demo),
             sandbox: flag(layer.sandbox, DEFAULTS.sandbox),
+            seed: layer.seed,
             api_keys: flag(layer.api_keys, DEFAULTS.api_keys),
             rate_limit: rate_limit(layer.rate_limit, layer.rate_limit_burst)?,
             rate_limit_retry_after: flag(

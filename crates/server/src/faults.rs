@@ -16,6 +16,10 @@ pub const MAX_FAULTS: usize = 100;
 
 struct LiveFault {
     id: String,
+    /// Its place among the faults added since start: with the seed, it fixes its draws.
+    ordinal: u64,
+    /// Requests it could have affected so far (its draws, when it has a probability).
+    draws: AtomicU64,
     spec: FaultSpec,
     /// Requests it still affects, when it has a count.
     left: Option<AtomicU64>,
@@ -31,6 +35,18 @@ impl LiveFault {
 
     fn over(&self, now: i64) -> bool {
         now >= self.spec.ends_at || self.spent()
+    }
+
+    /// Whether it affects this request: its chance drawn (when it has one), then one request
+    /// of its count taken.
+    fn affects(&self, seed: u64) -> bool {
+        if let Some(probability) = self.spec.probability {
+            let draw = self.draws.fetch_add(1, Ordering::AcqRel);
+            if !crate::domain::faults::drawn(seed, self.ordinal, draw, probability) {
+                return false;
+            }
+        }
+        self.take_one()
     }
 
     /// Counts one affected request; false when another request took the last one.
@@ -56,11 +72,19 @@ impl LiveFault {
         FaultView {
             id: self.id.clone(),
             kind: self.spec.kind.name().to_string(),
-            effect: self.spec.kind.effect(),
+            effect: match self.spec.probability {
+                Some(probability) => format!(
+                    "{} (about {}% of requests)",
+                    self.spec.kind.effect(),
+                    (probability * 100.0).round()
+                ),
+                None => self.spec.kind.effect(),
+            },
             client_id: self.spec.client_id.clone(),
             starts_at: format_rfc3339(self.spec.starts_at),
             ends_at: format_rfc3339(self.spec.ends_at),
             requests_left: self.left.as_ref().map(|left| left.load(Ordering::Acquire)),
+            probability: self.spec.probability,
             active: self.spec.starts_at <= now && !self.over(now),
             created_by: self.created_by.clone(),
         }
@@ -76,6 +100,10 @@ pub struct FaultBoard {
     faults: RwLock<Vec<Arc<LiveFault>>>,
     /// Whether any fault is kept: the hot paths look no further when none is.
     any: AtomicBool,
+    /// The seed of the faults' chances (`--seed`).
+    seed: AtomicU64,
+    /// Faults added since start.
+    added: AtomicU64,
 }
 
 /// A fault in force for one request.
@@ -86,6 +114,14 @@ pub struct InForce {
 }
 
 impl FaultBoard {
+    /// A board whose faults draw their chances from `seed`.
+    pub fn seeded(seed: u64) -> Self {
+        Self {
+            seed: AtomicU64::new(seed),
+            ..Self::default()
+        }
+    }
+
     pub fn add(
         &self,
         id: String,
@@ -95,6 +131,8 @@ impl FaultBoard {
     ) -> Result<FaultView, TooManyFaults> {
         let fault = Arc::new(LiveFault {
             id,
+            ordinal: self.added.fetch_add(1, Ordering::AcqRel),
+            draws: AtomicU64::new(0),
             left: spec.requests.map(AtomicU64::new),
             spec,
             created_by,
@@ -146,11 +184,12 @@ impl FaultBoard {
         if !self.any.load(Ordering::Acquire) {
             return None;
         }
+        let seed = self.seed.load(Ordering::Acquire);
         let faults = self.faults.read().unwrap_or_else(PoisonError::into_inner);
         faults
             .iter()
             .filter(|fault| wanted(fault.in_force()) && fault.spec.applies(client_id, now))
-            .find(|fault| fault.take_one())
+            .find(|fault| fault.affects(seed))
             .map(|fault| fault.in_force())
     }
 }
@@ -166,6 +205,7 @@ mod tests {
             starts_at: 100,
             ends_at: 200,
             requests,
+            probability: None,
         }
     }
 

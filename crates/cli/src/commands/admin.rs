@@ -58,6 +58,7 @@ async fn faults(
             lifetime,
             offset,
             bytes,
+            probability,
         } => {
             let input = CreateFault {
                 kind,
@@ -70,6 +71,7 @@ async fn faults(
                 lifetime,
                 offset,
                 bytes,
+                probability,
             };
             vec![admin.add_fault(&input).await.map_err(failure)?]
         }

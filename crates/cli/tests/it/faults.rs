@@ -575,3 +575,56 @@ async fn coupa_admin_faults_adds_lists_and_clears() {
     let empty = coupa(&["admin", "faults", "list"], &env).await;
     assert!(empty.stdout.contains("No fault is on"), "{}", empty.stdout);
 }
+
+/// The statuses of 40 invoice lists from a fresh server with `seed`, while `api_unavailable`
+/// is on for about half the requests.
+async fn intermittent_statuses(seed: u64) -> Vec<u16> {
+    let server = spawn_server_with(
+        Backend::Sqlite,
+        coupa_server::ConfigLayer {
+            seed: Some(seed),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let (_, client) = server.create_client("fault-chance", SCOPE).await;
+    let token = server.access_token(&client, None).await;
+    let fault = server
+        .admin
+        .add_fault(&CreateFault {
+            probability: Some(0.5),
+            ..fault("api_unavailable")
+        })
+        .await
+        .unwrap();
+    assert_eq!(fault.probability, Some(0.5));
+    assert!(
+        fault.effect.contains("about 50% of requests"),
+        "{}",
+        fault.effect
+    );
+    let mut statuses = Vec::new();
+    for _ in 0..40 {
+        statuses.push(invoices(&server, &token).await.status().as_u16());
+    }
+    statuses
+}
+
+#[tokio::test]
+async fn intermittent_faults_repeat_exactly_with_their_seed() {
+    let first = intermittent_statuses(7).await;
+    let unavailable = first.iter().filter(|status| **status == 503).count();
+    assert!((8..=32).contains(&unavailable), "{first:?}");
+    assert!(first.iter().all(|status| [200, 503].contains(status)));
+    assert_eq!(
+        intermittent_statuses(7).await,
+        first,
+        "the same seed, the same failures"
+    );
+    assert_ne!(
+        intermittent_statuses(8).await,
+        first,
+        "another seed, other failures"
+    );
+}

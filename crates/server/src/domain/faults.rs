@@ -127,7 +127,7 @@ impl FaultKind {
 }
 
 /// A fault as asked for, checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FaultSpec {
     pub kind: FaultKind,
     /// None: every caller.
@@ -136,6 +136,8 @@ pub struct FaultSpec {
     /// Ends at this time, or when `requests` are spent, whichever comes first.
     pub ends_at: i64,
     pub requests: Option<u64>,
+    /// The chance it affects each request it could; None: every one.
+    pub probability: Option<f64>,
 }
 
 impl FaultSpec {
@@ -180,6 +182,11 @@ impl FaultSpec {
         {
             errors.add("requests", format!("must be from 1 to {MAX_REQUESTS}"));
         }
+        if let Some(probability) = input.probability
+            && !(probability > 0.0 && probability <= 1.0)
+        {
+            errors.add("probability", "must be above 0 and at most 1, e.g. 0.25");
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -195,6 +202,7 @@ impl FaultSpec {
             starts_at,
             ends_at: starts_at.saturating_add(duration),
             requests: input.requests,
+            probability: input.probability.filter(|probability| *probability < 1.0),
         })
     }
 
@@ -321,6 +329,22 @@ fn seconds(
             None
         }
     }
+}
+
+/// Whether the `draw`-th request a fault with `probability` could affect is affected, for the
+/// fault added `ordinal`-th under `seed`: the same three give the same answer on every run.
+pub fn drawn(seed: u64, ordinal: u64, draw: u64, probability: f64) -> bool {
+    let mixed = splitmix64(seed ^ splitmix64(ordinal) ^ splitmix64(draw.wrapping_add(0x5851_f42d)));
+    // The top 53 bits as a fraction in [0, 1).
+    ((mixed >> 11) as f64) / ((1u64 << 53) as f64) < probability
+}
+
+/// Steele, Lea and Flood's SplitMix64 finaliser: a well-mixed 64-bit value from any input.
+fn splitmix64(value: u64) -> u64 {
+    let mut z = value.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// Why `/api` refuses a token under a fault of `kind`, if it does: the token was issued at
@@ -469,6 +493,33 @@ mod tests {
             let errors = spec(input.clone()).expect_err(&format!("{input:?}"));
             assert!(errors.errors.contains_key(field), "{input:?}: {errors:?}");
         }
+    }
+
+    #[test]
+    fn draws_repeat_with_their_seed_and_follow_the_probability() {
+        let run = |seed| {
+            (0..1000)
+                .filter(|draw| drawn(seed, 3, *draw, 0.25))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(run(7), run(7));
+        assert_ne!(run(7), run(8));
+        let hits = run(7).len();
+        assert!((200..300).contains(&hits), "{hits} of 1000 at 0.25");
+        assert!(
+            spec(CreateFault {
+                probability: Some(0.0),
+                ..fault("api_unavailable")
+            })
+            .is_err()
+        );
+        assert!(
+            spec(CreateFault {
+                probability: Some(1.5),
+                ..fault("api_unavailable")
+            })
+            .is_err()
+        );
     }
 
     #[test]

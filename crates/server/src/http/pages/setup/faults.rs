@@ -31,6 +31,7 @@ pub const FAULT_FORM_ORDER: &[&str] = &[
     "lifetime",
     "offset",
     "bytes",
+    "probability",
 ];
 
 /// The form as typed.
@@ -89,6 +90,16 @@ impl FaultForm {
             lifetime: self.text("lifetime"),
             offset: self.text("offset"),
             bytes: number("bytes"),
+            probability: match self.text("probability") {
+                None => None,
+                Some(text) => match text.parse::<f64>() {
+                    Ok(probability) => Some(probability),
+                    Err(_) => {
+                        errors.add("probability", "must be a number such as 0.25");
+                        None
+                    }
+                },
+            },
         };
         if errors.is_empty() {
             Ok(input)
