@@ -573,46 +573,49 @@ pub enum FaultsCommand {
     /// The faults on, or waiting to begin.
     List,
     /// Switch a fault on.
-    Add {
-        /// Which failure (see `coupa admin faults --help`).
-        #[arg(value_parser = clap::builder::PossibleValuesParser::new(coupa_proto::admin::FAULT_KINDS))]
-        kind: String,
-        /// Only for this client (identifier or login); without it, every caller.
-        #[arg(long)]
-        client: Option<String>,
-        /// How long it stays on, e.g. 30s, 5m [default: 10m unless --requests is given].
-        #[arg(long = "for", value_name = "DURATION")]
-        duration: Option<String>,
-        /// How many requests it affects; then it ends.
-        #[arg(long)]
-        requests: Option<u64>,
-        /// Begin this long from now, e.g. 30s.
-        #[arg(long, value_name = "DURATION")]
-        starts_in: Option<String>,
-        /// token_slow, api_slow, token_propagation_delay: how long.
-        #[arg(long, value_name = "DURATION")]
-        delay: Option<String>,
-        /// api_rate_limited: send Retry-After with this many seconds.
-        #[arg(long, value_name = "SECONDS")]
-        retry_after: Option<u64>,
-        /// token_lifetime: how long the tokens issued live.
-        #[arg(long, value_name = "DURATION")]
-        lifetime: Option<String>,
-        /// clock_offset: how far ahead the server's clock runs.
-        #[arg(long, value_name = "DURATION")]
-        offset: Option<String>,
-        /// oversized_token: how long the tokens issued are, in bytes.
-        #[arg(long)]
-        bytes: Option<u64>,
-        /// The chance it affects each request, e.g. 0.25 (intermittent failures, drawn from
-        /// the server's --seed).
-        #[arg(long)]
-        probability: Option<f64>,
-    },
+    Add(Box<AddFaultArgs>),
     /// Switch one fault off (by its id from `list`).
     Remove { id: String },
     /// Switch every fault off.
     Clear,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AddFaultArgs {
+    /// Which failure (see `coupa admin faults --help`).
+    #[arg(value_parser = clap::builder::PossibleValuesParser::new(coupa_proto::admin::FAULT_KINDS))]
+    pub kind: String,
+    /// Only for this client (identifier or login); without it, every caller.
+    #[arg(long)]
+    pub client: Option<String>,
+    /// How long it stays on, e.g. 30s, 5m [default: 10m unless --requests is given].
+    #[arg(long = "for", value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// How many requests it affects; then it ends.
+    #[arg(long)]
+    pub requests: Option<u64>,
+    /// Begin this long from now, e.g. 30s.
+    #[arg(long, value_name = "DURATION")]
+    pub starts_in: Option<String>,
+    /// token_slow, api_slow, token_propagation_delay: how long.
+    #[arg(long, value_name = "DURATION")]
+    pub delay: Option<String>,
+    /// api_rate_limited: send Retry-After with this many seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub retry_after: Option<u64>,
+    /// token_lifetime: how long the tokens issued live.
+    #[arg(long, value_name = "DURATION")]
+    pub lifetime: Option<String>,
+    /// clock_offset: how far ahead the server's clock runs.
+    #[arg(long, value_name = "DURATION")]
+    pub offset: Option<String>,
+    /// oversized_token: how long the tokens issued are, in bytes.
+    #[arg(long)]
+    pub bytes: Option<u64>,
+    /// The chance it affects each request, e.g. 0.25 (intermittent failures, drawn from
+    /// the server's --seed).
+    #[arg(long)]
+    pub probability: Option<f64>,
 }
 
 #[derive(Debug, clap::Args)]

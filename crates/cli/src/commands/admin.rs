@@ -9,8 +9,8 @@ use coupa_proto::admin::{
 
 use crate::Failure;
 use crate::opt::{
-    AdminArgs, AdminCommand, ApiKeysCommand, AuditArgs, ClientsCommand, CustomFieldsCommand,
-    FaultsCommand, KeysCommand, Output, UsersCommand,
+    AddFaultArgs, AdminArgs, AdminCommand, ApiKeysCommand, AuditArgs, ClientsCommand,
+    CustomFieldsCommand, FaultsCommand, KeysCommand, Output, UsersCommand,
 };
 use crate::output;
 
@@ -47,19 +47,20 @@ async fn faults(
     let failure = |error: ClientError| explain(error, url, "fault", "coupa admin faults list");
     let faults = match command {
         FaultsCommand::List => admin.list_faults().await.map_err(failure)?,
-        FaultsCommand::Add {
-            kind,
-            client,
-            duration,
-            requests,
-            starts_in,
-            delay,
-            retry_after,
-            lifetime,
-            offset,
-            bytes,
-            probability,
-        } => {
+        FaultsCommand::Add(args) => {
+            let AddFaultArgs {
+                kind,
+                client,
+                duration,
+                requests,
+                starts_in,
+                delay,
+                retry_after,
+                lifetime,
+                offset,
+                bytes,
+                probability,
+            } = *args;
             let input = CreateFault {
                 kind,
                 client,
