@@ -560,6 +560,20 @@ scope_change             tokens issued before the fault are refused, as after a 
 coupa admin faults add token_unavailable --for 30s\n  coupa admin faults list\n  coupa admin faults clear"
     )]
     Faults(FaultsCommand),
+    /// The report card of an integration: what its recent traffic does that a real Coupa
+    /// instance punishes (a token per call, paging from offset=1, retried 403s, bursts over
+    /// 25/s, ...), each with its evidence and fix. Without CLIENT, every client's count.
+    #[command(
+        after_help = "Examples:\n  coupa admin report\n  coupa admin report invoice-sync\n  \
+coupa admin report invoice-sync --markdown > change-request.md\n  coupa admin report invoice-sync --output json"
+    )]
+    Report {
+        /// A client's identifier or login.
+        client: Option<String>,
+        /// Print the report as Markdown, for a change request.
+        #[arg(long, requires = "client")]
+        markdown: bool,
+    },
     /// The audit trail: who changed what, when and from where, newest first.
     #[command(
         after_help = "Examples:\n  coupa admin audit --since 24h\n  coupa admin audit --object client:2f1c0e... --output json\n  \

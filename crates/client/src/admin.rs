@@ -2,8 +2,8 @@
 
 use coupa_proto::admin::{
     ApiKeyView, AuditFilters, AuditPage, ClientView, CreateApiKey, CreateClient, CreateCustomField,
-    CreateFault, CreateUser, CustomFieldView, FaultView, RetireKey, RotateKeys, SandboxReset,
-    SigningKeyView, UpdateClient, UpdateUser, UserView,
+    CreateFault, CreateUser, CustomFieldView, FaultView, ReportView, RetireKey, RotateKeys,
+    SandboxReset, SigningKeyView, UpdateClient, UpdateUser, UserView,
 };
 use reqwest::{Method, RequestBuilder};
 use serde::Serialize;
@@ -262,6 +262,32 @@ impl AdminClient {
     pub async fn reset_sandbox(&self) -> Result<SandboxReset, ClientError> {
         self.send(self.request(Method::POST, "/sandbox/reset"))
             .await
+    }
+
+    /// Every client's report card, those with the most findings first.
+    pub async fn reports(&self) -> Result<Vec<ReportView>, ClientError> {
+        self.send(self.request(Method::GET, "/reports")).await
+    }
+
+    /// The report card of one client (identifier or login).
+    pub async fn report(&self, client: &str) -> Result<ReportView, ClientError> {
+        self.send(self.request(Method::GET, &format!("/reports/{}", path_segment(client))))
+            .await
+    }
+
+    /// The report card of one client as Markdown, for a change request.
+    pub async fn report_markdown(&self, client: &str) -> Result<String, ClientError> {
+        let request = self
+            .request(Method::GET, &format!("/reports/{}", path_segment(client)))
+            .query(&[("format", "markdown")]);
+        self.execute(request)
+            .await?
+            .text()
+            .await
+            .map_err(|error| ClientError::Unexpected {
+                status: 200,
+                body: error.to_string(),
+            })
     }
 
     /// Switches every fault off; how many there were.

@@ -350,3 +350,32 @@ pub struct SandboxReset {
     /// Faults that were on, now off.
     pub faults_cleared: u64,
 }
+
+/// One thing an integration does that a real Coupa instance punishes, with what shows it and
+/// how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingView {
+    /// token_per_call, secret_in_query, burst, paging_from_one, paging_gap,
+    /// paging_unordered, retried_refusal or xml_then_json.
+    pub kind: String,
+    pub title: String,
+    /// How many requests (or seconds, for bursts) show it.
+    pub count: u64,
+    pub evidence: String,
+    /// The first request that showed it: method, path and query, answer, time.
+    pub example: String,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub fix: String,
+}
+
+/// `GET /admin/api/reports/{client}`: a client's report card from its recent traffic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportView {
+    pub client_id: String,
+    pub name: String,
+    pub login: String,
+    /// Requests read: the most recent ones, up to the window's bound.
+    pub requests: u64,
+    pub findings: Vec<FindingView>,
+}

@@ -200,6 +200,7 @@ impl App {
             uploads: tokio::sync::Semaphore::new(UPLOADS_AT_ONCE),
             administrator_seen: Default::default(),
             faults: crate::faults::FaultBoard::seeded(fault_seed),
+            traffic: Default::default(),
         });
         let (demo_client, demo_admin) = if state.config.demo {
             (

@@ -19,6 +19,7 @@ pub mod key_encryption;
 pub mod keys;
 pub mod passwords;
 pub mod private_files;
+pub mod report;
 pub mod reveals;
 pub mod revocations;
 pub mod service_error;

@@ -41,6 +41,8 @@ pub struct AppState {
     pub administrator_seen: crate::sign_ins::AdministratorSeen,
     /// The sandbox's faults switched on (see `faults`); none unless someone turns one on.
     pub faults: crate::faults::FaultBoard,
+    /// Each client's recent requests, for its report card (see `report`).
+    pub traffic: crate::report::Traffic,
 }
 
 impl AppState {

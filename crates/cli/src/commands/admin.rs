@@ -35,7 +35,72 @@ pub async fn exec(args: AdminArgs, format: Output) -> Result<(), Failure> {
         AdminCommand::Keys(command) => signing_keys(&admin, command, format, &args.url).await,
         AdminCommand::Audit(audit) => audit_trail(&admin, audit, format, &args.url).await,
         AdminCommand::Faults(command) => faults(&admin, command, format, &args.url).await,
+        AdminCommand::Report { client, markdown } => {
+            report(&admin, client.as_deref(), markdown, format, &args.url).await
+        }
     }
+}
+
+async fn report(
+    admin: &AdminClient,
+    client: Option<&str>,
+    markdown: bool,
+    format: Output,
+    url: &str,
+) -> Result<(), Failure> {
+    let failure = |error: ClientError| explain(error, url, "client", "coupa admin clients list");
+    let Some(client) = client else {
+        let reports = admin.reports().await.map_err(failure)?;
+        if format.is_json() {
+            return output::json(&reports);
+        }
+        let rows: Vec<Vec<String>> = reports
+            .iter()
+            .map(|report| {
+                vec![
+                    report.login.clone(),
+                    report.name.clone(),
+                    report.requests.to_string(),
+                    report.findings.len().to_string(),
+                    report
+                        .findings
+                        .iter()
+                        .map(|finding| finding.kind.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ]
+            })
+            .collect();
+        output::table(&["LOGIN", "NAME", "REQUESTS", "FINDINGS", "KINDS"], &rows);
+        return Ok(());
+    };
+    if markdown {
+        out!("{}", admin.report_markdown(client).await.map_err(failure)?);
+        return Ok(());
+    }
+    let report = admin.report(client).await.map_err(failure)?;
+    if format.is_json() {
+        return output::json(&report);
+    }
+    outln!(
+        "Report card of {} ({}): {} recent requests, {} finding(s).",
+        report.name,
+        report.login,
+        report.requests,
+        report.findings.len()
+    );
+    for finding in &report.findings {
+        outln!(
+            "\n{}\n  evidence: {}\n  example:  {}\n  seen:     {} to {}\n  fix:      {}",
+            finding.title,
+            finding.evidence,
+            finding.example,
+            finding.first_seen,
+            finding.last_seen,
+            finding.fix
+        );
+    }
+    Ok(())
 }
 
 async fn faults(

@@ -19,6 +19,7 @@ mod metrics;
 mod outage;
 mod postman;
 mod propagation;
+mod report_card;
 mod sandbox;
 mod sandbox_tls;
 mod seeds;

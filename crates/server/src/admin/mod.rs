@@ -7,6 +7,7 @@ pub mod clients;
 pub mod custom_fields;
 pub mod faults;
 pub mod keys;
+pub mod reports;
 pub mod sandbox;
 pub mod users;
 

@@ -12,9 +12,11 @@ pub async fn reset(
     admin: &AdminContext<'_>,
     board: &FaultBoard,
     config: &crate::Config,
+    traffic: &crate::report::Traffic,
 ) -> Result<SandboxReset, AdminError> {
     let started = Instant::now();
     crate::demo::reset(admin.store.as_ref(), config).await?;
+    traffic.clear();
     let faults_cleared = board.clear() as u64;
     let milliseconds = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     admin

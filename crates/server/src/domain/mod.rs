@@ -17,6 +17,7 @@ pub mod listing;
 pub mod origin;
 pub mod pkce;
 pub mod rate_limit;
+pub mod report;
 pub mod scope;
 pub mod secret;
 pub mod setup;

@@ -12,7 +12,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{MatchedPath, Request, State};
+
+use crate::state::AppState;
 use axum::http::HeaderName;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -76,16 +78,20 @@ pub fn with_caller(mut response: Response, client_id: String) -> Response {
     response
 }
 
-async fn observe(request: Request, next: Next) -> Response {
+async fn observe(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     let route = request.extensions().get::<MatchedPath>().cloned();
     let request_id = request.headers().get(&REQUEST_ID).cloned();
+    let uri = request.uri().clone();
     let response = next.run(request).await;
     let latency = started.elapsed();
     let route = route.as_ref().map_or(NO_ROUTE, MatchedPath::as_str);
     let status = response.status().as_u16();
     crate::telemetry::request_served(&method, route, status, latency);
+    if let Some(caller) = response.extensions().get::<AuthenticatedCaller>() {
+        note_for_report(&state, &caller.0, &method, &uri, &response);
+    }
     if tracing::enabled!(target: TARGET, tracing::Level::INFO) {
         let request_id = request_id
             .as_ref()
@@ -107,11 +113,56 @@ async fn observe(request: Request, next: Next) -> Response {
     response
 }
 
-/// Wraps every route: request ids in and out, the access log and the request metrics.
-pub fn layer(router: Router) -> Router {
+/// Keeps an authenticated caller's request for its report card: never a secret (a
+/// `client_secret` in the query is noted, its value dropped).
+fn note_for_report(
+    state: &AppState,
+    client_id: &str,
+    method: &axum::http::Method,
+    uri: &axum::http::Uri,
+    response: &Response,
+) {
+    let query = uri.query().unwrap_or_default();
+    let secret_in_query = query.contains("client_secret");
+    let query = if secret_in_query {
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(
+                form_urlencoded::parse(query.as_bytes()).filter(|(key, _)| key != "client_secret"),
+            )
+            .finish()
+    } else {
+        query.to_string()
+    };
+    let xml = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.contains("xml"));
+    let at_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| {
+            i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+        });
+    state.traffic.record(
+        client_id,
+        crate::domain::report::Seen {
+            at_ms,
+            method: method.as_str().to_string(),
+            path: uri.path().to_string(),
+            query,
+            status: response.status().as_u16(),
+            xml,
+            secret_in_query,
+        },
+    );
+}
+
+/// Wraps every route: request ids in and out, the access log, the request metrics and the
+/// report cards' traffic.
+pub fn layer(router: Router, state: Arc<AppState>) -> Router {
     router
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(axum::middleware::from_fn(observe))
+        .layer(axum::middleware::from_fn_with_state(state, observe))
         .layer(SetRequestIdLayer::new(
             REQUEST_ID,
             GeneratedRequestIds::new(),

@@ -12,8 +12,8 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use coupa_proto::admin::{
     ApiKeyView, AuditFilters, AuditPage, ClientView, CreateApiKey, CreateClient, CreateCustomField,
-    CreateFault, CreateUser, CustomFieldView, FaultView, RetireKey, RotateKeys, SandboxReset,
-    SigningKeyView, UpdateClient, UpdateUser, UserView,
+    CreateFault, CreateUser, CustomFieldView, FaultView, ReportView, RetireKey, RotateKeys,
+    SandboxReset, SigningKeyView, UpdateClient, UpdateUser, UserView,
 };
 use serde::de::DeserializeOwned;
 use subtle::ConstantTimeEq;
@@ -65,6 +65,8 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         )
         .route("/faults/{id}", axum::routing::delete(remove_fault))
         .route("/sandbox/reset", post(reset_sandbox))
+        .route("/reports", get(list_reports))
+        .route("/reports/{client}", get(show_report))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state, require_admin))
 }
@@ -376,6 +378,41 @@ async fn clear_faults(
     Ok(Json(serde_json::json!({ "removed": removed })))
 }
 
+async fn list_reports(State(state): State<Arc<AppState>>) -> Answer<Vec<ReportView>> {
+    Ok(Json(crate::admin::reports::reports(
+        &state.clients,
+        &state.traffic,
+    )))
+}
+
+#[derive(serde::Deserialize)]
+struct ReportQuery {
+    #[serde(default)]
+    format: Option<String>,
+}
+
+/// A client's report card: JSON, or `?format=markdown` for a change request.
+async fn show_report(
+    State(state): State<Arc<AppState>>,
+    Path(client): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<ReportQuery>,
+) -> Result<Response, AdminApiError> {
+    use axum::response::IntoResponse;
+    let report = crate::admin::reports::report(&state.clients, &state.traffic, &client)?;
+    match query.format.as_deref() {
+        None | Some("json") => Ok(Json(report).into_response()),
+        Some("markdown") => Ok((
+            [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
+            crate::admin::reports::markdown(&report),
+        )
+            .into_response()),
+        Some(other) => Err(AdminApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("format `{other}` is not json or markdown"),
+        )),
+    }
+}
+
 async fn reset_sandbox(
     State(state): State<Arc<AppState>>,
     Extension(actor): Extension<Actor>,
@@ -388,7 +425,13 @@ async fn reset_sandbox(
         ));
     }
     Ok(Json(
-        crate::admin::sandbox::reset(&state.admin_as(actor), &state.faults, &state.config).await?,
+        crate::admin::sandbox::reset(
+            &state.admin_as(actor),
+            &state.faults,
+            &state.config,
+            &state.traffic,
+        )
+        .await?,
     ))
 }
 

@@ -55,23 +55,28 @@ pub async fn authorize(
     let format = ResponseFormat::negotiate_once(&mut request);
     errors_in(format, async move {
         let (mut parts, body) = request.into_parts();
-        match authorized_caller(&state, &parts).await {
-            Ok(caller) => {
-                if let Some(refused) = api_fault(&state, &caller.client_id).await {
-                    return super::access_log::with_caller(refused, caller.client_id);
-                }
-                let client_id = caller.client_id.clone();
-                parts.extensions.insert(caller);
-                let response = next.run(Request::from_parts(parts, body)).await;
-                super::access_log::with_caller(response, client_id)
-            }
+        let caller = match authenticated_caller(&state, &parts).await {
+            Ok(caller) => caller,
+            Err(error) => return error.into_response(),
+        };
+        // From here on the caller is known: its refusals count in its report card too.
+        let client_id = caller.client_id.clone();
+        let response = match authorize_route(&state, &parts, caller) {
             Err(error) => error.into_response(),
-        }
+            Ok(caller) => match api_fault(&state, &caller.client_id).await {
+                Some(refused) => refused,
+                None => {
+                    parts.extensions.insert(caller);
+                    next.run(Request::from_parts(parts, body)).await
+                }
+            },
+        };
+        super::access_log::with_caller(response, client_id)
     })
     .await
 }
 
-async fn authorized_caller(state: &AppState, request: &Parts) -> Result<Caller, ApiError> {
+async fn authenticated_caller(state: &AppState, request: &Parts) -> Result<Caller, ApiError> {
     let caller = match presented(state, request)? {
         Presented::Bearer(token) => {
             let origin = super::origin::RequestOrigin::of(state, request).0;
@@ -89,7 +94,7 @@ async fn authorized_caller(state: &AppState, request: &Parts) -> Result<Caller, 
         }
         Presented::ApiKey(caller) => caller,
     };
-    authorize_route(state, request, caller)
+    Ok(caller)
 }
 
 pub const API_KEY_HEADER: &str = "x-coupa-api-key";

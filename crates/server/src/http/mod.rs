@@ -51,7 +51,7 @@ fn protective_headers(router: Router, https: bool) -> Router {
 
 pub fn router(state: Arc<AppState>) -> Router {
     let https = state.config.issuer.starts_with("https://");
-    access_log::layer(protective_headers(routes(state), https))
+    access_log::layer(protective_headers(routes(Arc::clone(&state)), https), state)
 }
 
 fn routes(state: Arc<AppState>) -> Router {
