@@ -9,8 +9,8 @@ use coupa_proto::admin::{
 
 use crate::Failure;
 use crate::opt::{
-    AddFaultArgs, AdminArgs, AdminCommand, ApiKeysCommand, AuditArgs, ClientsCommand,
-    CustomFieldsCommand, FaultsCommand, KeysCommand, Output, UsersCommand,
+    AdminArgs, AdminCommand, ApiKeysCommand, AuditArgs, ClientsCommand, CustomFieldsCommand,
+    FaultsCommand, KeysCommand, Output, UsersCommand,
 };
 use crate::output;
 
@@ -113,31 +113,18 @@ async fn faults(
     let faults = match command {
         FaultsCommand::List => admin.list_faults().await.map_err(failure)?,
         FaultsCommand::Add(args) => {
-            let AddFaultArgs {
-                kind,
-                client,
-                duration,
-                requests,
-                starts_in,
-                delay,
-                retry_after,
-                lifetime,
-                offset,
-                bytes,
-                probability,
-            } = *args;
             let input = CreateFault {
-                kind,
-                client,
-                duration,
-                requests,
-                starts_in,
-                delay,
-                retry_after,
-                lifetime,
-                offset,
-                bytes,
-                probability,
+                kind: args.kind,
+                client: args.client,
+                duration: args.duration,
+                requests: args.requests,
+                starts_in: args.starts_in,
+                delay: args.delay,
+                retry_after: args.retry_after,
+                lifetime: args.lifetime,
+                offset: args.offset,
+                bytes: args.bytes,
+                probability: args.probability,
             };
             vec![admin.add_fault(&input).await.map_err(failure)?]
         }

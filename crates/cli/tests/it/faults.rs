@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use coupa_proto::admin::{AuditFilters, CreateFault};
 use serde_json::Value;
 
+use crate::interactive::jwt_claims;
 use crate::support::*;
 
 const SCOPE: &str = "core.invoice.read";
@@ -16,15 +17,6 @@ fn fault(kind: &str) -> CreateFault {
         kind: kind.into(),
         ..CreateFault::default()
     }
-}
-
-fn claims(jwt: &str) -> Value {
-    use base64::Engine as _;
-    let payload = jwt.split('.').nth(1).unwrap();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .unwrap();
-    serde_json::from_slice(&bytes).unwrap()
 }
 
 async fn invoices(server: &TestServer, token: &str) -> reqwest::Response {
@@ -95,7 +87,7 @@ async fn slow_answers_short_lives_and_oversized_tokens() {
         .await
         .unwrap();
     assert_eq!(body["expires_in"], 60);
-    let short = claims(body["access_token"].as_str().unwrap());
+    let short = jwt_claims(body["access_token"].as_str().unwrap());
     assert_eq!(
         short["exp"].as_i64().unwrap() - short["iat"].as_i64().unwrap(),
         60

@@ -10,6 +10,7 @@ use coupa_client::AdminClient;
 use coupa_server::{App, Config, ConfigLayer};
 use tokio::sync::oneshot;
 
+use crate::interactive::jwt_claims;
 use crate::support::*;
 
 const INSTANCE: &str = "acme.coupahost.com";
@@ -96,15 +97,6 @@ async fn client_credentials(
     answer.json().await.unwrap()
 }
 
-fn claims(jwt: &str) -> serde_json::Value {
-    use base64::Engine as _;
-    let payload = jwt.split('.').nth(1).unwrap();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .unwrap();
-    serde_json::from_slice(&bytes).unwrap()
-}
-
 #[tokio::test]
 async fn each_instance_name_is_served_over_tls_as_its_own_issuer() {
     let dir = tempfile::tempdir().unwrap();
@@ -148,8 +140,8 @@ async fn each_instance_name_is_served_over_tls_as_its_own_issuer() {
     let secret = client.client_secret.clone().unwrap();
     let tokens = client_credentials(&http, &acme, &client.client_id, &secret).await;
     let token = tokens["access_token"].as_str().unwrap();
-    assert_eq!(claims(token)["iss"], acme.as_str());
-    assert_eq!(claims(token)["aud"], format!("{acme}/api"));
+    assert_eq!(jwt_claims(token)["iss"], acme.as_str());
+    assert_eq!(jwt_claims(token)["aud"], format!("{acme}/api"));
     let call = |base: String| {
         let http = http.clone();
         let token = token.to_string();
@@ -171,7 +163,7 @@ async fn each_instance_name_is_served_over_tls_as_its_own_issuer() {
     );
     let other = client_credentials(&http, &acme_test, &client.client_id, &secret).await;
     assert_eq!(
-        claims(other["access_token"].as_str().unwrap())["iss"],
+        jwt_claims(other["access_token"].as_str().unwrap())["iss"],
         acme_test.as_str()
     );
 

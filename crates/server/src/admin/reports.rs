@@ -6,16 +6,8 @@ use super::AdminError;
 use crate::cache::ClientCache;
 use crate::report::Traffic;
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |since| {
-            i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
-        })
-}
-
 fn report_of(client: &crate::domain::client::ClientRecord, traffic: &Traffic) -> ReportView {
-    let seen = traffic.recent(&client.client_id, now_ms());
+    let seen = traffic.recent(&client.client_id, crate::domain::time::now_unix_ms());
     ReportView {
         client_id: client.client_id.clone(),
         name: client.name.clone(),

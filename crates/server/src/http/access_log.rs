@@ -138,15 +138,10 @@ fn note_for_report(
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.contains("xml"));
-    let at_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |since| {
-            i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
-        });
     state.traffic.record(
         client_id,
         crate::domain::report::Seen {
-            at_ms,
+            at_ms: crate::domain::time::now_unix_ms(),
             method: method.as_str().to_string(),
             path: uri.path().to_string(),
             query,
