@@ -35,18 +35,9 @@ async fn spawn_tls(ca_dir: &Path, settings: ConfigLayer) -> TlsServer {
         ..settings
     };
     let config = Config::resolve(layer, Some(ADMIN_TOKEN.to_string())).unwrap();
-    let app = App::prepare(config).await.expect("a TLS server starts");
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(async move {
-        let _ = app
-            .serve(listener, async {
-                let _ = stopped.await;
-            })
-            .await;
-    });
     TlsServer {
         address,
-        _stop: stop,
+        _stop: serve_in_background(config, listener).await,
     }
 }
 
@@ -519,19 +510,26 @@ async fn a_python_connector_written_for_real_coupa_runs_unchanged_against_the_sa
         .await
         .unwrap();
 
+    // The connector as written, its names resolved to the sandbox in its own process.
     let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python");
-    let run = tokio::process::Command::new("python3")
-        .arg(python.join("resolve_to_sandbox.py"))
-        .arg(".coupahost.com")
-        .arg(server.address.to_string())
-        .arg(python.join("coupa_invoice_export.py"))
+    let connector = || {
+        let mut command = tokio::process::Command::new("python3");
+        command
+            .arg(python.join("resolve_to_sandbox.py"))
+            .arg(".coupahost.com")
+            .arg(server.address.to_string())
+            .arg(python.join("coupa_invoice_export.py"))
+            .env_remove("SSL_CERT_FILE")
+            .env("COUPA_INSTANCE", "acme")
+            .env("COUPA_CLIENT_ID", &client.client_id)
+            .env(
+                "COUPA_CLIENT_SECRET",
+                client.client_secret.as_deref().unwrap(),
+            );
+        command
+    };
+    let run = connector()
         .env("REQUESTS_CA_BUNDLE", &ca_file)
-        .env("COUPA_INSTANCE", "acme")
-        .env("COUPA_CLIENT_ID", &client.client_id)
-        .env(
-            "COUPA_CLIENT_SECRET",
-            client.client_secret.as_deref().unwrap(),
-        )
         .output()
         .await
         .unwrap();
@@ -569,19 +567,8 @@ async fn a_python_connector_written_for_real_coupa_runs_unchanged_against_the_sa
     assert_eq!(report["approved_invoices"], approved.len());
 
     // Without the CA bundle the same connector refuses the sandbox.
-    let untrusting = tokio::process::Command::new("python3")
-        .arg(python.join("resolve_to_sandbox.py"))
-        .arg(".coupahost.com")
-        .arg(server.address.to_string())
-        .arg(python.join("coupa_invoice_export.py"))
+    let untrusting = connector()
         .env_remove("REQUESTS_CA_BUNDLE")
-        .env_remove("SSL_CERT_FILE")
-        .env("COUPA_INSTANCE", "acme")
-        .env("COUPA_CLIENT_ID", &client.client_id)
-        .env(
-            "COUPA_CLIENT_SECRET",
-            client.client_secret.as_deref().unwrap(),
-        )
         .output()
         .await
         .unwrap();

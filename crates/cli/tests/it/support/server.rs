@@ -50,6 +50,21 @@ pub async fn spawn_on(database_url: &str, settings: ConfigLayer) -> TestServer {
         // Replicas on PostgreSQL share one key encryption key, given to each.
         config.key_encryption_key = Some(TEST_KEY_ENCRYPTION_KEY.into());
     }
+    let stop = serve_in_background(config, listener).await;
+    TestServer {
+        admin: AdminClient::new(&url, ADMIN_TOKEN),
+        http: reqwest::Client::new(),
+        url,
+        database_url: database_url.to_string(),
+        _stop: stop,
+    }
+}
+
+/// Prepares a server with `config` and serves it on `listener` until the sender is dropped.
+pub async fn serve_in_background(
+    config: Config,
+    listener: tokio::net::TcpListener,
+) -> oneshot::Sender<()> {
     let app = App::prepare(config).await.expect("server starts");
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(async move {
@@ -59,13 +74,7 @@ pub async fn spawn_on(database_url: &str, settings: ConfigLayer) -> TestServer {
             })
             .await;
     });
-    TestServer {
-        admin: AdminClient::new(&url, ADMIN_TOKEN),
-        http: reqwest::Client::new(),
-        url,
-        database_url: database_url.to_string(),
-        _stop: stop,
-    }
+    stop
 }
 
 pub fn client_input(login: &str, scope: &str) -> CreateClient {
